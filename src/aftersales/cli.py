@@ -1,0 +1,179 @@
+"""The `aftersales` command: serve, worker, migrate, demo, createuser, token."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aftersales.config import get_settings
+from aftersales.db.uow import Database
+from aftersales.kit.access import Role
+from aftersales.kit.errors import AppError
+
+app = typer.Typer(help="Aftersales: an after-sales service platform for e-commerce.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+console = Console()
+
+
+def _db() -> Database:
+    settings = get_settings()
+    settings.ensure_data_dirs()
+    return Database(settings.database_url)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="web processes (use PostgreSQL for more than one)")] = 1,
+    reload: Annotated[bool, typer.Option(help="reload on code changes (development)")] = False,
+) -> None:
+    """Serve the web UI and the API."""
+    import uvicorn
+
+    uvicorn.run(
+        "aftersales.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        access_log=False,
+    )
+
+
+@app.command()
+def worker(
+    threads: Annotated[int, typer.Option(help="worker threads in this process")] = 2,
+) -> None:
+    """Run background work (outbox delivery, periodic scans) until stopped."""
+    from huey.consumer import Consumer
+
+    from aftersales.web.ops import configure_logging
+    from aftersales.worker import tasks
+
+    settings = get_settings()
+    configure_logging(settings.log_json, settings.log_level)
+    Consumer(tasks.huey, workers=threads, worker_type="thread", periodic=True, check_worker_health=True).run()
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date."""
+    from aftersales.db.migrate import upgrade
+
+    settings = get_settings()
+    settings.ensure_data_dirs()
+    upgrade(settings.database_url)
+    console.print(f"schema up to date on {settings.database_url.split('@')[-1]}")
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(help="customers to create")] = 300,
+    orders: Annotated[int, typer.Option(help="orders to create over the last 60 days")] = 3000,
+    seed: Annotated[int, typer.Option(help="random seed, for a repeatable shop")] = 7,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the database has orders")] = False,
+) -> None:
+    """Seed a believable demo shop and print the demo accounts."""
+    from aftersales.demo.seed import DEMO_ACCOUNTS, seed_demo
+    from aftersales.orders import service as orders_service
+
+    db = _db()
+    if if_empty and orders_service.count_orders(db) > 0:
+        console.print("demo data already present; nothing to do")
+    else:
+        seed_demo(db, customers=customers, orders=orders, seed=seed, console=console)
+    print_accounts(DEMO_ACCOUNTS)
+
+
+def print_accounts(accounts: list[tuple[str, str, str]]) -> None:
+    table = Table(title="Demo accounts (http://127.0.0.1:8000)")
+    table.add_column("role")
+    table.add_column("username")
+    table.add_column("password")
+    for role, username, password in accounts:
+        table.add_row(role, username, password)
+    console.print(table)
+
+
+@app.command()
+def createuser(
+    username: Annotated[str, typer.Argument(help="login name")],
+    role: Annotated[Role, typer.Option(help="the user's role")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    name: Annotated[str, typer.Option(help="display name")] = "",
+    customer: Annotated[str, typer.Option(help="customer external id (role customer)")] = "",
+    merchant: Annotated[str, typer.Option(help="merchant code (roles merchant, warehouse, integration)")] = "",
+) -> None:
+    """Create an account."""
+    from aftersales.identity import service as identity
+    from aftersales.orders import service as orders_service
+
+    db = _db()
+    customer_id = orders_service.customer_id_for(db, customer) if customer else None
+    merchant_id = orders_service.merchant_id_for(db, merchant) if merchant else None
+    if customer and customer_id is None:
+        _fail(f"no customer with external id '{customer}'")
+    if merchant and merchant_id is None:
+        _fail(f"no merchant with code '{merchant}'")
+    try:
+        user = identity.create_user(
+            db,
+            username=username,
+            password=password,
+            role=role,
+            display_name=name,
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+        )
+    except AppError as exc:
+        _fail(exc.message)
+    else:
+        console.print(f"created {user.username} ({user.role.value})")
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option("--user", help="username the token acts as")],
+    name: Annotated[str, typer.Option(help="what the token is for")] = "cli",
+) -> None:
+    """Create an API token; it is printed once and stored only as a hash."""
+    from aftersales.identity import service as identity
+
+    try:
+        issued = identity.create_token(_db(), user, name)
+    except AppError as exc:
+        _fail(exc.message)
+    else:
+        sys.stdout.write(issued.token + "\n")
+        Console(stderr=True).print(
+            f"token {issued.prefix} for {issued.user}; revoke with: aftersales token revoke {issued.prefix}"
+        )
+
+
+@token_app.command("revoke")
+def token_revoke(prefix: Annotated[str, typer.Argument(help="the token's prefix, as printed at creation")]) -> None:
+    """Revoke an API token."""
+    from aftersales.identity import service as identity
+
+    try:
+        identity.revoke_token(_db(), prefix)
+    except AppError as exc:
+        _fail(exc.message)
+    else:
+        console.print(f"revoked token {prefix}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,79 @@
+"""Settings read from the environment (prefix AFTERSALES_) or a .env file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - the default is refused outside dev mode
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="AFTERSALES_", env_file=".env", extra="ignore")
+
+    env: Literal["dev", "test", "production"] = "dev"
+    database_url: str = "sqlite:///./var/aftersales.db"
+    secret_key: str = DEFAULT_SECRET
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    language: Literal["zh-CN", "en"] = "zh-CN"
+    # Huey's queue: a SQLite file by default, Redis when a redis:// URL is given.
+    queue_url: str = "sqlite:///./var/queue.db"
+    queue_immediate: bool = False
+    log_json: bool = True
+    log_level: str = "INFO"
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    session_max_age_seconds: int = 60 * 60 * 12
+    # Cookies marked Secure in production, where TLS terminates in front of us.
+    cookie_secure: bool = False
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai") from exc
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _upper_currency(cls, value: str) -> str:
+        return value.upper()
+
+    @model_validator(mode="after")
+    def _secret_outside_dev(self) -> Settings:
+        if self.env == "production" and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+            raise ValueError(
+                "AFTERSALES_SECRET_KEY must be set to a random string of at least 32 characters "
+                "in production (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def ensure_data_dirs(self) -> None:
+        for url in (self.database_url, self.queue_url):
+            if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

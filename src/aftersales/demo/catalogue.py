@@ -1,0 +1,101 @@
+"""The demo shop's merchants, categories and products (data, not code paths)."""
+
+from __future__ import annotations
+
+CATEGORIES = [
+    ("home_appliances", "家用电器", "Home appliances"),
+    ("baby_maternal", "母婴", "Baby and maternal"),
+    ("fresh_food", "生鲜", "Fresh food"),
+    ("apparel", "服饰", "Apparel"),
+    ("electronics", "数码电子", "Electronics"),
+    ("books", "图书", "Books"),
+]
+
+# code, name, kind
+MERCHANTS = [
+    ("selfop", "云仓自营旗舰店", "self_operated"),
+    ("pop-mama", "贝贝母婴专营店", "pop"),
+    ("pop-style", "Urban Style 服饰", "pop"),
+]
+
+# merchant, category, product name, brand, [(sku code, spec, price)]
+PRODUCTS = [
+    ("selfop", "home_appliances", "美的变频空调 1.5匹", "Midea", [("MD-AC15", "白色", "2899.00")]),
+    ("selfop", "home_appliances", "海尔滚筒洗衣机 10kg", "Haier", [("HR-WM10", "银色", "2599.00")]),
+    ("selfop", "home_appliances", "小米空气净化器 4", "Xiaomi", [("MI-AP4", "标准版", "899.00")]),
+    ("selfop", "home_appliances", "苏泊尔电饭煲 4L", "Supor", [("SP-RC4", "4L", "329.00")]),
+    (
+        "selfop",
+        "electronics",
+        "华为 FreeBuds 无线耳机",
+        "Huawei",
+        [("HW-FB5-W", "白色", "999.00"), ("HW-FB5-B", "黑色", "999.00")],
+    ),
+    (
+        "selfop",
+        "electronics",
+        "Apple iPad Air 11英寸",
+        "Apple",
+        [("AP-IPA11-128", "128GB", "4799.00"), ("AP-IPA11-256", "256GB", "5599.00")],
+    ),
+    ("selfop", "electronics", "Anker 65W 氮化镓充电器", "Anker", [("AK-65W", "白色", "199.00")]),
+    ("selfop", "electronics", "罗技 MX Master 3S 鼠标", "Logitech", [("LG-MX3S", "石墨黑", "749.00")]),
+    ("selfop", "fresh_food", "智利车厘子 JJ级 2.5kg", "鲜果园", [("FR-CHERRY-25", "2.5kg 礼盒", "268.00")]),
+    ("selfop", "fresh_food", "阳澄湖大闸蟹 8只装", "蟹皇", [("FR-CRAB-8", "公4.0两 母3.0两", "398.00")]),
+    ("selfop", "fresh_food", "新西兰牛排 套餐 1kg", "Silver Fern", [("FR-STEAK-1", "1kg", "189.00")]),
+    ("selfop", "books", "《三体》全集", "重庆出版社", [("BK-3BODY", "平装三册", "93.00")]),
+    ("selfop", "books", "Designing Data-Intensive Applications", "O'Reilly", [("BK-DDIA", "paperback", "139.00")]),
+    ("selfop", "books", "《活着》余华", "作家出版社", [("BK-HUOZHE", "平装", "35.00")]),
+    ("pop-mama", "baby_maternal", "飞鹤星飞帆 婴儿奶粉 3段 700g", "飞鹤", [("FH-XFF3", "700g", "258.00")]),
+    ("pop-mama", "baby_maternal", "帮宝适 一级帮 纸尿裤 L码", "Pampers", [("PP-L-52", "L 52片", "149.00")]),
+    ("pop-mama", "baby_maternal", "好孩子 婴儿推车 轻便折叠", "gb", [("GB-STR1", "灰色", "1299.00")]),
+    ("pop-mama", "baby_maternal", "贝亲 宽口径玻璃奶瓶 240ml", "Pigeon", [("PG-BOT240", "240ml", "109.00")]),
+    (
+        "pop-style",
+        "apparel",
+        "纯棉圆领T恤",
+        "Urban Style",
+        [("US-TEE-M", "M 白色", "79.00"), ("US-TEE-L", "L 白色", "79.00"), ("US-TEE-XL", "XL 黑色", "79.00")],
+    ),
+    (
+        "pop-style",
+        "apparel",
+        "羽绒服 90%白鸭绒",
+        "Urban Style",
+        [("US-DOWN-M", "M 黑色", "699.00"), ("US-DOWN-L", "L 藏青", "699.00")],
+    ),
+    (
+        "pop-style",
+        "apparel",
+        "Slim-fit jeans",
+        "Urban Style",
+        [("US-JEAN-30", "W30", "259.00"), ("US-JEAN-32", "W32", "259.00")],
+    ),
+    ("pop-style", "apparel", "定制刺绣卫衣", "Urban Style", [("US-CUSTOM-HOOD", "定制", "329.00")]),
+]
+
+CARRIERS = ["SF", "JD", "ZTO", "YTO", "STO"]
+PAY_METHODS = ["alipay", "wechat_pay", "unionpay", "card"]
+
+CITIES = [
+    ("上海市 浦东新区", "上海"),
+    ("北京市 朝阳区", "北京"),
+    ("广东省 深圳市 南山区", "深圳"),
+    ("浙江省 杭州市 西湖区", "杭州"),
+    ("四川省 成都市 武侯区", "成都"),
+    ("湖北省 武汉市 洪山区", "武汉"),
+    ("江苏省 南京市 鼓楼区", "南京"),
+    ("陕西省 西安市 雁塔区", "西安"),
+    ("广东省 广州市 天河区", "广州"),
+]
+HUBS = {
+    "上海": "上海转运中心",
+    "北京": "北京顺义转运中心",
+    "深圳": "深圳华南转运中心",
+    "杭州": "杭州萧山转运中心",
+    "成都": "成都双流转运中心",
+    "武汉": "武汉转运中心",
+    "南京": "南京转运中心",
+    "西安": "西安转运中心",
+    "广州": "广州白云转运中心",
+}

@@ -1,0 +1,261 @@
+"""Seeds the demo shop through the services: merchants, catalogue, customers, orders with their
+revisions, shipments with logistics scans (some late, some out of stock), and one account per role."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from faker import Faker
+from rich.console import Console
+from rich.progress import Progress
+
+from aftersales.db.uow import Database
+from aftersales.identity import service as identity
+from aftersales.kit import clock
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import Conflict
+from aftersales.orders import service as shop
+from aftersales.orders.domain import CustomerTier, LogisticsNode, MerchantKind, OrderStatus
+from aftersales.orders.schemas import (
+    AddressIn,
+    CustomerIn,
+    LogisticsEventIn,
+    MerchantIn,
+    OrderIn,
+    OrderLineIn,
+    PaymentIn,
+    ProductIn,
+    ShipmentIn,
+    SkuIn,
+)
+
+from .catalogue import CARRIERS, CATEGORIES, CITIES, HUBS, MERCHANTS, PAY_METHODS, PRODUCTS
+
+DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for people trying the demo
+# role, username, password
+DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
+    ("customer", "customer", DEMO_PASSWORD),
+    ("customer (English)", "emma", DEMO_PASSWORD),
+    ("agent tier 1", "agent1", DEMO_PASSWORD),
+    ("agent tier 2", "agent2", DEMO_PASSWORD),
+    ("supervisor", "supervisor", DEMO_PASSWORD),
+    ("merchant staff (贝贝母婴)", "merchant", DEMO_PASSWORD),
+    ("warehouse staff (自营)", "warehouse", DEMO_PASSWORD),
+    ("rider", "rider", DEMO_PASSWORD),
+    ("arbitrator", "arbitrator", DEMO_PASSWORD),
+    ("admin", "admin", DEMO_PASSWORD),
+]
+SEEDER = Principal(user_id=0, username="demo-seed", role=Role.INTEGRATION, display_name="订单系统")
+BATCH = 100
+
+
+def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: Console) -> None:
+    rng = random.Random(seed)
+    Faker.seed(seed)
+    fake_zh, fake_en = Faker("zh_CN"), Faker("en_US")
+    now = clock.now()
+
+    orders_service_setup(db)
+    _ensure_user(db, "rider", Role.RIDER, "王师傅 (rider)")
+    people = _customers(customers, rng, fake_zh, fake_en)
+    skus = [(m, c, name, code, Decimal(price)) for m, c, name, _b, sk in PRODUCTS for code, _s, price in sk]
+    with Progress(console=console, transient=False) as progress:
+        task = progress.add_task("seeding orders", total=orders)
+        steps: list[OrderIn | LogisticsEventIn] = []
+        for i in range(orders):
+            customer = people[0] if i % 25 == 0 else people[1] if i % 31 == 0 else rng.choice(people)
+            revisions, events = _order_story(i, customer, rng, skus, now)
+            steps.extend(sorted([*revisions, *events], key=_when))
+            if (i + 1) % BATCH == 0 or i == orders - 1:
+                shop.import_batch(db, steps, SEEDER)
+                progress.update(task, completed=i + 1)
+                steps = []
+    _accounts(db, people)
+
+
+def orders_service_setup(db: Database) -> None:
+    shop.ensure_categories(db, CATEGORIES)
+    for code, name, kind in MERCHANTS:
+        shop.upsert_merchant(db, MerchantIn(code=code, name=name, kind=MerchantKind(kind)))
+    for merchant, category, name, brand, skus in PRODUCTS:
+        shop.upsert_product(
+            db,
+            ProductIn(
+                merchant_code=merchant,
+                category_code=category,
+                name=name,
+                brand=brand,
+                tags=["custom_made"] if "定制" in name else [],
+                skus=[SkuIn(code=c, spec=s, price=Decimal(p), stock=500) for c, s, p in skus],
+            ),
+        )
+
+
+def _when(step: OrderIn | LogisticsEventIn) -> datetime:
+    return step.updated_at if isinstance(step, OrderIn) else step.occurred_at
+
+
+def _customers(count: int, rng: random.Random, fake_zh: Faker, fake_en: Faker) -> list[CustomerIn]:
+    people = [
+        CustomerIn(
+            external_id="C0001", name="李娜", phone="13800138001", email="lina@example.com", tier=CustomerTier.VIP
+        ),
+        CustomerIn(external_id="C0002", name="Emma Wilson", phone="13900139002", email="emma@example.com"),
+    ]
+    for n in range(3, count + 1):
+        english = rng.random() < 0.2
+        fake = fake_en if english else fake_zh
+        tier = rng.choices(list(CustomerTier), weights=[85, 12, 3])[0]
+        people.append(
+            CustomerIn(
+                external_id=f"C{n:04d}",
+                name=fake.name(),
+                phone=f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}",
+                email=f"user{n}@example.com",
+                tier=tier,
+            )
+        )
+    return people
+
+
+def _order_story(
+    i: int,
+    customer: CustomerIn,
+    rng: random.Random,
+    skus: list[tuple[str, str, str, str, Decimal]],
+    now: datetime,
+) -> tuple[list[OrderIn], list[LogisticsEventIn]]:
+    """The revisions the shop would have sent for one order, and its carrier scans."""
+    merchant = rng.choices([m[0] for m in MERCHANTS], weights=[60, 20, 20])[0]
+    candidates = [s for s in skus if s[0] == merchant]
+    picked = rng.sample(candidates, k=min(len(candidates), rng.choice([1, 1, 1, 2, 2, 3])))
+    placed = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 60))
+    age = now - placed
+    region, city = rng.choice(CITIES)
+    number = f"SO{placed:%y%m%d}{i:06d}"
+    out_of_stock = age < timedelta(days=3) and rng.random() < 0.04
+    lines = [
+        OrderLineIn(
+            line_no=n + 1,
+            sku=code,
+            quantity=rng.choice([1, 1, 1, 2, 3]),
+            unit_price=price,
+            out_of_stock=out_of_stock and n == 0,
+        )
+        for n, (_m, _c, _name, code, price) in enumerate(picked)
+    ]
+    goods = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
+    shipping = Decimal("0") if goods >= 99 else Decimal("8.00")
+    discount = Decimal(rng.choice(["0", "0", "5", "10", "20"])) if goods > 100 else Decimal(0)
+    base = dict(
+        number=number,
+        merchant_code=merchant,
+        currency="CNY",
+        placed_at=placed,
+        customer=customer,
+        shipping_address=AddressIn(
+            name=customer.name,
+            phone=customer.phone or "13800000000",
+            region=region,
+            detail=f"{rng.randrange(1, 300)}号 {rng.randrange(1, 30)}栋 {rng.randrange(101, 2999)}室",
+        ),
+        lines=lines,
+        shipping_fee=shipping,
+        discount_total=discount,
+        tags=["first_order"] if i % 40 == 0 else [],
+    )
+    revisions = [OrderIn(version=1, updated_at=placed, status=OrderStatus.CREATED, **base)]  # type: ignore[arg-type]
+    if age < timedelta(minutes=20) and rng.random() < 0.5:
+        return revisions, []
+    if rng.random() < 0.03:
+        revisions.append(
+            OrderIn(version=2, updated_at=placed + timedelta(minutes=30), status=OrderStatus.CANCELLED, **base)
+        )  # type: ignore[arg-type]
+        return revisions, []
+    paid_at = placed + timedelta(minutes=rng.randrange(1, 15))
+    payment = PaymentIn(
+        reference=f"PAY{number}", method=rng.choice(PAY_METHODS), amount=goods + shipping - discount, paid_at=paid_at
+    )
+    with_pay = {**base, "paid_at": paid_at, "payments": [payment]}
+    revisions.append(OrderIn(version=2, updated_at=paid_at, status=OrderStatus.PAID, **with_pay))  # type: ignore[arg-type]
+    packed_at = paid_at + timedelta(hours=rng.uniform(1, 20))
+    if packed_at > now or out_of_stock:
+        return revisions, []
+    revisions.append(OrderIn(version=3, updated_at=packed_at, status=OrderStatus.FULFILLING, **with_pay))  # type: ignore[arg-type]
+    carrier = "JD" if merchant == "selfop" else rng.choice(CARRIERS)
+    tracking = f"{carrier}{rng.randrange(10**12):012d}"
+    pickup = packed_at + timedelta(hours=rng.uniform(1, 8))
+    promised = pickup + timedelta(days=rng.choice([1, 2, 2, 3]))
+    shipment = ShipmentIn(
+        carrier=carrier,
+        tracking_number=tracking,
+        promised_at=promised,
+        shipped_at=None,
+        rider="rider" if merchant == "selfop" and rng.random() < 0.3 else None,
+    )
+    with_ship = {**with_pay, "shipments": [shipment]}
+    revisions.append(
+        OrderIn(version=4, updated_at=packed_at + timedelta(minutes=5), status=OrderStatus.FULFILLING, **with_ship)
+    )  # type: ignore[arg-type]
+    # Most parcels arrive before the promise; about one in eight is late or stuck on the way.
+    late = rng.random() < 0.12
+    total_hours = (
+        (promised - pickup).total_seconds() / 3600 * (rng.uniform(1.1, 2.0) if late else rng.uniform(0.4, 0.95))
+    )
+    hub_origin, hub_dest = rng.choice(list(HUBS.values())), HUBS[city]
+    steps = [
+        (LogisticsNode.PICKED_UP, 0.0, "仓库揽收"),
+        (LogisticsNode.DEPARTED_HUB, 0.2, hub_origin),
+        (LogisticsNode.ARRIVED_HUB, 0.6, hub_dest),
+        (LogisticsNode.ARRIVED_STATION, 0.8, f"{city}营业部"),
+        (LogisticsNode.OUT_FOR_DELIVERY, 0.9, f"{city}营业部 快递员派送中"),
+        (LogisticsNode.DELIVERED, 1.0, "本人签收"),
+    ]
+    events = []
+    for n, (node, share, place) in enumerate(steps):
+        at = pickup + timedelta(hours=total_hours * share)
+        if at > now:
+            break
+        events.append(
+            LogisticsEventIn(
+                event_id=f"{tracking}-{n}",
+                carrier=carrier,
+                tracking_number=tracking,
+                node=node,
+                occurred_at=at,
+                place=place,
+            )
+        )
+    if events and events[-1].node is LogisticsNode.DELIVERED and now - events[-1].occurred_at > timedelta(days=7):
+        done_at = events[-1].occurred_at + timedelta(days=7)
+        revisions.append(OrderIn(version=5, updated_at=done_at, status=OrderStatus.COMPLETED, **with_ship))  # type: ignore[arg-type]
+    return revisions, events
+
+
+def _ensure_user(db: Database, username: str, role: Role, name: str, **bind: int | None) -> int:
+    try:
+        return identity.create_user(
+            db,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            display_name=name,
+            locale="en" if username == "emma" else "zh-CN",
+            **bind,
+        ).id  # type: ignore[arg-type]
+    except Conflict:
+        return next(u.id for u in identity.list_users(db) if u.username == username)
+
+
+def _accounts(db: Database, people: list[CustomerIn]) -> None:
+    _ensure_user(db, "customer", Role.CUSTOMER, "李娜", customer_id=shop.customer_id_for(db, "C0001"))
+    _ensure_user(db, "emma", Role.CUSTOMER, "Emma Wilson", customer_id=shop.customer_id_for(db, "C0002"))
+    _ensure_user(db, "agent1", Role.AGENT_T1, "张敏 (一线)")
+    _ensure_user(db, "agent2", Role.AGENT_T2, "陈刚 (二线)")
+    _ensure_user(db, "supervisor", Role.SUPERVISOR, "刘洋 (主管)")
+    _ensure_user(db, "merchant", Role.MERCHANT, "贝贝母婴 客服", merchant_id=shop.merchant_id_for(db, "pop-mama"))
+    _ensure_user(db, "warehouse", Role.WAREHOUSE, "自营仓 华东", merchant_id=shop.merchant_id_for(db, "selfop"))
+    _ensure_user(db, "arbitrator", Role.ARBITRATOR, "平台仲裁 周静")
+    _ensure_user(db, "admin", Role.ADMIN, "系统管理员")

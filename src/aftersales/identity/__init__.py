@@ -1,0 +1,1 @@
+"""Identity: users, roles, password login, API tokens."""

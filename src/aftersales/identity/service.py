@@ -1,0 +1,216 @@
+"""Use cases of identity: accounts, login with throttling, API tokens, principals."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from aftersales.db.uow import Database
+from aftersales.identity import domain
+from aftersales.identity.models import ApiToken, LoginAttempt, User
+from aftersales.identity.repository import IdentityRepository
+from aftersales.identity.schemas import IssuedToken, UserOut
+from aftersales.kit import clock
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
+from aftersales.kit.ids import new_token, token_digest
+
+_hasher = PasswordHasher()
+# Verifying against a real hash when the user does not exist keeps response times alike.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def principal_of(user: User) -> Principal:
+    role = Role(user.role)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        role=role,
+        display_name=user.display_name,
+        customer_id=user.customer_id,
+        merchant_id=user.merchant_id,
+        rider_id=user.id if role is Role.RIDER else None,
+    )
+
+
+def create_user(
+    db: Database,
+    *,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str = "",
+    email: str = "",
+    customer_id: int | None = None,
+    merchant_id: int | None = None,
+    locale: str = "zh-CN",
+) -> UserOut:
+    username = username.strip().lower()
+    for problem in (
+        domain.username_problem(username),
+        domain.password_problem(password, username),
+        domain.binding_problem(role, customer_id, merchant_id),
+    ):
+        if problem:
+            raise Invalid(problem)
+    with db.write() as uow:
+        repo = IdentityRepository(uow.session)
+        if repo.user_by_username(username):
+            raise Conflict(f"The username '{username}' is taken; choose another.")
+        user = User(
+            username=username,
+            display_name=display_name or username,
+            email=email,
+            password_hash=_hasher.hash(password),
+            role=role.value,
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+            locale=locale,
+            active=True,
+            created_at=clock.now(),
+        )
+        repo.add(user)
+        try:
+            uow.commit()
+        except IntegrityError as exc:
+            raise Conflict("That customer or merchant does not exist, or the username is taken.") from exc
+        return UserOut.model_validate(user)
+
+
+def authenticate(
+    db: Database, username: str, password: str, address: str, *, max_failures: int, window_seconds: int
+) -> Principal:
+    """Check a password; refuse with 429 after too many recent failures for the name or address."""
+    username = username.strip().lower()
+    now = clock.now()
+    since = domain.window_start(now, window_seconds)
+    with db.write() as uow:
+        repo = IdentityRepository(uow.session)
+        if domain.login_blocked(repo.failures_since(username=username, since=since), max_failures) or (
+            domain.login_blocked(repo.failures_since(address=address, since=since), max_failures * 4)
+        ):
+            raise TooManyRequests("Too many failed sign-ins. Wait 15 minutes and try again.")
+        user = repo.user_by_username(username)
+        ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None and user.active
+        repo.add(LoginAttempt(username=username[:80], address=address[:64], succeeded=ok, attempted_at=now))
+        if not ok or user is None:
+            uow.commit()
+            raise Unauthorized("The username or password is wrong.")
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        user.last_login_at = now
+        uow.commit()
+        return principal_of(user)
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def principal_for_user_id(db: Database, user_id: int) -> Principal | None:
+    with db.read() as uow:
+        user = IdentityRepository(uow.session).user(user_id)
+        if user is None or not user.active:
+            return None
+        return principal_of(user)
+
+
+def create_token(db: Database, username: str, name: str = "cli") -> IssuedToken:
+    """Issue a bearer token; only its digest is stored, so it is shown once."""
+    token = new_token()
+    with db.write() as uow:
+        repo = IdentityRepository(uow.session)
+        user = repo.user_by_username(username.strip().lower())
+        if user is None:
+            raise NotFound(f"No user named '{username}'.")
+        prefix = token[3:11]
+        repo.add(
+            ApiToken(user_id=user.id, name=name, prefix=prefix, digest=token_digest(token), created_at=clock.now())
+        )
+        uow.commit()
+        return IssuedToken(token=token, prefix=prefix, user=user.username)
+
+
+def revoke_token(db: Database, prefix: str) -> None:
+    with db.write() as uow:
+        token = IdentityRepository(uow.session).token_by_prefix(prefix)
+        if token is None:
+            raise NotFound(f"No token starting with '{prefix}'.")
+        if token.revoked_at is None:
+            token.revoked_at = clock.now()
+        uow.commit()
+
+
+def principal_for_token(db: Database, token: str) -> Principal | None:
+    with db.read() as uow:
+        repo = IdentityRepository(uow.session)
+        row = repo.token_by_digest(token_digest(token))
+        if row is None or row.revoked_at is not None:
+            return None
+        user = repo.user(row.user_id)
+        if user is None or not user.active:
+            return None
+        return principal_of(user)
+
+
+def list_users(db: Database, role: str | None = None) -> list[UserOut]:
+    with db.read() as uow:
+        return [UserOut.model_validate(u) for u in IdentityRepository(uow.session).users(role)]
+
+
+def change_role(db: Database, user_id: int, role: Role, merchant_id: int | None, by: Principal) -> UserOut:
+    with db.write() as uow:
+        repo = IdentityRepository(uow.session)
+        user = repo.user(user_id)
+        if user is None:
+            raise NotFound(f"No user #{user_id}.")
+        if user.id == by.user_id and role is not Role.ADMIN:
+            raise Conflict("You cannot remove your own administrator role; ask another administrator.")
+        problem = domain.binding_problem(role, user.customer_id if role is Role.CUSTOMER else None, merchant_id)
+        if problem:
+            raise Invalid(problem)
+        user.role = role.value
+        user.merchant_id = merchant_id
+        if role is not Role.CUSTOMER:
+            user.customer_id = None
+        try:
+            uow.commit()
+        except IntegrityError as exc:
+            raise Conflict(f"Merchant #{merchant_id} does not exist.") from exc
+        return UserOut.model_validate(user)
+
+
+def set_active(db: Database, user_id: int, active: bool, by: Principal) -> UserOut:
+    with db.write() as uow:
+        user = IdentityRepository(uow.session).user(user_id)
+        if user is None:
+            raise NotFound(f"No user #{user_id}.")
+        if user.id == by.user_id and not active:
+            raise Conflict("You cannot deactivate your own account.")
+        user.active = active
+        uow.commit()
+        return UserOut.model_validate(user)
+
+
+def set_locale(db: Database, user_id: int, locale: str) -> None:
+    with db.write() as uow:
+        user = IdentityRepository(uow.session).user(user_id)
+        if user is not None:
+            user.locale = locale
+            uow.commit()
+
+
+def rider_user_id(session: Session, username: str) -> int | None:
+    """Used by orders inside its own transaction to bind a shipment to a rider."""
+    user = IdentityRepository(session).user_by_username(username.strip().lower())
+    return user.id if user is not None and user.role == Role.RIDER.value else None
+
+
+def count_users(db: Database) -> int:
+    with db.read() as uow:
+        return len(IdentityRepository(uow.session).users())

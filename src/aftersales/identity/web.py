@@ -1,0 +1,149 @@
+"""Sign-in, sign-out, language switch and the administrators' user list."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from aftersales.db.uow import Database
+from aftersales.identity import service
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import AppError
+from aftersales.orders import service as orders
+from aftersales.web import i18n
+from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
+from aftersales.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only redirect within this site after sign-in."""
+    if not target:
+        return "/"
+    parsed = urlparse(target)
+    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    return target
+
+
+def _client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, next: str = "/", principal: Principal | None = Depends(optional_principal)
+) -> Response:
+    if principal is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", next=_safe_next(next), error=None, username="")
+
+
+@router.post("/login", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=80)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=400)] = "/",
+    db: Database = Depends(get_db),
+) -> Response:
+    settings = request.app.state.settings
+    try:
+        principal = service.authenticate(
+            db,
+            username,
+            password,
+            _client_address(request),
+            max_failures=settings.login_max_failures,
+            window_seconds=settings.login_window_seconds,
+        )
+    except AppError as exc:
+        return render(
+            request,
+            "login.html",
+            status_code=exc.status_code,
+            next=_safe_next(next),
+            error=exc.message,
+            username=username,
+        )
+    # A fresh session on sign-in, so a planted session cannot be carried into an account.
+    lang = request.session.get("lang")
+    request.session.clear()
+    request.session["uid"] = principal.user_id
+    if lang:
+        request.session["lang"] = lang
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout", dependencies=[Depends(csrf_protect)])
+def logout(request: Request) -> Response:
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/language", dependencies=[Depends(csrf_protect)])
+def switch_language(
+    request: Request,
+    lang: Annotated[str, Form(max_length=8)] = "zh-CN",
+    next: Annotated[str, Form(max_length=400)] = "/",
+    db: Database = Depends(get_db),
+    principal: Principal | None = Depends(optional_principal),
+) -> Response:
+    chosen = i18n.normalize(lang)
+    request.session["lang"] = chosen
+    if principal is not None:
+        service.set_locale(db, principal.user_id, chosen)
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.get("/admin/users", response_class=HTMLResponse)
+def users_page(
+    request: Request,
+    role: str = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    users = service.list_users(db, role or None)
+    merchants = orders.list_merchants(db)
+    return render(
+        request,
+        "admin/users.html",
+        users=users,
+        roles=list(Role),
+        role_filter=role,
+        merchants=merchants,
+        notice=request.query_params.get("notice", ""),
+    )
+
+
+@router.post("/admin/users/{user_id}/role", dependencies=[Depends(csrf_protect)])
+def change_role(
+    request: Request,
+    user_id: int,
+    role: Annotated[Role, Form()],
+    merchant_id: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    merchant = int(merchant_id) if merchant_id.strip().isdigit() else None
+    user = service.change_role(db, user_id, role, merchant, principal)
+    return RedirectResponse(f"/admin/users?notice=role:{user.username}", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/active", dependencies=[Depends(csrf_protect)])
+def set_active(
+    request: Request,
+    user_id: int,
+    active: Annotated[bool, Form()],
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    user = service.set_active(db, user_id, active, principal)
+    return RedirectResponse(f"/admin/users?notice=active:{user.username}", status_code=303)

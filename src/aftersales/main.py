@@ -1,0 +1,71 @@
+"""create_app(): settings, database, routers, static files, errors, middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from aftersales import __version__
+from aftersales.config import Settings, get_settings
+from aftersales.db.uow import Database
+from aftersales.identity import api as identity_api
+from aftersales.identity import web as identity_web
+from aftersales.orders import api as orders_api
+from aftersales.orders import web as orders_web
+from aftersales.web import errors, ops
+from aftersales.web.deps import ensure_session_basics
+from aftersales.worker import wiring
+
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+API_DESCRIPTION = """
+Aftersales API for integrators: the shop's order system pushes orders, carriers push logistics
+events, and every read is scoped to the caller's role. Authenticate with
+`Authorization: Bearer <token>` (create one with `aftersales token create --user NAME`).
+Writes are idempotent: replays change nothing.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.ensure_data_dirs()
+    ops.configure_logging(settings.log_json, settings.log_level)
+    db = Database(settings.database_url)
+    wiring.connect(settings, db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(
+        title="Aftersales",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(ensure_session_basics)],
+    )
+    app.state.settings = settings
+    app.state.db = db
+
+    app.middleware("http")(ops.metrics_middleware)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="aftersales_session",
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+    errors.install(app)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
+    app.include_router(ops.router)
+    app.include_router(identity_api.router, prefix="/api/v1")
+    app.include_router(orders_api.router, prefix="/api/v1")
+    app.include_router(identity_web.router)
+    app.include_router(orders_web.router)
+    return app

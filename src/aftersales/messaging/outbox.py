@@ -1,0 +1,79 @@
+"""Writing to the outbox inside a unit of work, and draining it with registered handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aftersales.db.uow import Database
+from aftersales.kit import clock
+from aftersales.messaging.models import OutboxMessage
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[dict[str, Any], str], None]
+_handlers: dict[str, list[Handler]] = {}
+ALERT_AFTER_ATTEMPTS = 12
+
+
+def subscribe(topic: str, handler: Handler) -> None:
+    _handlers.setdefault(topic, []).append(handler)
+
+
+def publish(session: Session, topic: str, payload: dict[str, Any], idempotency_key: str) -> None:
+    """Queue a message in the caller's transaction; it leaves only if that transaction commits."""
+    now = clock.now()
+    session.add(
+        OutboxMessage(
+            topic=topic,
+            payload=payload,
+            idempotency_key=idempotency_key,
+            created_at=now,
+            available_at=now,
+            attempts=0,
+            last_error="",
+        )
+    )
+
+
+def drain(db: Database, batch: int = 100) -> int:
+    """Deliver due messages; a failing handler is retried later with backoff. Returns delivered count."""
+    delivered = 0
+    with db.write() as uow:
+        stmt = (
+            select(OutboxMessage)
+            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.available_at <= clock.now())
+            .order_by(OutboxMessage.id)
+            .limit(batch)
+        )
+        if not db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        for message in uow.session.scalars(stmt):
+            try:
+                for handler in _handlers.get(message.topic, []):
+                    handler(message.payload, message.idempotency_key)
+            except Exception as exc:  # a handler's failure must not lose the message
+                message.attempts += 1
+                message.last_error = repr(exc)[:2000]
+                backoff = timedelta(seconds=min(2**message.attempts, 3600))
+                message.available_at = clock.now() + backoff
+                log.warning("outbox.handler_failed", topic=message.topic, id=message.id, error=repr(exc))
+                if message.attempts >= ALERT_AFTER_ATTEMPTS:
+                    # Never dropped: it keeps retrying hourly and the operator is alerted.
+                    log.error("outbox.stuck", topic=message.topic, id=message.id, attempts=message.attempts)
+                continue
+            message.delivered_at = clock.now()
+            delivered += 1
+        uow.commit()
+    return delivered
+
+
+def pending_count(db: Database) -> int:
+    with db.read() as uow:
+        rows = uow.session.scalars(select(OutboxMessage.id).where(OutboxMessage.delivered_at.is_(None)))
+        return len(list(rows))

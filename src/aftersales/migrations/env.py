@@ -1,0 +1,46 @@
+"""Alembic environment: the database URL comes from settings unless the caller passes one."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import aftersales.identity.models
+import aftersales.messaging.models
+import aftersales.orders.models
+import aftersales.timeline.models  # noqa: F401 - registers every table on the metadata
+from aftersales.config import get_settings
+from aftersales.db.base import Base
+from aftersales.db.engine import make_engine
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    return config.attributes.get("database_url") or get_settings().database_url
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = make_engine(_url())
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

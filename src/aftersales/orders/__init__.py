@@ -1,0 +1,1 @@
+"""Orders and logistics: merchants, customers, catalogue, orders, payments, shipments, events."""

@@ -1,0 +1,117 @@
+"""Orders JSON routes under /api/v1: integrators write, everyone reads within their scope."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+
+from aftersales.db.uow import Database
+from aftersales.kit.access import LOGISTICS_WRITERS, ORDER_WRITERS, Principal, Role
+from aftersales.kit.errors import Invalid
+from aftersales.kit.pagination import PageRequest
+from aftersales.orders import service
+from aftersales.orders.domain import OrderStatus
+from aftersales.orders.schemas import (
+    LogisticsEventIn,
+    LogisticsEventResult,
+    MerchantIn,
+    MerchantOut,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    ProductIn,
+    ProductOut,
+    UpsertResult,
+)
+from aftersales.web.deps import api_principal, get_db
+
+router = APIRouter(tags=["orders"])
+ERRORS = {401: {"description": "not signed in"}, 403: {"description": "role not allowed"}}
+
+
+@router.put("/merchants/{code}", response_model=MerchantOut, responses=ERRORS, summary="Create or update a merchant")
+def put_merchant(
+    data: MerchantIn,
+    code: Annotated[str, Path(max_length=64)],
+    db: Database = Depends(get_db),
+    _: Principal = Depends(api_principal(Role.ADMIN, Role.INTEGRATION)),
+) -> MerchantOut:
+    if data.code != code:
+        raise Invalid(f"The code in the body ('{data.code}') must match the code in the path ('{code}').")
+    return MerchantOut.model_validate(service.upsert_merchant(db, data))
+
+
+@router.post(
+    "/products",
+    response_model=ProductOut,
+    responses={**ERRORS, 409: {"description": "unknown merchant or category"}},
+    summary="Create or update a product with its SKUs",
+)
+def post_product(
+    data: ProductIn,
+    db: Database = Depends(get_db),
+    _: Principal = Depends(api_principal(*ORDER_WRITERS)),
+) -> ProductOut:
+    product, skus = service.upsert_product(db, data)
+    return ProductOut(id=product.id, name=product.name, category_code=data.category_code, skus=skus)
+
+
+@router.post(
+    "/orders",
+    response_model=UpsertResult,
+    responses={**ERRORS, 200: {"description": "updated or unchanged"}, 409: {"description": "refused"}},
+    status_code=200,
+    summary="Create or update an order (idempotent by number and version)",
+)
+def upsert_order(
+    data: OrderIn,
+    response: Response,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(api_principal(*ORDER_WRITERS)),
+) -> UpsertResult:
+    result = service.upsert_order(db, data, principal)
+    if result.result == "created":
+        response.status_code = 201
+    return result
+
+
+@router.post(
+    "/logistics-events",
+    response_model=LogisticsEventResult,
+    responses={**ERRORS, 404: {"description": "unknown shipment"}},
+    summary="Record a carrier scan (idempotent by event id, any arrival order)",
+)
+def post_logistics_event(
+    data: LogisticsEventIn,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(api_principal(*LOGISTICS_WRITERS)),
+) -> LogisticsEventResult:
+    return service.record_logistics_event(db, data, principal)
+
+
+@router.get("/orders", response_model=OrderPage, responses=ERRORS, summary="Orders you may see")
+def list_orders(
+    q: Annotated[str, Query(max_length=80, description="order number, phone or customer name")] = "",
+    status: OrderStatus | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(api_principal()),
+) -> OrderPage:
+    result = service.search_orders(db, principal, q, PageRequest(page, size), status.value if status else None)
+    return OrderPage(items=result.items, total=result.total, page=page, size=size)
+
+
+@router.get(
+    "/orders/{number}",
+    response_model=OrderOut,
+    responses={**ERRORS, 404: {"description": "no such order in your scope"}},
+    summary="One order with lines, payments, shipments, logistics and its timeline",
+)
+def get_order(
+    number: Annotated[str, Path(max_length=64)],
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(api_principal()),
+) -> OrderOut:
+    return service.get_order(db, number, principal)

@@ -1,0 +1,145 @@
+"""Every query of the orders context. Reads that serve a person are scoped by their principal."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.pagination import Page, PageRequest
+from aftersales.orders.models import (
+    Category,
+    Customer,
+    LogisticsEvent,
+    Merchant,
+    Order,
+    Payment,
+    Product,
+    Shipment,
+    Sku,
+)
+
+
+def scope_orders(stmt: Select[tuple[Order]], viewer: Principal) -> Select[tuple[Order]]:
+    """Narrow an order query to what the viewer may see; unknown roles see nothing."""
+    if viewer.is_platform_staff:
+        return stmt
+    if viewer.role is Role.CUSTOMER:
+        if viewer.customer_id is None:
+            return stmt.where(false())
+        return stmt.where(Order.customer_id == viewer.customer_id)
+    if viewer.role in (Role.MERCHANT, Role.WAREHOUSE):
+        if viewer.merchant_id is None:
+            return stmt.where(false())
+        return stmt.where(Order.merchant_id == viewer.merchant_id)
+    if viewer.role is Role.RIDER:
+        assigned = exists().where(Shipment.order_id == Order.id, Shipment.rider_user_id == viewer.user_id)
+        return stmt.where(assigned)
+    if viewer.role is Role.INTEGRATION:
+        # A platform-wide integration feeds every merchant; one bound to a merchant feeds only it.
+        return stmt if viewer.merchant_id is None else stmt.where(Order.merchant_id == viewer.merchant_id)
+    return stmt.where(false())
+
+
+class OrdersRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- reference data -------------------------------------------------------------------
+    def merchant_by_code(self, code: str) -> Merchant | None:
+        return self.session.scalar(select(Merchant).where(Merchant.code == code))
+
+    def merchant(self, merchant_id: int) -> Merchant | None:
+        return self.session.get(Merchant, merchant_id)
+
+    def merchants(self) -> list[Merchant]:
+        return list(self.session.scalars(select(Merchant).order_by(Merchant.id)))
+
+    def category_by_code(self, code: str) -> Category | None:
+        return self.session.scalar(select(Category).where(Category.code == code))
+
+    def categories(self) -> list[Category]:
+        return list(self.session.scalars(select(Category).order_by(Category.id)))
+
+    def skus_by_code(self, merchant_id: int, codes: list[str]) -> dict[str, Sku]:
+        rows = self.session.scalars(select(Sku).where(Sku.merchant_id == merchant_id, Sku.code.in_(codes)))
+        return {sku.code: sku for sku in rows}
+
+    def product_by_name(self, merchant_id: int, name: str) -> Product | None:
+        return self.session.scalar(select(Product).where(Product.merchant_id == merchant_id, Product.name == name))
+
+    def customer_by_external_id(self, external_id: str) -> Customer | None:
+        return self.session.scalar(select(Customer).where(Customer.external_id == external_id))
+
+    def customer(self, customer_id: int) -> Customer | None:
+        return self.session.get(Customer, customer_id)
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+    # --- orders ---------------------------------------------------------------------------
+    def order_for_update(self, number: str) -> Order | None:
+        stmt = (
+            select(Order)
+            .where(Order.number == number)
+            .options(selectinload(Order.lines), selectinload(Order.payments), selectinload(Order.shipments))
+        )
+        return self.session.scalar(stmt)
+
+    def order_for_viewer(self, number: str, viewer: Principal) -> Order | None:
+        stmt = scope_orders(select(Order).where(Order.number == number), viewer).options(
+            selectinload(Order.lines),
+            selectinload(Order.payments),
+            selectinload(Order.shipments).selectinload(Shipment.events),
+        )
+        return self.session.scalar(stmt)
+
+    def search(self, viewer: Principal, query: str, request: PageRequest, status: str | None = None) -> Page[Order]:
+        stmt = scope_orders(select(Order), viewer)
+        query = query.strip()
+        if query:
+            like = f"%{query}%"
+            stmt = stmt.join(Customer, Customer.id == Order.customer_id).where(
+                or_(
+                    Order.number == query,
+                    Order.number.like(f"{query}%"),
+                    Customer.phone == query,
+                    Order.recipient_phone == query,
+                    Customer.name.like(like),
+                    Order.recipient_name.like(like),
+                )
+            )
+        if status:
+            stmt = stmt.where(Order.status == status)
+        total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        rows = self.session.scalars(
+            stmt.options(selectinload(Order.lines))
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(request.size)
+            .offset(request.offset)
+        )
+        return Page(items=list(rows), total=total, request=request)
+
+    def payment_by_reference(self, reference: str) -> Payment | None:
+        return self.session.scalar(select(Payment).where(Payment.reference == reference))
+
+    # --- shipments and logistics ----------------------------------------------------------
+    def shipment_by_tracking(self, carrier: str, tracking_number: str) -> Shipment | None:
+        stmt = (
+            select(Shipment)
+            .where(Shipment.carrier == carrier, Shipment.tracking_number == tracking_number)
+            .options(selectinload(Shipment.events))
+        )
+        return self.session.scalar(stmt)
+
+    def shipments_of_order(self, order_id: int) -> list[Shipment]:
+        return list(self.session.scalars(select(Shipment).where(Shipment.order_id == order_id)))
+
+    def logistics_event_exists(self, event_id: str) -> bool:
+        return self.session.scalar(select(LogisticsEvent.id).where(LogisticsEvent.event_id == event_id)) is not None
+
+    def order(self, order_id: int) -> Order | None:
+        return self.session.get(Order, order_id)
+
+    def count_orders(self) -> int:
+        return self.session.scalar(select(func.count(Order.id))) or 0

@@ -1,0 +1,263 @@
+"""Pydantic shapes of the orders API: what integrators send and what readers get."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from aftersales.kit.money import SUPPORTED_CURRENCIES
+from aftersales.orders.domain import CustomerTier, LogisticsNode, MerchantKind, OrderStatus
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+Text = Annotated[str, Field(max_length=400)]
+PositiveAmount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+
+
+def _currency(value: str) -> str:
+    value = value.upper()
+    if value not in SUPPORTED_CURRENCIES:
+        raise ValueError(f"unsupported currency; use one of {', '.join(sorted(SUPPORTED_CURRENCIES))}")
+    return value
+
+
+class MerchantIn(BaseModel):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: MerchantKind
+
+
+class MerchantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    kind: MerchantKind
+    credit_score: int
+
+
+class SkuIn(BaseModel):
+    code: Code
+    spec: Annotated[str, Field(max_length=200)] = ""
+    price: PositiveAmount
+    currency: str = "CNY"
+    stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+
+    _cur = field_validator("currency")(_currency)
+
+
+class ProductIn(BaseModel):
+    merchant_code: Code
+    category_code: Code
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    brand: Annotated[str, Field(max_length=120)] = ""
+    tags: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
+    skus: list[SkuIn] = Field(min_length=1, max_length=200)
+
+
+class ProductOut(BaseModel):
+    id: int
+    name: str
+    category_code: str
+    skus: list[str]
+
+
+class CustomerIn(BaseModel):
+    external_id: Code
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    phone: Annotated[str, Field(max_length=32, pattern=r"^[0-9+\- ]*$")] = ""
+    email: Annotated[str, Field(max_length=200)] = ""
+    tier: CustomerTier = CustomerTier.REGULAR
+
+
+class AddressIn(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=120)]
+    phone: Annotated[str, Field(max_length=32, pattern=r"^[0-9+\- ]*$")]
+    region: Annotated[str, Field(max_length=200)] = ""
+    detail: Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class OrderLineIn(BaseModel):
+    line_no: Annotated[int, Field(ge=1, le=1000)]
+    sku: Code
+    quantity: Annotated[int, Field(ge=1, le=100_000)]
+    unit_price: PositiveAmount
+    out_of_stock: bool = False
+
+
+class PaymentIn(BaseModel):
+    reference: Code
+    method: Annotated[str, Field(min_length=1, max_length=24)]
+    amount: PositiveAmount
+    paid_at: AwareDatetime
+
+
+class ShipmentIn(BaseModel):
+    carrier: Code
+    tracking_number: Code
+    promised_at: AwareDatetime | None = None
+    shipped_at: AwareDatetime | None = None
+    rider: Annotated[str, Field(max_length=80)] | None = Field(
+        default=None, description="username of the delivery rider, if the platform delivers itself"
+    )
+
+
+class OrderIn(BaseModel):
+    """One revision of an order as the shop's order system knows it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": []})
+
+    number: Code
+    version: Annotated[int, Field(ge=1, le=2**31 - 1, description="the shop's revision of this order")]
+    updated_at: AwareDatetime
+    merchant_code: Code
+    status: OrderStatus
+    currency: str = "CNY"
+    placed_at: AwareDatetime
+    paid_at: AwareDatetime | None = None
+    customer: CustomerIn
+    shipping_address: AddressIn
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
+    shipping_fee: PositiveAmount = Decimal("0")
+    discount_total: PositiveAmount = Decimal("0")
+    payments: list[PaymentIn] = Field(default_factory=list, max_length=20)
+    shipments: list[ShipmentIn] = Field(default_factory=list, max_length=20)
+    tags: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+    _cur = field_validator("currency")(_currency)
+
+    @model_validator(mode="after")
+    def _distinct_lines(self) -> OrderIn:
+        numbers = [line.line_no for line in self.lines]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("line_no must be unique within an order")
+        goods = sum((line.unit_price * line.quantity for line in self.lines), Decimal(0))
+        if self.discount_total > goods + self.shipping_fee:
+            raise ValueError("discount_total is larger than the goods and shipping together")
+        return self
+
+
+class LogisticsEventIn(BaseModel):
+    event_id: Code
+    carrier: Code
+    tracking_number: Code
+    node: LogisticsNode
+    occurred_at: AwareDatetime
+    place: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=1000)] = ""
+
+
+class LogisticsEventResult(BaseModel):
+    event_id: str
+    result: str = Field(description="'recorded' the first time, 'duplicate' on a replay")
+    shipment_status: str
+    order_status: str
+
+
+class OrderLineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    line_no: int
+    sku_code: str
+    product_name: str
+    category_code: str
+    quantity: int
+    unit_price: Decimal
+    currency: str
+    stock_status: str
+
+
+class PaymentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    reference: str
+    method: str
+    amount: Decimal
+    currency: str
+    paid_at: datetime
+
+
+class LogisticsEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    event_id: str
+    node: str
+    occurred_at: datetime
+    place: str
+    description: str
+
+
+class ShipmentOut(BaseModel):
+    id: int
+    carrier: str
+    tracking_number: str
+    status: str
+    promised_at: datetime | None
+    shipped_at: datetime | None
+    delivered_at: datetime | None
+    current_node: str | None
+    current_place: str
+    late: bool
+    overdue_hours: float
+    events: list[LogisticsEventOut]
+
+
+class TimelineOut(BaseModel):
+    action: str
+    actor_kind: str
+    actor_name: str
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    occurred_at: datetime
+    subject_type: str
+
+
+class OrderSummary(BaseModel):
+    number: str
+    status: str
+    merchant_code: str
+    merchant_name: str
+    merchant_kind: str
+    customer_name: str
+    currency: str
+    payable_total: Decimal
+    placed_at: datetime
+    item_count: int = 0
+
+
+class OrderOut(OrderSummary):
+    version: int
+    source_version: int
+    customer_external_id: str
+    customer_phone: str
+    recipient_name: str
+    recipient_phone: str
+    address_region: str
+    address_detail: str
+    goods_total: Decimal
+    shipping_fee: Decimal
+    discount_total: Decimal
+    paid_at: datetime | None
+    delivered_at: datetime | None
+    tags: list[str]
+    eta: datetime | None
+    late: bool
+    lines: list[OrderLineOut]
+    payments: list[PaymentOut]
+    shipments: list[ShipmentOut]
+    timeline: list[TimelineOut]
+
+
+class UpsertResult(BaseModel):
+    number: str
+    result: str = Field(description="'created', 'updated' or 'unchanged' (a replay or an older version)")
+    status: str
+    source_version: int
+
+
+class OrderPage(BaseModel):
+    items: list[OrderSummary]
+    total: int
+    page: int
+    size: int

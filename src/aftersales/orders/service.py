@@ -1,0 +1,468 @@
+"""Use cases of the orders context, each inside one unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from aftersales.db.uow import Database
+from aftersales.identity import service as identity
+from aftersales.kit import clock
+from aftersales.kit.access import Principal
+from aftersales.kit.errors import Conflict, NotFound
+from aftersales.kit.pagination import Page, PageRequest
+from aftersales.messaging.outbox import publish
+from aftersales.orders import domain
+from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
+from aftersales.orders.models import (
+    Category,
+    Customer,
+    LogisticsEvent,
+    Merchant,
+    Order,
+    OrderLine,
+    Payment,
+    Product,
+    Shipment,
+    Sku,
+)
+from aftersales.orders.repository import OrdersRepository
+from aftersales.orders.schemas import (
+    LogisticsEventIn,
+    LogisticsEventResult,
+    MerchantIn,
+    OrderIn,
+    OrderOut,
+    OrderSummary,
+    ProductIn,
+    UpsertResult,
+)
+from aftersales.orders.views import order_view, summary_view
+from aftersales.timeline import service as timeline
+from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.schemas import TimelineEntryOut
+
+
+def actor_of(principal: Principal) -> Actor:
+    kind = ActorKind.INTEGRATION if principal.role.value == "integration" else ActorKind.USER
+    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
+
+
+# --- reference data ---------------------------------------------------------------------------
+def upsert_merchant(db: Database, data: MerchantIn) -> Merchant:
+    with db.write() as uow:
+        repo = OrdersRepository(uow.session)
+        merchant = repo.merchant_by_code(data.code)
+        if merchant is None:
+            merchant = Merchant(code=data.code, credit_score=100, created_at=clock.now())
+            repo.add(merchant)
+        merchant.name = data.name
+        merchant.kind = data.kind.value
+        uow.commit()
+        return merchant
+
+
+def ensure_category(session: Session, code: str, name_zh: str, name_en: str) -> Category:
+    repo = OrdersRepository(session)
+    category = repo.category_by_code(code)
+    if category is None:
+        category = Category(code=code, name_zh=name_zh, name_en=name_en)
+        repo.add(category)
+        session.flush()
+    return category
+
+
+def upsert_product(db: Database, data: ProductIn) -> tuple[Product, list[str]]:
+    with db.write() as uow:
+        repo = OrdersRepository(uow.session)
+        merchant = _merchant_or_409(repo, data.merchant_code)
+        category = repo.category_by_code(data.category_code)
+        if category is None:
+            known = ", ".join(c.code for c in repo.categories()) or "none yet"
+            raise Conflict(f"Category '{data.category_code}' does not exist. Known categories: {known}.")
+        product = repo.product_by_name(merchant.id, data.name)
+        if product is None:
+            product = Product(merchant_id=merchant.id, name=data.name)
+            repo.add(product)
+        product.category_id = category.id
+        product.brand = data.brand
+        product.tags = list(data.tags)
+        uow.session.flush()
+        existing = repo.skus_by_code(merchant.id, [s.code for s in data.skus])
+        for sku_in in data.skus:
+            sku = existing.get(sku_in.code)
+            if sku is None:
+                sku = Sku(merchant_id=merchant.id, code=sku_in.code)
+                repo.add(sku)
+            elif sku.product_id != product.id:
+                raise Conflict(f"SKU '{sku_in.code}' already belongs to another product of this merchant.")
+            sku.product_id = product.id
+            sku.spec = sku_in.spec
+            sku.price = sku_in.price
+            sku.currency = sku_in.currency
+            sku.stock = sku_in.stock
+        uow.commit()
+        return product, [s.code for s in data.skus]
+
+
+def _merchant_or_409(repo: OrdersRepository, code: str) -> Merchant:
+    merchant = repo.merchant_by_code(code)
+    if merchant is None:
+        raise Conflict(f"Merchant '{code}' is not registered. Create it first with PUT /api/v1/merchants/{code}.")
+    return merchant
+
+
+# --- order upsert -----------------------------------------------------------------------------
+def upsert_order(db: Database, data: OrderIn, by: Principal) -> UpsertResult:
+    """Apply one revision from the shop's order system. Replays and older revisions change nothing."""
+    with db.write() as uow:
+        try:
+            result = _apply_order(uow.session, data, by)
+            uow.commit()
+        except IntegrityError as exc:
+            # Two deliveries of one new order raced; the loser sees the winner's row on retry.
+            raise Conflict(f"Order '{data.number}' was written concurrently; send it again to apply it.") from exc
+        return result
+
+
+def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult:
+    repo = OrdersRepository(session)
+    merchant = _merchant_or_409(repo, data.merchant_code)
+    if by.role.value == "integration" and by.merchant_id is not None and by.merchant_id != merchant.id:
+        raise Conflict(f"This token feeds merchant #{by.merchant_id} only, not '{data.merchant_code}'.")
+    order = repo.order_for_update(data.number)
+    incoming = (data.version, data.updated_at)
+    if order is not None:
+        if order.merchant_id != merchant.id:
+            raise Conflict(f"Order '{data.number}' belongs to another merchant; its merchant cannot change.")
+        if not domain.version_is_newer(incoming, (order.source_version, order.source_updated_at)):
+            return UpsertResult(
+                number=order.number, result="unchanged", status=order.status, source_version=order.source_version
+            )
+    skus = repo.skus_by_code(merchant.id, [line.sku for line in data.lines])
+    missing = sorted({line.sku for line in data.lines} - skus.keys())
+    if missing:
+        raise Conflict(
+            f"Unknown SKU(s) for merchant '{merchant.code}': {', '.join(missing)}. "
+            "Register the products first with POST /api/v1/products."
+        )
+    actor = actor_of(by)
+    now = clock.now()
+    customer = _upsert_customer(repo, data, now)
+    created = order is None
+    if order is None:
+        order = Order(
+            number=data.number,
+            merchant_id=merchant.id,
+            customer_id=customer.id,
+            status=data.status.value,
+            created_at=now,
+            lines=[],
+            payments=[],
+            shipments=[],
+        )
+        repo.add(order)
+        previous_status = None
+    else:
+        previous_status = OrderStatus(order.status)
+    status = data.status if previous_status is None else domain.resolve_reported_status(previous_status, data.status)
+    if status is None:
+        raise Conflict(f"Order '{data.number}' is {order.status}; it cannot move to {data.status.value}.")
+    order.customer_id = customer.id
+    order.status = status.value
+    order.currency = data.currency
+    order.placed_at = data.placed_at
+    order.paid_at = data.paid_at
+    order.recipient_name = data.shipping_address.name
+    order.recipient_phone = data.shipping_address.phone
+    order.address_region = data.shipping_address.region
+    order.address_detail = data.shipping_address.detail
+    order.tags = list(data.tags)
+    order.note = data.note
+    order.source_version = data.version
+    order.source_updated_at = data.updated_at
+    order.updated_at = now
+    if status is OrderStatus.CANCELLED and order.cancelled_at is None:
+        order.cancelled_at = data.updated_at
+    if status is OrderStatus.COMPLETED and order.completed_at is None:
+        order.completed_at = data.updated_at
+    _apply_lines(order, data, skus)
+    _apply_payments(repo, order, data)
+    session.flush()
+    _apply_shipments(session, repo, order, data)
+    session.flush()
+    if previous_status is None or previous_status.value != order.status:
+        _record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
+    return UpsertResult(
+        number=order.number,
+        result="created" if created else "updated",
+        status=order.status,
+        source_version=order.source_version,
+    )
+
+
+def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime) -> Customer:
+    customer = repo.customer_by_external_id(data.customer.external_id)
+    if customer is None:
+        customer = Customer(external_id=data.customer.external_id, created_at=now)
+        repo.add(customer)
+    customer.name = data.customer.name
+    customer.phone = data.customer.phone
+    customer.email = data.customer.email
+    customer.tier = data.customer.tier.value
+    repo.session.flush()
+    return customer
+
+
+def _apply_lines(order: Order, data: OrderIn, skus: dict[str, Sku]) -> None:
+    # Lines are matched by number; lines missing from a later revision are kept, because
+    # after-sales cases may already point at them.
+    by_no = {line.line_no: line for line in order.lines}
+    for line_in in data.lines:
+        sku = skus[line_in.sku]
+        line = by_no.get(line_in.line_no)
+        if line is None:
+            line = OrderLine(line_no=line_in.line_no)
+            order.lines.append(line)
+        line.sku_id = sku.id
+        line.sku_code = sku.code
+        line.product_name = sku.product.name + (f" {sku.spec}" if sku.spec else "")
+        line.category_code = sku.product.category.code
+        line.quantity = line_in.quantity
+        line.unit_price = line_in.unit_price
+        line.currency = data.currency
+        line.stock_status = "out_of_stock" if line_in.out_of_stock else "in_stock"
+    goods = sum((line.unit_price * line.quantity for line in order.lines), Decimal(0))
+    order.goods_total = goods
+    order.shipping_fee = data.shipping_fee
+    order.discount_total = data.discount_total
+    order.payable_total = goods + data.shipping_fee - data.discount_total
+
+
+def _apply_payments(repo: OrdersRepository, order: Order, data: OrderIn) -> None:
+    known = {p.reference: p for p in order.payments}
+    for pay_in in data.payments:
+        payment = known.get(pay_in.reference)
+        if payment is None:
+            other = repo.payment_by_reference(pay_in.reference)
+            if other is not None:
+                raise Conflict(f"Payment reference '{pay_in.reference}' is already used by another order.")
+            payment = Payment(reference=pay_in.reference)
+            order.payments.append(payment)
+        payment.method = pay_in.method
+        payment.amount = pay_in.amount
+        payment.currency = data.currency
+        payment.paid_at = pay_in.paid_at
+
+
+def _apply_shipments(session: Session, repo: OrdersRepository, order: Order, data: OrderIn) -> None:
+    known = {(s.carrier, s.tracking_number): s for s in order.shipments}
+    for ship_in in data.shipments:
+        key = (ship_in.carrier, ship_in.tracking_number)
+        shipment = known.get(key)
+        if shipment is None:
+            other = repo.shipment_by_tracking(*key)
+            if other is not None:
+                raise Conflict(f"Tracking number {ship_in.carrier} {ship_in.tracking_number} belongs to another order.")
+            shipment = Shipment(
+                carrier=ship_in.carrier,
+                tracking_number=ship_in.tracking_number,
+                status=ShipmentStatus.PENDING.value,
+                current_place="",
+            )
+            order.shipments.append(shipment)
+        shipment.promised_at = ship_in.promised_at
+        shipment.shipped_at = ship_in.shipped_at
+        if ship_in.rider:
+            rider_id = identity.rider_user_id(session, ship_in.rider)
+            if rider_id is None:
+                raise Conflict(f"Rider '{ship_in.rider}' is not a user with the rider role.")
+            shipment.rider_user_id = rider_id
+
+
+def _record_status(
+    session: Session,
+    order: Order,
+    previous: OrderStatus | None,
+    actor: Actor,
+    reason: str,
+    occurred_at: datetime,
+) -> None:
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.ORDER,
+            subject_id=order.id,
+            action="order.created" if previous is None else "order.status_changed",
+            actor=actor,
+            occurred_at=occurred_at,
+            from_state=previous.value if previous else None,
+            to_state=order.status,
+            reason=reason,
+        ),
+    )
+    publish(
+        session,
+        "order.status_changed",
+        {"order": order.number, "from": previous.value if previous else None, "to": order.status},
+        idempotency_key=f"order:{order.id}:status:{order.status}:{order.source_version}:{order.version}",
+    )
+
+
+# --- logistics --------------------------------------------------------------------------------
+def record_logistics_event(db: Database, data: LogisticsEventIn, by: Principal) -> LogisticsEventResult:
+    """Record one carrier scan. The same event id twice changes nothing; any arrival order gives
+    the same final state, because status is derived from all events by their own times."""
+    with db.write() as uow:
+        result = _apply_event(uow.session, data, by)
+        try:
+            uow.session.flush()
+        except IntegrityError as exc:
+            raise Conflict(f"Event '{data.event_id}' was recorded concurrently; it is already in.") from exc
+        uow.commit()
+        return result
+
+
+def _apply_event(session: Session, data: LogisticsEventIn, by: Principal) -> LogisticsEventResult:
+    repo = OrdersRepository(session)
+    shipment = repo.shipment_by_tracking(data.carrier, data.tracking_number)
+    if shipment is None:
+        raise NotFound(
+            f"No shipment with carrier '{data.carrier}' and tracking number '{data.tracking_number}'. "
+            "Send the order with this shipment first."
+        )
+    order = repo.order(shipment.order_id)
+    assert order is not None
+    if by.role.value == "integration" and by.merchant_id not in (None, order.merchant_id):
+        raise NotFound(f"No shipment with tracking number '{data.tracking_number}' for this token.")
+    if by.role.value == "rider" and shipment.rider_user_id != by.user_id:
+        raise NotFound(f"Shipment '{data.tracking_number}' is not assigned to you.")
+    if by.role.value in ("merchant", "warehouse") and by.merchant_id != order.merchant_id:
+        raise NotFound(f"No shipment with tracking number '{data.tracking_number}' for your merchant.")
+    if repo.logistics_event_exists(data.event_id):
+        return LogisticsEventResult(
+            event_id=data.event_id, result="duplicate", shipment_status=shipment.status, order_status=order.status
+        )
+    shipment.events.append(
+        LogisticsEvent(
+            event_id=data.event_id,
+            node=data.node.value,
+            occurred_at=data.occurred_at,
+            place=data.place,
+            description=data.description,
+            received_at=clock.now(),
+        )
+    )
+    _refresh_shipment(session, repo, order, shipment, actor_of(by))
+    return LogisticsEventResult(
+        event_id=data.event_id, result="recorded", shipment_status=shipment.status, order_status=order.status
+    )
+
+
+def import_batch(db: Database, steps: list[OrderIn | LogisticsEventIn], by: Principal) -> None:
+    """Bulk path for seeding and for moving from another system: order revisions and carrier scans
+    applied in the given order, with the same rules as the API, in one transaction."""
+    with db.write() as uow:
+        for step in steps:
+            if isinstance(step, OrderIn):
+                _apply_order(uow.session, step, by)
+            else:
+                _apply_event(uow.session, step, by)
+            uow.session.flush()
+        uow.commit()
+
+
+def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, shipment: Shipment, actor: Actor) -> None:
+    events = [NodeEvent(LogisticsNode(e.node), e.occurred_at, e.place) for e in shipment.events]
+    status, latest = domain.shipment_state(events)
+    before = shipment.status
+    shipment.status = status.value
+    shipment.current_node = latest.node.value if latest else None
+    shipment.current_place = latest.place if latest else ""
+    shipment.last_event_at = max((e.occurred_at for e in events), default=None)
+    if status is ShipmentStatus.DELIVERED and latest is not None:
+        shipment.delivered_at = latest.occurred_at
+    if shipment.shipped_at is None and status is not ShipmentStatus.PENDING:
+        shipment.shipped_at = min(e.occurred_at for e in events)
+    if before != shipment.status:
+        timeline.record(
+            session,
+            Entry(
+                subject_type=SubjectType.SHIPMENT,
+                subject_id=shipment.id,
+                action="shipment.status_changed",
+                actor=actor,
+                occurred_at=shipment.last_event_at or clock.now(),
+                from_state=before,
+                to_state=shipment.status,
+                reason=f"{shipment.carrier} {shipment.tracking_number}: {shipment.current_place}".strip(),
+                evidence={"tracking_number": shipment.tracking_number, "node": shipment.current_node},
+            ),
+        )
+    statuses = [ShipmentStatus(s.status) for s in repo.shipments_of_order(order.id)]
+    previous = OrderStatus(order.status)
+    target = domain.order_status_after_shipments(previous, statuses)
+    if target is not previous:
+        order.status = target.value
+        order.updated_at = clock.now()
+        if target is OrderStatus.DELIVERED:
+            order.delivered_at = max(s.delivered_at for s in repo.shipments_of_order(order.id) if s.delivered_at)
+        session.flush()
+        _record_status(session, order, previous, actor, "logistics update", shipment.last_event_at or clock.now())
+
+
+# --- reads ------------------------------------------------------------------------------------
+def get_order(db: Database, number: str, viewer: Principal) -> OrderOut:
+    with db.read() as uow:
+        order = OrdersRepository(uow.session).order_for_viewer(number, viewer)
+        if order is None:
+            raise NotFound(f"No order '{number}' that you can see.")
+        subjects = [(SubjectType.ORDER.value, order.id)] + [(SubjectType.SHIPMENT.value, s.id) for s in order.shipments]
+        entries = timeline.entries_for(uow.session, subjects, customer_view=viewer.role.value == "customer")
+        return order_view(order, entries, clock.now())
+
+
+def search_orders(
+    db: Database, viewer: Principal, query: str, request: PageRequest, status: str | None = None
+) -> Page[OrderSummary]:
+    with db.read() as uow:
+        page = OrdersRepository(uow.session).search(viewer, query, request, status)
+        return Page(items=[summary_view(o) for o in page.items], total=page.total, request=request)
+
+
+def list_merchants(db: Database) -> list[Merchant]:
+    with db.read() as uow:
+        return OrdersRepository(uow.session).merchants()
+
+
+def customer_id_for(db: Database, external_id: str) -> int | None:
+    with db.read() as uow:
+        customer = OrdersRepository(uow.session).customer_by_external_id(external_id)
+        return customer.id if customer else None
+
+
+def merchant_id_for(db: Database, code: str) -> int | None:
+    with db.read() as uow:
+        merchant = OrdersRepository(uow.session).merchant_by_code(code)
+        return merchant.id if merchant else None
+
+
+def audit_log(db: Database, subject_type: str | None = None) -> list[TimelineEntryOut]:
+    with db.read() as uow:
+        return timeline.audit_log(uow.session, 200, subject_type)
+
+
+def count_orders(db: Database) -> int:
+    with db.read() as uow:
+        return OrdersRepository(uow.session).count_orders()
+
+
+def ensure_categories(db: Database, categories: list[tuple[str, str, str]]) -> None:
+    """Create categories given as (code, Chinese name, English name) if they are missing."""
+    with db.write() as uow:
+        for code, name_zh, name_en in categories:
+            ensure_category(uow.session, code, name_zh, name_en)
+        uow.commit()

@@ -1,0 +1,97 @@
+"""Turns loaded orders into the read shapes shared by the API and the pages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from aftersales.orders import domain
+from aftersales.orders.models import Order, Shipment
+from aftersales.orders.schemas import (
+    LogisticsEventOut,
+    OrderLineOut,
+    OrderOut,
+    OrderSummary,
+    PaymentOut,
+    ShipmentOut,
+    TimelineOut,
+)
+from aftersales.timeline.schemas import TimelineEntryOut
+
+
+def summary_view(order: Order) -> OrderSummary:
+    return OrderSummary(
+        number=order.number,
+        status=order.status,
+        merchant_code=order.merchant.code,
+        merchant_name=order.merchant.name,
+        merchant_kind=order.merchant.kind,
+        customer_name=order.customer.name,
+        currency=order.currency,
+        payable_total=order.payable_total,
+        placed_at=order.placed_at,
+        item_count=sum(line.quantity for line in order.lines),
+    )
+
+
+def shipment_view(shipment: Shipment, now: datetime) -> ShipmentOut:
+    late = domain.lateness(shipment.promised_at, shipment.delivered_at, now)
+    return ShipmentOut(
+        id=shipment.id,
+        carrier=shipment.carrier,
+        tracking_number=shipment.tracking_number,
+        status=shipment.status,
+        promised_at=shipment.promised_at,
+        shipped_at=shipment.shipped_at,
+        delivered_at=shipment.delivered_at,
+        current_node=shipment.current_node,
+        current_place=shipment.current_place,
+        late=late.late,
+        overdue_hours=round(late.overdue.total_seconds() / 3600, 1),
+        events=[
+            LogisticsEventOut.model_validate(e)
+            for e in sorted(
+                shipment.events, key=lambda e: (e.occurred_at, domain.NODE_RANK[domain.LogisticsNode(e.node)])
+            )
+        ],
+    )
+
+
+def order_view(order: Order, entries: list[TimelineEntryOut], now: datetime) -> OrderOut:
+    shipments = [shipment_view(s, now) for s in order.shipments]
+    pending = [s.promised_at for s in shipments if s.promised_at and s.delivered_at is None]
+    summary = summary_view(order)
+    return OrderOut(
+        **summary.model_dump(),
+        version=order.version,
+        source_version=order.source_version,
+        customer_external_id=order.customer.external_id,
+        customer_phone=order.customer.phone,
+        recipient_name=order.recipient_name,
+        recipient_phone=order.recipient_phone,
+        address_region=order.address_region,
+        address_detail=order.address_detail,
+        goods_total=order.goods_total,
+        shipping_fee=order.shipping_fee,
+        discount_total=order.discount_total,
+        paid_at=order.paid_at,
+        delivered_at=order.delivered_at,
+        tags=list(order.tags or []),
+        eta=max(pending) if pending else None,
+        late=any(s.late for s in shipments),
+        lines=[OrderLineOut.model_validate(line) for line in order.lines],
+        payments=[PaymentOut.model_validate(p) for p in order.payments],
+        shipments=shipments,
+        timeline=[
+            TimelineOut(
+                action=e.action,
+                actor_kind=e.actor_kind,
+                actor_name=e.actor_name,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                reason=e.reason,
+                occurred_at=e.occurred_at,
+                subject_type=e.subject_type,
+            )
+            for e in entries
+        ],
+    )

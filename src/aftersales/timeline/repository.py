@@ -1,0 +1,34 @@
+"""Every query on the timeline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from aftersales.timeline.models import TimelineEvent
+
+
+class TimelineRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: TimelineEvent) -> None:
+        self.session.add(event)
+
+    def for_subjects(self, subjects: Sequence[tuple[str, int]], *, customer_view: bool) -> list[TimelineEvent]:
+        if not subjects:
+            return []
+        clauses = [(TimelineEvent.subject_type == kind) & (TimelineEvent.subject_id == sid) for kind, sid in subjects]
+        stmt = select(TimelineEvent).where(or_(*clauses))
+        if customer_view:
+            stmt = stmt.where(TimelineEvent.customer_visible.is_(True))
+        stmt = stmt.order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+        return list(self.session.scalars(stmt))
+
+    def recent(self, limit: int = 200, subject_type: str | None = None) -> list[TimelineEvent]:
+        stmt = select(TimelineEvent).order_by(TimelineEvent.id.desc()).limit(limit)
+        if subject_type:
+            stmt = stmt.where(TimelineEvent.subject_type == subject_type)
+        return list(self.session.scalars(stmt))

@@ -1,0 +1,23 @@
+"""Timeline entries as the API shows them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class TimelineEntryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    subject_type: str
+    subject_id: int
+    action: str
+    actor_kind: str
+    actor_name: str
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    evidence: dict[str, Any]
+    occurred_at: datetime

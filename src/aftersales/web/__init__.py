@@ -1,0 +1,1 @@
+"""Shared page plumbing: templates, static files, sessions, CSRF, language, auth dependencies."""

@@ -1,0 +1,114 @@
+"""Request dependencies: the database, the principal (session or bearer token), roles, CSRF."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+
+from fastapi import Depends, Request
+
+from aftersales.db.uow import Database
+from aftersales.identity import service as identity
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import AppError, Forbidden, Unauthorized
+from aftersales.web import i18n
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class LoginRequired(AppError):
+    """A page needs a signed-in user; answered with a redirect to the login page."""
+
+    status_code = 303
+    code = "login_required"
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def ensure_session_basics(request: Request) -> None:
+    """Every request gets a CSRF token in its session and a language."""
+    session = request.session
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    request.state.csrf_token = session["csrf"]
+    default = request.app.state.settings.language
+    request.state.lang = session.get("lang") or i18n.from_accept_language(
+        request.headers.get("accept-language"), default
+    )
+
+
+def optional_principal(request: Request, db: Database = Depends(get_db)) -> Principal | None:
+    auth = request.headers.get("authorization", "")
+    principal: Principal | None = None
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Send the API token as 'Authorization: Bearer <token>'.")
+        principal = identity.principal_for_token(db, token.strip())
+        if principal is None:
+            raise Unauthorized("This API token is unknown or revoked; create a new one with 'aftersales token create'.")
+        request.state.via_token = True
+    elif (uid := request.session.get("uid")) is not None:
+        principal = identity.principal_for_user_id(db, int(uid))
+        if principal is None:
+            request.session.pop("uid", None)
+        request.state.via_token = False
+    request.state.principal = principal
+    return principal
+
+
+def _check_api_csrf(request: Request) -> None:
+    # Cookie-authenticated API writes (htmx, scripts in our pages) must prove they come from
+    # our pages; bearer-token calls carry no ambient credentials and need no token.
+    if request.method in SAFE_METHODS or getattr(request.state, "via_token", False):
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    if not hmac.compare_digest(sent, request.session.get("csrf", "")):
+        raise Forbidden("Missing or wrong X-CSRF-Token header for a cookie-authenticated request.")
+
+
+def api_principal(*roles: Role) -> Callable[..., Principal]:
+    allowed = frozenset(roles)
+
+    def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
+        if principal is None:
+            raise Unauthorized(
+                "Sign in, or send 'Authorization: Bearer <token>' (create one with 'aftersales token create')."
+            )
+        _check_api_csrf(request)
+        if allowed and principal.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"Your role '{principal.role.value}' may not do this; it needs one of: {names}.")
+        return principal
+
+    return dependency
+
+
+def page_principal(*roles: Role) -> Callable[..., Principal]:
+    allowed = frozenset(roles)
+
+    def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
+        if principal is None or getattr(request.state, "via_token", False):
+            raise LoginRequired("Please sign in.", next=request.url.path)
+        if allowed and principal.role not in allowed:
+            raise Forbidden("Your role may not open this page.")
+        return principal
+
+    return dependency
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every page form posts the session's CSRF token as a field or an htmx header."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get("x-csrf-token", "")
+    if not sent:
+        form = await request.form()
+        value = form.get("csrf_token", "")
+        sent = value if isinstance(value, str) else ""
+    if not sent or not hmac.compare_digest(sent, request.session.get("csrf", "")):
+        raise Forbidden("This form has expired or did not come from our page. Reload the page and try again.")

@@ -1,0 +1,120 @@
+"""One answer for every failure: JSON for the API, a page for people; never a bare 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from aftersales.kit.errors import AppError
+from aftersales.web.deps import LoginRequired, ensure_session_basics
+
+log = structlog.get_logger(__name__)
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def _page(request: Request, status: int, message: str) -> Response:
+    from aftersales.web.templating import render
+
+    if not hasattr(request.state, "lang"):
+        ensure_session_basics(request)
+    return render(request, "error.html", status_code=status, status=status, message=message)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    fields = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
+        fields.append(
+            {
+                "loc": list(err.get("loc", ())),
+                "msg": err.get("msg", ""),
+                "type": err.get("type", ""),
+                "field": ".".join(loc),
+            }
+        )
+    return fields
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        target = exc.details.get("next", "/")
+        if request.headers.get("hx-request"):
+            return Response(status_code=204, headers={"HX-Redirect": f"/login?next={target}"})
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if _wants_json(request):
+            headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            return JSONResponse(
+                {"error": exc.code, "message": exc.message, "detail": exc.message},
+                status_code=exc.status_code,
+                headers=headers,
+            )
+        if exc.status_code == 401:
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return _page(request, exc.status_code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        fields = _field_errors(exc)
+        summary = "; ".join(f"{f['field'] or 'request'}: {f['msg']}" for f in fields[:5])
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": "invalid", "message": f"Please fix: {summary}", "detail": fields}, status_code=422
+            )
+        return _page(request, 422, f"Please fix: {summary}")
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(request: Request, exc: StaleDataError) -> Response:
+        message = "Someone else changed this record at the same time. Reload it and try again."
+        if _wants_json(request):
+            return JSONResponse({"error": "conflict", "message": message, "detail": message}, status_code=409)
+        return _page(request, 409, message)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
+    async def _db_down(request: Request, exc: Exception) -> Response:
+        log.error("database.unavailable", error=str(exc)[:300], path=request.url.path)
+        message = "The database is unavailable right now. Please try again in a moment."
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": "unavailable", "message": message, "detail": message},
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        return _page(request, 503, message)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        message = str(exc.detail) if exc.detail else "Request failed."
+        if exc.status_code == 404:
+            message = f"Nothing at {request.url.path}."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}."
+        if _wants_json(request):
+            return JSONResponse(
+                {"error": "http_error", "message": message, "detail": message},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        return _page(request, exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("request.failed", path=request.url.path)
+        message = "Something went wrong on our side; it has been logged."
+        if _wants_json(request):
+            return JSONResponse({"error": "internal", "message": message, "detail": message}, status_code=500)
+        return _page(request, 500, message)

@@ -1,0 +1,75 @@
+"""zh-CN and en. Message catalogues are .po files read with Babel at start-up (no compile step)."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency
+from babel.support import NullTranslations, Translations
+
+LANGUAGES = ("zh-CN", "en")
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def normalize(lang: str | None, default: str = "zh-CN") -> str:
+    if not lang:
+        return default
+    lang = lang.strip().lower().replace("_", "-")
+    if lang.startswith("zh"):
+        return "zh-CN"
+    if lang.startswith("en"):
+        return "en"
+    return default
+
+
+def from_accept_language(header: str | None, default: str) -> str:
+    """The first supported language in an Accept-Language header, else the default."""
+    if not header:
+        return default
+    for part in header.split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return default
+
+
+@lru_cache
+def translations(lang: str) -> NullTranslations:
+    po_path = LOCALE_DIR / lang.replace("-", "_") / "LC_MESSAGES" / "messages.po"
+    if not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang.replace("-", "_"))
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return Translations(fp=buffer)
+
+
+def gettext(lang: str, message: str) -> str:
+    return translations(lang).gettext(message)
+
+
+def babel_locale(lang: str) -> Locale:
+    return Locale.parse(lang.replace("-", "_"))
+
+
+def fmt_datetime(value: datetime | None, lang: str, zone: ZoneInfo, fmt: str = "short") -> str:
+    if value is None:
+        return "—"
+    return format_datetime(value.astimezone(zone), format=fmt, locale=babel_locale(lang))
+
+
+def fmt_money(amount: Decimal, currency: str, lang: str) -> str:
+    return format_currency(amount, currency, locale=babel_locale(lang))

@@ -1,0 +1,54 @@
+"""Jinja2 environment with jinja2-fragments, so a page and its htmx partials share one template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2_fragments import render_block
+
+from aftersales.config import get_settings
+from aftersales.web import i18n
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+env = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def page_context(request: Request, **extra: Any) -> dict[str, Any]:
+    lang = request.state.lang
+    zone = get_settings().zone
+    principal = getattr(request.state, "principal", None)
+
+    def _(message: str, **params: Any) -> str:
+        text = i18n.gettext(lang, message)
+        return text.format(**params) if params else text
+
+    return {
+        "request": request,
+        "lang": lang,
+        "languages": i18n.LANGUAGES,
+        "_": _,
+        "dt": lambda value, fmt="short": i18n.fmt_datetime(value, lang, zone, fmt),
+        "money": lambda amount, currency: i18n.fmt_money(amount, currency, lang),
+        "principal": principal,
+        "csrf_token": request.state.csrf_token,
+        **extra,
+    }
+
+
+def render(
+    request: Request, template: str, status_code: int = 200, block: str | None = None, **context: Any
+) -> HTMLResponse:
+    """Render a whole page, or only one block of it when htmx asks for a fragment."""
+    ctx = page_context(request, **context)
+    html = render_block(env, template, block, ctx) if block is not None else env.get_template(template).render(ctx)
+    return HTMLResponse(html, status_code=status_code)

@@ -1,0 +1,41 @@
+"""Connects committed transactions to the queue: when an outbox row commits, the worker is kicked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from aftersales.config import Settings
+from aftersales.db.uow import Database
+from aftersales.messaging.models import OutboxMessage
+
+log = structlog.get_logger(__name__)
+_connected = False
+
+
+def _after_flush(session: Session, _ctx: Any) -> None:
+    if any(isinstance(obj, OutboxMessage) for obj in session.new):
+        session.info["outbox_dirty"] = True
+
+
+def _after_commit(session: Session) -> None:
+    if not session.info.pop("outbox_dirty", False):
+        return
+    try:
+        from aftersales.worker.tasks import drain_outbox
+
+        drain_outbox()
+    except Exception as exc:  # the periodic drain still delivers; never fail the request
+        log.warning("outbox.kick_failed", error=repr(exc))
+
+
+def connect(settings: Settings, db: Database) -> None:
+    global _connected
+    if _connected:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "after_commit", _after_commit)
+    _connected = True
