@@ -1,0 +1,57 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ASSETS := src/aftersales/web/static/vendor/htmx.min.js
+
+.PHONY: run test lint types contracts test-sqlite test-postgres assets install demo clean worker serve
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(ASSETS): package.json package-lock.json scripts/build-assets.mjs
+	npm ci --no-audit --no-fund
+	npm run build
+
+assets: $(ASSETS)
+
+## make run: install, build assets, migrate, seed the demo if new, serve on http://127.0.0.1:8000 with a worker
+run: install assets
+	$(BIN)/aftersales migrate
+	$(BIN)/aftersales demo --if-empty
+	@echo "starting the worker and the web server on http://127.0.0.1:8000 (Ctrl+C stops both)"
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(BIN)/aftersales worker & \
+	  $(BIN)/aftersales serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+types: install
+	$(BIN)/mypy
+
+contracts: install
+	$(BIN)/lint-imports
+
+test-sqlite: install assets
+	AFTERSALES_TEST_DB=sqlite $(BIN)/pytest -p no:cacheprovider
+
+test-postgres: install assets
+	AFTERSALES_TEST_DB=postgresql AFTERSALES_TEST_PG_URL=$$(bash scripts/ensure-postgres.sh) $(BIN)/pytest -p no:cacheprovider
+
+## make test: lint, types, import contracts, then the whole suite on SQLite and on PostgreSQL
+test: install assets
+	bash scripts/ensure-browser.sh
+	$(MAKE) lint types contracts
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

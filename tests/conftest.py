@@ -1,0 +1,121 @@
+"""Test fixtures: a real database per run (SQLite file or a fresh PostgreSQL database), migrated
+with Alembic, emptied between tests; the app over HTTP; factories for users and orders.
+
+AFTERSALES_TEST_DB=sqlite|postgresql picks the database; AFTERSALES_TEST_PG_URL names the
+PostgreSQL server (scripts/ensure-postgres.sh provides one).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before any aftersales import: the queue runs tasks inline and settings come from here.
+os.environ["AFTERSALES_QUEUE_IMMEDIATE"] = "true"
+os.environ["AFTERSALES_ENV"] = "test"
+os.environ["AFTERSALES_LOG_JSON"] = "false"
+os.environ["AFTERSALES_LOG_LEVEL"] = "WARNING"
+os.environ.setdefault("AFTERSALES_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from aftersales.config import Settings, reset_settings  # noqa: E402
+from aftersales.db.engine import dispose_all  # noqa: E402
+from aftersales.db.migrate import upgrade  # noqa: E402
+from aftersales.db.uow import Database  # noqa: E402
+from aftersales.main import create_app  # noqa: E402
+
+from .factories import Factory  # noqa: E402
+
+DB_KIND = os.environ.get("AFTERSALES_TEST_DB", "sqlite")
+PG_URL = os.environ.get("AFTERSALES_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+# Children first, so deleting respects foreign keys.
+TABLES = [
+    "outbox",
+    "timeline_events",
+    "logistics_events",
+    "shipments",
+    "payments",
+    "order_lines",
+    "orders",
+    "api_tokens",
+    "login_attempts",
+    "users",
+    "skus",
+    "products",
+    "customers",
+    "categories",
+    "merchants",
+]
+
+
+def pytest_report_header() -> str:
+    return f"aftersales test database: {DB_KIND}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if DB_KIND == "sqlite":
+        path = Path(tmp_path_factory.mktemp("db")) / "aftersales.db"
+        url = f"sqlite:///{path}"
+        upgrade(url)
+        yield url
+        return
+    if DB_KIND != "postgresql":
+        raise pytest.UsageError(f"AFTERSALES_TEST_DB must be sqlite or postgresql, not {DB_KIND!r}")
+    name = f"aftersales_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        dispose_all()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    monkeypatch.setenv("AFTERSALES_DATABASE_URL", database_url)
+    reset_settings()
+    yield Settings(database_url=database_url, env="test", queue_immediate=True, log_json=False)
+    reset_settings()
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    database = Database(settings.database_url)
+    yield database
+    with database.write() as uow:
+        if database.is_sqlite:
+            for table in TABLES:
+                uow.session.execute(text(f"DELETE FROM {table}"))
+        else:
+            uow.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        uow.commit()
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):  # type: ignore[no-untyped-def]
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    with TestClient(app, base_url="http://127.0.0.1") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def factory(db: Database) -> Factory:
+    return Factory(db)
