@@ -21,38 +21,24 @@ os.environ["AFTERSALES_LOG_JSON"] = "false"
 os.environ["AFTERSALES_LOG_LEVEL"] = "WARNING"
 os.environ.setdefault("AFTERSALES_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
 
-from aftersales.config import Settings, reset_settings  # noqa: E402
-from aftersales.db.engine import dispose_all  # noqa: E402
-from aftersales.db.migrate import upgrade  # noqa: E402
-from aftersales.db.uow import Database  # noqa: E402
-from aftersales.main import create_app  # noqa: E402
+from aftersales.config import Settings, reset_settings
+from aftersales.db.base import Base
+from aftersales.db.engine import dispose_all
+from aftersales.db.migrate import upgrade
+from aftersales.db.uow import Database
+from aftersales.main import create_app
 
-from .factories import Factory  # noqa: E402
+from .factories import Factory
 
 DB_KIND = os.environ.get("AFTERSALES_TEST_DB", "sqlite")
 PG_URL = os.environ.get("AFTERSALES_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-# Children first, so deleting respects foreign keys.
-TABLES = [
-    "outbox",
-    "timeline_events",
-    "logistics_events",
-    "shipments",
-    "payments",
-    "order_lines",
-    "orders",
-    "api_tokens",
-    "login_attempts",
-    "users",
-    "skus",
-    "products",
-    "customers",
-    "categories",
-    "merchants",
-]
+
+def _tables_children_first() -> list[str]:
+    return [table.name for table in reversed(Base.metadata.sorted_tables)]
 
 
 def pytest_report_header() -> str:
@@ -98,10 +84,10 @@ def db(settings: Settings) -> Iterator[Database]:
     yield database
     with database.write() as uow:
         if database.is_sqlite:
-            for table in TABLES:
+            for table in _tables_children_first():
                 uow.session.execute(text(f"DELETE FROM {table}"))
         else:
-            uow.session.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            uow.session.execute(text(f"TRUNCATE {', '.join(_tables_children_first())} RESTART IDENTITY CASCADE"))
         uow.commit()
 
 

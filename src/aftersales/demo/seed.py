@@ -166,24 +166,24 @@ def _order_story(
         discount_total=discount,
         tags=["first_order"] if i % 40 == 0 else [],
     )
-    revisions = [OrderIn(version=1, updated_at=placed, status=OrderStatus.CREATED, **base)]  # type: ignore[arg-type]
+    revisions = [OrderIn(version=1, updated_at=placed, status=OrderStatus.CREATED, **base)]
     if age < timedelta(minutes=20) and rng.random() < 0.5:
         return revisions, []
     if rng.random() < 0.03:
         revisions.append(
             OrderIn(version=2, updated_at=placed + timedelta(minutes=30), status=OrderStatus.CANCELLED, **base)
-        )  # type: ignore[arg-type]
+        )
         return revisions, []
     paid_at = placed + timedelta(minutes=rng.randrange(1, 15))
     payment = PaymentIn(
         reference=f"PAY{number}", method=rng.choice(PAY_METHODS), amount=goods + shipping - discount, paid_at=paid_at
     )
     with_pay = {**base, "paid_at": paid_at, "payments": [payment]}
-    revisions.append(OrderIn(version=2, updated_at=paid_at, status=OrderStatus.PAID, **with_pay))  # type: ignore[arg-type]
+    revisions.append(OrderIn(version=2, updated_at=paid_at, status=OrderStatus.PAID, **with_pay))
     packed_at = paid_at + timedelta(hours=rng.uniform(1, 20))
     if packed_at > now or out_of_stock:
         return revisions, []
-    revisions.append(OrderIn(version=3, updated_at=packed_at, status=OrderStatus.FULFILLING, **with_pay))  # type: ignore[arg-type]
+    revisions.append(OrderIn(version=3, updated_at=packed_at, status=OrderStatus.FULFILLING, **with_pay))
     carrier = "JD" if merchant == "selfop" else rng.choice(CARRIERS)
     tracking = f"{carrier}{rng.randrange(10**12):012d}"
     pickup = packed_at + timedelta(hours=rng.uniform(1, 8))
@@ -198,7 +198,7 @@ def _order_story(
     with_ship = {**with_pay, "shipments": [shipment]}
     revisions.append(
         OrderIn(version=4, updated_at=packed_at + timedelta(minutes=5), status=OrderStatus.FULFILLING, **with_ship)
-    )  # type: ignore[arg-type]
+    )
     # Most parcels arrive before the promise; about one in eight is late or stuck on the way.
     late = rng.random() < 0.12
     total_hours = (
@@ -230,11 +230,13 @@ def _order_story(
         )
     if events and events[-1].node is LogisticsNode.DELIVERED and now - events[-1].occurred_at > timedelta(days=7):
         done_at = events[-1].occurred_at + timedelta(days=7)
-        revisions.append(OrderIn(version=5, updated_at=done_at, status=OrderStatus.COMPLETED, **with_ship))  # type: ignore[arg-type]
+        revisions.append(OrderIn(version=5, updated_at=done_at, status=OrderStatus.COMPLETED, **with_ship))
     return revisions, events
 
 
-def _ensure_user(db: Database, username: str, role: Role, name: str, **bind: int | None) -> int:
+def _ensure_user(
+    db: Database, username: str, role: Role, name: str, customer_id: int | None = None, merchant_id: int | None = None
+) -> int:
     try:
         return identity.create_user(
             db,
@@ -243,8 +245,9 @@ def _ensure_user(db: Database, username: str, role: Role, name: str, **bind: int
             role=role,
             display_name=name,
             locale="en" if username == "emma" else "zh-CN",
-            **bind,
-        ).id  # type: ignore[arg-type]
+            customer_id=customer_id,
+            merchant_id=merchant_id,
+        ).id
     except Conflict:
         return next(u.id for u in identity.list_users(db) if u.username == username)
 

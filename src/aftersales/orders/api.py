@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 
@@ -27,7 +27,10 @@ from aftersales.orders.schemas import (
 from aftersales.web.deps import api_principal, get_db
 
 router = APIRouter(tags=["orders"])
-ERRORS = {401: {"description": "not signed in"}, 403: {"description": "role not allowed"}}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "not signed in"},
+    403: {"description": "role not allowed"},
+}
 
 
 @router.put("/merchants/{code}", response_model=MerchantOut, responses=ERRORS, summary="Create or update a merchant")

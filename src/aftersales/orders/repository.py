@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,7 +22,7 @@ from aftersales.orders.models import (
 )
 
 
-def scope_orders(stmt: Select[tuple[Order]], viewer: Principal) -> Select[tuple[Order]]:
+def scope_orders(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     """Narrow an order query to what the viewer may see; unknown roles see nothing."""
     if viewer.is_platform_staff:
         return stmt
@@ -92,7 +94,8 @@ class OrdersRepository:
             selectinload(Order.payments),
             selectinload(Order.shipments).selectinload(Shipment.events),
         )
-        return self.session.scalar(stmt)
+        order: Order | None = self.session.scalar(stmt)
+        return order
 
     def search(self, viewer: Principal, query: str, request: PageRequest, status: str | None = None) -> Page[Order]:
         stmt = scope_orders(select(Order), viewer)
@@ -118,7 +121,8 @@ class OrdersRepository:
             .limit(request.size)
             .offset(request.offset)
         )
-        return Page(items=list(rows), total=total, request=request)
+        items: list[Order] = list(rows)
+        return Page(items=items, total=total, request=request)
 
     def payment_by_reference(self, reference: str) -> Payment | None:
         return self.session.scalar(select(Payment).where(Payment.reference == reference))
