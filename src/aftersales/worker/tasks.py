@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import structlog
 from huey import crontab
 
@@ -17,15 +19,30 @@ def _db() -> Database:
     return Database(get_settings().database_url)
 
 
+BATCH = 200
+MAX_SECONDS_PER_RUN = 20.0
+
+
+def _drain_until_empty() -> int:
+    """Deliver in batches until the due backlog is empty or the run has taken long enough
+    (the next kick or the periodic run continues)."""
+    db, total, started = _db(), 0, time.monotonic()
+    while time.monotonic() - started < MAX_SECONDS_PER_RUN:
+        delivered = outbox.drain(db, batch=BATCH)
+        total += delivered
+        if delivered < BATCH:
+            break
+    if total:
+        log.info("outbox.delivered", count=total)
+    return total
+
+
 @huey.task()
 def drain_outbox() -> int:
-    delivered = outbox.drain(_db())
-    if delivered:
-        log.info("outbox.delivered", count=delivered)
-    return delivered
+    return _drain_until_empty()
 
 
 @huey.periodic_task(crontab(minute="*"))
 def drain_outbox_periodically() -> int:
     """Safety net: a message whose kick was lost (queue down, process killed) leaves within a minute."""
-    return outbox.drain(_db())
+    return _drain_until_empty()
