@@ -8,7 +8,7 @@ ASSETS := src/aftersales/web/static/vendor/htmx.min.js
 .PHONY: run test lint types contracts test-sqlite test-postgres assets install demo clean worker serve
 
 $(STAMP): pyproject.toml
-	test -d $(VENV) || $(PY) -m venv $(VENV)
+	test -d $(VENV) || $(PY) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PY) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $(STAMP)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -44,6 +46,8 @@ from aftersales.orders.views import order_view, summary_view
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 from aftersales.timeline.schemas import TimelineEntryOut
+
+T = TypeVar("T")
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -118,14 +122,23 @@ def _merchant_or_409(repo: OrdersRepository, code: str) -> Merchant:
 # --- order upsert -----------------------------------------------------------------------------
 def upsert_order(db: Database, data: OrderIn, by: Principal) -> UpsertResult:
     """Apply one revision from the shop's order system. Replays and older revisions change nothing."""
-    with db.write() as uow:
-        try:
-            result = _apply_order(uow.session, data, by)
-            uow.commit()
-        except IntegrityError as exc:
-            # Two deliveries of one new order raced; the loser sees the winner's row on retry.
-            raise Conflict(f"Order '{data.number}' was written concurrently; send it again to apply it.") from exc
-        return result
+    return _retry_once_on_race(db, lambda session: _apply_order(session, data, by), f"Order '{data.number}'")
+
+
+def _retry_once_on_race(db: Database, apply: Callable[[Session], T], what: str) -> T:
+    """Two deliveries of the same new record can race on its unique key; the loser retries once
+    and then sees the winner's row, so a replay still answers as a replay."""
+    for attempt in (1, 2):
+        with db.write() as uow:
+            try:
+                result = apply(uow.session)
+                uow.session.flush()
+                uow.commit()
+                return result
+            except IntegrityError as exc:
+                if attempt == 2:
+                    raise Conflict(f"{what} was written concurrently; send it again.") from exc
+    raise AssertionError("unreachable")
 
 
 def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult:
@@ -316,14 +329,7 @@ def _record_status(
 def record_logistics_event(db: Database, data: LogisticsEventIn, by: Principal) -> LogisticsEventResult:
     """Record one carrier scan. The same event id twice changes nothing; any arrival order gives
     the same final state, because status is derived from all events by their own times."""
-    with db.write() as uow:
-        result = _apply_event(uow.session, data, by)
-        try:
-            uow.session.flush()
-        except IntegrityError as exc:
-            raise Conflict(f"Event '{data.event_id}' was recorded concurrently; it is already in.") from exc
-        uow.commit()
-        return result
+    return _retry_once_on_race(db, lambda session: _apply_event(session, data, by), f"Event '{data.event_id}'")
 
 
 def _apply_event(session: Session, data: LogisticsEventIn, by: Principal) -> LogisticsEventResult:
