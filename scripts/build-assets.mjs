@@ -11,6 +11,8 @@ const files = {
   "htmx-ext-sse/dist/sse.min.js": "sse.min.js",
   "chart.js/dist/chart.umd.min.js": "chart.umd.min.js",
   "@picocss/pico/css/pico.min.css": "pico.min.css",
+  "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui-bundle.js",
+  "swagger-ui-dist/swagger-ui.css": "swagger-ui.css",
 };
 
 mkdirSync(target, { recursive: true });

@@ -37,7 +37,8 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            self.session.rollback()
+            # close() rolls back whatever was not committed and detaches objects without
+            # expiring them, so results read inside the unit of work stay usable after it.
             self.session.close()
         finally:
             if self._locked:

@@ -16,6 +16,8 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from aftersales.kit.ids import new_token, token_digest
+from aftersales.timeline import service as timeline
+from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 
 _hasher = PasswordHasher()
 # Verifying against a real hash when the user does not exist keeps response times alike.
@@ -95,7 +97,8 @@ def authenticate(
         if domain.login_blocked(repo.failures_since(username=username, since=since), max_failures) or (
             domain.login_blocked(repo.failures_since(address=address, since=since), max_failures * 4)
         ):
-            raise TooManyRequests("Too many failed sign-ins. Wait 15 minutes and try again.")
+            minutes = max(1, window_seconds // 60)
+            raise TooManyRequests(f"Too many failed sign-ins. Wait {minutes} minutes and try again.")
         user = repo.user_by_username(username)
         stored_hash = user.password_hash if user else _DUMMY_HASH
     ok = _verify(stored_hash, password) and user is not None and user.active
@@ -183,10 +186,20 @@ def change_role(db: Database, user_id: int, role: Role, merchant_id: int | None,
         problem = domain.binding_problem(role, user.customer_id if role is Role.CUSTOMER else None, merchant_id)
         if problem:
             raise Invalid(problem)
+        before = user.role
         user.role = role.value
         user.merchant_id = merchant_id
         if role is not Role.CUSTOMER:
             user.customer_id = None
+        _audit(
+            uow.session,
+            user,
+            by,
+            "user.role_changed",
+            before,
+            role.value,
+            f"merchant #{merchant_id}" if merchant_id else "",
+        )
         try:
             uow.commit()
         except IntegrityError as exc:
@@ -201,7 +214,9 @@ def set_active(db: Database, user_id: int, active: bool, by: Principal) -> UserO
             raise NotFound(f"No user #{user_id}.")
         if user.id == by.user_id and not active:
             raise Conflict("You cannot deactivate your own account.")
+        before = "active" if user.active else "disabled"
         user.active = active
+        _audit(uow.session, user, by, "user.activation_changed", before, "active" if active else "disabled", "")
         uow.commit()
         return UserOut.model_validate(user)
 
@@ -212,6 +227,30 @@ def set_locale(db: Database, user_id: int, locale: str) -> None:
         if user is not None:
             user.locale = locale
             uow.commit()
+
+
+def _audit(session: Session, user: User, by: Principal, action: str, before: str, after: str, reason: str) -> None:
+    """Administrators' changes to accounts go to the audit log (internal, never shown to customers)."""
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.USER,
+            subject_id=user.id,
+            action=action,
+            actor=Actor(ActorKind.USER, by.display_name or by.username, by.user_id),
+            occurred_at=clock.now(),
+            from_state=before,
+            to_state=after,
+            reason=reason or user.username,
+            customer_visible=False,
+        ),
+    )
+
+
+def user_locale(db: Database, user_id: int) -> str | None:
+    with db.read() as uow:
+        user = IdentityRepository(uow.session).user(user_id)
+        return user.locale if user else None
 
 
 def rider_user_id(session: Session, username: str) -> int | None:

@@ -71,7 +71,7 @@ def login(
             username=username,
         )
     # A fresh session on sign-in, so a planted session cannot be carried into an account.
-    lang = request.session.get("lang")
+    lang = request.session.get("lang") or service.user_locale(db, principal.user_id)
     request.session.clear()
     request.session["uid"] = principal.user_id
     if lang:

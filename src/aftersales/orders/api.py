@@ -13,6 +13,8 @@ from aftersales.kit.pagination import PageRequest
 from aftersales.orders import service
 from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import (
+    CategoryIn,
+    CategoryOut,
     LogisticsEventIn,
     LogisticsEventResult,
     MerchantIn,
@@ -38,11 +40,23 @@ def put_merchant(
     data: MerchantIn,
     code: Annotated[str, Path(max_length=64)],
     db: Database = Depends(get_db),
-    _: Principal = Depends(api_principal(Role.ADMIN, Role.INTEGRATION)),
+    principal: Principal = Depends(api_principal(*ORDER_WRITERS)),
 ) -> MerchantOut:
     if data.code != code:
         raise Invalid(f"The code in the body ('{data.code}') must match the code in the path ('{code}').")
-    return MerchantOut.model_validate(service.upsert_merchant(db, data))
+    return MerchantOut.model_validate(service.upsert_merchant(db, data, principal))
+
+
+@router.put("/categories/{code}", response_model=CategoryOut, responses=ERRORS, summary="Create or rename a category")
+def put_category(
+    data: CategoryIn,
+    code: Annotated[str, Path(max_length=64)],
+    db: Database = Depends(get_db),
+    _: Principal = Depends(api_principal(Role.ADMIN)),
+) -> CategoryOut:
+    if data.code != code:
+        raise Invalid(f"The code in the body ('{data.code}') must match the code in the path ('{code}').")
+    return CategoryOut.model_validate(service.upsert_category(db, data))
 
 
 @router.post(
@@ -54,9 +68,9 @@ def put_merchant(
 def post_product(
     data: ProductIn,
     db: Database = Depends(get_db),
-    _: Principal = Depends(api_principal(*ORDER_WRITERS)),
+    principal: Principal = Depends(api_principal(*ORDER_WRITERS)),
 ) -> ProductOut:
-    product, skus = service.upsert_product(db, data)
+    product, skus = service.upsert_product(db, data, principal)
     return ProductOut(id=product.id, name=product.name, category_code=data.category_code, skus=skus)
 
 

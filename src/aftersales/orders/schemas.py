@@ -23,6 +23,19 @@ def _currency(value: str) -> str:
     return value
 
 
+class CategoryIn(BaseModel):
+    code: Code
+    name_zh: Annotated[str, Field(min_length=1, max_length=120)]
+    name_en: Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class CategoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name_zh: str
+    name_en: str
+
+
 class MerchantIn(BaseModel):
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=200)]
@@ -94,8 +107,11 @@ class PaymentIn(BaseModel):
     paid_at: AwareDatetime
 
 
+Carrier = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
+
+
 class ShipmentIn(BaseModel):
-    carrier: Code
+    carrier: Carrier
     tracking_number: Code
     promised_at: AwareDatetime | None = None
     shipped_at: AwareDatetime | None = None
@@ -142,7 +158,7 @@ class OrderIn(BaseModel):
 
 class LogisticsEventIn(BaseModel):
     event_id: Code
-    carrier: Code
+    carrier: Carrier
     tracking_number: Code
     node: LogisticsNode
     occurred_at: AwareDatetime

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
 from aftersales.kit import clock
-from aftersales.kit.access import Principal
-from aftersales.kit.errors import Conflict, NotFound
+from aftersales.kit.access import SYSTEM, Principal
+from aftersales.kit.errors import Conflict, Forbidden, NotFound
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging.outbox import publish
 from aftersales.orders import domain
@@ -33,6 +33,7 @@ from aftersales.orders.models import (
 )
 from aftersales.orders.repository import OrdersRepository
 from aftersales.orders.schemas import (
+    CategoryIn,
     LogisticsEventIn,
     LogisticsEventResult,
     MerchantIn,
@@ -56,7 +57,9 @@ def actor_of(principal: Principal) -> Actor:
 
 
 # --- reference data ---------------------------------------------------------------------------
-def upsert_merchant(db: Database, data: MerchantIn) -> Merchant:
+def upsert_merchant(db: Database, data: MerchantIn, by: Principal = SYSTEM) -> Merchant:
+    if by.role.value == "integration" and by.merchant_id is not None:
+        raise Forbidden("A token bound to one merchant cannot register or change merchants.")
     with db.write() as uow:
         repo = OrdersRepository(uow.session)
         merchant = repo.merchant_by_code(data.code)
@@ -79,10 +82,19 @@ def ensure_category(session: Session, code: str, name_zh: str, name_en: str) -> 
     return category
 
 
-def upsert_product(db: Database, data: ProductIn) -> tuple[Product, list[str]]:
+def upsert_category(db: Database, data: CategoryIn) -> Category:
+    with db.write() as uow:
+        category = ensure_category(uow.session, data.code, data.name_zh, data.name_en)
+        category.name_zh, category.name_en = data.name_zh, data.name_en
+        uow.commit()
+        return category
+
+
+def upsert_product(db: Database, data: ProductIn, by: Principal = SYSTEM) -> tuple[Product, list[str]]:
     with db.write() as uow:
         repo = OrdersRepository(uow.session)
         merchant = _merchant_or_409(repo, data.merchant_code)
+        _check_feeds_merchant(by, merchant)
         category = repo.category_by_code(data.category_code)
         if category is None:
             known = ", ".join(c.code for c in repo.categories()) or "none yet"
@@ -110,6 +122,12 @@ def upsert_product(db: Database, data: ProductIn) -> tuple[Product, list[str]]:
             sku.stock = sku_in.stock
         uow.commit()
         return product, [s.code for s in data.skus]
+
+
+def _check_feeds_merchant(by: Principal, merchant: Merchant) -> None:
+    """An integration token bound to one merchant writes only that merchant's data."""
+    if by.role.value == "integration" and by.merchant_id is not None and by.merchant_id != merchant.id:
+        raise Forbidden(f"This token feeds merchant #{by.merchant_id} only, not '{merchant.code}'.")
 
 
 def _merchant_or_409(repo: OrdersRepository, code: str) -> Merchant:
@@ -144,8 +162,7 @@ def _retry_once_on_race(db: Database, apply: Callable[[Session], T], what: str) 
 def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult:
     repo = OrdersRepository(session)
     merchant = _merchant_or_409(repo, data.merchant_code)
-    if by.role.value == "integration" and by.merchant_id is not None and by.merchant_id != merchant.id:
-        raise Conflict(f"This token feeds merchant #{by.merchant_id} only, not '{data.merchant_code}'.")
+    _check_feeds_merchant(by, merchant)
     order = repo.order_for_update(data.number)
     incoming = (data.version, data.updated_at)
     if order is not None:
@@ -209,6 +226,22 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     session.flush()
     if previous_status is None or previous_status.value != order.status:
         _record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
+    else:
+        # Same status, other fields changed (address, lines, shipments): kept for the audit.
+        timeline.record(
+            session,
+            Entry(
+                subject_type=SubjectType.ORDER,
+                subject_id=order.id,
+                action="order.revised",
+                actor=actor,
+                occurred_at=data.updated_at,
+                from_state=order.status,
+                to_state=order.status,
+                reason=f"order system revision {data.version}",
+                customer_visible=False,
+            ),
+        )
     return UpsertResult(
         number=order.number,
         result="created" if created else "updated",
@@ -242,7 +275,7 @@ def _apply_lines(order: Order, data: OrderIn, skus: dict[str, Sku]) -> None:
             order.lines.append(line)
         line.sku_id = sku.id
         line.sku_code = sku.code
-        line.product_name = sku.product.name + (f" {sku.spec}" if sku.spec else "")
+        line.product_name = (sku.product.name + (f" {sku.spec}" if sku.spec else ""))[:200]
         line.category_code = sku.product.category.code
         line.quantity = line_in.quantity
         line.unit_price = line_in.unit_price

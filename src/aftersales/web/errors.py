@@ -8,7 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -84,7 +84,7 @@ def install(app: FastAPI) -> None:
         return _page(request, 409, message)
 
     @app.exception_handler(OperationalError)
-    @app.exception_handler(DBAPIError)
+    @app.exception_handler(InterfaceError)
     async def _db_down(request: Request, exc: Exception) -> Response:
         log.error("database.unavailable", error=str(exc)[:300], path=request.url.path)
         message = "The database is unavailable right now. Please try again in a moment."
@@ -95,6 +95,23 @@ def install(app: FastAPI) -> None:
                 headers={"Retry-After": "5"},
             )
         return _page(request, 503, message)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        log.warning("database.integrity", error=str(exc.orig)[:300], path=request.url.path)
+        message = "This conflicts with data that already exists. Reload and try again."
+        if _wants_json(request):
+            return JSONResponse({"error": "conflict", "message": message, "detail": message}, status_code=409)
+        return _page(request, 409, message)
+
+    @app.exception_handler(DBAPIError)
+    async def _db_refused(request: Request, exc: DBAPIError) -> Response:
+        # Validation should have caught this; answer as bad input and log it so it gets fixed.
+        log.error("database.refused", error=str(exc.orig)[:300], path=request.url.path)
+        message = "The database refused a value in this request (too long or out of range). Check the fields."
+        if _wants_json(request):
+            return JSONResponse({"error": "invalid", "message": message, "detail": message}, status_code=422)
+        return _page(request, 422, message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:

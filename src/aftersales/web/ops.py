@@ -30,7 +30,9 @@ def healthz(request: Request) -> Response:
         with request.app.state.db.read() as uow:
             uow.session.execute(text("SELECT 1"))
     except Exception as exc:
-        return JSONResponse({"status": "unavailable", "database": str(exc)[:200]}, status_code=503)
+        # The reason goes to the log, not to an unauthenticated caller (it may name hosts).
+        structlog.get_logger(__name__).error("healthz.database_unreachable", error=str(exc)[:300])
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
