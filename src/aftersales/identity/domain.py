@@ -16,7 +16,7 @@ ASSIGNABLE_ROLES = tuple(Role)
 
 
 def username_problem(username: str) -> str | None:
-    if not USERNAME_PATTERN.match(username):
+    if not USERNAME_PATTERN.fullmatch(username):
         return "use 3-40 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
     return None
 

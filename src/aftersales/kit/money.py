@@ -36,7 +36,10 @@ class Money:
             raise MoneyError(f"{amount!r} is not an amount") from exc
         if not value.is_finite():
             raise MoneyError(f"{amount!r} is not a finite amount")
-        return cls(value.quantize(quantum(currency), rounding=ROUND_HALF_UP), currency)
+        try:
+            return cls(value.quantize(quantum(currency), rounding=ROUND_HALF_UP), currency)
+        except InvalidOperation as exc:
+            raise MoneyError(f"{amount!r} is too large an amount") from exc
 
     @classmethod
     def zero(cls, currency: str) -> Money:

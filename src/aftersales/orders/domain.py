@@ -114,7 +114,7 @@ def shipment_state(events: Iterable[NodeEvent]) -> tuple[ShipmentStatus, NodeEve
     The latest event by time decides; delivery is final once reported, because carriers
     sometimes send late scans of earlier hubs after the parcel was signed for.
     """
-    ordered = sorted(events, key=lambda e: (e.occurred_at, NODE_RANK[e.node]))
+    ordered = sorted(events, key=lambda e: (e.occurred_at, NODE_RANK[e.node], e.place))
     if not ordered:
         return ShipmentStatus.PENDING, None
     delivered = [e for e in ordered if e.node is LogisticsNode.DELIVERED]

@@ -321,7 +321,10 @@ def _apply_shipments(session: Session, repo: OrdersRepository, order: Order, dat
             )
             order.shipments.append(shipment)
         shipment.promised_at = ship_in.promised_at
-        shipment.shipped_at = ship_in.shipped_at
+        if ship_in.shipped_at is not None:
+            # A revision without the time keeps what the scans told us.
+            current = shipment.shipped_at
+            shipment.shipped_at = min(ship_in.shipped_at, current) if current else ship_in.shipped_at
         if ship_in.rider:
             rider_id = identity.rider_user_id(session, ship_in.rider)
             if rider_id is None:
@@ -424,8 +427,10 @@ def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, sh
     shipment.last_event_at = max((e.occurred_at for e in events), default=None)
     if status is ShipmentStatus.DELIVERED and latest is not None:
         shipment.delivered_at = latest.occurred_at
-    if shipment.shipped_at is None and status is not ShipmentStatus.PENDING:
-        shipment.shipped_at = min(e.occurred_at for e in events)
+    if events:
+        # The earliest scan, whatever order the scans arrived in.
+        first_scan = min(e.occurred_at for e in events)
+        shipment.shipped_at = min(first_scan, shipment.shipped_at) if shipment.shipped_at else first_scan
     if before != shipment.status:
         timeline.record(
             session,
