@@ -41,12 +41,14 @@ def home(principal: Principal = Depends(page_principal())) -> Response:
 def orders_page(
     request: Request,
     q: Annotated[str, Query(max_length=80)] = "",
-    status: OrderStatus | None = None,
+    status: Annotated[str, Query(max_length=16, description="an order status, or empty for all")] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*ORDER_READERS)),
 ) -> Response:
-    result = service.search_orders(db, principal, q, PageRequest(page, 20), status.value if status else None)
+    # The form's "all statuses" choice sends an empty value; an unknown one filters nothing.
+    chosen = status if status in {s.value for s in OrderStatus} else ""
+    result = service.search_orders(db, principal, q, PageRequest(page, 20), chosen or None)
     template = "orders/mine.html" if principal.role is Role.CUSTOMER else "orders/search.html"
     block = "results" if request.headers.get("hx-request") and request.headers.get("hx-target") == "results" else None
     return render(
@@ -55,7 +57,7 @@ def orders_page(
         block=block,
         page=result,
         q=q,
-        status=status.value if status else "",
+        status=chosen,
         statuses=list(OrderStatus),
     )
 

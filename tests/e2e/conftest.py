@@ -1,0 +1,261 @@
+"""Browser-test fixtures: a real `aftersales serve` process over a freshly migrated and seeded database,
+and a headless Debian Chromium driven by Playwright.
+
+AFTERSALES_TEST_DB=sqlite|postgresql picks the database (as for the rest of the suite);
+AFTERSALES_TEST_PG_URL names the PostgreSQL server; AFTERSALES_CHROMIUM overrides the browser path;
+AFTERSALES_UPDATE_SCREENSHOTS=1 also rewrites the README screenshots under docs/images/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS_DIR = REPO_ROOT / "artifacts" / "screenshots"
+DOCS_IMAGES_DIR = REPO_ROOT / "docs" / "images"
+BIN_DIR = Path(sys.executable).parent
+AFTERSALES = str(BIN_DIR / "aftersales")
+
+DB_KIND = os.environ.get("AFTERSALES_TEST_DB", "sqlite")
+PG_URL = os.environ.get("AFTERSALES_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+CHROMIUM = os.environ.get("AFTERSALES_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+UPDATE_SCREENSHOTS = os.environ.get("AFTERSALES_UPDATE_SCREENSHOTS") == "1"
+
+STARTUP_TIMEOUT_S = 30.0
+SETUP_COMMAND_TIMEOUT_S = 180.0
+STOP_TIMEOUT_S = 10.0
+
+DEFAULT_VIEWPORT = {"width": 1280, "height": 900}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    log_path: Path
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def log_since(self, offset: int) -> str:
+        """What the server logged after `offset` (from log_size()): tracebacks of failed requests."""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read().decode(errors="replace")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _child_env(database_url: str, tmp: Path) -> dict[str, str]:
+    """An explicit environment: nothing AFTERSALES_* leaks in from the test session (queue immediate etc.)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AFTERSALES_")}
+    env.update(
+        {
+            "AFTERSALES_DATABASE_URL": database_url,
+            "AFTERSALES_QUEUE_URL": f"sqlite:///{tmp / 'queue.db'}",
+            "AFTERSALES_SECRET_KEY": f"e2e-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+            "AFTERSALES_ENV": "test",
+            "AFTERSALES_LOG_JSON": "false",
+            "AFTERSALES_LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], cwd: Path) -> None:
+    try:
+        done = subprocess.run(
+            [AFTERSALES, *args],
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=SETUP_COMMAND_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeError(f"`aftersales {' '.join(args)}` did not finish in {SETUP_COMMAND_TIMEOUT_S:.0f} s") from exc
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"`aftersales {' '.join(args)}` exited with {done.returncode}\n"
+            f"--- stdout ---\n{done.stdout[-4000:]}\n--- stderr ---\n{done.stderr[-4000:]}"
+        )
+
+
+def _log_tail(path: Path, chars: int = 4000) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of our own: a SQLite file, or a fresh PostgreSQL database dropped afterwards."""
+    if DB_KIND == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'aftersales.db'}"
+        return
+    if DB_KIND != "postgresql":
+        raise pytest.UsageError(f"AFTERSALES_TEST_DB must be sqlite or postgresql, not {DB_KIND!r}")
+    from sqlalchemy import create_engine, text
+
+    name = f"aftersales_e2e_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`aftersales migrate`, `aftersales demo`, then `aftersales serve` on a free port until the session ends."""
+    tmp = tmp_path_factory.mktemp("e2e-server")
+    env = _child_env(e2e_database_url, tmp)
+    # cwd is the temp dir, so a developer's .env in the repository cannot change the settings.
+    _run(["migrate"], env, tmp)
+    _run(["demo", "--orders", "80", "--customers", "30"], env, tmp)
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp / "serve.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [AFTERSALES, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            cwd=tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_healthy(url, proc, log_path)
+        yield LiveServer(url=url, log_path=log_path)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        # Kept next to the screenshots: a failed journey's server-side traceback is in here.
+        ARTIFACTS_DIR.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log_path, ARTIFACTS_DIR.parent / f"serve-{DB_KIND}.log")
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    last_error = "no answer yet"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"`aftersales serve` exited with {proc.returncode}:\n{_log_tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+                last_error = f"HTTP {response.status}"
+        except (urllib.error.URLError, OSError) as exc:
+            last_error = repr(exc)
+        time.sleep(0.2)
+    raise RuntimeError(
+        f"{url}/healthz did not answer within {STARTUP_TIMEOUT_S:.0f} s ({last_error}):\n{_log_tail(log_path)}"
+    )
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.skip(f"no Chromium at {CHROMIUM} (scripts/ensure-browser.sh installs it)")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+CALL_OUTCOME = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_OUTCOME] = "XFAIL" if hasattr(report, "wasxfail") else report.outcome.upper()
+    return report
+
+
+@pytest.fixture
+def new_page(
+    request: pytest.FixtureRequest, browser: Any, live_server: LiveServer, screenshot_dir: Path
+) -> Iterator[Callable[..., Any]]:
+    """Open a page in a fresh browser context (own cookies): new_page(locale="zh-CN", viewport=PHONE).
+
+    When the test fails (or xfails), every page it opened is saved as artifacts/screenshots/FAILED-<test>-….png
+    (or XFAIL-<test>-….png).
+    """
+    contexts: list[Any] = []
+
+    def open_page(locale: str = "zh-CN", viewport: dict[str, int] | None = None) -> Any:
+        context = browser.new_context(base_url=live_server.url, locale=locale, viewport=viewport or DEFAULT_VIEWPORT)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    outcome = request.node.stash.get(CALL_OUTCOME, "")
+    for n, context in enumerate(contexts):
+        if outcome in ("FAILED", "XFAIL"):
+            for m, page in enumerate(context.pages):
+                page.screenshot(path=str(screenshot_dir / f"{outcome}-{request.node.name}-{DB_KIND}-{n}{m}.png"))
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir() -> Path:
+    ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS_DIR
+
+
+@pytest.fixture(scope="session")
+def save_screenshot(screenshot_dir: Path) -> Callable[..., Path]:
+    """Always save under artifacts/screenshots/; with readme_name, also to docs/images/ when asked to update."""
+
+    def save(page: Any, name: str, *, readme_name: str | None = None, full_page: bool = True) -> Path:
+        path = screenshot_dir / f"{name}-{DB_KIND}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        if readme_name and UPDATE_SCREENSHOTS:
+            DOCS_IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(DOCS_IMAGES_DIR / readme_name), full_page=full_page)
+        return path
+
+    return save
