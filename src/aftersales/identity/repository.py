@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from aftersales.identity.models import ApiToken, LoginAttempt, User
@@ -37,6 +37,9 @@ class IdentityRepository:
 
     def token_by_prefix(self, prefix: str) -> ApiToken | None:
         return self.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+
+    def mark_attempt_succeeded(self, attempt_id: int) -> None:
+        self.session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True))
 
     def failures_since(self, *, username: str | None = None, address: str | None = None, since: datetime) -> int:
         stmt = select(func.count(LoginAttempt.id)).where(

@@ -86,35 +86,43 @@ def authenticate(
 ) -> Principal:
     """Check a password; refuse with 429 after too many recent failures for the name or address.
 
-    The slow argon2 check runs outside the write transaction, so sign-ins do not queue behind
-    each other on SQLite's single writer; only the attempt record is written.
+    The attempt is written as a failure *before* the password is checked and turned into a
+    success afterwards, so parallel guesses count against the limit while they are in flight.
+    The slow argon2 check runs outside any write transaction, so sign-ins do not queue behind
+    each other on SQLite's single writer.
     """
     username = username.strip().lower()
     now = clock.now()
     since = domain.window_start(now, window_seconds)
-    with db.read() as uow:
+    with db.write() as uow:
         repo = IdentityRepository(uow.session)
         if domain.login_blocked(repo.failures_since(username=username, since=since), max_failures) or (
             domain.login_blocked(repo.failures_since(address=address, since=since), max_failures * 4)
         ):
             minutes = max(1, window_seconds // 60)
             raise TooManyRequests(f"Too many failed sign-ins. Wait {minutes} minutes and try again.")
+        attempt = LoginAttempt(username=username[:80], address=address[:64], succeeded=False, attempted_at=now)
+        repo.add(attempt)
         user = repo.user_by_username(username)
         stored_hash = user.password_hash if user else _DUMMY_HASH
-    ok = _verify(stored_hash, password) and user is not None and user.active
-    rehash = _hasher.hash(password) if ok and _hasher.check_needs_rehash(stored_hash) else None
+        user_id = user.id if user is not None and user.active else None
+        uow.commit()
+        attempt_id = attempt.id
+    ok = _verify(stored_hash, password) and user_id is not None
+    if not ok:
+        raise Unauthorized("The username or password is wrong.")
+    rehash = _hasher.hash(password) if _hasher.check_needs_rehash(stored_hash) else None
     with db.write() as uow:
         repo = IdentityRepository(uow.session)
-        repo.add(LoginAttempt(username=username[:80], address=address[:64], succeeded=ok, attempted_at=now))
-        fresh = repo.user(user.id) if ok and user is not None else None
-        if fresh is not None:
-            fresh.last_login_at = now
-            if rehash:
-                fresh.password_hash = rehash
+        repo.mark_attempt_succeeded(attempt_id)
+        fresh = repo.user(user_id) if user_id is not None else None
+        if fresh is None:
+            raise Unauthorized("The username or password is wrong.")
+        fresh.last_login_at = now
+        if rehash:
+            fresh.password_hash = rehash
         uow.commit()
-    if fresh is None:
-        raise Unauthorized("The username or password is wrong.")
-    return principal_of(fresh)
+        return principal_of(fresh)
 
 
 def _verify(password_hash: str, password: str) -> bool:

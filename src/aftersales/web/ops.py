@@ -22,6 +22,7 @@ LATENCY = Histogram(
 )
 
 router = APIRouter(tags=["operations"])
+API_PREFIX = "/api/v1"
 
 
 @router.get("/healthz", summary="Liveness and database reachability")
@@ -46,6 +47,9 @@ async def metrics_middleware(request: Request, call_next: Callable[[Request], Aw
     response = await call_next(request)
     route = request.scope.get("route")
     name = getattr(route, "path", "unmatched")
+    # Routes of included routers carry their path without the router's prefix.
+    if request.url.path.startswith(API_PREFIX) and not name.startswith(API_PREFIX):
+        name = API_PREFIX + name
     LATENCY.labels(request.method, name).observe(time.perf_counter() - started)
     REQUESTS.labels(request.method, name, str(response.status_code)).inc()
     return response
