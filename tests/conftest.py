@@ -25,11 +25,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from aftersales.config import Settings, reset_settings
-from aftersales.db.base import Base
 from aftersales.db.engine import dispose_all
 from aftersales.db.migrate import upgrade
 from aftersales.db.uow import Database
 from aftersales.main import create_app
+from aftersales.models import metadata
 
 from .factories import Factory
 
@@ -38,7 +38,7 @@ PG_URL = os.environ.get("AFTERSALES_TEST_PG_URL", "postgresql://postgres@127.0.0
 
 
 def _tables_children_first() -> list[str]:
-    return [table.name for table in reversed(Base.metadata.sorted_tables)]
+    return [table.name for table in reversed(metadata.sorted_tables)]
 
 
 def pytest_report_header() -> str:

@@ -4,16 +4,11 @@ from __future__ import annotations
 
 from alembic import context
 
-import aftersales.identity.models
-import aftersales.messaging.models
-import aftersales.orders.models
-import aftersales.timeline.models  # noqa: F401 - registers every table on the metadata
 from aftersales.config import get_settings
-from aftersales.db.base import Base
 from aftersales.db.engine import make_engine
+from aftersales.models import metadata as target_metadata
 
 config = context.config
-target_metadata = Base.metadata
 
 
 def _url() -> str:

@@ -20,6 +20,8 @@ class Merchant(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     credit_score: Mapped[int] = mapped_column(Integer, default=100)
+    # Service promises the merchant signed up to, e.g. "hassle_free_30" (30-day hassle-free returns).
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

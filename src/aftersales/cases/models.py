@@ -1,0 +1,109 @@
+"""After-sales cases, their lines and evidence, and the log of self-service order actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from aftersales.db.base import Amount, Base, UTCDateTime
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_review_due", "status", "review_due_at"),
+        Index("ix_cases_merchant_status", "merchant_id", "status"),
+        Index("ix_cases_customer_created", "customer_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    reason: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str] = mapped_column(Text, default="")
+    currency: Mapped[str] = mapped_column(String(3))
+    requested_amount: Mapped[Decimal] = mapped_column(Amount)
+    approved_amount: Mapped[Decimal | None] = mapped_column(Amount)
+    resolution: Mapped[str] = mapped_column(String(24), default="")
+    allowed_resolutions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    return_shipping_paid_by: Mapped[str] = mapped_column(String(16), default="")
+    return_method: Mapped[str] = mapped_column(String(16), default="")
+    return_carrier: Mapped[str] = mapped_column(String(32), default="")
+    return_tracking: Mapped[str] = mapped_column(String(64), default="")
+    pickup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    eligibility_reason: Mapped[str] = mapped_column(Text, default="")
+    policy_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_via: Mapped[str] = mapped_column(String(16))
+    submitted_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    assignee_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    appealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    lines: Mapped[list[CaseLine]] = relationship(back_populates="case", lazy="selectin", cascade="all, delete-orphan")
+    evidence: Mapped[list[CaseEvidence]] = relationship(
+        back_populates="case", lazy="selectin", cascade="all, delete-orphan", order_by="CaseEvidence.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseLine(Base):
+    __tablename__ = "case_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    line_no: Mapped[int] = mapped_column(Integer)
+    sku_code: Mapped[str] = mapped_column(String(64))
+    product_name: Mapped[str] = mapped_column(String(200))
+    category_code: Mapped[str] = mapped_column(String(64))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Amount)
+
+    case: Mapped[Case] = relationship(back_populates="lines", lazy="raise")
+
+
+class CaseEvidence(Base):
+    __tablename__ = "case_evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))  # photo, tracking, inspection, repair_note, note, invoice
+    text: Mapped[str] = mapped_column(Text, default="")
+    uri: Mapped[str] = mapped_column(String(400), default="")
+    added_by: Mapped[str] = mapped_column(String(120))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_visible: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    case: Mapped[Case] = relationship(back_populates="evidence", lazy="raise")
+
+
+class OrderAction(Base):
+    """Self-service actions on an order (cancel, change address, urge, ...), kept for limits and reports."""
+
+    __tablename__ = "order_actions"
+    __table_args__ = (Index("ix_order_actions_order_action_at", "order_id", "action", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    action: Mapped[str] = mapped_column(String(24))
+    outcome: Mapped[str] = mapped_column(String(16))  # done, refused
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    by_user_id: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,15 @@
+"""Every context's tables on one metadata, for migrations and tests (the composition root's view)."""
+
+from __future__ import annotations
+
+import aftersales.cases.models
+import aftersales.identity.models
+import aftersales.messaging.models
+import aftersales.notifications.models
+import aftersales.orders.models
+import aftersales.refunds.models
+import aftersales.rules.models
+import aftersales.timeline.models  # noqa: F401
+from aftersales.db.base import Base
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Refunds to the original payment through a payment-gateway port, exactly once."""

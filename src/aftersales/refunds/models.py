@@ -1,0 +1,55 @@
+"""Refund requests (ours) and the simulated gateway's own ledger (theirs)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aftersales.db.base import Amount, Base, UTCDateTime
+
+
+class Refund(Base):
+    __tablename__ = "refunds"
+    __table_args__ = (Index("ix_refunds_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_number: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    # Sent to the gateway with every try: the gateway refunds once per key, whatever we resend.
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    payment_reference: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(16))  # requested, submitted, succeeded, failed
+    gateway_ref: Mapped[str] = mapped_column(String(80), default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class GatewayRefund(Base):
+    """The simulated payment gateway's ledger: what a real gateway would hold on its side.
+    One row per idempotency key is the proof that a refund reached the gateway exactly once."""
+
+    __tablename__ = "gateway_sim_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    payment_reference: Mapped[str] = mapped_column(String(80))
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))  # processing, succeeded, failed
+    gateway_ref: Mapped[str] = mapped_column(String(80), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

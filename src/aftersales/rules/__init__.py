@@ -1,0 +1,1 @@
+"""Rules: the condition → outcome engine behind eligibility, resolution, compensation, routing and outreach."""
