@@ -41,9 +41,13 @@ def publish(session: Session, topic: str, payload: dict[str, Any], idempotency_k
     )
 
 
-def drain(db: Database, batch: int = 100) -> int:
-    """Deliver due messages; a failing handler is retried later with backoff. Returns delivered count."""
-    delivered = 0
+LEASE = timedelta(seconds=120)
+
+
+def _claim(db: Database, batch: int) -> list[tuple[int, str, dict[str, Any], str]]:
+    """Lease due messages so that several workers never run the same one at once; a worker that
+    dies mid-way leaves its lease to expire and the message is delivered again (handlers are
+    idempotent by the message's key)."""
     with db.write() as uow:
         stmt = (
             select(OutboxMessage)
@@ -53,23 +57,41 @@ def drain(db: Database, batch: int = 100) -> int:
         )
         if not db.is_sqlite:
             stmt = stmt.with_for_update(skip_locked=True)
+        claimed = []
         for message in uow.session.scalars(stmt):
-            try:
-                for handler in _handlers.get(message.topic, []):
-                    handler(message.payload, message.idempotency_key)
-            except Exception as exc:  # a handler's failure must not lose the message
+            message.available_at = clock.now() + LEASE
+            claimed.append((message.id, message.topic, dict(message.payload), message.idempotency_key))
+        uow.commit()
+        return claimed
+
+
+def drain(db: Database, batch: int = 100) -> int:
+    """Deliver due messages, each handler outside any transaction of ours; a failing handler is
+    retried later with backoff and never dropped. Returns the number delivered."""
+    delivered = 0
+    for message_id, topic, payload, key in _claim(db, batch):
+        error: Exception | None = None
+        try:
+            for handler in _handlers.get(topic, []):
+                handler(payload, key)
+        except Exception as exc:  # a handler's failure must not lose the message
+            error = exc
+        with db.write() as uow:
+            message = uow.session.get(OutboxMessage, message_id)
+            if message is None:
+                continue
+            if error is None:
+                message.delivered_at = clock.now()
+                delivered += 1
+            else:
                 message.attempts += 1
-                message.last_error = repr(exc)[:2000]
-                backoff = timedelta(seconds=min(2**message.attempts, 3600))
-                message.available_at = clock.now() + backoff
-                log.warning("outbox.handler_failed", topic=message.topic, id=message.id, error=repr(exc))
+                message.last_error = repr(error)[:2000]
+                message.available_at = clock.now() + timedelta(seconds=min(2**message.attempts, 3600))
+                log.warning("outbox.handler_failed", topic=topic, id=message_id, error=repr(error))
                 if message.attempts >= ALERT_AFTER_ATTEMPTS:
                     # Never dropped: it keeps retrying hourly and the operator is alerted.
-                    log.error("outbox.stuck", topic=message.topic, id=message.id, attempts=message.attempts)
-                continue
-            message.delivered_at = clock.now()
-            delivered += 1
-        uow.commit()
+                    log.error("outbox.stuck", topic=topic, id=message_id, attempts=message.attempts)
+            uow.commit()
     return delivered
 
 

@@ -1,0 +1,260 @@
+"""The condition → outcome engine. Pure: facts in, a decision out, no database.
+
+A policy is data: ``{"when": <condition>, "then": <outcome>}``.
+
+Conditions (netbox-style, nestable):
+  {"attr": "order.days_since_receipt", "op": "lte", "value": 7}
+  {"all": [<condition>, ...]}   {"any": [<condition>, ...]}   {"not": <condition>}
+  {}  (always true)
+Operators: eq, ne, lt, lte, gt, gte, in, not_in, contains (list attribute holds the value),
+contains_any, is_null, not_null.
+
+Outcome fields (all optional; the first matching policy that sets a field decides it, except
+``offers`` and ``reasons``, which accumulate):
+  eligible: bool             reason_zh / reason_en: words the customer understands
+  approval: "auto" | "review"                  review_hours: int
+  return_shipping_paid_by: "buyer" | "merchant" | "platform"
+  resolutions: [refund, exchange, repair, coupon, invoice, compensation]
+  offers: [extra_coupon, extended_warranty, waived_return_shipping]
+  stop: bool (no later policy is considered)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+
+class Purpose(StrEnum):
+    ELIGIBILITY = "eligibility"
+    COMPENSATION = "compensation"
+    ROUTING = "routing"
+    OUTREACH = "outreach"
+
+
+# Every attribute a condition may name, with its type, so policies are checked when loaded.
+ATTRIBUTES: dict[str, type] = {
+    "order.days_since_receipt": int,  # counted from the day after receipt, in the shop's time zone
+    "order.days_since_payment": int,
+    "order.total": Decimal,
+    "order.status": str,
+    "order.delivered": bool,
+    "order.shipped": bool,
+    "order.merchant_kind": str,  # self_operated | pop
+    "order.merchant_code": str,
+    "order.merchant_tags": list,
+    "order.tags": list,
+    "product.category": str,
+    "product.sku": str,
+    "product.tags": list,
+    "customer.tier": str,  # regular | vip | svip
+    "customer.past_returns": int,  # cases in the last 90 days
+    "case.kind": str,
+    "case.reason": str,
+    "case.quantity": int,
+    "case.amount": Decimal,
+    "case.opened": bool,  # the customer says the package was opened / the item used
+    "case.price_drop": Decimal,  # price protection: paid unit price minus today's price
+}
+OPERATORS = frozenset(
+    {"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "contains_any", "is_null", "not_null"}
+)
+APPROVALS = frozenset({"auto", "review"})
+PAYERS = frozenset({"buyer", "merchant", "platform"})
+RESOLUTIONS = frozenset({"refund", "exchange", "repair", "coupon", "invoice", "compensation"})
+OFFERS = frozenset({"extra_coupon", "extended_warranty", "waived_return_shipping"})
+OUTCOME_FIELDS = frozenset(
+    {
+        "eligible",
+        "reason_zh",
+        "reason_en",
+        "approval",
+        "review_hours",
+        "return_shipping_paid_by",
+        "resolutions",
+        "offers",
+        "stop",
+    }
+)
+
+Facts = Mapping[str, Any]
+
+
+class PolicyError(ValueError):
+    """A policy definition that cannot be used; the message says where and what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    key: str
+    priority: int
+    when: dict[str, Any]
+    then: dict[str, Any]
+    merchant_id: int | None = None
+
+
+@dataclass(slots=True)
+class Decision:
+    eligible: bool = True
+    reasons_zh: list[str] = field(default_factory=list)
+    reasons_en: list[str] = field(default_factory=list)
+    approval: str = "review"
+    review_hours: int = 72
+    return_shipping_paid_by: str = "buyer"
+    resolutions: list[str] = field(default_factory=list)
+    offers: list[str] = field(default_factory=list)
+    policy_keys: list[str] = field(default_factory=list)
+
+    def reason(self, lang: str) -> str:
+        reasons = self.reasons_zh if lang.startswith("zh") else self.reasons_en
+        return " ".join(reasons)
+
+
+# --- validation ----------------------------------------------------------------------------------
+def validate_condition(condition: Any, where: str = "when") -> None:
+    if not isinstance(condition, dict):
+        raise PolicyError(f"{where}: a condition must be an object, got {type(condition).__name__}")
+    if not condition:
+        return
+    if "all" in condition or "any" in condition:
+        key = "all" if "all" in condition else "any"
+        parts = condition[key]
+        if len(condition) != 1 or not isinstance(parts, list) or not parts:
+            raise PolicyError(f"{where}.{key}: give a non-empty list of conditions and nothing else")
+        for i, part in enumerate(parts):
+            validate_condition(part, f"{where}.{key}[{i}]")
+        return
+    if "not" in condition:
+        if len(condition) != 1:
+            raise PolicyError(f"{where}.not: 'not' stands alone")
+        validate_condition(condition["not"], f"{where}.not")
+        return
+    attr, op = condition.get("attr"), condition.get("op")
+    if attr not in ATTRIBUTES:
+        raise PolicyError(f"{where}: unknown attribute {attr!r}; known: {', '.join(sorted(ATTRIBUTES))}")
+    if op not in OPERATORS:
+        raise PolicyError(f"{where}: unknown operator {op!r}; use one of {', '.join(sorted(OPERATORS))}")
+    extra = set(condition) - {"attr", "op", "value"}
+    if extra:
+        raise PolicyError(f"{where}: unexpected keys {', '.join(sorted(extra))}")
+    if op in ("is_null", "not_null"):
+        return
+    if "value" not in condition:
+        raise PolicyError(f"{where}: operator {op!r} needs a 'value'")
+    value = condition["value"]
+    if op in ("in", "not_in", "contains_any") and not isinstance(value, list):
+        raise PolicyError(f"{where}: operator {op!r} needs a list value")
+    if ATTRIBUTES[attr] in (int, Decimal) and op in ("lt", "lte", "gt", "gte"):
+        try:
+            Decimal(str(value))
+        except InvalidOperation as exc:
+            raise PolicyError(f"{where}: {attr} compares with a number, not {value!r}") from exc
+
+
+def validate_outcome(outcome: Any, where: str = "then") -> None:
+    if not isinstance(outcome, dict) or not outcome:
+        raise PolicyError(f"{where}: an outcome must be a non-empty object")
+    unknown = set(outcome) - OUTCOME_FIELDS
+    if unknown:
+        raise PolicyError(
+            f"{where}: unknown fields {', '.join(sorted(unknown))}; known: {', '.join(sorted(OUTCOME_FIELDS))}"
+        )
+    checks: list[tuple[str, bool, str]] = [
+        ("eligible", isinstance(outcome.get("eligible", True), bool), "true or false"),
+        ("stop", isinstance(outcome.get("stop", False), bool), "true or false"),
+        ("approval", outcome.get("approval", "auto") in APPROVALS, "auto or review"),
+        (
+            "return_shipping_paid_by",
+            outcome.get("return_shipping_paid_by", "buyer") in PAYERS,
+            "buyer, merchant or platform",
+        ),
+        (
+            "review_hours",
+            isinstance(outcome.get("review_hours", 1), int) and 0 < outcome.get("review_hours", 1) <= 720,
+            "a whole number of hours between 1 and 720",
+        ),
+        ("resolutions", set(outcome.get("resolutions", [])) <= RESOLUTIONS, ", ".join(sorted(RESOLUTIONS))),
+        ("offers", set(outcome.get("offers", [])) <= OFFERS, ", ".join(sorted(OFFERS))),
+    ]
+    for name, ok, expected in checks:
+        if not ok:
+            raise PolicyError(f"{where}.{name}: use {expected}")
+    if outcome.get("eligible") is False and not (outcome.get("reason_zh") and outcome.get("reason_en")):
+        raise PolicyError(f"{where}: a refusal needs reason_zh and reason_en in words the customer understands")
+
+
+def validate_definition(definition: Any) -> dict[str, Any]:
+    if not isinstance(definition, dict) or set(definition) - {"when", "then"} or "then" not in definition:
+        raise PolicyError("a policy is an object with 'when' (a condition) and 'then' (an outcome)")
+    validate_condition(definition.get("when", {}))
+    validate_outcome(definition["then"])
+    return definition
+
+
+# --- evaluation ----------------------------------------------------------------------------------
+def _number(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def matches(condition: Mapping[str, Any], facts: Facts) -> bool:
+    if not condition:
+        return True
+    if "all" in condition:
+        return all(matches(part, facts) for part in condition["all"])
+    if "any" in condition:
+        return any(matches(part, facts) for part in condition["any"])
+    if "not" in condition:
+        return not matches(condition["not"], facts)
+    op, actual, expected = condition["op"], facts.get(condition["attr"]), condition.get("value")
+    if op == "is_null":
+        return actual is None
+    if op == "not_null":
+        return actual is not None
+    if actual is None:
+        return False  # an unknown fact never satisfies a comparison
+    if op == "eq":
+        return bool(actual == expected)
+    if op == "ne":
+        return bool(actual != expected)
+    if op in ("lt", "lte", "gt", "gte"):
+        a, b = _number(actual), _number(expected)
+        return {"lt": a < b, "lte": a <= b, "gt": a > b, "gte": a >= b}[op]
+    if op == "in":
+        return actual in expected
+    if op == "not_in":
+        return actual not in expected
+    if op == "contains":
+        return expected in actual
+    if op == "contains_any":
+        return any(item in actual for item in expected)
+    raise PolicyError(f"unknown operator {op!r}")
+
+
+def decide(rules: list[PolicyRule], facts: Facts, merchant_id: int | None = None) -> Decision:
+    """Walk policies by priority; the first policy that sets a field decides it."""
+    decision = Decision()
+    decided: set[str] = set()
+    for rule in sorted(rules, key=lambda r: (r.priority, r.key)):
+        if rule.merchant_id is not None and rule.merchant_id != merchant_id:
+            continue
+        if not matches(rule.when, facts):
+            continue
+        then = rule.then
+        decision.policy_keys.append(rule.key)
+        for name in ("eligible", "approval", "review_hours", "return_shipping_paid_by", "resolutions"):
+            if name in then and name not in decided:
+                setattr(decision, name, list(then[name]) if name == "resolutions" else then[name])
+                decided.add(name)
+        if then.get("reason_zh"):
+            decision.reasons_zh.append(then["reason_zh"])
+        if then.get("reason_en"):
+            decision.reasons_en.append(then["reason_en"])
+        for offer in then.get("offers", []):
+            if offer not in decision.offers:
+                decision.offers.append(offer)
+        if then.get("stop"):
+            break
+    return decision
