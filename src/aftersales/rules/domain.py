@@ -208,7 +208,8 @@ def matches(condition: Mapping[str, Any], facts: Facts) -> bool:
         return any(matches(part, facts) for part in condition["any"])
     if "not" in condition:
         return not matches(condition["not"], facts)
-    op, actual, expected = condition["op"], facts.get(condition["attr"]), condition.get("value")
+    op, actual = condition["op"], facts.get(condition["attr"])
+    expected: Any = condition.get("value")
     if op == "is_null":
         return actual is None
     if op == "not_null":
