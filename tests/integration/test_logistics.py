@@ -63,7 +63,11 @@ def test_a_status_change_from_a_scan_is_on_the_timeline_and_in_the_outbox(shop: 
         "shipped",
         "logistics update",
     )
-    assert outbox_rows(db)[-1]["payload"] == {"order": "SO-1", "from": "paid", "to": "shipped"}
+    assert {k: v for k, v in outbox_rows(db)[-1]["payload"].items() if k in ("order", "from", "to")} == {
+        "order": "SO-1",
+        "from": "paid",
+        "to": "shipped",
+    }
 
 
 def test_a_scan_that_does_not_change_the_status_adds_no_timeline_entry(shop: Factory, db: Database) -> None:

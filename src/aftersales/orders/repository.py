@@ -142,6 +142,18 @@ class OrdersRepository:
     def logistics_event_exists(self, event_id: str) -> bool:
         return self.session.scalar(select(LogisticsEvent.id).where(LogisticsEvent.event_id == event_id)) is not None
 
+    def order_with_lines(self, order_id: int) -> Order | None:
+        stmt = (
+            select(Order)
+            .where(Order.id == order_id)
+            .options(selectinload(Order.lines), selectinload(Order.shipments), selectinload(Order.payments))
+        )
+        order: Order | None = self.session.scalar(stmt)
+        return order
+
+    def skus_by_id(self, ids: list[int]) -> dict[int, Sku]:
+        return {sku.id: sku for sku in self.session.scalars(select(Sku).where(Sku.id.in_(ids)))}
+
     def order(self, order_id: int) -> Order | None:
         return self.session.get(Order, order_id)
 

@@ -277,3 +277,48 @@ class OrderPage(BaseModel):
     total: int
     page: int
     size: int
+
+
+class LineFacts(BaseModel):
+    """One order line as other contexts need it to decide on after-sales."""
+
+    line_id: int
+    line_no: int
+    sku_code: str
+    product_name: str
+    category_code: str
+    product_tags: list[str]
+    quantity: int
+    unit_price: Decimal
+    current_price: Decimal
+    stock_status: str
+
+
+class OrderFacts(BaseModel):
+    order_id: int
+    number: str
+    status: OrderStatus
+    currency: str
+    payable_total: Decimal
+    placed_at: datetime
+    paid_at: datetime | None
+    delivered_at: datetime | None
+    shipped: bool
+    merchant_id: int
+    merchant_code: str
+    merchant_name: str
+    merchant_kind: MerchantKind
+    merchant_tags: list[str]
+    customer_id: int
+    customer_tier: str
+    customer_email: str
+    customer_locale: str
+    tags: list[str]
+    lines: list[LineFacts]
+
+
+class CustomerContact(BaseModel):
+    customer_id: int
+    name: str
+    email: str
+    locale: str

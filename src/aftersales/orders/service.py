@@ -18,7 +18,7 @@ from aftersales.kit.errors import Conflict, Forbidden, NotFound
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging.outbox import publish
 from aftersales.orders import domain
-from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
+from aftersales.orders.domain import LogisticsNode, MerchantKind, NodeEvent, OrderStatus, ShipmentStatus
 from aftersales.orders.models import (
     Category,
     Customer,
@@ -33,10 +33,14 @@ from aftersales.orders.models import (
 )
 from aftersales.orders.repository import OrdersRepository
 from aftersales.orders.schemas import (
+    AddressIn,
     CategoryIn,
+    CustomerContact,
+    LineFacts,
     LogisticsEventIn,
     LogisticsEventResult,
     MerchantIn,
+    OrderFacts,
     OrderIn,
     OrderOut,
     OrderSummary,
@@ -356,7 +360,13 @@ def _record_status(
     publish(
         session,
         "order.status_changed",
-        {"order": order.number, "from": previous.value if previous else None, "to": order.status},
+        {
+            "order": order.number,
+            "order_id": order.id,
+            "customer_id": order.customer_id,
+            "from": previous.value if previous else None,
+            "to": order.status,
+        },
         idempotency_key=f"order:{order.id}:status:{order.status}:{order.source_version}:{order.version}",
     )
 
@@ -510,3 +520,131 @@ def ensure_categories(db: Database, categories: list[tuple[str, str, str]]) -> N
         for code, name_zh, name_en in categories:
             ensure_category(uow.session, code, name_zh, name_en)
         uow.commit()
+
+
+# --- for other contexts, inside their unit of work ------------------------------------------------
+def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
+    """The order as after-sales needs it; NotFound unless the viewer may see it."""
+    repo = OrdersRepository(session)
+    order = repo.order_for_viewer(number, viewer)
+    if order is None:
+        raise NotFound(f"No order '{number}' that you can see.")
+    return _facts(repo, order)
+
+
+def order_facts_by_id(session: Session, order_id: int) -> OrderFacts:
+    repo = OrdersRepository(session)
+    order = repo.order_with_lines(order_id)
+    if order is None:
+        raise NotFound(f"No order #{order_id}.")
+    return _facts(repo, order)
+
+
+def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
+    skus = repo.skus_by_id([line.sku_id for line in order.lines])
+    return OrderFacts(
+        order_id=order.id,
+        number=order.number,
+        status=OrderStatus(order.status),
+        currency=order.currency,
+        payable_total=order.payable_total,
+        placed_at=order.placed_at,
+        paid_at=order.paid_at,
+        delivered_at=order.delivered_at,
+        shipped=any(s.status != ShipmentStatus.PENDING.value for s in order.shipments),
+        merchant_id=order.merchant_id,
+        merchant_code=order.merchant.code,
+        merchant_name=order.merchant.name,
+        merchant_kind=MerchantKind(order.merchant.kind),
+        merchant_tags=list(order.merchant.tags or []),
+        customer_id=order.customer_id,
+        customer_tier=order.customer.tier,
+        customer_email=order.customer.email,
+        customer_locale=order.customer.locale,
+        tags=list(order.tags or []),
+        lines=[
+            LineFacts(
+                line_id=line.id,
+                line_no=line.line_no,
+                sku_code=line.sku_code,
+                product_name=line.product_name,
+                category_code=line.category_code,
+                product_tags=list(skus[line.sku_id].product.tags or []) if line.sku_id in skus else [],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                current_price=skus[line.sku_id].price if line.sku_id in skus else line.unit_price,
+                stock_status=line.stock_status,
+            )
+            for line in order.lines
+        ],
+    )
+
+
+def cancel_in(session: Session, order_id: int, by: Principal, reason: str) -> None:
+    """Cancel an order that has not shipped (the caller has checked the rules)."""
+    order = OrdersRepository(session).order(order_id)
+    if order is None:
+        raise NotFound(f"No order #{order_id}.")
+    previous = OrderStatus(order.status)
+    if not domain.can_move_order(previous, OrderStatus.CANCELLED) or previous is OrderStatus.CANCELLED:
+        raise Conflict(f"Order '{order.number}' is {previous.value}; it can no longer be cancelled.")
+    order.status = OrderStatus.CANCELLED.value
+    order.cancelled_at = clock.now()
+    order.updated_at = clock.now()
+    session.flush()
+    _record_status(session, order, previous, actor_of(by), reason, clock.now())
+
+
+def change_address_in(session: Session, order_id: int, address: AddressIn, by: Principal) -> None:
+    order = OrdersRepository(session).order(order_id)
+    if order is None:
+        raise NotFound(f"No order #{order_id}.")
+    before = f"{order.recipient_name} {order.recipient_phone} {order.address_region} {order.address_detail}"
+    order.recipient_name = address.name
+    order.recipient_phone = address.phone
+    order.address_region = address.region
+    order.address_detail = address.detail
+    order.updated_at = clock.now()
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.ORDER,
+            subject_id=order.id,
+            action="order.address_changed",
+            actor=actor_of(by),
+            occurred_at=clock.now(),
+            reason=f"{address.region} {address.detail}",
+            evidence={"before": before},
+        ),
+    )
+
+
+def mark_out_of_stock_in(session: Session, order_id: int, line_no: int, by: Principal) -> LineFacts:
+    order = OrdersRepository(session).order_with_lines(order_id)
+    line = next((candidate for candidate in order.lines if candidate.line_no == line_no), None) if order else None
+    if order is None or line is None:
+        raise NotFound(f"No line {line_no} on order #{order_id}.")
+    line.stock_status = "out_of_stock"
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.ORDER,
+            subject_id=order.id,
+            action="order.line_out_of_stock",
+            actor=actor_of(by),
+            occurred_at=clock.now(),
+            reason=f"{line.product_name} × {line.quantity}",
+        ),
+    )
+    return _facts(OrdersRepository(session), order).lines[[x.line_no for x in order.lines].index(line_no)]
+
+
+def customer_contact(db: Database, customer_id: int) -> CustomerContact | None:
+    """Name, email and language of a customer, for notifications."""
+    with db.read() as uow:
+        customer = OrdersRepository(uow.session).customer(customer_id)
+        if customer is None:
+            return None
+        return CustomerContact(
+            customer_id=customer.id, name=customer.name, email=customer.email, locale=customer.locale
+        )

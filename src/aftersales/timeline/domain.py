@@ -10,6 +10,8 @@ from typing import Any
 
 class ActorKind(StrEnum):
     USER = "user"
+    CASE = "case"
+    POLICY = "policy"
     SYSTEM = "system"
     INTEGRATION = "integration"
 
