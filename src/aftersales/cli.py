@@ -60,10 +60,11 @@ def worker(
     from huey.consumer import Consumer
 
     from aftersales.web.ops import configure_logging
-    from aftersales.worker import tasks
+    from aftersales.worker import tasks, wiring
 
     settings = get_settings()
     configure_logging(settings.log_json, settings.log_level)
+    wiring.connect(settings, _db())
     Consumer(tasks.huey, workers=threads, worker_type="thread", periodic=True, check_worker_health=True).run()
 
 
@@ -75,6 +76,11 @@ def migrate() -> None:
     settings = get_settings()
     settings.ensure_data_dirs()
     upgrade(settings.database_url)
+    from aftersales.rules import service as rules
+
+    added = rules.load_defaults(_db())
+    if added:
+        console.print(f"loaded {added} default policies")
     console.print(f"schema up to date on {settings.database_url.split('@')[-1]}")
 
 

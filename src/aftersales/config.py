@@ -32,6 +32,16 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = 60 * 60 * 12
     # Cookies marked Secure in production, where TLS terminates in front of us.
     cookie_secure: bool = False
+    # Notifications: the SMTP relay for customer emails, and the site's address for links in them.
+    smtp_host: str = "localhost"
+    smtp_port: int = 1025
+    smtp_from: str = "Aftersales <no-reply@aftersales.localhost>"
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_seconds: float = 10.0
+    public_url: str = "http://localhost:8000"
 
     @field_validator("timezone")
     @classmethod

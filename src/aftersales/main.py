@@ -13,12 +13,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
+from aftersales.cases import api as cases_api
+from aftersales.cases import web as cases_web
 from aftersales.config import Settings, get_settings
 from aftersales.db.uow import Database
 from aftersales.identity import api as identity_api
 from aftersales.identity import web as identity_web
+from aftersales.notifications import api as notifications_api
+from aftersales.notifications import web as notifications_web
 from aftersales.orders import api as orders_api
 from aftersales.orders import web as orders_web
+from aftersales.refunds import api as refunds_api
+from aftersales.rules import api as rules_api
+from aftersales.rules import web as rules_web
 from aftersales.web import errors, ops
 from aftersales.web.deps import ensure_session_basics
 from aftersales.worker import wiring
@@ -84,4 +91,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders_api.router, prefix="/api/v1")
     app.include_router(identity_web.router)
     app.include_router(orders_web.router)
+    app.include_router(cases_api.router, prefix="/api/v1")
+    app.include_router(cases_web.router)
+    app.include_router(notifications_api.router, prefix="/api/v1")
+    app.include_router(notifications_web.router)
+    app.include_router(refunds_api.router, prefix="/api/v1")
+    app.include_router(rules_api.router, prefix="/api/v1")
+    app.include_router(rules_web.router)
     return app

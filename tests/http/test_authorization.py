@@ -41,6 +41,8 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/login"),
         ("POST", "/login"),
         ("POST", "/language"),
+        # The nav's unread badge: an empty fragment for anyone but a signed-in customer.
+        ("GET", "/inbox/badge"),
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})

@@ -30,7 +30,9 @@ from aftersales.orders.schemas import (
     ShipmentIn,
     SkuIn,
 )
+from aftersales.rules import service as rules
 
+from .cases import seed_cases
 from .catalogue import CARRIERS, CATEGORIES, CITIES, HUBS, MERCHANTS, PAY_METHODS, PRODUCTS
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for people trying the demo
@@ -73,6 +75,9 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
                 progress.update(task, completed=i + 1)
                 steps = []
     _accounts(db, people)
+    rules.load_defaults(db)
+    made = seed_cases(db, max(orders // 50, 5), rng)
+    console.print(f"opened {made} after-sales cases")
 
 
 def orders_service_setup(db: Database) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, exists, false, func, or_, select
@@ -153,6 +154,26 @@ class OrdersRepository:
 
     def skus_by_id(self, ids: list[int]) -> dict[int, Sku]:
         return {sku.id: sku for sku in self.session.scalars(select(Sku).where(Sku.id.in_(ids)))}
+
+    def money_row(self, order_id: int, *, lock: bool) -> tuple[int, str, str, Decimal, int] | None:
+        stmt = select(Order.id, Order.number, Order.currency, Order.payable_total, Order.customer_id).where(
+            Order.id == order_id
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        row = self.session.execute(stmt).first()
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+    def first_payment_reference(self, order_id: int) -> str | None:
+        stmt = (
+            select(Payment.reference).where(Payment.order_id == order_id).order_by(Payment.paid_at, Payment.id).limit(1)
+        )
+        reference: str | None = self.session.scalar(stmt)
+        return reference
+
+    def order_id_by_number(self, number: str) -> int | None:
+        order_id: int | None = self.session.scalar(select(Order.id).where(Order.number == number))
+        return order_id
 
     def order(self, order_id: int) -> Order | None:
         return self.session.get(Order, order_id)

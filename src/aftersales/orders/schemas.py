@@ -322,3 +322,12 @@ class CustomerContact(BaseModel):
     name: str
     email: str
     locale: str
+
+
+class OrderMoney(BaseModel):
+    order_id: int
+    number: str
+    currency: str
+    payable_total: Decimal
+    payment_reference: str | None
+    customer_id: int

@@ -13,38 +13,48 @@ from sqlalchemy.orm import Session
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
 from aftersales.kit import clock
-from aftersales.kit.access import SYSTEM, Principal
-from aftersales.kit.errors import Conflict, Forbidden, NotFound
+from aftersales.kit.access import Principal
+from aftersales.kit.errors import Conflict, NotFound
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging.outbox import publish
 from aftersales.orders import domain
-from aftersales.orders.domain import LogisticsNode, MerchantKind, NodeEvent, OrderStatus, ShipmentStatus
+from aftersales.orders.catalogue import (
+    _check_feeds_merchant,
+    _merchant_or_409,
+    ensure_categories,
+    ensure_category,
+    list_merchants,
+    upsert_category,
+    upsert_merchant,
+    upsert_product,
+)
+from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
+from aftersales.orders.facts import (
+    _facts,
+    customer_contact,
+    money_facts_in,
+    order_facts,
+    order_facts_by_id,
+    order_id_in,
+)
 from aftersales.orders.models import (
-    Category,
     Customer,
     LogisticsEvent,
-    Merchant,
     Order,
     OrderLine,
     Payment,
-    Product,
     Shipment,
     Sku,
 )
 from aftersales.orders.repository import OrdersRepository
 from aftersales.orders.schemas import (
     AddressIn,
-    CategoryIn,
-    CustomerContact,
     LineFacts,
     LogisticsEventIn,
     LogisticsEventResult,
-    MerchantIn,
-    OrderFacts,
     OrderIn,
     OrderOut,
     OrderSummary,
-    ProductIn,
     UpsertResult,
 )
 from aftersales.orders.views import order_view, summary_view
@@ -58,87 +68,6 @@ T = TypeVar("T")
 def actor_of(principal: Principal) -> Actor:
     kind = ActorKind.INTEGRATION if principal.role.value == "integration" else ActorKind.USER
     return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
-
-
-# --- reference data ---------------------------------------------------------------------------
-def upsert_merchant(db: Database, data: MerchantIn, by: Principal = SYSTEM) -> Merchant:
-    if by.role.value == "integration" and by.merchant_id is not None:
-        raise Forbidden("A token bound to one merchant cannot register or change merchants.")
-    with db.write() as uow:
-        repo = OrdersRepository(uow.session)
-        merchant = repo.merchant_by_code(data.code)
-        if merchant is None:
-            merchant = Merchant(code=data.code, credit_score=100, created_at=clock.now())
-            repo.add(merchant)
-        merchant.name = data.name
-        merchant.kind = data.kind.value
-        uow.commit()
-        return merchant
-
-
-def ensure_category(session: Session, code: str, name_zh: str, name_en: str) -> Category:
-    repo = OrdersRepository(session)
-    category = repo.category_by_code(code)
-    if category is None:
-        category = Category(code=code, name_zh=name_zh, name_en=name_en)
-        repo.add(category)
-        session.flush()
-    return category
-
-
-def upsert_category(db: Database, data: CategoryIn) -> Category:
-    with db.write() as uow:
-        category = ensure_category(uow.session, data.code, data.name_zh, data.name_en)
-        category.name_zh, category.name_en = data.name_zh, data.name_en
-        uow.commit()
-        return category
-
-
-def upsert_product(db: Database, data: ProductIn, by: Principal = SYSTEM) -> tuple[Product, list[str]]:
-    with db.write() as uow:
-        repo = OrdersRepository(uow.session)
-        merchant = _merchant_or_409(repo, data.merchant_code)
-        _check_feeds_merchant(by, merchant)
-        category = repo.category_by_code(data.category_code)
-        if category is None:
-            known = ", ".join(c.code for c in repo.categories()) or "none yet"
-            raise Conflict(f"Category '{data.category_code}' does not exist. Known categories: {known}.")
-        product = repo.product_by_name(merchant.id, data.name)
-        if product is None:
-            product = Product(merchant_id=merchant.id, name=data.name)
-            repo.add(product)
-        product.category_id = category.id
-        product.brand = data.brand
-        product.tags = list(data.tags)
-        uow.session.flush()
-        existing = repo.skus_by_code(merchant.id, [s.code for s in data.skus])
-        for sku_in in data.skus:
-            sku = existing.get(sku_in.code)
-            if sku is None:
-                sku = Sku(merchant_id=merchant.id, code=sku_in.code)
-                repo.add(sku)
-            elif sku.product_id != product.id:
-                raise Conflict(f"SKU '{sku_in.code}' already belongs to another product of this merchant.")
-            sku.product_id = product.id
-            sku.spec = sku_in.spec
-            sku.price = sku_in.price
-            sku.currency = sku_in.currency
-            sku.stock = sku_in.stock
-        uow.commit()
-        return product, [s.code for s in data.skus]
-
-
-def _check_feeds_merchant(by: Principal, merchant: Merchant) -> None:
-    """An integration token bound to one merchant writes only that merchant's data."""
-    if by.role.value == "integration" and by.merchant_id is not None and by.merchant_id != merchant.id:
-        raise Forbidden(f"This token feeds merchant #{by.merchant_id} only, not '{merchant.code}'.")
-
-
-def _merchant_or_409(repo: OrdersRepository, code: str) -> Merchant:
-    merchant = repo.merchant_by_code(code)
-    if merchant is None:
-        raise Conflict(f"Merchant '{code}' is not registered. Create it first with PUT /api/v1/merchants/{code}.")
-    return merchant
 
 
 # --- order upsert -----------------------------------------------------------------------------
@@ -487,11 +416,6 @@ def search_orders(
         return Page(items=[summary_view(o) for o in page.items], total=page.total, request=request)
 
 
-def list_merchants(db: Database) -> list[Merchant]:
-    with db.read() as uow:
-        return OrdersRepository(uow.session).merchants()
-
-
 def customer_id_for(db: Database, external_id: str) -> int | None:
     with db.read() as uow:
         customer = OrdersRepository(uow.session).customer_by_external_id(external_id)
@@ -514,72 +438,7 @@ def count_orders(db: Database) -> int:
         return OrdersRepository(uow.session).count_orders()
 
 
-def ensure_categories(db: Database, categories: list[tuple[str, str, str]]) -> None:
-    """Create categories given as (code, Chinese name, English name) if they are missing."""
-    with db.write() as uow:
-        for code, name_zh, name_en in categories:
-            ensure_category(uow.session, code, name_zh, name_en)
-        uow.commit()
-
-
 # --- for other contexts, inside their unit of work ------------------------------------------------
-def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
-    """The order as after-sales needs it; NotFound unless the viewer may see it."""
-    repo = OrdersRepository(session)
-    order = repo.order_for_viewer(number, viewer)
-    if order is None:
-        raise NotFound(f"No order '{number}' that you can see.")
-    return _facts(repo, order)
-
-
-def order_facts_by_id(session: Session, order_id: int) -> OrderFacts:
-    repo = OrdersRepository(session)
-    order = repo.order_with_lines(order_id)
-    if order is None:
-        raise NotFound(f"No order #{order_id}.")
-    return _facts(repo, order)
-
-
-def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
-    skus = repo.skus_by_id([line.sku_id for line in order.lines])
-    return OrderFacts(
-        order_id=order.id,
-        number=order.number,
-        status=OrderStatus(order.status),
-        currency=order.currency,
-        payable_total=order.payable_total,
-        placed_at=order.placed_at,
-        paid_at=order.paid_at,
-        delivered_at=order.delivered_at,
-        shipped=any(s.status != ShipmentStatus.PENDING.value for s in order.shipments),
-        merchant_id=order.merchant_id,
-        merchant_code=order.merchant.code,
-        merchant_name=order.merchant.name,
-        merchant_kind=MerchantKind(order.merchant.kind),
-        merchant_tags=list(order.merchant.tags or []),
-        customer_id=order.customer_id,
-        customer_tier=order.customer.tier,
-        customer_email=order.customer.email,
-        customer_locale=order.customer.locale,
-        tags=list(order.tags or []),
-        lines=[
-            LineFacts(
-                line_id=line.id,
-                line_no=line.line_no,
-                sku_code=line.sku_code,
-                product_name=line.product_name,
-                category_code=line.category_code,
-                product_tags=list(skus[line.sku_id].product.tags or []) if line.sku_id in skus else [],
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                current_price=skus[line.sku_id].price if line.sku_id in skus else line.unit_price,
-                stock_status=line.stock_status,
-            )
-            for line in order.lines
-        ],
-    )
-
-
 def cancel_in(session: Session, order_id: int, by: Principal, reason: str) -> None:
     """Cancel an order that has not shipped (the caller has checked the rules)."""
     order = OrdersRepository(session).order(order_id)
@@ -639,12 +498,20 @@ def mark_out_of_stock_in(session: Session, order_id: int, line_no: int, by: Prin
     return _facts(OrdersRepository(session), order).lines[[x.line_no for x in order.lines].index(line_no)]
 
 
-def customer_contact(db: Database, customer_id: int) -> CustomerContact | None:
-    """Name, email and language of a customer, for notifications."""
-    with db.read() as uow:
-        customer = OrdersRepository(uow.session).customer(customer_id)
-        if customer is None:
-            return None
-        return CustomerContact(
-            customer_id=customer.id, name=customer.name, email=customer.email, locale=customer.locale
-        )
+# Re-exported: other contexts reach the orders context through this module only.
+__all__ = [
+    "cancel_in",
+    "change_address_in",
+    "customer_contact",
+    "ensure_categories",
+    "ensure_category",
+    "list_merchants",
+    "mark_out_of_stock_in",
+    "money_facts_in",
+    "order_facts",
+    "order_facts_by_id",
+    "order_id_in",
+    "upsert_category",
+    "upsert_merchant",
+    "upsert_product",
+]

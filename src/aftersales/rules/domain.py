@@ -8,6 +8,10 @@ Conditions (netbox-style, nestable):
   {}  (always true)
 Operators: eq, ne, lt, lte, gt, gte, in, not_in, contains (list attribute holds the value),
 contains_any, is_null, not_null.
+Besides the facts (ATTRIBUTES), a condition may look at what higher-priority policies already
+decided (DECISION_ATTRIBUTES), e.g. {"attr": "decision.eligible", "op": "is_null"} for "no
+policy has given a verdict yet"; that is how offers follow a positive verdict and how a final
+catch-all refuses only what nothing else decided.
 
 Outcome fields (all optional; the first matching policy that sets a field decides it, except
 ``offers`` and ``reasons``, which accumulate):
@@ -21,6 +25,7 @@ Outcome fields (all optional; the first matching policy that sets a field decide
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -59,9 +64,41 @@ ATTRIBUTES: dict[str, type] = {
     "case.opened": bool,  # the customer says the package was opened / the item used
     "case.price_drop": Decimal,  # price protection: paid unit price minus today's price
 }
+# What earlier policies decided, visible to later policies' conditions while decide() walks them;
+# null until a policy has set the field.
+DECISION_ATTRIBUTES: dict[str, type] = {
+    "decision.eligible": bool,
+    "decision.approval": str,
+    "decision.return_shipping_paid_by": str,
+}
+# The words conditions may compare these attributes with, so a typo is caught when loading.
+KINDS = ("refund_only", "return_refund", "exchange", "repair", "price_protection", "compensation", "invoice")
+REASONS = (
+    "changed_mind",
+    "defect",
+    "damaged",
+    "wrong_item",
+    "missing_item",
+    "not_received",
+    "late_delivery",
+    "out_of_stock",
+    "price_drop",
+    "invoice_needed",
+    "other",
+)
+TIERS = ("regular", "vip", "svip")
+VOCABULARY: dict[str, tuple[str, ...]] = {
+    "case.kind": KINDS,
+    "case.reason": REASONS,
+    "customer.tier": TIERS,
+    "order.merchant_kind": ("self_operated", "pop"),
+    "decision.approval": ("auto", "review"),
+    "decision.return_shipping_paid_by": ("buyer", "merchant", "platform"),
+}
 OPERATORS = frozenset(
     {"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "contains_any", "is_null", "not_null"}
 )
+MAX_DEPTH = 12  # nesting of all/any/not
 APPROVALS = frozenset({"auto", "review"})
 PAYERS = frozenset({"buyer", "merchant", "platform"})
 RESOLUTIONS = frozenset({"refund", "exchange", "repair", "coupon", "invoice", "compensation"})
@@ -119,6 +156,8 @@ def validate_condition(condition: Any, where: str = "when") -> None:
         raise PolicyError(f"{where}: a condition must be an object, got {type(condition).__name__}")
     if not condition:
         return
+    if where.count(".") >= MAX_DEPTH:
+        raise PolicyError(f"{where}: conditions nest too deeply; use at most {MAX_DEPTH} levels")
     if "all" in condition or "any" in condition:
         key = "all" if "all" in condition else "any"
         parts = condition[key]
@@ -133,9 +172,10 @@ def validate_condition(condition: Any, where: str = "when") -> None:
         validate_condition(condition["not"], f"{where}.not")
         return
     attr, op = condition.get("attr"), condition.get("op")
-    if attr not in ATTRIBUTES:
-        raise PolicyError(f"{where}: unknown attribute {attr!r}; known: {', '.join(sorted(ATTRIBUTES))}")
-    if op not in OPERATORS:
+    kinds = {**ATTRIBUTES, **DECISION_ATTRIBUTES}
+    if not isinstance(attr, str) or attr not in kinds:
+        raise PolicyError(f"{where}: unknown attribute {attr!r}; known: {', '.join(sorted(kinds))}")
+    if not isinstance(op, str) or op not in OPERATORS:
         raise PolicyError(f"{where}: unknown operator {op!r}; use one of {', '.join(sorted(OPERATORS))}")
     extra = set(condition) - {"attr", "op", "value"}
     if extra:
@@ -144,14 +184,74 @@ def validate_condition(condition: Any, where: str = "when") -> None:
         return
     if "value" not in condition:
         raise PolicyError(f"{where}: operator {op!r} needs a 'value'")
-    value = condition["value"]
+    _check_value(where, attr, kinds[attr], op, condition["value"])
+
+
+def _check_value(where: str, attr: str, kind: type, op: str, value: Any) -> None:
+    """The value must make sense for the attribute's type, so a policy cannot fail at run time."""
     if op in ("in", "not_in", "contains_any") and not isinstance(value, list):
         raise PolicyError(f"{where}: operator {op!r} needs a list value")
-    if ATTRIBUTES[attr] in (int, Decimal) and op in ("lt", "lte", "gt", "gte"):
-        try:
-            Decimal(str(value))
-        except InvalidOperation as exc:
-            raise PolicyError(f"{where}: {attr} compares with a number, not {value!r}") from exc
+    if op in ("contains", "contains_any"):
+        if kind is not list:
+            raise PolicyError(f"{where}: {attr} is not a list; {op!r} works on list attributes only")
+        if not all(isinstance(item, str) for item in (value if op == "contains_any" else [value])):
+            raise PolicyError(f"{where}: {op!r} looks for texts (tags), not {value!r}")
+        return
+    if op in ("lt", "lte", "gt", "gte") and kind not in (int, Decimal):
+        raise PolicyError(f"{where}: {attr} is not a number; {op!r} compares numbers only")
+    if kind is list:
+        raise PolicyError(f"{where}: {attr} is a list; use 'contains' or 'contains_any'")
+    for item in value if op in ("in", "not_in") else [value]:
+        if not _fits(kind, item):
+            expected = {bool: "true or false", str: "a text", int: "a number", Decimal: "a number"}[kind]
+            raise PolicyError(f"{where}: {attr} compares with {expected}, not {item!r}")
+    words = VOCABULARY.get(attr)
+    if words is not None:
+        for word in value if isinstance(value, list) else [value]:
+            if word not in words:
+                raise PolicyError(f"{where}: {word!r} is not a value of {attr}; use one of {', '.join(words)}")
+
+
+def _fits(kind: type, value: Any) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is str:
+        return isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        return False
+    try:
+        Decimal(str(value))
+    except InvalidOperation:
+        return False
+    return True
+
+
+def validate_facts(facts: Any) -> dict[str, Any]:
+    """Check and normalise facts given by hand (the dry run): known attributes, fitting types.
+
+    Numbers for Decimal attributes become Decimal; a missing attribute stays unknown (null).
+    """
+    if not isinstance(facts, Mapping):
+        raise PolicyError("facts: give an object of attribute → value")
+    out: dict[str, Any] = {}
+    for attr, value in facts.items():
+        if attr not in ATTRIBUTES:
+            raise PolicyError(f"facts: unknown attribute {attr!r}; known: {', '.join(sorted(ATTRIBUTES))}")
+        kind = ATTRIBUTES[attr]
+        if value is None:
+            out[attr] = None
+        elif kind is list:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise PolicyError(f"facts.{attr}: give a list of texts, not {value!r}")
+            out[attr] = list(value)
+        elif kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
+            raise PolicyError(f"facts.{attr}: give a whole number, not {value!r}")
+        elif not _fits(kind, value):
+            expected = {bool: "true or false", str: "a text", int: "a number", Decimal: "a number"}[kind]
+            raise PolicyError(f"facts.{attr}: give {expected}, not {value!r}")
+        else:
+            out[attr] = Decimal(str(value)) if kind is Decimal else value
+    return out
 
 
 def validate_outcome(outcome: Any, where: str = "then") -> None:
@@ -162,22 +262,30 @@ def validate_outcome(outcome: Any, where: str = "then") -> None:
         raise PolicyError(
             f"{where}: unknown fields {', '.join(sorted(unknown))}; known: {', '.join(sorted(OUTCOME_FIELDS))}"
         )
+
+    def word_in(name: str, words: frozenset[str], default: str) -> bool:
+        value = outcome.get(name, default)
+        return isinstance(value, str) and value in words
+
+    def words_in(name: str, words: frozenset[str]) -> bool:
+        value = outcome.get(name, [])
+        return isinstance(value, list) and all(isinstance(v, str) and v in words for v in value)
+
+    hours = outcome.get("review_hours", 1)
     checks: list[tuple[str, bool, str]] = [
         ("eligible", isinstance(outcome.get("eligible", True), bool), "true or false"),
         ("stop", isinstance(outcome.get("stop", False), bool), "true or false"),
-        ("approval", outcome.get("approval", "auto") in APPROVALS, "auto or review"),
-        (
-            "return_shipping_paid_by",
-            outcome.get("return_shipping_paid_by", "buyer") in PAYERS,
-            "buyer, merchant or platform",
-        ),
+        ("approval", word_in("approval", APPROVALS, "auto"), "auto or review"),
+        ("return_shipping_paid_by", word_in("return_shipping_paid_by", PAYERS, "buyer"), "buyer, merchant or platform"),
         (
             "review_hours",
-            isinstance(outcome.get("review_hours", 1), int) and 0 < outcome.get("review_hours", 1) <= 720,
+            isinstance(hours, int) and not isinstance(hours, bool) and 0 < hours <= 720,
             "a whole number of hours between 1 and 720",
         ),
-        ("resolutions", set(outcome.get("resolutions", [])) <= RESOLUTIONS, ", ".join(sorted(RESOLUTIONS))),
-        ("offers", set(outcome.get("offers", [])) <= OFFERS, ", ".join(sorted(OFFERS))),
+        ("resolutions", words_in("resolutions", RESOLUTIONS), "a list of " + ", ".join(sorted(RESOLUTIONS))),
+        ("offers", words_in("offers", OFFERS), "a list of " + ", ".join(sorted(OFFERS))),
+        ("reason_zh", isinstance(outcome.get("reason_zh", ""), str), "a text (in YAML, quote yes, no, on, off)"),
+        ("reason_en", isinstance(outcome.get("reason_en", ""), str), "a text (in YAML, quote yes, no, on, off)"),
     ]
     for name, ok, expected in checks:
         if not ok:
@@ -199,6 +307,14 @@ def _number(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equality where 7, 7.0 and Decimal("7.00") are the same number."""
+    numeric = (int, float, Decimal)
+    if isinstance(a, numeric) and isinstance(b, numeric) and not isinstance(a, bool) and not isinstance(b, bool):
+        return _number(a) == _number(b)
+    return bool(a == b)
+
+
 def matches(condition: Mapping[str, Any], facts: Facts) -> bool:
     if not condition:
         return True
@@ -217,9 +333,9 @@ def matches(condition: Mapping[str, Any], facts: Facts) -> bool:
     if actual is None:
         return False  # an unknown fact never satisfies a comparison
     if op == "eq":
-        return bool(actual == expected)
+        return _same(actual, expected)
     if op == "ne":
-        return bool(actual != expected)
+        return not _same(actual, expected)
     if op in ("lt", "lte", "gt", "gte"):
         a, b = _number(actual), _number(expected)
         return {"lt": a < b, "lte": a <= b, "gt": a > b, "gte": a >= b}[op]
@@ -238,10 +354,13 @@ def decide(rules: list[PolicyRule], facts: Facts, merchant_id: int | None = None
     """Walk policies by priority; the first policy that sets a field decides it."""
     decision = Decision()
     decided: set[str] = set()
+    # Conditions see the facts and, under "decision.*", what earlier policies decided.
+    so_far: dict[str, Any] = {}
+    seen = ChainMap(so_far, dict(facts))
     for rule in sorted(rules, key=lambda r: (r.priority, r.key)):
         if rule.merchant_id is not None and rule.merchant_id != merchant_id:
             continue
-        if not matches(rule.when, facts):
+        if not matches(rule.when, seen):
             continue
         then = rule.then
         decision.policy_keys.append(rule.key)
@@ -249,6 +368,8 @@ def decide(rules: list[PolicyRule], facts: Facts, merchant_id: int | None = None
             if name in then and name not in decided:
                 setattr(decision, name, list(then[name]) if name == "resolutions" else then[name])
                 decided.add(name)
+                if f"decision.{name}" in DECISION_ATTRIBUTES:
+                    so_far[f"decision.{name}"] = then[name]
         if then.get("reason_zh"):
             decision.reasons_zh.append(then["reason_zh"])
         if then.get("reason_en"):

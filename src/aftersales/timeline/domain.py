@@ -10,8 +10,6 @@ from typing import Any
 
 class ActorKind(StrEnum):
     USER = "user"
-    CASE = "case"
-    POLICY = "policy"
     SYSTEM = "system"
     INTEGRATION = "integration"
 
@@ -20,6 +18,8 @@ class SubjectType(StrEnum):
     ORDER = "order"
     SHIPMENT = "shipment"
     USER = "user"
+    CASE = "case"
+    POLICY = "policy"
 
 
 @dataclass(frozen=True, slots=True)

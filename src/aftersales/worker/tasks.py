@@ -46,3 +46,16 @@ def drain_outbox() -> int:
 def drain_outbox_periodically() -> int:
     """Safety net: a message whose kick was lost (queue down, process killed) leaves within a minute."""
     return _drain_until_empty()
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def sweep_due_case_reviews() -> int:
+    """Cases nobody reviewed by their deadline are approved; reads only what is due (indexed)."""
+    from aftersales.cases import service as cases
+
+    return cases.sweep_due_reviews(_db())
+
+
+# Tasks of other contexts live with them; importing registers them on the same queue.
+import aftersales.notifications.tasks  # noqa: E402
+import aftersales.refunds.tasks  # noqa: E402, F401

@@ -32,8 +32,20 @@ def _after_commit(session: Session) -> None:
         log.warning("outbox.kick_failed", error=repr(exc))
 
 
+def register_handlers() -> None:
+    """Every context's outbox subscriptions; the web app and each worker process call this."""
+    from aftersales.cases import handlers as cases_handlers
+    from aftersales.notifications import handlers as notifications_handlers
+    from aftersales.refunds import handlers as refunds_handlers
+
+    cases_handlers.register()
+    refunds_handlers.register()
+    notifications_handlers.register()
+
+
 def connect(settings: Settings, db: Database) -> None:
     global _connected
+    register_handlers()
     if _connected:
         return
     event.listen(Session, "after_flush", _after_flush)

@@ -1,0 +1,230 @@
+"""After-sales case kinds, statuses, actions and the transition table of each kind. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+from aftersales.kit.access import Role
+
+
+class CaseKind(StrEnum):
+    REFUND_ONLY = "refund_only"  # 仅退款
+    RETURN_REFUND = "return_refund"  # 退货退款
+    EXCHANGE = "exchange"  # 换货
+    REPAIR = "repair"  # 维修
+    PRICE_PROTECTION = "price_protection"  # 价保
+    COMPENSATION = "compensation"  # 赔付
+    INVOICE = "invoice"  # 补开发票
+
+
+class CaseReason(StrEnum):
+    CHANGED_MIND = "changed_mind"  # 七天无理由
+    DEFECT = "defect"
+    DAMAGED = "damaged"
+    WRONG_ITEM = "wrong_item"
+    MISSING_ITEM = "missing_item"
+    NOT_RECEIVED = "not_received"
+    LATE_DELIVERY = "late_delivery"
+    OUT_OF_STOCK = "out_of_stock"
+    PRICE_DROP = "price_drop"
+    INVOICE_NEEDED = "invoice_needed"
+    OTHER = "other"
+
+
+class CaseStatus(StrEnum):
+    UNDER_REVIEW = "under_review"
+    AWAITING_EVIDENCE = "awaiting_evidence"
+    APPROVED = "approved"  # invoice and coupon compensation: approved, not yet issued
+    AWAITING_RETURN = "awaiting_return"  # approved; the goods are to come back
+    RETURN_IN_TRANSIT = "return_in_transit"
+    RECEIVED = "received"
+    RESOLVING = "resolving"  # exchange: inspection passed, the replacement is being prepared
+    REPAIRING = "repairing"
+    REPLACEMENT_SHIPPED = "replacement_shipped"  # exchange or repaired item on its way back
+    REFUNDING = "refunding"
+    REFUND_FAILED = "refund_failed"
+    COMPLETED = "completed"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    APPEALED = "appealed"  # handed to the platform (the dispute flow)
+
+
+class CaseAction(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_EVIDENCE = "request_evidence"
+    ADD_EVIDENCE = "add_evidence"
+    CANCEL = "cancel"
+    BOOK_PICKUP = "book_pickup"
+    SHIP_BACK = "ship_back"
+    RECEIVE = "receive"
+    INSPECT_PASS = "inspect_pass"  # noqa: S105 - an inspection verdict, not a password
+    INSPECT_FAIL = "inspect_fail"
+    REFUND_SETTLED = "refund_settled"
+    REFUND_FAILED = "refund_failed"
+    RETRY_REFUND = "retry_refund"
+    SHIP_REPLACEMENT = "ship_replacement"
+    FINISH_REPAIR = "finish_repair"
+    CONFIRM_RECEIPT = "confirm_receipt"
+    ISSUE_INVOICE = "issue_invoice"
+    OFFER_COUPON = "offer_coupon"
+    APPEAL = "appeal"
+
+
+S, A, K = CaseStatus, CaseAction, CaseKind
+RETURN_KINDS = frozenset({K.RETURN_REFUND, K.EXCHANGE, K.REPAIR})
+MONEY_KINDS = frozenset({K.REFUND_ONLY, K.PRICE_PROTECTION, K.COMPENSATION})
+FINAL = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED, S.APPEALED})
+# Quantity taken out of what can still be claimed on a line while a case is open or done.
+CLAIMING = frozenset(set(S) - {S.REJECTED, S.CANCELLED})
+
+_REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
+    (S.UNDER_REVIEW, A.REJECT): S.REJECTED,
+    (S.UNDER_REVIEW, A.REQUEST_EVIDENCE): S.AWAITING_EVIDENCE,
+    (S.UNDER_REVIEW, A.ADD_EVIDENCE): S.UNDER_REVIEW,
+    (S.UNDER_REVIEW, A.CANCEL): S.CANCELLED,
+    (S.UNDER_REVIEW, A.APPEAL): S.APPEALED,  # only once the review deadline has passed
+    (S.AWAITING_EVIDENCE, A.ADD_EVIDENCE): S.UNDER_REVIEW,
+    (S.AWAITING_EVIDENCE, A.REJECT): S.REJECTED,
+    (S.AWAITING_EVIDENCE, A.CANCEL): S.CANCELLED,
+    (S.REJECTED, A.APPEAL): S.APPEALED,
+}
+_MONEY: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
+    (S.UNDER_REVIEW, A.APPROVE): S.REFUNDING,
+    (S.REFUNDING, A.REFUND_SETTLED): S.COMPLETED,
+    (S.REFUNDING, A.REFUND_FAILED): S.REFUND_FAILED,
+    (S.REFUNDING, A.ADD_EVIDENCE): S.REFUNDING,
+    (S.REFUND_FAILED, A.RETRY_REFUND): S.REFUNDING,
+}
+_RETURN_LEG: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
+    (S.UNDER_REVIEW, A.APPROVE): S.AWAITING_RETURN,
+    (S.AWAITING_RETURN, A.BOOK_PICKUP): S.AWAITING_RETURN,
+    (S.AWAITING_RETURN, A.SHIP_BACK): S.RETURN_IN_TRANSIT,
+    (S.AWAITING_RETURN, A.CANCEL): S.CANCELLED,
+    (S.AWAITING_RETURN, A.ADD_EVIDENCE): S.AWAITING_RETURN,
+    (S.AWAITING_RETURN, A.RECEIVE): S.RECEIVED,  # handed over at the counter, no tracking
+    (S.RETURN_IN_TRANSIT, A.RECEIVE): S.RECEIVED,
+    (S.RETURN_IN_TRANSIT, A.ADD_EVIDENCE): S.RETURN_IN_TRANSIT,
+    (S.RECEIVED, A.INSPECT_FAIL): S.REJECTED,
+    (S.RECEIVED, A.ADD_EVIDENCE): S.RECEIVED,
+}
+TRANSITIONS: dict[CaseKind, dict[tuple[CaseStatus, CaseAction], CaseStatus]] = {
+    K.REFUND_ONLY: {**_REVIEW, **_MONEY},
+    K.PRICE_PROTECTION: {**_REVIEW, **_MONEY},
+    K.COMPENSATION: {
+        **_REVIEW,
+        **_MONEY,
+        (S.UNDER_REVIEW, A.OFFER_COUPON): S.COMPLETED,
+    },
+    K.RETURN_REFUND: {
+        **_REVIEW,
+        **_RETURN_LEG,
+        **{k: v for k, v in _MONEY.items() if k[0] is not S.UNDER_REVIEW},
+        (S.RECEIVED, A.INSPECT_PASS): S.REFUNDING,
+    },
+    K.EXCHANGE: {
+        **_REVIEW,
+        **_RETURN_LEG,
+        (S.RECEIVED, A.INSPECT_PASS): S.RESOLVING,
+        (S.RESOLVING, A.SHIP_REPLACEMENT): S.REPLACEMENT_SHIPPED,
+        (S.REPLACEMENT_SHIPPED, A.CONFIRM_RECEIPT): S.COMPLETED,
+    },
+    K.REPAIR: {
+        **_REVIEW,
+        **_RETURN_LEG,
+        (S.RECEIVED, A.INSPECT_PASS): S.REPAIRING,
+        (S.REPAIRING, A.ADD_EVIDENCE): S.REPAIRING,
+        (S.REPAIRING, A.FINISH_REPAIR): S.REPLACEMENT_SHIPPED,
+        (S.REPLACEMENT_SHIPPED, A.CONFIRM_RECEIPT): S.COMPLETED,
+    },
+    K.INVOICE: {
+        **_REVIEW,
+        (S.UNDER_REVIEW, A.APPROVE): S.APPROVED,
+        (S.APPROVED, A.ISSUE_INVOICE): S.COMPLETED,
+    },
+}
+
+_STAFF = frozenset({Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN})
+_SELLER = frozenset({Role.MERCHANT, Role.WAREHOUSE})
+# Who may take each action. The system (refund confirmations) acts as an administrator.
+ACTORS: dict[CaseAction, frozenset[Role]] = {
+    A.APPROVE: _STAFF | {Role.MERCHANT},
+    A.REJECT: _STAFF | {Role.MERCHANT},
+    A.REQUEST_EVIDENCE: _STAFF | {Role.MERCHANT},
+    A.ADD_EVIDENCE: _STAFF | _SELLER | {Role.CUSTOMER},
+    A.CANCEL: _STAFF | {Role.CUSTOMER},
+    A.BOOK_PICKUP: _STAFF | {Role.CUSTOMER},
+    A.SHIP_BACK: _STAFF | {Role.CUSTOMER},
+    A.RECEIVE: _STAFF | _SELLER,
+    A.INSPECT_PASS: _STAFF | _SELLER,
+    A.INSPECT_FAIL: _STAFF | _SELLER,
+    A.REFUND_SETTLED: frozenset({Role.ADMIN}),
+    A.REFUND_FAILED: frozenset({Role.ADMIN}),
+    A.RETRY_REFUND: _STAFF,
+    A.SHIP_REPLACEMENT: _STAFF | _SELLER,
+    A.FINISH_REPAIR: _STAFF | _SELLER,
+    A.CONFIRM_RECEIPT: _STAFF | {Role.CUSTOMER},
+    A.ISSUE_INVOICE: _STAFF | {Role.MERCHANT},
+    A.OFFER_COUPON: _STAFF,
+    A.APPEAL: frozenset({Role.CUSTOMER, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN}),
+}
+# Actions that need something written down with them.
+NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL})
+NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR})
+
+
+def next_status(kind: CaseKind, status: CaseStatus, action: CaseAction) -> CaseStatus | None:
+    return TRANSITIONS[kind].get((status, action))
+
+
+def allowed_actions(kind: CaseKind, status: CaseStatus, role: Role | None = None) -> list[CaseAction]:
+    """What can be done next, in the table's order; for a role, only what that role may do."""
+    return [
+        action
+        for (from_status, action) in TRANSITIONS[kind]
+        if from_status is status and (role is None or role in ACTORS[action])
+    ]
+
+
+def refusal(kind: CaseKind, status: CaseStatus, action: CaseAction) -> str:
+    """A sentence naming the state that refused the action, and what is possible instead."""
+    possible = ", ".join(a.value for a in allowed_actions(kind, status)) or "nothing (the case is closed)"
+    return f"A {kind.value} case that is {status.value} cannot '{action.value}'. Possible now: {possible}."
+
+
+@dataclass(frozen=True, slots=True)
+class LineClaim:
+    """What a case may take from one order line."""
+
+    ordered: int
+    delivered: int
+    already_claimed: int
+
+    def claimable(self, kind: CaseKind) -> int:
+        # Goods must have arrived to be returned, exchanged or repaired; money-only cases may
+        # cover what was ordered (an undelivered parcel, a missing item).
+        base = self.delivered if kind in RETURN_KINDS else self.ordered
+        return max(base - self.already_claimed, 0)
+
+
+def days_since(day: date | None, today: date) -> int | None:
+    """Whole days counted from the day after `day`, both in the shop's time zone (the 7-day
+    rule: received on the 1st, the 8th is day 7)."""
+    if day is None:
+        return None
+    return (today - day).days
+
+
+def case_amount(kind: CaseKind, quantity: int, unit_price: Decimal, price_drop: Decimal | None) -> Decimal:
+    if kind is CaseKind.PRICE_PROTECTION:
+        return max(price_drop or Decimal(0), Decimal(0)) * quantity
+    if kind is CaseKind.INVOICE:
+        return Decimal(0)
+    return unit_price * quantity
+
+
+def case_number(on: date, case_id: int) -> str:
+    return f"AS{on:%y%m%d}{case_id:06d}"

@@ -1,0 +1,113 @@
+"""Every query of the cases context; reads that serve a person are scoped by the principal."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, false, func, select
+from sqlalchemy.orm import Session
+
+from aftersales.cases.domain import CLAIMING, CaseStatus
+from aftersales.cases.models import Case, CaseLine, OrderAction
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.pagination import Page, PageRequest
+
+
+def scope_cases(stmt: Select[Any], viewer: Principal) -> Select[Any]:
+    if viewer.is_platform_staff:
+        return stmt
+    if viewer.role is Role.CUSTOMER:
+        return stmt.where(Case.customer_id == viewer.customer_id) if viewer.customer_id else stmt.where(false())
+    if viewer.role in (Role.MERCHANT, Role.WAREHOUSE) or (
+        viewer.role is Role.INTEGRATION and viewer.merchant_id is not None
+    ):
+        return stmt.where(Case.merchant_id == viewer.merchant_id) if viewer.merchant_id else stmt.where(false())
+    if viewer.role is Role.INTEGRATION:
+        return stmt
+    return stmt.where(false())
+
+
+class CasesRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, obj: object) -> None:
+        self.session.add(obj)
+
+    def by_number(self, number: str, viewer: Principal) -> Case | None:
+        case: Case | None = self.session.scalar(scope_cases(select(Case).where(Case.number == number), viewer))
+        return case
+
+    def by_id(self, case_id: int) -> Case | None:
+        return self.session.get(Case, case_id)
+
+    def by_idempotency_key(self, key: str) -> Case | None:
+        return self.session.scalar(select(Case).where(Case.idempotency_key == key))
+
+    def claimed_per_line(self, order_id: int) -> dict[int, int]:
+        """Quantity per order line already in open or completed cases."""
+        rows = self.session.execute(
+            select(CaseLine.order_line_id, func.sum(CaseLine.quantity))
+            .join(Case, Case.id == CaseLine.case_id)
+            .where(Case.order_id == order_id, Case.status.in_([s.value for s in CLAIMING]))
+            .group_by(CaseLine.order_line_id)
+        )
+        return {line_id: int(total or 0) for line_id, total in rows}
+
+    def past_returns(self, customer_id: int, since: datetime) -> int:
+        return (
+            self.session.scalar(
+                select(func.count(Case.id)).where(Case.customer_id == customer_id, Case.created_at >= since)
+            )
+            or 0
+        )
+
+    def search(
+        self,
+        viewer: Principal,
+        request: PageRequest,
+        *,
+        status: str | None = None,
+        kind: str | None = None,
+        order_number: str | None = None,
+        overdue_before: datetime | None = None,
+    ) -> Page[Case]:
+        stmt = scope_cases(select(Case), viewer)
+        if status:
+            stmt = stmt.where(Case.status == status)
+        if kind:
+            stmt = stmt.where(Case.kind == kind)
+        if order_number:
+            stmt = stmt.where(Case.order_number == order_number)
+        if overdue_before is not None:
+            stmt = stmt.where(Case.status == CaseStatus.UNDER_REVIEW.value, Case.review_due_at <= overdue_before)
+        total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+        rows = self.session.scalars(
+            stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(request.size).offset(request.offset)
+        )
+        items: list[Case] = list(rows)
+        return Page(items=items, total=total, request=request)
+
+    def due_reviews(self, now: datetime, limit: int) -> list[Case]:
+        """Reads only what is due, through the (status, review_due_at) index."""
+        stmt = (
+            select(Case)
+            .where(Case.status == CaseStatus.UNDER_REVIEW.value, Case.review_due_at <= now)
+            .order_by(Case.review_due_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def actions_since(self, order_id: int, action: str, since: datetime) -> int:
+        return (
+            self.session.scalar(
+                select(func.count(OrderAction.id)).where(
+                    OrderAction.order_id == order_id,
+                    OrderAction.action == action,
+                    OrderAction.outcome == "done",
+                    OrderAction.at >= since,
+                )
+            )
+            or 0
+        )

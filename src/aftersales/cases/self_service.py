@@ -1,0 +1,217 @@
+"""Self-service order actions (自助服务): each is decided by rule and executed at once when allowed,
+or refused with a sentence the customer can act on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from aftersales.cases import service as cases
+from aftersales.cases.domain import CaseKind, CaseReason
+from aftersales.cases.models import OrderAction
+from aftersales.cases.repository import CasesRepository
+from aftersales.cases.schemas import CaseDraft, CaseLineIn
+from aftersales.db.uow import Database
+from aftersales.kit import clock
+from aftersales.kit.access import SYSTEM, Principal, Role
+from aftersales.kit.errors import Conflict, Forbidden
+from aftersales.messaging.outbox import publish
+from aftersales.orders import service as orders
+from aftersales.orders.domain import OrderStatus
+from aftersales.orders.schemas import AddressIn, OrderFacts
+from aftersales.refunds import service as refunds
+
+URGES_PER_ORDER_PER_DAY = 1
+NOT_SHIPPED = frozenset({OrderStatus.CREATED, OrderStatus.PAID, OrderStatus.FULFILLING})
+
+
+@dataclass
+class ActionResult:
+    action: str
+    done: bool
+    message_en: str
+    message_zh: str
+    case_number: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _log(session: Session, order: OrderFacts, action: str, result: ActionResult, by: Principal) -> None:
+    session.add(
+        OrderAction(
+            order_id=order.order_id,
+            customer_id=order.customer_id,
+            action=action,
+            outcome="done" if result.done else "refused",
+            detail=result.detail | {"message": result.message_en},
+            by_user_id=by.user_id or None,
+            at=clock.now(),
+        )
+    )
+
+
+def _customer_or_staff(by: Principal) -> None:
+    if by.role not in (Role.CUSTOMER, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden(f"Your role '{by.role.value}' may not act on a customer's order.")
+
+
+def cancel_order(db: Database, number: str, by: Principal) -> ActionResult:
+    """Before shipment: cancel, and refund what was paid at once. Shipped but not delivered: the
+    carrier is asked to bring the parcel back (an intercept, handled as a return). Delivered:
+    refused, with the way to a return."""
+    _customer_or_staff(by)
+    with db.write() as uow:
+        session = uow.session
+        order = orders.order_facts(session, number, by)
+        if order.status in NOT_SHIPPED and not order.shipped:
+            orders.cancel_in(
+                session,
+                order.order_id,
+                by,
+                "cancelled by the customer" if by.role is Role.CUSTOMER else "cancelled by service",
+            )
+            detail: dict[str, Any] = {}
+            if order.paid_at is not None and order.payable_total > 0:
+                refund = refunds.request_refund(
+                    session,
+                    order_id=order.order_id,
+                    order_number=order.number,
+                    case_id=None,
+                    amount=order.payable_total,
+                    currency=order.currency,
+                    reason="order cancelled",
+                    idempotency_key=f"order:{order.order_id}:cancel",
+                )
+                detail = {"refund_amount": str(refund.amount)}
+            result = ActionResult(
+                "cancel",
+                True,
+                "The order is cancelled; what you paid is on its way back.",
+                "订单已取消，款项将原路退回。",
+                detail=detail,
+            )
+        elif order.status is OrderStatus.SHIPPED:
+            uow.session.flush()
+            result = _intercept(session, order, by)
+        else:
+            result = ActionResult(
+                "cancel",
+                False,
+                f"The order is {order.status.value}; it can no longer be cancelled. "
+                "Start a return from the order page instead.",
+                "订单已签收或已关闭，无法取消；如需退货请在订单页申请售后。",
+            )
+        _log(session, order, "cancel", result, by)
+        uow.commit()
+        return result
+
+
+def _intercept(session: Session, order: OrderFacts, by: Principal) -> ActionResult:
+    """The carrier brings the parcel back: a return awaiting its goods, refunded once the
+    warehouse has them again (receipt and inspection, as any return)."""
+    draft = CaseDraft(
+        order_number=order.number,
+        kind=CaseKind.RETURN_REFUND,
+        reason=CaseReason.NOT_RECEIVED,
+        lines=[CaseLineIn(line_no=line.line_no, quantity=line.quantity) for line in order.lines],
+        description="intercept requested: the customer cancelled after shipment",
+        return_method="intercept",
+    )
+    case = cases.create_without_policy(session, order, draft, by, via="self_service", note="intercept")
+    return ActionResult(
+        "cancel",
+        True,
+        "The parcel has shipped; we asked the carrier to bring it back and will refund once it is back.",
+        "包裹已发出，已为您申请拦截退回，退回后将原路退款。",
+        case_number=case.number,
+    )
+
+
+def change_address(db: Database, number: str, address: AddressIn, by: Principal) -> ActionResult:
+    _customer_or_staff(by)
+    with db.write() as uow:
+        order = orders.order_facts(uow.session, number, by)
+        if order.status in NOT_SHIPPED and not order.shipped:
+            orders.change_address_in(uow.session, order.order_id, address, by)
+            result = ActionResult(
+                "change_address",
+                True,
+                "The delivery address is changed.",
+                "收货地址已修改。",
+                detail={"region": address.region, "detail": address.detail},
+            )
+        else:
+            result = ActionResult(
+                "change_address",
+                False,
+                "The parcel has left the warehouse, so the address can no longer change here. "
+                "Contact the carrier or our service.",
+                "包裹已出库，无法在此修改地址，请联系快递或客服。",
+            )
+        _log(uow.session, order, "change_address", result, by)
+        uow.commit()
+        return result
+
+
+def urge_delivery(db: Database, number: str, by: Principal) -> ActionResult:
+    """催单: recorded, the merchant (or the rider) is told; once per order per day."""
+    _customer_or_staff(by)
+    with db.write() as uow:
+        order = orders.order_facts(uow.session, number, by)
+        since = clock.now() - timedelta(days=1)
+        if order.status not in (OrderStatus.PAID, OrderStatus.FULFILLING, OrderStatus.SHIPPED):
+            result = ActionResult(
+                "urge",
+                False,
+                f"The order is {order.status.value}; there is nothing to hurry.",
+                "订单当前状态无需催单。",
+            )
+        elif CasesRepository(uow.session).actions_since(order.order_id, "urge", since) >= URGES_PER_ORDER_PER_DAY:
+            result = ActionResult(
+                "urge", False, "You already urged this order today; we are on it.", "今天已催过单，我们正在加急处理。"
+            )
+        else:
+            publish(
+                uow.session,
+                "order.urged",
+                {"order_number": order.number, "merchant_id": order.merchant_id, "customer_id": order.customer_id},
+                idempotency_key=f"urge:{order.order_id}:{clock.now():%Y%m%d%H%M%S%f}",
+            )
+            result = ActionResult(
+                "urge", True, "We told the merchant and the courier to hurry.", "已通知商家和快递加急处理。"
+            )
+        _log(uow.session, order, "urge", result, by)
+        uow.commit()
+        return result
+
+
+def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) -> ActionResult:
+    """The warehouse cannot ship a line: the buyer is told and refunded for it automatically."""
+    if by.role not in (Role.MERCHANT, Role.WAREHOUSE, Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden("Only the merchant, the warehouse or a supervisor can report a line out of stock.")
+    with db.write() as uow:
+        session = uow.session
+        order = orders.order_facts(session, number, by)
+        if order.shipped or order.status not in NOT_SHIPPED:
+            raise Conflict(f"Order {number} is {order.status.value}; only lines not yet shipped can be out of stock.")
+        line = orders.mark_out_of_stock_in(session, order.order_id, line_no, by)
+        draft = CaseDraft(
+            order_number=order.number,
+            kind=CaseKind.REFUND_ONLY,
+            reason=CaseReason.OUT_OF_STOCK,
+            lines=[CaseLineIn(line_no=line.line_no, quantity=line.quantity)],
+            description=f"{line.product_name} is out of stock",
+        )
+        case = cases.create_without_policy(session, order, draft, SYSTEM, via="warehouse", note="out of stock")
+        result = ActionResult(
+            "out_of_stock",
+            True,
+            "The buyer is told and refunded for this line.",
+            "已通知买家并自动退款。",
+            case_number=case.number,
+        )
+        _log(session, order, "out_of_stock", result, by)
+        uow.commit()
+        return result

@@ -1,0 +1,597 @@
+"""Use cases of after-sales cases: preview, submit, act, read. Every change goes through the
+kind's transition table, appends a timeline entry and leaves an outbox message."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from aftersales.cases import domain
+from aftersales.cases.domain import FINAL, CaseAction, CaseKind, CaseReason, CaseStatus, LineClaim
+from aftersales.cases.models import Case, CaseEvidence, CaseLine
+from aftersales.cases.repository import CasesRepository
+from aftersales.cases.schemas import (
+    ActionIn,
+    CaseDraft,
+    CaseEventOut,
+    CaseLineOut,
+    CaseOut,
+    CaseSummary,
+    EvidenceIn,
+    EvidenceOut,
+    LineDecision,
+    Preview,
+    RefundView,
+)
+from aftersales.config import get_settings
+from aftersales.db.uow import Database
+from aftersales.kit import clock
+from aftersales.kit.access import SYSTEM, Principal, Role
+from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.kit.pagination import Page, PageRequest
+from aftersales.messaging.outbox import publish
+from aftersales.orders import service as orders
+from aftersales.orders.schemas import LineFacts, OrderFacts
+from aftersales.refunds import service as refunds
+from aftersales.rules import service as rules
+from aftersales.timeline import service as timeline
+from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+
+PAST_RETURNS_WINDOW = timedelta(days=90)
+
+
+def _today() -> date:
+    return clock.now().astimezone(get_settings().zone).date()
+
+
+def _local_day(moment: datetime | None) -> date | None:
+    return moment.astimezone(get_settings().zone).date() if moment else None
+
+
+def actor_of(principal: Principal) -> Actor:
+    if principal is SYSTEM:
+        return Actor(ActorKind.SYSTEM, "system")
+    kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
+    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
+
+
+# --- eligibility ---------------------------------------------------------------------------------
+def build_facts(
+    order: OrderFacts,
+    line: LineFacts | None,
+    *,
+    kind: CaseKind,
+    reason: CaseReason,
+    quantity: int,
+    opened: bool,
+    amount: Decimal,
+    past_returns: int,
+    today: date,
+) -> dict[str, Any]:
+    """The facts a policy may look at (rules.domain.ATTRIBUTES)."""
+    return {
+        "order.days_since_receipt": domain.days_since(_local_day(order.delivered_at), today),
+        "order.days_since_payment": domain.days_since(_local_day(order.paid_at), today),
+        "order.total": order.payable_total,
+        "order.status": order.status.value,
+        "order.delivered": order.delivered_at is not None,
+        "order.shipped": order.shipped,
+        "order.merchant_kind": order.merchant_kind.value,
+        "order.merchant_code": order.merchant_code,
+        "order.merchant_tags": order.merchant_tags,
+        "order.tags": order.tags,
+        "product.category": line.category_code if line else None,
+        "product.sku": line.sku_code if line else None,
+        "product.tags": line.product_tags if line else [],
+        "customer.tier": order.customer_tier,
+        "customer.past_returns": past_returns,
+        "case.kind": kind.value,
+        "case.reason": reason.value,
+        "case.quantity": quantity,
+        "case.amount": amount,
+        "case.opened": opened,
+        "case.price_drop": (line.unit_price - line.current_price) if line else None,
+    }
+
+
+def eligibility_facts(
+    db: Database,
+    order_number: str,
+    line_no: int,
+    kind: CaseKind,
+    reason: CaseReason,
+    quantity: int = 1,
+    opened: bool = False,
+    viewer: Principal = SYSTEM,
+) -> dict[str, Any]:
+    """Facts for a dry run of the policies against a real order line (the admin page uses it)."""
+    with db.read() as uow:
+        order = orders.order_facts(uow.session, order_number, viewer)
+        line = _line(order, line_no)
+        past = CasesRepository(uow.session).past_returns(order.customer_id, clock.now() - PAST_RETURNS_WINDOW)
+        amount = domain.case_amount(kind, quantity, line.unit_price, line.unit_price - line.current_price)
+        return build_facts(
+            order,
+            line,
+            kind=kind,
+            reason=reason,
+            quantity=quantity,
+            opened=opened,
+            amount=amount,
+            past_returns=past,
+            today=_today(),
+        )
+
+
+def _line(order: OrderFacts, line_no: int) -> LineFacts:
+    for line in order.lines:
+        if line.line_no == line_no:
+            return line
+    raise Invalid(f"Order {order.number} has no line {line_no}; its lines are {[x.line_no for x in order.lines]}.")
+
+
+def _evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Preview, list[tuple[LineFacts, int]]]:
+    repo = CasesRepository(session)
+    claimed = repo.claimed_per_line(order.order_id)
+    past = repo.past_returns(order.customer_id, clock.now() - PAST_RETURNS_WINDOW)
+    today = _today()
+    picked = [(_line(order, line_in.line_no), line_in.quantity) for line_in in draft.lines]
+    decisions: list[tuple[LineFacts | None, int, Decimal, rules.Decision, str]] = []
+    candidates: list[tuple[LineFacts | None, int]] = list(picked) or [(None, 0)]
+    for line, quantity in candidates:
+        amount = (
+            draft.compensation_amount or Decimal(0)
+            if draft.kind is CaseKind.COMPENSATION
+            else domain.case_amount(draft.kind, quantity, line.unit_price, line.unit_price - line.current_price)
+            if line
+            else Decimal(0)
+        )
+        facts = build_facts(
+            order,
+            line,
+            kind=draft.kind,
+            reason=draft.reason,
+            quantity=quantity,
+            opened=draft.opened,
+            amount=amount,
+            past_returns=past,
+            today=today,
+        )
+        decision = rules.decide(session, facts, order.merchant_id)
+        limit_note = ""
+        if line is not None:
+            claim = LineClaim(line.quantity, line.quantity if order.delivered_at else 0, claimed.get(line.line_id, 0))
+            if quantity > claim.claimable(draft.kind):
+                decision.eligible = False
+                limit_note = f"line {line.line_no}: only {claim.claimable(draft.kind)} can still be claimed"
+                decision.reasons_zh.append(f"第 {line.line_no} 行最多还可申请 {claim.claimable(draft.kind)} 件。")
+                decision.reasons_en.append(
+                    f"At most {claim.claimable(draft.kind)} of line {line.line_no} can still be claimed."
+                )
+        decisions.append((line, quantity, amount, decision, limit_note))
+    merged = [d for *_, d, _ in decisions]
+    resolutions = set(merged[0].resolutions)
+    for d in merged[1:]:
+        resolutions &= set(d.resolutions)
+    preview = Preview(
+        eligible=all(d.eligible for d in merged),
+        reason_zh=" ".join(dict.fromkeys(r for d in merged for r in d.reasons_zh)),
+        reason_en=" ".join(dict.fromkeys(r for d in merged for r in d.reasons_en)),
+        approval="auto" if all(d.approval == "auto" for d in merged) else "review",
+        review_hours=min(d.review_hours for d in merged),
+        return_shipping_paid_by=merged[0].return_shipping_paid_by,
+        resolutions=sorted(resolutions),
+        offers=sorted({o for d in merged for o in d.offers}),
+        amount=sum((amount for _, _, amount, _, _ in decisions), Decimal(0)),
+        currency=order.currency,
+        lines=[
+            LineDecision(
+                line_no=line.line_no,
+                product_name=line.product_name,
+                quantity=qty,
+                claimable=LineClaim(
+                    line.quantity, line.quantity if order.delivered_at else 0, claimed.get(line.line_id, 0)
+                ).claimable(draft.kind),
+                amount=amount,
+                eligible=d.eligible,
+                reason=note or d.reason("en"),
+            )
+            for line, qty, amount, d, note in decisions
+            if line is not None
+        ],
+        policy_keys=list(dict.fromkeys(k for d in merged for k in d.policy_keys)),
+    )
+    return preview, picked
+
+
+def preview(db: Database, draft: CaseDraft, viewer: Principal) -> Preview:
+    with db.read() as uow:
+        order = orders.order_facts(uow.session, draft.order_number, viewer)
+        return _evaluate(uow.session, order, draft)[0]
+
+
+# --- submission ----------------------------------------------------------------------------------
+def submit(
+    db: Database, draft: CaseDraft, viewer: Principal, *, via: str, idempotency_key: str | None = None
+) -> CaseOut:
+    """Create a case when the policies allow it; low-risk cases are approved at once."""
+    key = f"{viewer.user_id}:{idempotency_key}" if idempotency_key else None
+    with db.write() as uow:
+        session = uow.session
+        repo = CasesRepository(session)
+        if key and (existing := repo.by_idempotency_key(key)) is not None:
+            return _view(session, existing, viewer)
+        order = orders.order_facts(session, draft.order_number, viewer)
+        if viewer.role is Role.CUSTOMER and order.customer_id != viewer.customer_id:
+            raise NotFound(f"No order '{draft.order_number}' that you can see.")
+        outcome, picked = _evaluate(session, order, draft)
+        if not outcome.eligible:
+            raise Conflict(
+                f"Not eligible: {outcome.reason_en or 'no policy allows it'} "
+                f"(policies: {', '.join(outcome.policy_keys)})",
+                reason_zh=outcome.reason_zh,
+            )
+        case = _create(session, order, draft, outcome, picked, viewer, via, key)
+        if outcome.approval == "auto":
+            _apply(session, case, ActionIn(action=CaseAction.APPROVE, note="approved automatically by policy"), SYSTEM)
+        uow.commit()
+        return _view(session, case, viewer)
+
+
+def _create(
+    session: Session,
+    order: OrderFacts,
+    draft: CaseDraft,
+    outcome: Preview,
+    picked: list[tuple[LineFacts, int]],
+    viewer: Principal,
+    via: str,
+    key: str | None,
+) -> Case:
+    now = clock.now()
+    case = Case(
+        number=f"tmp-{now.timestamp()}-{viewer.user_id}"[:24],
+        kind=draft.kind.value,
+        status=CaseStatus.UNDER_REVIEW.value,
+        order_id=order.order_id,
+        order_number=order.number,
+        customer_id=order.customer_id,
+        merchant_id=order.merchant_id,
+        reason=draft.reason.value,
+        description=draft.description,
+        currency=order.currency,
+        requested_amount=outcome.amount,
+        allowed_resolutions=outcome.resolutions,
+        offers=outcome.offers,
+        return_shipping_paid_by=outcome.return_shipping_paid_by,
+        return_method=draft.return_method,
+        eligibility_reason=outcome.reason_en,
+        policy_keys=outcome.policy_keys,
+        review_due_at=now + timedelta(hours=outcome.review_hours),
+        submitted_via=via,
+        submitted_by_user_id=viewer.user_id or None,
+        idempotency_key=key,
+        created_at=now,
+        updated_at=now,
+        lines=[
+            CaseLine(
+                order_line_id=line.line_id,
+                line_no=line.line_no,
+                sku_code=line.sku_code,
+                product_name=line.product_name,
+                category_code=line.category_code,
+                quantity=qty,
+                unit_price=line.unit_price,
+            )
+            for line, qty in picked
+        ],
+        evidence=[],
+    )
+    session.add(case)
+    session.flush()
+    case.number = domain.case_number(_today(), case.id)
+    _add_evidence(case, draft.evidence, viewer)
+    _record(session, case, "case.submitted", viewer, None, case.status, draft.description or draft.reason.value)
+    return case
+
+
+def create_without_policy(
+    session: Session, order: OrderFacts, draft: CaseDraft, by: Principal, *, via: str, note: str
+) -> Case:
+    """A case the platform itself opens and approves (out of stock, an intercept): no policy
+    decides, the refund starts at once, inside the caller's transaction."""
+    picked = [(_line(order, line_in.line_no), line_in.quantity) for line_in in draft.lines]
+    amount = sum((line.unit_price * qty for line, qty in picked), Decimal(0))
+    outcome = Preview(
+        eligible=True,
+        reason_zh=note,
+        reason_en=note,
+        approval="auto",
+        review_hours=1,
+        return_shipping_paid_by="merchant",
+        resolutions=["refund"],
+        offers=[],
+        amount=amount,
+        currency=order.currency,
+        lines=[],
+        policy_keys=[],
+    )
+    case = _create(session, order, draft, outcome, picked, by, via, None)
+    _apply(session, case, ActionIn(action=CaseAction.APPROVE, note=note), SYSTEM)
+    return case
+
+
+# --- actions -------------------------------------------------------------------------------------
+def act(db: Database, number: str, data: ActionIn, viewer: Principal) -> CaseOut:
+    with db.write() as uow:
+        case = CasesRepository(uow.session).by_number(number, viewer)
+        if case is None:
+            raise NotFound(f"No case '{number}' that you can see.")
+        if data.version is not None and data.version != case.version:
+            raise Conflict(
+                f"Case {number} changed since you loaded it (version {case.version}, yours {data.version}). "
+                "Reload and try again."
+            )
+        _apply(uow.session, case, data, viewer)
+        try:
+            uow.commit()
+        except StaleDataError as exc:
+            raise Conflict(
+                f"Case {number} was changed by someone else at the same time. Reload and try again."
+            ) from exc
+        return _view(uow.session, case, viewer)
+
+
+def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:
+    kind, status, action = CaseKind(case.kind), CaseStatus(case.status), data.action
+    if by is not SYSTEM and by.role not in domain.ACTORS[action]:
+        raise Forbidden(f"Your role '{by.role.value}' may not '{action.value}' a case.")
+    target = domain.next_status(kind, status, action)
+    if target is None:
+        raise Conflict(domain.refusal(kind, status, action))
+    if action in domain.NEEDS_REASON and not data.note.strip():
+        raise Invalid(f"'{action.value}' needs a note saying why.")
+    if action in domain.NEEDS_TRACKING and not data.tracking_number.strip():
+        raise Invalid(f"'{action.value}' needs a tracking number (and carrier).")
+    if (
+        action is CaseAction.APPEAL
+        and status is CaseStatus.UNDER_REVIEW
+        and (case.review_due_at is None or case.review_due_at > clock.now())
+    ):
+        raise Conflict("The review is still within its deadline; an appeal is possible once it has passed.")
+    if action is CaseAction.BOOK_PICKUP and data.pickup_at is None:
+        raise Invalid("'book_pickup' needs pickup_at, the time the courier should come.")
+    _side_effects(session, case, kind, action, data, target)
+    _add_evidence(case, data.evidence, by)
+    if action in (CaseAction.SHIP_REPLACEMENT, CaseAction.FINISH_REPAIR, CaseAction.SHIP_BACK):
+        _add_evidence(case, [EvidenceIn(kind="tracking", text=f"{data.carrier} {data.tracking_number}".strip())], by)
+    if action is CaseAction.ISSUE_INVOICE:
+        _add_evidence(case, [EvidenceIn(kind="invoice", text=data.note or "invoice issued")], by)
+    previous = case.status
+    case.status = target.value
+    case.updated_at = clock.now()
+    if target in FINAL:
+        case.closed_at = clock.now()
+    evidence = {"tracking": f"{data.carrier} {data.tracking_number}".strip()} if data.tracking_number else {}
+    _record(session, case, f"case.{action.value}", by, previous, case.status, data.note, evidence)
+
+
+def _side_effects(
+    session: Session, case: Case, kind: CaseKind, action: CaseAction, data: ActionIn, target: CaseStatus
+) -> None:
+    if action is CaseAction.APPROVE:
+        case.approved_amount = data.amount if data.amount is not None else case.requested_amount
+    if action is CaseAction.SHIP_BACK:
+        case.return_method = case.return_method or "mail_back"
+        case.return_carrier, case.return_tracking = data.carrier, data.tracking_number
+    if action is CaseAction.BOOK_PICKUP:
+        case.return_method, case.pickup_at = "pickup", data.pickup_at
+    if action is CaseAction.OFFER_COUPON:
+        case.resolution = "coupon"
+        case.offers = sorted({*case.offers, "extra_coupon"})
+    if target is CaseStatus.REFUNDING:
+        case.resolution = "refund"
+        amount = case.approved_amount if case.approved_amount is not None else case.requested_amount
+        attempt = len(refunds.refunds_for_case(session, case.id)) + 1
+        refunds.request_refund(
+            session,
+            order_id=case.order_id,
+            order_number=case.order_number,
+            case_id=case.id,
+            amount=amount,
+            currency=case.currency,
+            reason=f"{case.number} {case.kind}",
+            idempotency_key=f"case:{case.id}:refund:{attempt}",
+        )
+    if target is CaseStatus.RESOLVING:
+        case.resolution = "exchange"
+    if target is CaseStatus.REPAIRING:
+        case.resolution = "repair"
+    if kind is CaseKind.INVOICE and target is CaseStatus.COMPLETED:
+        case.resolution = "invoice"
+
+
+def _add_evidence(case: Case, items: list[EvidenceIn], by: Principal) -> None:
+    for item in items:
+        if item.text or item.uri:
+            case.evidence.append(
+                CaseEvidence(
+                    kind=item.kind,
+                    text=item.text,
+                    uri=item.uri,
+                    added_by=by.display_name or by.username,
+                    added_at=clock.now(),
+                    customer_visible=item.kind != "note" or by.role is Role.CUSTOMER,
+                )
+            )
+
+
+def _record(
+    session: Session,
+    case: Case,
+    action: str,
+    by: Principal,
+    before: str | None,
+    after: str,
+    reason: str,
+    evidence: dict[str, Any] | None = None,
+) -> None:
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.CASE,
+            subject_id=case.id,
+            action=action,
+            actor=actor_of(by),
+            occurred_at=clock.now(),
+            from_state=before,
+            to_state=after,
+            reason=reason,
+            evidence=evidence or {},
+        ),
+    )
+    if before != after:
+        publish(
+            session,
+            "case.status_changed",
+            {
+                "case_id": case.id,
+                "case_number": case.number,
+                "customer_id": case.customer_id,
+                "merchant_id": case.merchant_id,
+                "order_number": case.order_number,
+                "kind": case.kind,
+                "from": before,
+                "to": after,
+            },
+            idempotency_key=f"case:{case.id}:{action}:{before}:{after}:{case.version}",
+        )
+
+
+# --- system events -------------------------------------------------------------------------------
+def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
+    """The gateway confirmed a case's refund; a repeat of the same confirmation changes nothing."""
+    with db.write() as uow:
+        case = CasesRepository(uow.session).by_id(case_id)
+        if case is None or case.status != CaseStatus.REFUNDING.value:
+            return
+        action = CaseAction.REFUND_SETTLED if succeeded else CaseAction.REFUND_FAILED
+        _apply(uow.session, case, ActionIn(action=action, note="payment gateway confirmation"), SYSTEM)
+        uow.commit()
+
+
+def sweep_due_reviews(db: Database, limit: int = 200) -> int:
+    """Cases nobody reviewed by their deadline are approved, as the platform promises buyers."""
+    with db.write() as uow:
+        due = CasesRepository(uow.session).due_reviews(clock.now(), limit)
+        for case in due:
+            _apply(
+                uow.session,
+                case,
+                ActionIn(action=CaseAction.APPROVE, note="review deadline passed: approved automatically"),
+                SYSTEM,
+            )
+        uow.commit()
+        return len(due)
+
+
+# --- reads ---------------------------------------------------------------------------------------
+def get_case(db: Database, number: str, viewer: Principal) -> CaseOut:
+    with db.read() as uow:
+        case = CasesRepository(uow.session).by_number(number, viewer)
+        if case is None:
+            raise NotFound(f"No case '{number}' that you can see.")
+        return _view(uow.session, case, viewer)
+
+
+def list_cases(
+    db: Database,
+    viewer: Principal,
+    request: PageRequest,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    order_number: str | None = None,
+    overdue: bool = False,
+) -> Page[CaseSummary]:
+    with db.read() as uow:
+        page = CasesRepository(uow.session).search(
+            viewer,
+            request,
+            status=status,
+            kind=kind,
+            order_number=order_number,
+            overdue_before=clock.now() if overdue else None,
+        )
+        return Page(items=[_summary(c) for c in page.items], total=page.total, request=request)
+
+
+def _summary(case: Case) -> CaseSummary:
+    return CaseSummary(
+        number=case.number,
+        kind=case.kind,
+        status=case.status,
+        order_number=case.order_number,
+        merchant_id=case.merchant_id,
+        reason=case.reason,
+        requested_amount=case.requested_amount,
+        currency=case.currency,
+        created_at=case.created_at,
+        review_due_at=case.review_due_at,
+        overdue=case.status == CaseStatus.UNDER_REVIEW.value
+        and case.review_due_at is not None
+        and case.review_due_at <= clock.now(),
+    )
+
+
+def _view(session: Session, case: Case, viewer: Principal) -> CaseOut:
+    customer = viewer.role is Role.CUSTOMER
+    entries = timeline.entries_for(session, [(SubjectType.CASE.value, case.id)], customer_view=customer)
+    return CaseOut(
+        **_summary(case).model_dump(),
+        version=case.version,
+        description=case.description,
+        approved_amount=case.approved_amount,
+        resolution=case.resolution,
+        allowed_resolutions=list(case.allowed_resolutions or []),
+        offers=list(case.offers or []),
+        return_shipping_paid_by=case.return_shipping_paid_by,
+        return_method=case.return_method,
+        return_carrier=case.return_carrier,
+        return_tracking=case.return_tracking,
+        pickup_at=case.pickup_at,
+        eligibility_reason=case.eligibility_reason,
+        policy_keys=list(case.policy_keys or []),
+        submitted_via=case.submitted_via,
+        closed_at=case.closed_at,
+        lines=[CaseLineOut.model_validate(line) for line in case.lines],
+        evidence=[EvidenceOut.model_validate(e) for e in case.evidence if e.customer_visible or not customer],
+        timeline=[
+            CaseEventOut(
+                action=e.action,
+                actor_name=e.actor_name,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                reason=e.reason,
+                occurred_at=e.occurred_at,
+            )
+            for e in entries
+        ],
+        refunds=[
+            RefundView(
+                amount=r.amount,
+                currency=r.currency,
+                status=r.status,
+                requested_at=r.requested_at,
+                settled_at=r.settled_at,
+            )
+            for r in refunds.refunds_for_case(session, case.id)
+        ],
+        next_actions=[
+            a.value for a in domain.allowed_actions(CaseKind(case.kind), CaseStatus(case.status), viewer.role)
+        ],
+    )

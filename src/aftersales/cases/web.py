@@ -1,0 +1,245 @@
+"""Pages: the customer's one-click after-sales flow and progress view, the agents' and
+merchants' case queues and case detail, and the self-service buttons on the order page."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from aftersales.cases import self_service, service
+from aftersales.cases.domain import CaseAction, CaseKind, CaseReason, CaseStatus
+from aftersales.cases.schemas import ActionIn, CaseDraft, CaseLineIn, EvidenceIn
+from aftersales.db.uow import Database
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import AppError, Invalid
+from aftersales.kit.pagination import PageRequest
+from aftersales.orders import service as orders
+from aftersales.orders.schemas import AddressIn
+from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+SUBMITTERS = (Role.CUSTOMER, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN)
+CASE_READERS = (*SUBMITTERS, Role.MERCHANT, Role.WAREHOUSE, Role.ARBITRATOR)
+SELF = SUBMITTERS
+
+
+async def _draft_from_form(request: Request, number: str) -> CaseDraft:
+    """Read the after-sales form: a quantity per line (0 = not included), photos as links."""
+    form = await request.form()
+    lines = []
+    for key, value in form.multi_items():
+        if key.startswith("qty_") and isinstance(value, str) and value.strip() not in ("", "0"):
+            if not value.strip().isdigit():
+                raise Invalid(f"Quantity for line {key[4:]} must be a whole number.")
+            lines.append(CaseLineIn(line_no=int(key[4:]), quantity=int(value)))
+    photos = [str(v).strip() for k, v in form.multi_items() if k == "photo" and str(v).strip()]
+    amount_text = str(form.get("compensation_amount", "") or "").strip()
+    try:
+        return CaseDraft(
+            order_number=number,
+            kind=CaseKind(str(form.get("kind", "return_refund"))),
+            reason=CaseReason(str(form.get("reason", "changed_mind"))),
+            lines=lines,
+            description=str(form.get("description", ""))[:2000],
+            opened=form.get("opened") == "on",
+            evidence=[EvidenceIn(kind="photo", uri=url[:400]) for url in photos[:20]],
+            return_method=str(form.get("return_method", "")),
+            compensation_amount=Decimal(amount_text) if amount_text else None,
+        )
+    except (ValueError, ValidationError, InvalidOperation) as exc:
+        raise Invalid(f"Please check the form: {exc}") from exc
+
+
+@router.get("/orders/{number}/after-sales", response_class=HTMLResponse)
+def after_sales_form(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*SUBMITTERS)),
+) -> Response:
+    order = orders.get_order(db, number[:64], principal)
+    return render(
+        request, "cases/new.html", order=order, kinds=list(CaseKind), reasons=list(CaseReason), preview=None, error=None
+    )
+
+
+@router.post("/orders/{number}/after-sales/preview", response_class=HTMLResponse)
+async def after_sales_preview(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*SUBMITTERS)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    try:
+        draft = await _draft_from_form(request, number[:64])
+        result = service.preview(db, draft, principal)
+        return render(request, "cases/_preview.html", preview=result, error=None)
+    except AppError as exc:
+        return render(request, "cases/_preview.html", preview=None, error=exc.message)
+
+
+@router.post("/orders/{number}/after-sales")
+async def after_sales_submit(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*SUBMITTERS)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    form = await request.form()
+    try:
+        draft = await _draft_from_form(request, number[:64])
+        case = service.submit(
+            db,
+            draft,
+            principal,
+            via="customer" if principal.role is Role.CUSTOMER else "agent",
+            idempotency_key=str(form.get("form_key", ""))[:100] or None,
+        )
+    except AppError as exc:
+        order = orders.get_order(db, number[:64], principal)
+        return render(
+            request,
+            "cases/new.html",
+            status_code=exc.status_code,
+            order=order,
+            kinds=list(CaseKind),
+            reasons=list(CaseReason),
+            preview=None,
+            error=exc.message,
+        )
+    return RedirectResponse(f"/cases/{case.number}", status_code=303)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases_page(
+    request: Request,
+    status: Annotated[str, Query(max_length=24)] = "",
+    kind: Annotated[str, Query(max_length=24)] = "",
+    overdue: bool = False,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*CASE_READERS)),
+) -> Response:
+    chosen_status = status if status in {s.value for s in CaseStatus} else ""
+    chosen_kind = kind if kind in {k.value for k in CaseKind} else ""
+    result = service.list_cases(
+        db, principal, PageRequest(page, 20), status=chosen_status or None, kind=chosen_kind or None, overdue=overdue
+    )
+    return render(
+        request,
+        "cases/list.html",
+        page=result,
+        status=chosen_status,
+        kind=chosen_kind,
+        overdue=overdue,
+        statuses=list(CaseStatus),
+        kinds=list(CaseKind),
+    )
+
+
+@router.get("/cases/{number}", response_class=HTMLResponse)
+def case_page(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*CASE_READERS)),
+) -> Response:
+    case = service.get_case(db, number[:24], principal)
+    block = "progress" if request.headers.get("hx-request") else None
+    return render(request, "cases/detail.html", block=block, case=case, error=request.query_params.get("error", ""))
+
+
+@router.post("/cases/{number}/act")
+def case_act(
+    request: Request,
+    number: str,
+    action: Annotated[CaseAction, Form()],
+    version: Annotated[int | None, Form()] = None,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    carrier: Annotated[str, Form(max_length=32)] = "",
+    tracking_number: Annotated[str, Form(max_length=64)] = "",
+    pickup_at: Annotated[str, Form(max_length=40)] = "",
+    amount: Annotated[str, Form(max_length=20)] = "",
+    photo: Annotated[str, Form(max_length=400)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*CASE_READERS)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    try:
+        data = ActionIn(
+            action=action,
+            version=version,
+            note=note,
+            carrier=carrier,
+            tracking_number=tracking_number,
+            pickup_at=_local_datetime(pickup_at, request) if pickup_at else None,
+            amount=Decimal(amount) if amount.strip() else None,
+            evidence=[
+                EvidenceIn(
+                    kind="inspection" if action.value.startswith("inspect") else "photo",
+                    uri=photo,
+                    text=note if action.value.startswith("inspect") else "",
+                )
+            ]
+            if photo or action.value.startswith("inspect")
+            else [],
+        )
+        service.act(db, number[:24], data, principal)
+    except (AppError, ValidationError, InvalidOperation, ValueError) as exc:
+        message = exc.message if isinstance(exc, AppError) else "Please check the values you entered."
+        return RedirectResponse(f"/cases/{number[:24]}?error={quote(message)}", status_code=303)
+    return RedirectResponse(f"/cases/{number[:24]}", status_code=303)
+
+
+def _local_datetime(text: str, request: Request) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=request.app.state.settings.zone)
+    return moment
+
+
+@router.post("/orders/{number}/self-service/{action}")
+async def self_service_action(
+    request: Request,
+    number: str,
+    action: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*SELF, Role.MERCHANT, Role.WAREHOUSE)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:64]
+    form = await request.form()
+    try:
+        if action == "cancel":
+            result = self_service.cancel_order(db, number, principal)
+        elif action == "urge":
+            result = self_service.urge_delivery(db, number, principal)
+        elif action == "address":
+            address = AddressIn(
+                name=str(form.get("name", "")),
+                phone=str(form.get("phone", "")),
+                region=str(form.get("region", "")),
+                detail=str(form.get("detail", "")),
+            )
+            result = self_service.change_address(db, number, address, principal)
+        elif action == "out-of-stock":
+            result = self_service.report_out_of_stock(db, number, int(str(form.get("line_no", "0")) or 0), principal)
+        else:
+            raise Invalid(f"Unknown action '{action}'.")
+    except (AppError, ValidationError, ValueError) as exc:
+        message = exc.message if isinstance(exc, AppError) else "Please check the values you entered."
+        return RedirectResponse(f"/orders/{number}?notice={quote(message)}&ok=0", status_code=303)
+    lang = request.state.lang
+    message = result.message_zh if lang == "zh-CN" else result.message_en
+    if result.case_number:
+        return RedirectResponse(f"/cases/{result.case_number}", status_code=303)
+    return RedirectResponse(f"/orders/{number}?notice={quote(message)}&ok={int(result.done)}", status_code=303)

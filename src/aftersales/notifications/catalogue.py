@@ -1,0 +1,250 @@
+"""The words of every notification, in zh-CN and en. Pure data: no database, no I/O.
+
+Each entry is (subject, body); both are `str.format` templates over the names that
+`domain.compose` fills in: case, order, kind, amount, next_step. Keep a message short, say what
+happened, and what the customer can do next.
+"""
+
+from __future__ import annotations
+
+Text = tuple[str, str]
+
+MESSAGES: dict[str, dict[str, Text]] = {
+    # --- cases ---------------------------------------------------------------------------------
+    "case.submitted": {
+        "zh-CN": (
+            "售后申请 {case} 已提交",
+            "我们已收到您对订单 {order} 的{kind}申请（{case}），正在审核，结果会第一时间通知您。",
+        ),
+        "en": (
+            "After-sales request {case} received",
+            "We have received your {kind} request {case} for order {order} and are reviewing it. "
+            "We will tell you as soon as it is decided.",
+        ),
+    },
+    "case.evidence_requested": {
+        "zh-CN": (
+            "请为售后申请 {case} 补充凭证",
+            "为了处理您的{kind}申请 {case}，我们需要更多凭证（例如商品照片、快递单号）。"
+            "请在售后详情页补充上传，补充后会继续审核。",
+        ),
+        "en": (
+            "Please add evidence to your request {case}",
+            "To handle your {kind} request {case} we need more evidence (for example photos of the item "
+            "or a tracking number). Please add it on the request's page; the review continues once it is there.",
+        ),
+    },
+    "case.approved": {
+        "zh-CN": (
+            "售后申请 {case} 已通过",
+            "您的{kind}申请 {case} 已审核通过，商家会尽快处理，完成后会再通知您。",
+        ),
+        "en": (
+            "Your request {case} is approved",
+            "Your {kind} request {case} is approved. The merchant will take care of it soon, and we will tell "
+            "you when it is done.",
+        ),
+    },
+    "case.approved_return": {
+        "zh-CN": (
+            "售后申请 {case} 已通过，请寄回商品",
+            "您的{kind}申请 {case} 已审核通过。下一步：请在售后详情页预约上门取件，或自行寄回并填写快递单号。"
+            "商家收到并检验商品后，会为您{next_step}。",
+        ),
+        "en": (
+            "Request {case} approved: please send the item back",
+            "Your {kind} request {case} is approved. Next step: book a pickup on the request's page, or send "
+            "the item back yourself and enter the tracking number. Once the merchant has received and checked "
+            "it, they will {next_step}.",
+        ),
+    },
+    "case.approved_refund": {
+        "zh-CN": (
+            "售后申请 {case} 已通过，退款处理中",
+            "您的{kind}申请 {case} 已审核通过，退款已发起，将原路退回您的支付账户，到账后会再通知您。",
+        ),
+        "en": (
+            "Request {case} approved: your refund is on its way",
+            "Your {kind} request {case} is approved and the refund has been started. It goes back to your "
+            "original payment method; we will tell you when it has arrived.",
+        ),
+    },
+    "case.received_refund": {
+        "zh-CN": (
+            "退回商品已验收，退款处理中（{case}）",
+            "商家已收到并检验了您退回的商品（{case}），退款已发起，将原路退回您的支付账户，到账后会再通知您。",
+        ),
+        "en": (
+            "Return received: your refund for {case} is on its way",
+            "The merchant has received and checked the item you sent back ({case}). The refund has been "
+            "started and goes back to your original payment method; we will tell you when it has arrived.",
+        ),
+    },
+    "case.refund_retried": {
+        "zh-CN": (
+            "退款已重新发起（{case}）",
+            "您的售后申请 {case} 的退款已重新发起，将原路退回您的支付账户，到账后会再通知您。",
+        ),
+        "en": (
+            "Your refund for {case} has been started again",
+            "The refund of your request {case} has been started again. It goes back to your original payment "
+            "method; we will tell you when it has arrived.",
+        ),
+    },
+    "case.replacement_shipped": {
+        "zh-CN": (
+            "换货商品已发出（{case}）",
+            "您的换货申请 {case} 的新商品已发出，物流信息可在售后详情页查看。收到后请在详情页确认收货。",
+        ),
+        "en": (
+            "Your replacement for {case} has shipped",
+            "The replacement for your exchange request {case} is on its way; the tracking details are on the "
+            "request's page. Please confirm receipt there once it arrives.",
+        ),
+    },
+    "case.repair_shipped": {
+        "zh-CN": (
+            "维修完成，商品已寄回（{case}）",
+            "您的维修申请 {case} 已维修完成，商品已寄回，物流信息可在售后详情页查看。收到后请在详情页确认收货。",
+        ),
+        "en": (
+            "Repair done: your item for {case} is on its way back",
+            "The repair of your request {case} is done and the item is on its way back to you; the tracking "
+            "details are on the request's page. Please confirm receipt there once it arrives.",
+        ),
+    },
+    "case.completed": {
+        "zh-CN": (
+            "售后申请 {case} 已完成",
+            "您的{kind}申请 {case} 已处理完成。{next_step}感谢您的耐心。",
+        ),
+        "en": (
+            "Your request {case} is complete",
+            "Your {kind} request {case} is complete. {next_step}Thank you for your patience.",
+        ),
+    },
+    "case.rejected": {
+        "zh-CN": (
+            "售后申请 {case} 未通过",
+            "很抱歉，您的{kind}申请 {case} 未通过审核，原因见售后详情页。如有异议，您可以在详情页发起申诉，"
+            "平台客服会介入处理。",
+        ),
+        "en": (
+            "Your request {case} was not approved",
+            "We are sorry: your {kind} request {case} was not approved; the reason is on the request's page. "
+            "If you disagree, you can appeal there and the platform's customer service will step in.",
+        ),
+    },
+    "case.inspection_failed": {
+        "zh-CN": (
+            "退回商品未通过检验（{case}）",
+            "很抱歉，您为售后申请 {case} 退回的商品未通过商家检验，检验说明和照片见售后详情页。"
+            "如有异议，您可以在详情页发起申诉，平台客服会介入处理。",
+        ),
+        "en": (
+            "The item you returned for {case} did not pass inspection",
+            "We are sorry: the item you sent back for request {case} did not pass the merchant's inspection; "
+            "their notes and photos are on the request's page. If you disagree, you can appeal there and the "
+            "platform's customer service will step in.",
+        ),
+    },
+    # --- refunds -------------------------------------------------------------------------------
+    "refund.succeeded": {
+        "zh-CN": (
+            "退款 {amount} 已到账",
+            "您的退款 {amount}（订单 {order}{case_part}）已原路退回到您的支付账户，具体到账时间以支付机构为准。",
+        ),
+        "en": (
+            "Your refund of {amount} has arrived",
+            "Your refund of {amount} (order {order}{case_part}) has reached your original payment method. "
+            "Your bank or payment provider may take a little while to show it.",
+        ),
+    },
+    "refund.failed": {
+        "zh-CN": (
+            "退款 {amount} 未能完成",
+            "很抱歉，订单 {order}{case_part}的退款 {amount} 未能退回您的原支付账户。"
+            "客服会尽快处理并重新发起退款，您无需操作；如有疑问，请联系客服。",
+        ),
+        "en": (
+            "Your refund of {amount} did not go through",
+            "We are sorry: the refund of {amount} for order {order}{case_part} could not be paid back to your "
+            "original payment method. Customer service will start it again soon; you need not do anything. "
+            "Contact us if you have questions.",
+        ),
+    },
+    # --- orders --------------------------------------------------------------------------------
+    "order.shipped": {
+        "zh-CN": ("订单 {order} 已发货", "您的订单 {order} 已发货，可在订单详情页查看物流进度。"),
+        "en": (
+            "Order {order} has shipped",
+            "Your order {order} is on its way. You can follow the delivery on the order's page.",
+        ),
+    },
+    "order.delivered": {
+        "zh-CN": (
+            "订单 {order} 已送达",
+            "您的订单 {order} 已送达。如商品有任何问题，可在订单详情页一键申请售后。",
+        ),
+        "en": (
+            "Order {order} has been delivered",
+            "Your order {order} has been delivered. If anything is wrong with it, you can start an after-sales "
+            "request from the order's page.",
+        ),
+    },
+    "order.cancelled": {
+        "zh-CN": ("订单 {order} 已取消", "您的订单 {order} 已取消。如已付款，款项将原路退回您的支付账户。"),
+        "en": (
+            "Order {order} has been cancelled",
+            "Your order {order} has been cancelled. Anything you paid goes back to your original payment method.",
+        ),
+    },
+}
+
+# The kinds of after-sales case, as the customer calls them.
+KINDS: dict[str, dict[str, str]] = {
+    "refund_only": {"zh-CN": "仅退款", "en": "refund"},
+    "return_refund": {"zh-CN": "退货退款", "en": "return and refund"},
+    "exchange": {"zh-CN": "换货", "en": "exchange"},
+    "repair": {"zh-CN": "维修", "en": "repair"},
+    "price_protection": {"zh-CN": "价格保护", "en": "price protection"},
+    "compensation": {"zh-CN": "赔付", "en": "compensation"},
+    "invoice": {"zh-CN": "补开发票", "en": "invoice"},
+}
+
+# What happens once a returned item has passed inspection (fills {next_step} of approved_return).
+AFTER_RETURN: dict[str, dict[str, str]] = {
+    "return_refund": {"zh-CN": "退款", "en": "refund you"},
+    "exchange": {"zh-CN": "换新并寄出", "en": "send you a replacement"},
+    "repair": {"zh-CN": "维修并寄回", "en": "repair it and send it back"},
+}
+
+# The outcome a completed case leaves behind (fills {next_step} of completed; may be empty).
+COMPLETED_OUTCOME: dict[str, dict[str, str]] = {
+    "invoice": {
+        "zh-CN": "发票已开具，可在售后详情页查看。",
+        "en": "Your invoice has been issued; see the request's page. ",
+    },
+    "compensation": {"zh-CN": "补偿已发放到您的账户。", "en": "The compensation has been credited to your account. "},
+    "exchange": {"zh-CN": "您已确认收到换货商品。", "en": "You have confirmed receipt of the replacement. "},
+    "repair": {"zh-CN": "您已确认收到维修后的商品。", "en": "You have confirmed receipt of the repaired item. "},
+}
+
+# The words wrapped around a message when it is sent as an email.
+EMAIL_FRAME: dict[str, dict[str, str]] = {
+    "zh-CN": {
+        "greeting": "{name}，您好：",
+        "greeting_anonymous": "您好：",
+        "details": "查看详情：{url}",
+        "footer": "此邮件由售后服务平台自动发送，请勿直接回复。",
+    },
+    "en": {
+        "greeting": "Hello {name},",
+        "greeting_anonymous": "Hello,",
+        "details": "Details: {url}",
+        "footer": "This email was sent automatically by the after-sales service; please do not reply to it.",
+    },
+}
+
+# Case and order references inside refund messages.
+CASE_PART: dict[str, str] = {"zh-CN": "，售后申请 {case}", "en": ", request {case}"}

@@ -1,0 +1,213 @@
+"""Which events deserve a message, what it says in the customer's language, and the pure rules of
+email delivery (stable Message-IDs, retry backoff, which SMTP refusals are final). Pure."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from babel.numbers import format_currency
+
+from aftersales.notifications.catalogue import (
+    AFTER_RETURN,
+    CASE_PART,
+    COMPLETED_OUTCOME,
+    EMAIL_FRAME,
+    KINDS,
+    MESSAGES,
+)
+
+LANGUAGES = ("zh-CN", "en")
+DEFAULT_LANGUAGE = "zh-CN"
+
+
+class Topic(StrEnum):
+    CASE_STATUS_CHANGED = "case.status_changed"
+    ORDER_STATUS_CHANGED = "order.status_changed"
+    REFUND_SETTLED = "refund.settled"
+
+
+class EmailStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # refused for good, or given up after MAX_ATTEMPTS
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One message for one customer: what the inbox shows and what the email says."""
+
+    template: str
+    subject: str
+    body: str
+    link: str  # a path inside the site, like /cases/AS20261101000001
+
+
+# --- which changes the customer hears about ------------------------------------------------------
+def case_template(kind: str, before: str | None, after: str) -> str | None:
+    """The message for a case moving from `before` to `after`, or None for internal steps.
+
+    Refund outcomes (refunding → completed or refund_failed) are told by the refund.settled
+    event, which carries the amount; telling them here too would say the same thing twice.
+    """
+    if before is None:
+        return "case.submitted"
+    if before == after:
+        return None
+    if after == "awaiting_evidence":
+        return "case.evidence_requested"
+    if after == "approved":
+        return "case.approved"
+    if after == "awaiting_return" and before == "under_review":
+        return "case.approved_return"
+    if after == "refunding":
+        return {
+            "under_review": "case.approved_refund",
+            "received": "case.received_refund",
+            "refund_failed": "case.refund_retried",
+        }.get(before)
+    if after == "replacement_shipped":
+        return "case.repair_shipped" if kind == "repair" else "case.replacement_shipped"
+    if after == "completed":
+        return None if before == "refunding" else "case.completed"
+    if after == "rejected":
+        return "case.inspection_failed" if before == "received" else "case.rejected"
+    # under_review after evidence, awaiting_return, return_in_transit, received, resolving,
+    # repairing, refund_failed (told by refund.settled), cancelled and appealed (the customer's
+    # own doing) are not worth a message.
+    return None
+
+
+ORDER_TEMPLATES = {"shipped": "order.shipped", "delivered": "order.delivered", "cancelled": "order.cancelled"}
+
+
+def order_template(before: str | None, after: str) -> str | None:
+    """Shipped, delivered and cancelled; created and paid were told by the shop already."""
+    if before == after:
+        return None
+    return ORDER_TEMPLATES.get(after)
+
+
+def refund_template(status: str) -> str | None:
+    return {"succeeded": "refund.succeeded", "failed": "refund.failed"}.get(status)
+
+
+def template_for(topic: str, params: dict[str, Any]) -> str | None:
+    if topic == Topic.CASE_STATUS_CHANGED:
+        return case_template(str(params.get("kind", "")), _opt(params.get("from")), str(params.get("to", "")))
+    if topic == Topic.ORDER_STATUS_CHANGED:
+        return order_template(_opt(params.get("from")), str(params.get("to", "")))
+    if topic == Topic.REFUND_SETTLED:
+        return refund_template(str(params.get("status", "")))
+    return None
+
+
+# --- what the message says -----------------------------------------------------------------------
+def normalize_language(locale: str | None) -> str:
+    value = (locale or "").strip().lower().replace("_", "-")
+    if value.startswith("en"):
+        return "en"
+    return DEFAULT_LANGUAGE
+
+
+def format_amount(amount: Any, currency: str, lang: str) -> str:
+    """¥12.50 in either language; a missing or broken amount gives an empty string, never an error."""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return ""
+    if not value.is_finite():
+        return ""
+    try:
+        return format_currency(value, currency or "CNY", locale=lang.replace("-", "_"))
+    except (ValueError, LookupError):
+        return f"{currency} {value}"
+
+
+def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | None:
+    """The notice an event deserves in the customer's language, or None when it deserves none."""
+    template = template_for(topic, params)
+    if template is None:
+        return None
+    lang = normalize_language(locale)
+    kind = str(params.get("kind", ""))
+    case = str(params.get("case_number") or "")
+    order = str(params.get("order_number") or params.get("order") or "")
+    fields = {
+        "case": case,
+        "order": order,
+        "kind": KINDS.get(kind, {}).get(lang, kind),
+        "amount": format_amount(params.get("amount"), str(params.get("currency") or "CNY"), lang),
+        "next_step": _next_step(template, kind, lang),
+        "case_part": CASE_PART[lang].format(case=case) if case else "",
+    }
+    subject, body = MESSAGES[template][lang]
+    link = f"/cases/{case}" if case else (f"/orders/{order}" if order else "/inbox")
+    return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
+
+
+def _next_step(template: str, kind: str, lang: str) -> str:
+    if template == "case.approved_return":
+        return AFTER_RETURN.get(kind, AFTER_RETURN["return_refund"])[lang]
+    if template == "case.completed":
+        return COMPLETED_OUTCOME.get(kind, {}).get(lang, "")
+    return ""
+
+
+def email_text(notice: Notice, lang: str, name: str, public_url: str) -> str:
+    """The plain-text email around a notice: greeting, the message, the link, a footer."""
+    frame = EMAIL_FRAME[normalize_language(lang)]
+    greeting = frame["greeting"].format(name=name) if name.strip() else frame["greeting_anonymous"]
+    url = public_url.rstrip("/") + notice.link
+    return "\n\n".join([greeting, notice.body, frame["details"].format(url=url), "-- \n" + frame["footer"]]) + "\n"
+
+
+def looks_like_email(address: str) -> bool:
+    """Worth queueing: one address with a local part and a domain, nothing a header cannot carry."""
+    local, at, host = address.partition("@")
+    return bool(at and local and "." in host and not any(c.isspace() or c in "<>,;" for c in address))
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+# --- delivery rules ------------------------------------------------------------------------------
+KEY_LENGTH = 160  # the idempotency_key columns
+MAX_ATTEMPTS = 24  # with the backoff below: about a day of retries before an email is given up
+FIRST_RETRY = timedelta(minutes=1)
+MAX_RETRY = timedelta(hours=1)
+
+
+def storage_key(key: str) -> str:
+    """The event's key as stored: itself when it fits, else a digest of it (still one per event)."""
+    if len(key) <= KEY_LENGTH:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def message_id(key: str, sender: str) -> str:
+    """A Message-ID derived from the event, so a resend after a crash carries the same one and
+    mail systems recognise it as the same message."""
+    domain = sender.rsplit("@", 1)[-1].strip(" >") if "@" in sender else ""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:40]
+    return f"<notify.{digest}@{domain or 'aftersales.invalid'}>"
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait after the n-th failed attempt: 1, 2, 4, … minutes, at most an hour."""
+    delay = FIRST_RETRY * (2 ** max(attempts - 1, 0)) if attempts < 12 else MAX_RETRY
+    return min(delay, MAX_RETRY)
+
+
+def is_permanent(code: int | None) -> bool:
+    """An SMTP reply code that refuses this message for good (5xx); 4xx and no code are worth a retry."""
+    return code is not None and 500 <= code < 600
+
+
+def gives_up(attempts: int) -> bool:
+    return attempts >= MAX_ATTEMPTS

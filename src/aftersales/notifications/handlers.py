@@ -1,0 +1,76 @@
+"""Reactions of the notifications context to other contexts' events (delivered by the outbox).
+
+Each handler writes the customer's notice once per event key, then tries to send its email at
+once; when the relay is away the email stays queued for the periodic sender (notifications.tasks).
+Handlers run outside any transaction and may run again for the same event: notify() is idempotent
+by the event's key, and an email that was already sent is never sent again.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import structlog
+
+from aftersales.config import get_settings
+from aftersales.db.uow import Database
+from aftersales.messaging.outbox import subscribe
+from aftersales.notifications import service
+from aftersales.notifications.domain import Topic, template_for
+from aftersales.notifications.settings import notification_settings
+
+log = structlog.get_logger(__name__)
+_registered = False
+# After the relay could not be reached, handlers stop trying to send at once for a while, so a
+# backlog of events is not held up by one connection timeout each; the periodic sender goes on.
+PAUSE_AFTER_UNREACHABLE = 60.0
+_paused_until = 0.0
+
+
+def _deliver(topic: str, payload: dict[str, Any], key: str) -> None:
+    if template_for(topic, payload) is None:
+        return  # not worth a message; skip before touching the database
+    customer_id = payload.get("customer_id")
+    if customer_id is None or not str(customer_id).isdigit():
+        log.warning("notifications.no_customer_in_event", topic=topic, key=key)
+        return
+    db = Database(get_settings().database_url)
+    settings = notification_settings()
+    result = service.notify(db, int(customer_id), topic, payload, key, settings=settings)
+    if result is None or result.email_id is None or time.monotonic() < _paused_until:
+        return
+    try:
+        report = service.send_due_emails(db, settings, limit=1, ids=[result.email_id])
+    except Exception as exc:  # the email stays queued; the periodic sender tries again
+        log.warning("notifications.send_now_failed", email_id=result.email_id, error=repr(exc))
+        return
+    if report.unreachable:
+        _pause()
+
+
+def _pause() -> None:
+    global _paused_until
+    _paused_until = time.monotonic() + PAUSE_AFTER_UNREACHABLE
+
+
+def on_case_status_changed(payload: dict[str, Any], key: str) -> None:
+    _deliver(Topic.CASE_STATUS_CHANGED, payload, key)
+
+
+def on_order_status_changed(payload: dict[str, Any], key: str) -> None:
+    _deliver(Topic.ORDER_STATUS_CHANGED, payload, key)
+
+
+def on_refund_settled(payload: dict[str, Any], key: str) -> None:
+    _deliver(Topic.REFUND_SETTLED, payload, key)
+
+
+def register() -> None:
+    """Subscribe to the three topics; calling it again changes nothing."""
+    global _registered
+    if not _registered:
+        subscribe(Topic.CASE_STATUS_CHANGED.value, on_case_status_changed)
+        subscribe(Topic.ORDER_STATUS_CHANGED.value, on_order_status_changed)
+        subscribe(Topic.REFUND_SETTLED.value, on_refund_settled)
+        _registered = True

@@ -1,0 +1,67 @@
+"""Every query of the notifications context."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from aftersales.notifications.domain import EmailStatus
+from aftersales.notifications.models import EmailMessage, InboxMessage
+
+
+class NotificationsRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # --- inbox -----------------------------------------------------------------------------------
+    def inbox_by_key(self, key: str) -> InboxMessage | None:
+        return self.session.scalars(select(InboxMessage).where(InboxMessage.idempotency_key == key)).first()
+
+    def inbox_page(self, customer_id: int, offset: int, limit: int) -> Sequence[InboxMessage]:
+        stmt = (
+            select(InboxMessage)
+            .where(InboxMessage.customer_id == customer_id)
+            .order_by(InboxMessage.created_at.desc(), InboxMessage.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def inbox_total(self, customer_id: int) -> int:
+        stmt = select(func.count(InboxMessage.id)).where(InboxMessage.customer_id == customer_id)
+        return self.session.scalar(stmt) or 0
+
+    def unread_count(self, customer_id: int) -> int:
+        stmt = select(func.count(InboxMessage.id)).where(
+            InboxMessage.customer_id == customer_id, InboxMessage.read_at.is_(None)
+        )
+        return self.session.scalar(stmt) or 0
+
+    def customer_message(self, customer_id: int, message_id: int) -> InboxMessage | None:
+        """A message only when it belongs to this customer: others' messages do not exist for them."""
+        stmt = select(InboxMessage).where(InboxMessage.id == message_id, InboxMessage.customer_id == customer_id)
+        return self.session.scalars(stmt).first()
+
+    # --- email -----------------------------------------------------------------------------------
+    def email_by_key(self, key: str) -> EmailMessage | None:
+        return self.session.scalars(select(EmailMessage).where(EmailMessage.idempotency_key == key)).first()
+
+    def due_emails(
+        self, now: datetime, limit: int, ids: Sequence[int] | None = None, *, skip_locked: bool = False
+    ) -> Sequence[EmailMessage]:
+        stmt = select(EmailMessage).where(
+            EmailMessage.status == EmailStatus.QUEUED.value,
+            or_(EmailMessage.next_attempt_at.is_(None), EmailMessage.next_attempt_at <= now),
+        )
+        if ids is not None:
+            stmt = stmt.where(EmailMessage.id.in_(list(ids)))
+        stmt = stmt.order_by(EmailMessage.id).limit(limit)
+        if skip_locked:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return self.session.scalars(stmt).all()
+
+    def email(self, email_id: int) -> EmailMessage | None:
+        return self.session.get(EmailMessage, email_id)

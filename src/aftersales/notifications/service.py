@@ -1,0 +1,220 @@
+"""Use cases of the notifications context: write a customer's notice (inbox and email) once per
+event, send queued emails with retries, and the customer's inbox."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+
+from aftersales.db.uow import Database
+from aftersales.kit import clock
+from aftersales.kit.errors import NotFound
+from aftersales.kit.pagination import PageRequest
+from aftersales.notifications import domain
+from aftersales.notifications.domain import EmailStatus
+from aftersales.notifications.mailer import Mailer, Outcome, OutgoingEmail, Unreachable
+from aftersales.notifications.models import EmailMessage, InboxMessage
+from aftersales.notifications.repository import NotificationsRepository
+from aftersales.notifications.schemas import InboxItem, InboxPage, NotifyResult, SendReport
+from aftersales.notifications.settings import NotificationSettings, notification_settings
+from aftersales.orders import service as orders
+
+log = structlog.get_logger(__name__)
+
+# A claimed email is left alone by other senders for this long; a sender that dies mid-way leaves
+# it to be sent again afterwards, with the same Message-ID.
+LEASE = timedelta(minutes=10)
+
+
+# --- writing a notice ----------------------------------------------------------------------------
+def notify(
+    db: Database,
+    customer_id: int,
+    topic: str,
+    params: dict[str, Any],
+    key: str,
+    *,
+    settings: NotificationSettings | None = None,
+) -> NotifyResult | None:
+    """Tell a customer about an event: an inbox message, and a queued email when the customer has an
+    address, in one transaction. Idempotent by `key`: a replayed event creates nothing new and
+    returns what the first delivery created. None when the event deserves no message or the
+    customer is unknown."""
+    contact = orders.customer_contact(db, customer_id)
+    if contact is None:
+        log.warning("notifications.unknown_customer", customer_id=customer_id, topic=topic, key=key)
+        return None
+    notice = domain.compose(topic, params, contact.locale)
+    if notice is None:
+        return None
+    settings = settings or notification_settings()
+    stored_key = domain.storage_key(key)
+    existing = _existing(db, stored_key)
+    if existing is not None:
+        return existing
+    now = clock.now()
+    with db.write() as uow:
+        inbox = InboxMessage(
+            customer_id=customer_id,
+            topic=topic[:64],
+            subject=notice.subject[:200],
+            body=notice.body,
+            link=notice.link[:200],
+            idempotency_key=stored_key,
+            created_at=now,
+            read_at=None,
+        )
+        uow.session.add(inbox)
+        email: EmailMessage | None = None
+        address = contact.email.strip()
+        if domain.looks_like_email(address):
+            email = EmailMessage(
+                to_address=address[:200],
+                subject=notice.subject[:200],
+                body_text=domain.email_text(notice, contact.locale, contact.name, settings.public_url),
+                message_id=domain.message_id(stored_key, settings.smtp_from),
+                idempotency_key=stored_key,
+                status=EmailStatus.QUEUED.value,
+                attempts=0,
+                last_error="",
+                created_at=now,
+                next_attempt_at=now,
+                sent_at=None,
+            )
+            uow.session.add(email)
+        try:
+            uow.commit()
+        except IntegrityError:
+            # Another delivery of the same event got there first; its rows are the answer.
+            uow.session.rollback()
+            raced = _existing(db, stored_key)
+            if raced is None:
+                raise
+            return raced
+        return NotifyResult(inbox_id=inbox.id, email_id=email.id if email else None, created=True)
+
+
+def _existing(db: Database, stored_key: str) -> NotifyResult | None:
+    with db.read() as uow:
+        repo = NotificationsRepository(uow.session)
+        inbox = repo.inbox_by_key(stored_key)
+        if inbox is None:
+            return None
+        email = repo.email_by_key(stored_key)
+        return NotifyResult(inbox_id=inbox.id, email_id=email.id if email else None, created=False)
+
+
+# --- sending email -------------------------------------------------------------------------------
+def send_due_emails(
+    db: Database,
+    settings: NotificationSettings | None = None,
+    limit: int = 50,
+    *,
+    ids: Sequence[int] | None = None,
+) -> SendReport:
+    """Send queued emails that are due (only `ids`, when given) over SMTP. Each is claimed with a
+    lease first, so several senders never send the same one at once; each outcome is written as
+    soon as it is known: sent, retry later with backoff, or failed for good."""
+    settings = settings or notification_settings()
+    claimed = _claim(db, limit, ids)
+    report = SendReport()
+    if not claimed:
+        return report
+    with Mailer(settings) as mailer:
+        for index, (email_id, outgoing) in enumerate(claimed):
+            try:
+                outcome = mailer.send(outgoing)
+            except Unreachable as exc:
+                # Nobody to talk to: every message left in the batch waits for the next try.
+                report.unreachable = True
+                for rest_id, _ in claimed[index:]:
+                    _record(db, rest_id, Outcome(ok=False, error=str(exc)), report)
+                log.warning("notifications.smtp_unreachable", error=str(exc), waiting=len(claimed) - index)
+                break
+            _record(db, email_id, outcome, report)
+    return report
+
+
+def _claim(db: Database, limit: int, ids: Sequence[int] | None) -> list[tuple[int, OutgoingEmail]]:
+    now = clock.now()
+    with db.write() as uow:
+        repo = NotificationsRepository(uow.session)
+        claimed = []
+        for email in repo.due_emails(now, limit, ids, skip_locked=not db.is_sqlite):
+            email.next_attempt_at = now + LEASE
+            claimed.append(
+                (
+                    email.id,
+                    OutgoingEmail(
+                        to_address=email.to_address,
+                        subject=email.subject,
+                        body_text=email.body_text,
+                        message_id=email.message_id,
+                        created_at=email.created_at,
+                    ),
+                )
+            )
+        uow.commit()
+        return claimed
+
+
+def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport) -> None:
+    now = clock.now()
+    with db.write() as uow:
+        email = NotificationsRepository(uow.session).email(email_id)
+        if email is None or email.status != EmailStatus.QUEUED.value:
+            return
+        email.attempts += 1
+        if outcome.ok:
+            email.status = EmailStatus.SENT.value
+            email.sent_at = now
+            email.next_attempt_at = None
+            email.last_error = ""
+            report.sent += 1
+        elif outcome.permanent or domain.gives_up(email.attempts):
+            email.status = EmailStatus.FAILED.value
+            email.next_attempt_at = None
+            email.last_error = outcome.error[:2000]
+            report.failed += 1
+            log.error("notifications.email_failed", email_id=email_id, attempts=email.attempts, error=outcome.error)
+        else:
+            email.next_attempt_at = now + domain.retry_delay(email.attempts)
+            email.last_error = outcome.error[:2000]
+            report.retrying += 1
+            log.warning("notifications.email_retry", email_id=email_id, attempts=email.attempts, error=outcome.error)
+        uow.commit()
+
+
+# --- the customer's inbox ------------------------------------------------------------------------
+def inbox(db: Database, customer_id: int, page: int = 1, size: int = 20) -> InboxPage:
+    """The customer's messages, newest first, with how many are unread."""
+    request = PageRequest(page, size)
+    with db.read() as uow:
+        repo = NotificationsRepository(uow.session)
+        total = repo.inbox_total(customer_id)
+        items = [InboxItem.model_validate(m) for m in repo.inbox_page(customer_id, request.offset, request.size)]
+        unread = repo.unread_count(customer_id)
+    pages = max(1, -(-total // request.size))
+    return InboxPage(items=items, total=total, page=request.page, pages=pages, unread=unread)
+
+
+def unread_count(db: Database, customer_id: int) -> int:
+    with db.read() as uow:
+        return NotificationsRepository(uow.session).unread_count(customer_id)
+
+
+def mark_read(db: Database, customer_id: int, message_id: int) -> InboxItem:
+    """Mark one of the customer's messages read (again is harmless); another's is not found."""
+    with db.write() as uow:
+        message = NotificationsRepository(uow.session).customer_message(customer_id, message_id)
+        if message is None:
+            raise NotFound(f"No message {message_id} in your inbox.")
+        if message.read_at is None:
+            message.read_at = clock.now()
+        item = InboxItem.model_validate(message)
+        uow.commit()
+        return item

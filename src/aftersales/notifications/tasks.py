@@ -1,0 +1,47 @@
+"""Huey tasks of the notifications context: the periodic sender of queued emails.
+
+Emails are first tried right after the event is handled (notifications.handlers); this task sends
+what is left over: emails whose first try failed, whose retry is due, or whose sender died."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from huey import crontab
+
+from aftersales.config import get_settings
+from aftersales.db.uow import Database
+from aftersales.notifications import service
+from aftersales.notifications.schemas import SendReport
+from aftersales.notifications.settings import notification_settings
+from aftersales.worker.queue import huey
+
+log = structlog.get_logger(__name__)
+
+BATCH = 50
+MAX_SECONDS_PER_RUN = 40.0
+
+
+def send_until_done(db: Database | None = None) -> SendReport:
+    """Send due emails in batches until none is due, the relay is away, or the run took long enough
+    (the next minute's run goes on)."""
+    db = db or Database(get_settings().database_url)
+    settings = notification_settings()
+    total, started = SendReport(), time.monotonic()
+    while time.monotonic() - started < MAX_SECONDS_PER_RUN:
+        report = service.send_due_emails(db, settings, limit=BATCH)
+        total.sent += report.sent
+        total.retrying += report.retrying
+        total.failed += report.failed
+        if report.tried < BATCH or report.sent == 0:
+            break
+    if total.tried:
+        log.info("notifications.emails_sent", sent=total.sent, retrying=total.retrying, failed=total.failed)
+    return total
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_due_emails_periodically() -> int:
+    """Every minute: safe when several workers run it at once (emails are claimed with a lease)."""
+    return send_until_done().sent

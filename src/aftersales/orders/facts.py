@@ -1,0 +1,103 @@
+"""The order as other contexts need it, read inside their unit of work."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from aftersales.db.uow import Database
+from aftersales.kit.access import Principal
+from aftersales.kit.errors import NotFound
+from aftersales.orders.domain import MerchantKind, OrderStatus, ShipmentStatus
+from aftersales.orders.models import Order
+from aftersales.orders.repository import OrdersRepository
+from aftersales.orders.schemas import CustomerContact, LineFacts, OrderFacts, OrderMoney
+
+
+def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
+    """The order as after-sales needs it; NotFound unless the viewer may see it."""
+    repo = OrdersRepository(session)
+    order = repo.order_for_viewer(number, viewer)
+    if order is None:
+        raise NotFound(f"No order '{number}' that you can see.")
+    return _facts(repo, order)
+
+
+def order_facts_by_id(session: Session, order_id: int) -> OrderFacts:
+    repo = OrdersRepository(session)
+    order = repo.order_with_lines(order_id)
+    if order is None:
+        raise NotFound(f"No order #{order_id}.")
+    return _facts(repo, order)
+
+
+def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
+    skus = repo.skus_by_id([line.sku_id for line in order.lines])
+    return OrderFacts(
+        order_id=order.id,
+        number=order.number,
+        status=OrderStatus(order.status),
+        currency=order.currency,
+        payable_total=order.payable_total,
+        placed_at=order.placed_at,
+        paid_at=order.paid_at,
+        delivered_at=order.delivered_at,
+        shipped=any(s.status != ShipmentStatus.PENDING.value for s in order.shipments),
+        merchant_id=order.merchant_id,
+        merchant_code=order.merchant.code,
+        merchant_name=order.merchant.name,
+        merchant_kind=MerchantKind(order.merchant.kind),
+        merchant_tags=list(order.merchant.tags or []),
+        customer_id=order.customer_id,
+        customer_tier=order.customer.tier,
+        customer_email=order.customer.email,
+        customer_locale=order.customer.locale,
+        tags=list(order.tags or []),
+        lines=[
+            LineFacts(
+                line_id=line.id,
+                line_no=line.line_no,
+                sku_code=line.sku_code,
+                product_name=line.product_name,
+                category_code=line.category_code,
+                product_tags=list(skus[line.sku_id].product.tags or []) if line.sku_id in skus else [],
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                current_price=skus[line.sku_id].price if line.sku_id in skus else line.unit_price,
+                stock_status=line.stock_status,
+            )
+            for line in order.lines
+        ],
+    )
+
+
+def customer_contact(db: Database, customer_id: int) -> CustomerContact | None:
+    """Name, email and language of a customer, for notifications."""
+    with db.read() as uow:
+        customer = OrdersRepository(uow.session).customer(customer_id)
+        if customer is None:
+            return None
+        return CustomerContact(
+            customer_id=customer.id, name=customer.name, email=customer.email, locale=customer.locale
+        )
+
+
+def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney | None:
+    """Number, currency, payable total and the payment to refund to. With `lock` the order row
+    stays locked until the caller's transaction ends (PostgreSQL), so two refunds of one order
+    are checked against what is refundable one after the other."""
+    repo = OrdersRepository(session)
+    row = repo.money_row(order_id, lock=lock)
+    if row is None:
+        return None
+    return OrderMoney(
+        order_id=row[0],
+        number=row[1],
+        currency=row[2],
+        payable_total=row[3],
+        customer_id=row[4],
+        payment_reference=repo.first_payment_reference(order_id),
+    )
+
+
+def order_id_in(session: Session, number: str) -> int | None:
+    return OrdersRepository(session).order_id_by_number(number)

@@ -1,0 +1,189 @@
+"""Policy pages for administrators (supervisors read): the list, one policy's editor, the dry run."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from aftersales.db.uow import Database
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import AppError, Invalid
+from aftersales.rules import service
+from aftersales.rules.domain import KINDS, REASONS
+from aftersales.rules.schemas import DryRunIn, DryRunOut
+from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+READERS = (Role.ADMIN, Role.SUPERVISOR)
+EXAMPLE_FACTS = {
+    "order.delivered": True,
+    "order.shipped": True,
+    "order.days_since_receipt": 5,
+    "order.days_since_payment": 8,
+    "order.merchant_code": "selfop",
+    "order.merchant_tags": [],
+    "product.category": "apparel",
+    "product.tags": [],
+    "customer.tier": "vip",
+    "customer.past_returns": 0,
+    "case.kind": "return_refund",
+    "case.reason": "changed_mind",
+    "case.quantity": 1,
+    "case.amount": 129,
+    "case.opened": False,
+}
+
+
+def _choices() -> dict[str, Any]:
+    return {"kinds": KINDS, "reasons": REASONS, "example_facts": json.dumps(EXAMPLE_FACTS, indent=2)}
+
+
+@router.get("/admin/policies", response_class=HTMLResponse)
+def policies_page(
+    request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*READERS))
+) -> Response:
+    return render(request, "rules/list.html", policies=service.list_policies(db), **_choices())
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()))
+        parts.append(f"{where}: {err.get('msg', '')}" if where else str(err.get("msg", "")))
+    return "Please fix: " + "; ".join(parts)
+
+
+def _dry_run_input(
+    mode: str,
+    facts_text: str,
+    order_number: str,
+    line_no: str,
+    kind: str,
+    reason: str,
+    quantity: str,
+    opened: bool,
+    policy_key: str,
+) -> DryRunIn:
+    """The dry-run form: mode=facts sends a JSON object, mode=order an order line."""
+    if mode == "facts":
+        try:
+            facts = json.loads(facts_text) if facts_text.strip() else None
+        except json.JSONDecodeError as exc:
+            raise Invalid(f"The facts are not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from exc
+        if not isinstance(facts, dict):
+            raise Invalid('Give the facts as a JSON object, e.g. {"case.kind": "return_refund"}.')
+        return DryRunIn(facts=facts, policy_key=policy_key or None)
+    return DryRunIn.model_validate(
+        {
+            "order_number": order_number.strip() or None,
+            "line_no": line_no.strip() or None,
+            "kind": kind or None,
+            "reason": reason or None,
+            "quantity": quantity.strip() or 1,
+            "opened": opened,
+            "policy_key": policy_key or None,
+        }
+    )
+
+
+@router.post("/admin/policies/dry-run", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+def dry_run(
+    request: Request,
+    mode: Annotated[str, Form(max_length=8)] = "order",
+    facts: Annotated[str, Form(max_length=20_000)] = "",
+    order_number: Annotated[str, Form(max_length=64)] = "",
+    line_no: Annotated[str, Form(max_length=8)] = "",
+    kind: Annotated[str, Form(max_length=24)] = "",
+    reason: Annotated[str, Form(max_length=24)] = "",
+    quantity: Annotated[str, Form(max_length=8)] = "1",
+    opened: Annotated[bool, Form()] = False,
+    policy_key: Annotated[str, Form(max_length=64)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*READERS)),
+) -> Response:
+    result: DryRunOut | None = None
+    error, status = "", 200
+    try:
+        data = _dry_run_input(mode, facts, order_number, line_no, kind, reason, quantity, opened, policy_key)
+        result = service.run_dry_run(db, data)
+    except ValidationError as exc:
+        error, status = _validation_message(exc), 422
+    except AppError as exc:
+        error, status = exc.message, exc.status_code
+    htmx = bool(request.headers.get("hx-request"))
+    # htmx swaps only 2xx answers, so the fragment carries its error with a 200.
+    return render(
+        request,
+        "rules/dry_run.html",
+        status_code=200 if htmx else status,
+        block="result" if htmx else None,
+        result=result,
+        error=error,
+    )
+
+
+@router.get("/admin/policies/{key}", response_class=HTMLResponse)
+def policy_page(
+    request: Request,
+    key: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*READERS)),
+) -> Response:
+    policy = service.get_policy(db, key[:64])
+    return render(
+        request,
+        "rules/detail.html",
+        policy=policy,
+        definition_text=json.dumps(policy.definition, indent=2, ensure_ascii=False),
+        error="",
+        notice=request.query_params.get("notice", ""),
+        can_edit=principal.has(Role.ADMIN),
+        **_choices(),
+    )
+
+
+@router.post("/admin/policies/{key}", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+def save_policy(
+    request: Request,
+    key: str,
+    definition: Annotated[str, Form(max_length=service.MAX_DEFINITION_CHARS)] = "",
+    priority: Annotated[str, Form(max_length=12)] = "",
+    enabled: Annotated[str, Form(max_length=8)] = "",
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    policy = service.get_policy(db, key[:64])
+    try:
+        if not priority.strip().isdigit():
+            raise Invalid("The priority must be a whole number from 0 to 100000 (lower runs first).")
+        service.update_policy(
+            db,
+            policy.key,
+            definition,
+            enabled in ("on", "true", "1"),
+            int(priority),
+            principal,
+            int(version) if version.strip().isdigit() else None,
+        )
+    except AppError as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return render(
+            request,
+            "rules/detail.html",
+            status_code=exc.status_code,
+            policy=policy,
+            definition_text=definition,
+            error=exc.message,
+            notice="",
+            can_edit=True,
+            submitted={"priority": priority, "enabled": enabled in ("on", "true", "1"), "version": version},
+            **_choices(),
+        )
+    return RedirectResponse(f"/admin/policies/{policy.key}?notice=saved", status_code=303)
