@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import aftersales.assistant.models
 import aftersales.cases.models
 import aftersales.identity.models
+import aftersales.knowledge.models
 import aftersales.messaging.models
 import aftersales.notifications.models
 import aftersales.orders.models

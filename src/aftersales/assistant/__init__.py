@@ -1,0 +1,1 @@
+"""The assistant (智能客服): understanding Chinese and English messages and doing the task."""

@@ -1,0 +1,43 @@
+"""Conversations with the assistant and their messages (the transcript a hand-off carries)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aftersales.db.base import Base, UTCDateTime
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_customer_updated", "customer_id", "updated_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    status: Mapped[str] = mapped_column(String(16), default="bot")  # bot, waiting_human, with_human, closed
+    # The dialogue's current flow and filled slots, so a conversation survives restarts.
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    handed_off_to: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+    __table_args__ = (Index("ix_chat_messages_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    sender: Mapped[str] = mapped_column(String(16))  # customer, bot, agent
+    sender_name: Mapped[str] = mapped_column(String(120), default="")
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str] = mapped_column(String(32), default="")
+    confidence: Mapped[float | None] = mapped_column(Float)
+    entities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
