@@ -4,6 +4,10 @@ and a headless Debian Chromium driven by Playwright.
 AFTERSALES_TEST_DB=sqlite|postgresql picks the database (as for the rest of the suite);
 AFTERSALES_TEST_PG_URL names the PostgreSQL server; AFTERSALES_CHROMIUM overrides the browser path;
 AFTERSALES_UPDATE_SCREENSHOTS=1 also rewrites the README screenshots under docs/images/.
+
+Next to the server runs `aftersales worker` (outbox delivery, refunds through the simulated
+gateway, confirmed after AFTERSALES_REFUND_GATEWAY_CONFIRM_DELAY_SECONDS), and the demo shop gets
+one extra order made for the after-sales journey (JOURNEY_ORDER).
 """
 
 from __future__ import annotations
@@ -49,11 +53,18 @@ STOP_TIMEOUT_S = 10.0
 
 DEFAULT_VIEWPORT = {"width": 1280, "height": 900}
 
+# The after-sales journey's own order, added after the demo: the demo customer's (李娜, C0001)
+# Anker charger from the self-operated shop, delivered yesterday. The demo seeds one order fewer,
+# so the journeys still count the 80 orders they always saw.
+JOURNEY_ORDER = "SO-E2E-RETURN"
+DEMO_ORDERS = 79
+
 
 @dataclass(frozen=True)
 class LiveServer:
     url: str
     log_path: Path
+    worker_log_path: Path | None = None
 
     def log_size(self) -> int:
         return self.log_path.stat().st_size
@@ -82,10 +93,90 @@ def _child_env(database_url: str, tmp: Path) -> dict[str, str]:
             "AFTERSALES_ENV": "test",
             "AFTERSALES_LOG_JSON": "false",
             "AFTERSALES_LOG_LEVEL": "WARNING",
+            "AFTERSALES_REFUND_GATEWAY_CONFIRM_DELAY_SECONDS": "1",
             "PYTHONUNBUFFERED": "1",
         }
     )
     return env
+
+
+def create_journey_order() -> None:
+    """Runs in a child process with the server's environment (see live_server): the journey's
+    order, sent through the orders service as the shop's order feed and the carrier would."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from aftersales.config import get_settings
+    from aftersales.db.uow import Database
+    from aftersales.kit import clock
+    from aftersales.kit.access import Principal, Role
+    from aftersales.orders import service as orders
+    from aftersales.orders.domain import CustomerTier, LogisticsNode, OrderStatus
+    from aftersales.orders.schemas import (
+        AddressIn,
+        CustomerIn,
+        LogisticsEventIn,
+        OrderIn,
+        OrderLineIn,
+        PaymentIn,
+        ShipmentIn,
+    )
+
+    db = Database(get_settings().database_url)
+    feed = Principal(user_id=0, username="e2e-feed", role=Role.INTEGRATION, display_name="订单系统")
+    now, price, tracking = clock.now(), Decimal("199.00"), "JD900000000001"
+    placed, delivered = now - timedelta(days=4), now - timedelta(days=1)
+    lina = CustomerIn(
+        external_id="C0001", name="李娜", phone="13800138001", email="lina@example.com", tier=CustomerTier.VIP
+    )
+    order = OrderIn(
+        number=JOURNEY_ORDER,
+        version=1,
+        updated_at=placed + timedelta(hours=2),
+        merchant_code="selfop",
+        status=OrderStatus.FULFILLING,
+        placed_at=placed,
+        paid_at=placed + timedelta(minutes=3),
+        customer=lina,
+        shipping_address=AddressIn(
+            name="李娜", phone="13800138001", region="上海市 浦东新区", detail="世纪大道 100 号"
+        ),
+        lines=[OrderLineIn(line_no=1, sku="AK-65W", quantity=1, unit_price=price)],
+        payments=[
+            PaymentIn(
+                reference=f"PAY{JOURNEY_ORDER}", method="alipay", amount=price, paid_at=placed + timedelta(minutes=3)
+            )
+        ],
+        shipments=[ShipmentIn(carrier="JD", tracking_number=tracking, promised_at=delivered + timedelta(hours=6))],
+    )
+    orders.upsert_order(db, order, feed)
+    scans = [
+        (LogisticsNode.PICKED_UP, "仓库揽收"),
+        (LogisticsNode.DEPARTED_HUB, "上海转运中心"),
+        (LogisticsNode.ARRIVED_STATION, "浦东营业部"),
+        (LogisticsNode.OUT_FOR_DELIVERY, "浦东营业部 快递员派送中"),
+        (LogisticsNode.DELIVERED, "本人签收"),
+    ]
+    for n, (node, place) in enumerate(scans):
+        at = delivered - timedelta(hours=12 * (len(scans) - 1 - n))
+        event = LogisticsEventIn(
+            event_id=f"{tracking}-{n}", carrier="JD", tracking_number=tracking, node=node, occurred_at=at, place=place
+        )
+        orders.record_logistics_event(db, event, feed)
+
+
+def _start(args: list[str], env: dict[str, str], cwd: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("wb") as log:
+        return subprocess.Popen([AFTERSALES, *args], env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=STOP_TIMEOUT_S)
 
 
 def _run(args: list[str], env: dict[str, str], cwd: Path) -> None:
@@ -106,6 +197,22 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> None:
             f"`aftersales {' '.join(args)}` exited with {done.returncode}\n"
             f"--- stdout ---\n{done.stdout[-4000:]}\n--- stderr ---\n{done.stderr[-4000:]}"
         )
+
+
+def _run_python(code: str, env: dict[str, str], cwd: Path) -> None:
+    """A few lines of Python with the children's environment, this checkout importable."""
+    child_env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=child_env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=SETUP_COMMAND_TIMEOUT_S,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"`python -c {code!r}` exited with {done.returncode}\n{done.stderr[-4000:]}")
 
 
 def _log_tail(path: Path, chars: int = 4000) -> str:
@@ -139,37 +246,34 @@ def e2e_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def live_server(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """`aftersales migrate`, `aftersales demo`, then `aftersales serve` on a free port until the session ends."""
+    """`aftersales migrate`, `aftersales demo`, the journey's order, then `aftersales worker` and
+    `aftersales serve` on a free port until the session ends."""
     tmp = tmp_path_factory.mktemp("e2e-server")
     env = _child_env(e2e_database_url, tmp)
     # cwd is the temp dir, so a developer's .env in the repository cannot change the settings.
     _run(["migrate"], env, tmp)
-    _run(["demo", "--orders", "80", "--customers", "30"], env, tmp)
+    _run(["demo", "--orders", str(DEMO_ORDERS), "--customers", "30"], env, tmp)
+    _run_python("from tests.e2e.conftest import create_journey_order; create_journey_order()", env, tmp)
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = tmp / "serve.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [AFTERSALES, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=tmp,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    log_path, worker_log = tmp / "serve.log", tmp / "worker.log"
+    worker = _start(["worker"], env, tmp, worker_log)
     try:
-        _wait_healthy(url, proc, log_path)
-        yield LiveServer(url=url, log_path=log_path)
-    finally:
-        proc.terminate()
+        proc = _start(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp, log_path)
         try:
-            proc.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=STOP_TIMEOUT_S)
+            _wait_healthy(url, proc, log_path)
+            if worker.poll() is not None:
+                raise RuntimeError(f"`aftersales worker` exited with {worker.returncode}:\n{_log_tail(worker_log)}")
+            yield LiveServer(url=url, log_path=log_path, worker_log_path=worker_log)
+        finally:
+            _stop(proc)
+    finally:
+        _stop(worker)
         # Kept next to the screenshots: a failed journey's server-side traceback is in here.
         ARTIFACTS_DIR.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(log_path, ARTIFACTS_DIR.parent / f"serve-{DB_KIND}.log")
+        shutil.copyfile(worker_log, ARTIFACTS_DIR.parent / f"worker-{DB_KIND}.log")
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:

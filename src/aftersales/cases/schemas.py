@@ -107,6 +107,7 @@ class EvidenceOut(BaseModel):
 
 class CaseEventOut(BaseModel):
     action: str
+    actor_kind: str
     actor_name: str
     from_state: str | None
     to_state: str | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -73,13 +74,15 @@ def cancel_order(db: Database, number: str, by: Principal) -> ActionResult:
                 "cancelled by the customer" if by.role is Role.CUSTOMER else "cancelled by service",
             )
             detail: dict[str, Any] = {}
-            if order.paid_at is not None and order.payable_total > 0:
+            # What is still refundable: a line refunded as out of stock is not paid back twice.
+            remaining = refunds.refundable_amount(session, order.order_id) if order.paid_at is not None else Decimal(0)
+            if remaining > 0:
                 refund = refunds.request_refund(
                     session,
                     order_id=order.order_id,
                     order_number=order.number,
                     case_id=None,
-                    amount=order.payable_total,
+                    amount=remaining,
                     currency=order.currency,
                     reason="order cancelled",
                     idempotency_key=f"order:{order.order_id}:cancel",
@@ -119,7 +122,7 @@ def _intercept(session: Session, order: OrderFacts, by: Principal) -> ActionResu
         description="intercept requested: the customer cancelled after shipment",
         return_method="intercept",
     )
-    case = cases.create_without_policy(session, order, draft, by, via="self_service", note="intercept")
+    case = cases.create_without_policy(session, order, draft, by, via="self_service", note="note.intercept")
     return ActionResult(
         "cancel",
         True,
@@ -204,7 +207,7 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
             lines=[CaseLineIn(line_no=line.line_no, quantity=line.quantity)],
             description=f"{line.product_name} is out of stock",
         )
-        case = cases.create_without_policy(session, order, draft, SYSTEM, via="warehouse", note="out of stock")
+        case = cases.create_without_policy(session, order, draft, SYSTEM, via="warehouse", note="note.out_of_stock")
         result = ActionResult(
             "out_of_stock",
             True,

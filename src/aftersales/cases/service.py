@@ -237,7 +237,7 @@ def submit(
             )
         case = _create(session, order, draft, outcome, picked, viewer, via, key)
         if outcome.approval == "auto":
-            _apply(session, case, ActionIn(action=CaseAction.APPROVE, note="approved automatically by policy"), SYSTEM)
+            _apply(session, case, ActionIn(action=CaseAction.APPROVE, note="note.auto_approved"), SYSTEM)
         uow.commit()
         return _view(session, case, viewer)
 
@@ -295,7 +295,9 @@ def _create(
     session.flush()
     case.number = domain.case_number(_today(), case.id)
     _add_evidence(case, draft.evidence, viewer)
-    _record(session, case, "case.submitted", viewer, None, case.status, draft.description or draft.reason.value)
+    _record(
+        session, case, "case.submitted", viewer, None, case.status, draft.description or f"reason.{draft.reason.value}"
+    )
     return case
 
 
@@ -480,7 +482,7 @@ def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
         if case is None or case.status != CaseStatus.REFUNDING.value:
             return
         action = CaseAction.REFUND_SETTLED if succeeded else CaseAction.REFUND_FAILED
-        _apply(uow.session, case, ActionIn(action=action, note="payment gateway confirmation"), SYSTEM)
+        _apply(uow.session, case, ActionIn(action=action, note="note.gateway_confirmed"), SYSTEM)
         uow.commit()
 
 
@@ -492,7 +494,7 @@ def sweep_due_reviews(db: Database, limit: int = 200) -> int:
             _apply(
                 uow.session,
                 case,
-                ActionIn(action=CaseAction.APPROVE, note="review deadline passed: approved automatically"),
+                ActionIn(action=CaseAction.APPROVE, note="note.review_deadline_passed"),
                 SYSTEM,
             )
         uow.commit()
@@ -573,6 +575,7 @@ def _view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         timeline=[
             CaseEventOut(
                 action=e.action,
+                actor_kind=e.actor_kind,
                 actor_name=e.actor_name,
                 from_state=e.from_state,
                 to_state=e.to_state,

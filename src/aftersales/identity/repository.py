@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from aftersales.identity.models import ApiToken, LoginAttempt, User
@@ -37,6 +37,12 @@ class IdentityRepository:
 
     def token_by_prefix(self, prefix: str) -> ApiToken | None:
         return self.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
+
+    def serialize_attempts(self, username: str) -> None:
+        """Sign-in attempts for one name are counted one after another. SQLite already has one
+        writer at a time; on PostgreSQL a transaction-scoped advisory lock does it."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"login:{username}"})
 
     def mark_attempt_succeeded(self, attempt_id: int) -> None:
         self.session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True))

@@ -96,6 +96,7 @@ def authenticate(
     since = domain.window_start(now, window_seconds)
     with db.write() as uow:
         repo = IdentityRepository(uow.session)
+        repo.serialize_attempts(username)
         if domain.login_blocked(repo.failures_since(username=username, since=since), max_failures) or (
             domain.login_blocked(repo.failures_since(address=address, since=since), max_failures * 4)
         ):

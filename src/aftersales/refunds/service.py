@@ -254,7 +254,7 @@ def _note_ack(session: Session, refund_id: int, ack: GatewayAck) -> bool:
         refund.gateway_ref = ack.gateway_ref
         refund.submitted_at = clock.now()
         refund.next_attempt_at = None
-        _record(session, refund, RefundStatus.REQUESTED, REFUNDS_ACTOR, f"gateway reference {ack.gateway_ref}")
+        _record(session, refund, RefundStatus.REQUESTED, REFUNDS_ACTOR, "")
         return True
     if not refund.gateway_ref:
         refund.gateway_ref = ack.gateway_ref
@@ -318,7 +318,7 @@ def _settle_row(session: Session, refund: Refund, succeeded: bool, gateway_ref: 
         },
         idempotency_key=f"refund-settled:{refund.id}",
     )
-    _record(session, refund, current, GATEWAY_ACTOR, error or f"gateway reference {refund.gateway_ref}")
+    _record(session, refund, current, GATEWAY_ACTOR, error or "")
     log.info("refund.settled", refund_id=refund.id, status=refund.status, gateway_ref=refund.gateway_ref)
     return True
 
@@ -396,6 +396,7 @@ def _record(session: Session, refund: Refund, before: RefundStatus | None, actor
                 "amount": str(refund.amount),
                 "currency": refund.currency,
                 "case_id": refund.case_id,
+                "gateway_ref": refund.gateway_ref,
             },
             customer_visible=refund.status != RefundStatus.SUBMITTED,
         ),

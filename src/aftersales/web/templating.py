@@ -32,8 +32,23 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         text = i18n.gettext(lang, message)
         return text.format(**params) if params else text
 
+    def reason_text(text: str) -> str:
+        """System notes are stored as keys so each reader sees them in their own language."""
+        if text.startswith(("note.", "reason.")):
+            return _(text)
+        if text.startswith("order system revision"):
+            return _("note.order_system")
+        if text == "logistics update":
+            return _("note.logistics_update")
+        return text
+
+    def actor_text(kind: str, name: str) -> str:
+        return _("actor.system") if kind == "system" else name
+
     return {
         "request": request,
+        "reason_text": reason_text,
+        "actor_text": actor_text,
         "lang": lang,
         "languages": i18n.LANGUAGES,
         "_": _,
