@@ -161,19 +161,14 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         _record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
     else:
         # Same status, other fields changed (address, lines, shipments): kept for the audit.
-        timeline.record(
+        _record_note(
             session,
-            Entry(
-                subject_type=SubjectType.ORDER,
-                subject_id=order.id,
-                action="order.revised",
-                actor=actor,
-                occurred_at=data.updated_at,
-                from_state=order.status,
-                to_state=order.status,
-                reason=f"order system revision {data.version}",
-                customer_visible=False,
-            ),
+            order.id,
+            "order.revised",
+            actor,
+            f"order system revision {data.version}",
+            occurred_at=data.updated_at,
+            customer_visible=False,
         )
     return UpsertResult(
         number=order.number,
@@ -263,6 +258,33 @@ def _apply_shipments(session: Session, repo: OrdersRepository, order: Order, dat
             if rider_id is None:
                 raise Conflict(f"Rider '{ship_in.rider}' is not a user with the rider role.")
             shipment.rider_user_id = rider_id
+
+
+def _record_note(
+    session: Session,
+    order_id: int,
+    action: str,
+    actor: Actor,
+    reason: str,
+    *,
+    occurred_at: datetime | None = None,
+    evidence: dict[str, object] | None = None,
+    customer_visible: bool = True,
+) -> None:
+    """A fact about an order that is not a status change (address changed, a line out of stock)."""
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.ORDER,
+            subject_id=order_id,
+            action=action,
+            actor=actor,
+            occurred_at=occurred_at or clock.now(),
+            reason=reason,
+            evidence=dict(evidence or {}),
+            customer_visible=customer_visible,
+        ),
+    )
 
 
 def _record_status(
@@ -464,17 +486,13 @@ def change_address_in(session: Session, order_id: int, address: AddressIn, by: P
     order.address_region = address.region
     order.address_detail = address.detail
     order.updated_at = clock.now()
-    timeline.record(
+    _record_note(
         session,
-        Entry(
-            subject_type=SubjectType.ORDER,
-            subject_id=order.id,
-            action="order.address_changed",
-            actor=actor_of(by),
-            occurred_at=clock.now(),
-            reason=f"{address.region} {address.detail}",
-            evidence={"before": before},
-        ),
+        order.id,
+        "order.address_changed",
+        actor_of(by),
+        f"{address.region} {address.detail}",
+        evidence={"before": before},
     )
 
 
@@ -484,17 +502,7 @@ def mark_out_of_stock_in(session: Session, order_id: int, line_no: int, by: Prin
     if order is None or line is None:
         raise NotFound(f"No line {line_no} on order #{order_id}.")
     line.stock_status = "out_of_stock"
-    timeline.record(
-        session,
-        Entry(
-            subject_type=SubjectType.ORDER,
-            subject_id=order.id,
-            action="order.line_out_of_stock",
-            actor=actor_of(by),
-            occurred_at=clock.now(),
-            reason=f"{line.product_name} × {line.quantity}",
-        ),
-    )
+    _record_note(session, order.id, "order.line_out_of_stock", actor_of(by), f"{line.product_name} × {line.quantity}")
     return _facts(OrdersRepository(session), order).lines[[x.line_no for x in order.lines].index(line_no)]
 
 
