@@ -81,6 +81,11 @@ def migrate() -> None:
     added = rules.load_defaults(_db())
     if added:
         console.print(f"loaded {added} default policies")
+    from aftersales.knowledge import service as knowledge
+
+    articles = knowledge.load_articles(_db())
+    if articles:
+        console.print(f"loaded {articles} help articles")
     console.print(f"schema up to date on {settings.database_url.split('@')[-1]}")
 
 

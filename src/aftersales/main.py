@@ -19,6 +19,8 @@ from aftersales.config import Settings, get_settings
 from aftersales.db.uow import Database
 from aftersales.identity import api as identity_api
 from aftersales.identity import web as identity_web
+from aftersales.knowledge import api as knowledge_api
+from aftersales.knowledge import web as knowledge_web
 from aftersales.notifications import api as notifications_api
 from aftersales.notifications import web as notifications_web
 from aftersales.orders import api as orders_api
@@ -93,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders_web.router)
     app.include_router(cases_api.router, prefix="/api/v1")
     app.include_router(cases_web.router)
+    app.include_router(knowledge_api.router, prefix="/api/v1")
+    app.include_router(knowledge_web.router)
     app.include_router(notifications_api.router, prefix="/api/v1")
     app.include_router(notifications_web.router)
     app.include_router(refunds_api.router, prefix="/api/v1")

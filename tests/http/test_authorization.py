@@ -43,6 +43,11 @@ PUBLIC_ROUTES = frozenset(
         ("POST", "/language"),
         # The nav's unread badge: an empty fragment for anyone but a signed-in customer.
         ("GET", "/inbox/badge"),
+        # The help center: customers read it before they sign in.
+        ("GET", "/help"),
+        ("GET", "/help/search"),
+        ("GET", "/help/{slug}"),
+        ("POST", "/help/{slug}/helpful"),
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})

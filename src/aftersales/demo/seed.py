@@ -16,6 +16,7 @@ from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict
+from aftersales.knowledge import service as knowledge
 from aftersales.orders import service as shop
 from aftersales.orders.domain import CustomerTier, LogisticsNode, MerchantKind, OrderStatus
 from aftersales.orders.schemas import (
@@ -76,6 +77,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
                 steps = []
     _accounts(db, people)
     rules.load_defaults(db)
+    knowledge.load_articles(db)
     made = seed_cases(db, max(orders // 50, 5), rng)
     console.print(f"opened {made} after-sales cases")
 
