@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_timeout_seconds: float = 10.0
     public_url: str = "http://localhost:8000"
+    # Photos uploaded to cases, one folder per case.
+    upload_dir: str = "./var/uploads"
 
     @field_validator("timezone")
     @classmethod

@@ -3,9 +3,10 @@ kind's transition table, appends a timeline entry and leaves an outbox message."
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -346,6 +347,36 @@ def act(db: Database, number: str, data: ActionIn, viewer: Principal) -> CaseOut
                 f"Case {number} was changed by someone else at the same time. Reload and try again."
             ) from exc
         return _view(uow.session, case, viewer)
+
+
+class StoredPhotoLike(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+
+
+def attach_photos(db: Database, number: str, stored: Sequence[StoredPhotoLike], viewer: Principal) -> None:
+    """Add uploaded photos to a case the viewer can see; the status does not change."""
+    if not stored:
+        return
+    with db.write() as uow:
+        case = CasesRepository(uow.session).by_number(number, viewer)
+        if case is None:
+            raise NotFound(f"No case '{number}' that you can see.")
+        _add_evidence(
+            case, [EvidenceIn(kind="photo", uri=f"/cases/{case.number}/photos/{p.name}") for p in stored], viewer
+        )
+        case.updated_at = clock.now()
+        _record(uow.session, case, "case.photos_added", viewer, case.status, case.status, "note.photos_added")
+        try:
+            uow.commit()
+        except StaleDataError as exc:
+            raise Conflict(
+                f"Case {number} was changed by someone else at the same time. Reload and try again."
+            ) from exc
 
 
 def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:

@@ -9,15 +9,15 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from aftersales.cases import self_service, service
+from aftersales.cases import photos, self_service, service
 from aftersales.cases.domain import CaseAction, CaseKind, CaseReason, CaseStatus
 from aftersales.cases.schemas import ActionIn, CaseDraft, CaseLineIn, EvidenceIn
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
-from aftersales.kit.errors import AppError, Invalid
+from aftersales.kit.errors import AppError, Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import AddressIn
@@ -30,8 +30,13 @@ CASE_READERS = (*SUBMITTERS, Role.MERCHANT, Role.WAREHOUSE, Role.ARBITRATOR)
 SELF = SUBMITTERS
 
 
+def _upload_dir(request: Request) -> str:
+    return str(request.app.state.settings.upload_dir)
+
+
 async def _draft_from_form(request: Request, number: str) -> CaseDraft:
-    """Read the after-sales form: a quantity per line (0 = not included), photos as links."""
+    """Read the after-sales form: a quantity per line (0 = not included), photo links (uploaded
+    photos are stored once the case exists)."""
     form = await request.form()
     lines = []
     for key, value in form.multi_items():
@@ -96,6 +101,7 @@ async def after_sales_submit(
 ) -> Response:
     form = await request.form()
     try:
+        checked = photos.check_photos(photos.chosen(form.getlist("photos")))
         draft = await _draft_from_form(request, number[:64])
         case = service.submit(
             db,
@@ -116,6 +122,14 @@ async def after_sales_submit(
             preview=None,
             error=exc.message,
         )
+    uploaded = f"/cases/{case.number}/photos/"
+    if checked and not any(e.uri.startswith(uploaded) for e in case.evidence):  # not a repeated submission
+        stored = photos.store_photos(_upload_dir(request), case.number, checked)
+        try:
+            service.attach_photos(db, case.number, stored, principal)
+        except Exception:
+            photos.remove_photos(_upload_dir(request), case.number, stored)
+            raise
     return RedirectResponse(f"/cases/{case.number}", status_code=303)
 
 
@@ -158,8 +172,32 @@ def case_page(
     return render(request, "cases/detail.html", block=block, case=case, error=request.query_params.get("error", ""))
 
 
+@router.get("/cases/{number}/photos/{name}")
+def case_photo(
+    request: Request,
+    number: str,
+    name: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*CASE_READERS)),
+) -> Response:
+    """A photo uploaded to a case, for those who may see the case and that photo."""
+    missing = NotFound("No such photo on this case.")
+    if not photos.NAME.fullmatch(name):
+        raise missing
+    case = service.get_case(db, number[:24], principal)
+    uri = f"/cases/{case.number}/photos/{name}"
+    path = photos.photo_path(_upload_dir(request), case.number, name)
+    if path is None or not any(e.uri == uri for e in case.evidence):
+        raise missing
+    return FileResponse(
+        path,
+        media_type=photos.content_type(name),
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 @router.post("/cases/{number}/act")
-def case_act(
+async def case_act(
     request: Request,
     number: str,
     action: Annotated[CaseAction, Form()],
@@ -174,7 +212,20 @@ def case_act(
     principal: Principal = Depends(page_principal(*CASE_READERS)),
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
+    number = number[:24]
+    inspecting = action.value.startswith("inspect")
+    stored: list[photos.StoredPhoto] = []
     try:
+        checked = photos.check_photos(photos.chosen((await request.form()).getlist("photos")))
+        if action is CaseAction.ADD_EVIDENCE and not photo.strip() and not checked:
+            raise Invalid("Choose a photo to upload or enter a photo link.")
+        if checked:
+            number = service.get_case(db, number, principal).number  # only cases the viewer may see
+            stored = photos.store_photos(_upload_dir(request), number, checked)
+        uploads = [
+            EvidenceIn(kind="inspection" if inspecting else "photo", uri=f"/cases/{number}/photos/{p.name}")
+            for p in stored
+        ]
         data = ActionIn(
             action=action,
             version=version,
@@ -183,21 +234,22 @@ def case_act(
             tracking_number=tracking_number,
             pickup_at=_local_datetime(pickup_at, request) if pickup_at else None,
             amount=Decimal(amount) if amount.strip() else None,
-            evidence=[
-                EvidenceIn(
-                    kind="inspection" if action.value.startswith("inspect") else "photo",
-                    uri=photo,
-                    text=note if action.value.startswith("inspect") else "",
-                )
-            ]
-            if photo or action.value.startswith("inspect")
-            else [],
+            evidence=(
+                [EvidenceIn(kind="inspection" if inspecting else "photo", uri=photo, text=note if inspecting else "")]
+                if photo or inspecting
+                else []
+            )
+            + uploads,
         )
-        service.act(db, number[:24], data, principal)
+        service.act(db, number, data, principal)
     except (AppError, ValidationError, InvalidOperation, ValueError) as exc:
+        photos.remove_photos(_upload_dir(request), number, stored)
         message = exc.message if isinstance(exc, AppError) else "Please check the values you entered."
-        return RedirectResponse(f"/cases/{number[:24]}?error={quote(message)}", status_code=303)
-    return RedirectResponse(f"/cases/{number[:24]}", status_code=303)
+        return RedirectResponse(f"/cases/{number}?error={quote(message)}", status_code=303)
+    except BaseException:
+        photos.remove_photos(_upload_dir(request), number, stored)
+        raise
+    return RedirectResponse(f"/cases/{number}", status_code=303)
 
 
 def _local_datetime(text: str, request: Request) -> datetime:
