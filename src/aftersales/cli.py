@@ -9,12 +9,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aftersales.assistant.cli import assistant_app
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
 
 app = typer.Typer(help="Aftersales: an after-sales service platform for e-commerce.", no_args_is_help=True)
+app.add_typer(assistant_app, name="assistant")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 console = Console()

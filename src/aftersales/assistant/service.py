@@ -1,0 +1,61 @@
+"""Understanding customer messages: the use cases the dialogue, the API and the CLI call.
+
+    understand("退款咋还没到 SO2611220000123")
+    → Understanding(intent="refund_status", confidence=0.87, entities={"order_number": ...})
+
+The model loads once per process (see nlu.load_model); relative dates ("昨天", "last week") are
+read against today in the shop's time zone unless the caller passes `today`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from aftersales.assistant import nlu
+from aftersales.assistant.domain import OUT_OF_SCOPE_THRESHOLD, Understanding, decide
+from aftersales.assistant.entities import extract
+from aftersales.kit import clock
+
+RANKED = 3  # runner-up intents kept on an Understanding, for clarifying questions
+
+
+def load_model(*, retrain: bool = False) -> nlu.IntentModel:
+    """Load (or train and cache) the intent model now, e.g. at start-up, so no request waits for it."""
+    return nlu.load_model(retrain=retrain)
+
+
+def local_today() -> date:
+    """Today in the shop's time zone (settings: AFTERSALES_TIMEZONE)."""
+    from aftersales.config import get_settings
+
+    return clock.now().astimezone(get_settings().zone).date()
+
+
+def understand(text: str, today: date | None = None, *, threshold: float = OUT_OF_SCOPE_THRESHOLD) -> Understanding:
+    """The intent, its calibrated confidence and the entities of one customer message."""
+    return classify_many([text], today, threshold=threshold)[0]
+
+
+def classify_many(
+    texts: Sequence[str], today: date | None = None, *, threshold: float = OUT_OF_SCOPE_THRESHOLD
+) -> list[Understanding]:
+    """`understand` for many messages at once (one model call: faster per message)."""
+    if not texts:
+        return []
+    day = today or local_today()
+    model = nlu.load_model()
+    results = []
+    for text, probabilities in zip(texts, model.probabilities(texts), strict=True):
+        intent, confidence = decide(probabilities, threshold)
+        ranking = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))[:RANKED]
+        results.append(
+            Understanding(
+                text=text,
+                intent=intent,
+                confidence=confidence,
+                entities=extract(text, day),
+                ranking=tuple((name, round(p, 4)) for name, p in ranking),
+            )
+        )
+    return results
