@@ -4,7 +4,7 @@ kind's transition table, appends a timeline entry and leaves an outbox message."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from aftersales.cases import domain
-from aftersales.cases.domain import FINAL, CaseAction, CaseKind, CaseReason, CaseStatus, LineClaim
+from aftersales.cases.domain import FINAL, CaseAction, CaseKind, CaseStatus
+from aftersales.cases.eligibility import build_facts, eligibility_facts, evaluate, local_today, order_line, preview
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
 from aftersales.cases.repository import CasesRepository
 from aftersales.cases.schemas import (
@@ -24,11 +25,9 @@ from aftersales.cases.schemas import (
     CaseSummary,
     EvidenceIn,
     EvidenceOut,
-    LineDecision,
     Preview,
     RefundView,
 )
-from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
@@ -38,19 +37,8 @@ from aftersales.messaging.outbox import publish
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.refunds import service as refunds
-from aftersales.rules import service as rules
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
-
-PAST_RETURNS_WINDOW = timedelta(days=90)
-
-
-def _today() -> date:
-    return clock.now().astimezone(get_settings().zone).date()
-
-
-def _local_day(moment: datetime | None) -> date | None:
-    return moment.astimezone(get_settings().zone).date() if moment else None
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -58,161 +46,6 @@ def actor_of(principal: Principal) -> Actor:
         return Actor(ActorKind.SYSTEM, "system")
     kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
     return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
-
-
-# --- eligibility ---------------------------------------------------------------------------------
-def build_facts(
-    order: OrderFacts,
-    line: LineFacts | None,
-    *,
-    kind: CaseKind,
-    reason: CaseReason,
-    quantity: int,
-    opened: bool,
-    amount: Decimal,
-    past_returns: int,
-    today: date,
-) -> dict[str, Any]:
-    """The facts a policy may look at (rules.domain.ATTRIBUTES)."""
-    return {
-        "order.days_since_receipt": domain.days_since(_local_day(order.delivered_at), today),
-        "order.days_since_payment": domain.days_since(_local_day(order.paid_at), today),
-        "order.total": order.payable_total,
-        "order.status": order.status.value,
-        "order.delivered": order.delivered_at is not None,
-        "order.shipped": order.shipped,
-        "order.merchant_kind": order.merchant_kind.value,
-        "order.merchant_code": order.merchant_code,
-        "order.merchant_tags": order.merchant_tags,
-        "order.tags": order.tags,
-        "product.category": line.category_code if line else None,
-        "product.sku": line.sku_code if line else None,
-        "product.tags": line.product_tags if line else [],
-        "customer.tier": order.customer_tier,
-        "customer.past_returns": past_returns,
-        "case.kind": kind.value,
-        "case.reason": reason.value,
-        "case.quantity": quantity,
-        "case.amount": amount,
-        "case.opened": opened,
-        "case.price_drop": (line.unit_price - line.current_price) if line else None,
-    }
-
-
-def eligibility_facts(
-    db: Database,
-    order_number: str,
-    line_no: int,
-    kind: CaseKind,
-    reason: CaseReason,
-    quantity: int = 1,
-    opened: bool = False,
-    viewer: Principal = SYSTEM,
-) -> dict[str, Any]:
-    """Facts for a dry run of the policies against a real order line (the admin page uses it)."""
-    with db.read() as uow:
-        order = orders.order_facts(uow.session, order_number, viewer)
-        line = _line(order, line_no)
-        past = CasesRepository(uow.session).past_returns(order.customer_id, clock.now() - PAST_RETURNS_WINDOW)
-        amount = domain.case_amount(kind, quantity, line.unit_price, line.unit_price - line.current_price)
-        return build_facts(
-            order,
-            line,
-            kind=kind,
-            reason=reason,
-            quantity=quantity,
-            opened=opened,
-            amount=amount,
-            past_returns=past,
-            today=_today(),
-        )
-
-
-def _line(order: OrderFacts, line_no: int) -> LineFacts:
-    for line in order.lines:
-        if line.line_no == line_no:
-            return line
-    raise Invalid(f"Order {order.number} has no line {line_no}; its lines are {[x.line_no for x in order.lines]}.")
-
-
-def _evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Preview, list[tuple[LineFacts, int]]]:
-    repo = CasesRepository(session)
-    claimed = repo.claimed_per_line(order.order_id)
-    past = repo.past_returns(order.customer_id, clock.now() - PAST_RETURNS_WINDOW)
-    today = _today()
-    picked = [(_line(order, line_in.line_no), line_in.quantity) for line_in in draft.lines]
-    decisions: list[tuple[LineFacts | None, int, Decimal, rules.Decision, str]] = []
-    candidates: list[tuple[LineFacts | None, int]] = list(picked) or [(None, 0)]
-    for line, quantity in candidates:
-        amount = (
-            draft.compensation_amount or Decimal(0)
-            if draft.kind is CaseKind.COMPENSATION
-            else domain.case_amount(draft.kind, quantity, line.unit_price, line.unit_price - line.current_price)
-            if line
-            else Decimal(0)
-        )
-        facts = build_facts(
-            order,
-            line,
-            kind=draft.kind,
-            reason=draft.reason,
-            quantity=quantity,
-            opened=draft.opened,
-            amount=amount,
-            past_returns=past,
-            today=today,
-        )
-        decision = rules.decide(session, facts, order.merchant_id)
-        limit_note = ""
-        if line is not None:
-            claim = LineClaim(line.quantity, line.quantity if order.delivered_at else 0, claimed.get(line.line_id, 0))
-            if quantity > claim.claimable(draft.kind):
-                decision.eligible = False
-                limit_note = f"line {line.line_no}: only {claim.claimable(draft.kind)} can still be claimed"
-                decision.reasons_zh.append(f"第 {line.line_no} 行最多还可申请 {claim.claimable(draft.kind)} 件。")
-                decision.reasons_en.append(
-                    f"At most {claim.claimable(draft.kind)} of line {line.line_no} can still be claimed."
-                )
-        decisions.append((line, quantity, amount, decision, limit_note))
-    merged = [d for *_, d, _ in decisions]
-    resolutions = set(merged[0].resolutions)
-    for d in merged[1:]:
-        resolutions &= set(d.resolutions)
-    preview = Preview(
-        eligible=all(d.eligible for d in merged),
-        reason_zh=" ".join(dict.fromkeys(r for d in merged for r in d.reasons_zh)),
-        reason_en=" ".join(dict.fromkeys(r for d in merged for r in d.reasons_en)),
-        approval="auto" if all(d.approval == "auto" for d in merged) else "review",
-        review_hours=min(d.review_hours for d in merged),
-        return_shipping_paid_by=merged[0].return_shipping_paid_by,
-        resolutions=sorted(resolutions),
-        offers=sorted({o for d in merged for o in d.offers}),
-        amount=sum((amount for _, _, amount, _, _ in decisions), Decimal(0)),
-        currency=order.currency,
-        lines=[
-            LineDecision(
-                line_no=line.line_no,
-                product_name=line.product_name,
-                quantity=qty,
-                claimable=LineClaim(
-                    line.quantity, line.quantity if order.delivered_at else 0, claimed.get(line.line_id, 0)
-                ).claimable(draft.kind),
-                amount=amount,
-                eligible=d.eligible,
-                reason=note or d.reason("en"),
-            )
-            for line, qty, amount, d, note in decisions
-            if line is not None
-        ],
-        policy_keys=list(dict.fromkeys(k for d in merged for k in d.policy_keys)),
-    )
-    return preview, picked
-
-
-def preview(db: Database, draft: CaseDraft, viewer: Principal) -> Preview:
-    with db.read() as uow:
-        order = orders.order_facts(uow.session, draft.order_number, viewer)
-        return _evaluate(uow.session, order, draft)[0]
 
 
 # --- submission ----------------------------------------------------------------------------------
@@ -229,7 +62,7 @@ def submit(
         order = orders.order_facts(session, draft.order_number, viewer)
         if viewer.role is Role.CUSTOMER and order.customer_id != viewer.customer_id:
             raise NotFound(f"No order '{draft.order_number}' that you can see.")
-        outcome, picked = _evaluate(session, order, draft)
+        outcome, picked = evaluate(session, order, draft)
         if not outcome.eligible:
             raise Conflict(
                 f"Not eligible: {outcome.reason_en or 'no policy allows it'} "
@@ -294,7 +127,7 @@ def _create(
     )
     session.add(case)
     session.flush()
-    case.number = domain.case_number(_today(), case.id)
+    case.number = domain.case_number(local_today(), case.id)
     _add_evidence(case, draft.evidence, viewer)
     _record(
         session, case, "case.submitted", viewer, None, case.status, draft.description or f"reason.{draft.reason.value}"
@@ -307,7 +140,7 @@ def create_without_policy(
 ) -> Case:
     """A case the platform itself opens and approves (out of stock, an intercept): no policy
     decides, the refund starts at once, inside the caller's transaction."""
-    picked = [(_line(order, line_in.line_no), line_in.quantity) for line_in in draft.lines]
+    picked = [(order_line(order, line_in.line_no), line_in.quantity) for line_in in draft.lines]
     amount = sum((line.unit_price * qty for line, qty in picked), Decimal(0))
     outcome = Preview(
         eligible=True,
@@ -629,3 +462,7 @@ def _view(session: Session, case: Case, viewer: Principal) -> CaseOut:
             a.value for a in domain.allowed_actions(CaseKind(case.kind), CaseStatus(case.status), viewer.role)
         ],
     )
+
+
+# Re-exported: other contexts (the rules' dry run) reach cases through this module.
+__all__ = ["build_facts", "eligibility_facts", "preview"]
