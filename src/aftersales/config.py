@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     # Huey's queue: a SQLite file by default, Redis when a redis:// URL is given.
     queue_url: str = "sqlite:///./var/queue.db"
     queue_immediate: bool = False
+    # Live page updates (SSE): in-process by default; a redis:// URL fans them out across processes.
+    live_redis_url: str = ""
     log_json: bool = True
     log_level: str = "INFO"
     login_max_failures: int = 5

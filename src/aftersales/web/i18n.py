@@ -46,15 +46,22 @@ def from_accept_language(header: str | None, default: str) -> str:
 
 @lru_cache
 def translations(lang: str) -> NullTranslations:
-    po_path = LOCALE_DIR / lang.replace("-", "_") / "LC_MESSAGES" / "messages.po"
-    if not po_path.exists():
+    """messages.po plus one .po file per context (tickets.po, sla.po…), merged in name order."""
+    folder = LOCALE_DIR / lang.replace("-", "_") / "LC_MESSAGES"
+    paths = sorted(folder.glob("*.po"))
+    if not paths:
         return NullTranslations()
-    with po_path.open("rb") as fh:
-        catalog = read_po(fh, locale=lang.replace("-", "_"))
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog)
-    buffer.seek(0)
-    return Translations(fp=buffer)
+    merged: Translations | None = None
+    for po_path in paths:
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=lang.replace("-", "_"))
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        part = Translations(fp=buffer)
+        merged = part if merged is None else merged.merge(part)
+    assert merged is not None
+    return merged
 
 
 def gettext(lang: str, message: str) -> str:

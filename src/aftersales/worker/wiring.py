@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from aftersales.config import Settings
 from aftersales.db.uow import Database
+from aftersales.messaging import live
 from aftersales.messaging.models import OutboxMessage
 
 log = structlog.get_logger(__name__)
@@ -46,6 +47,7 @@ def register_handlers() -> None:
 def connect(settings: Settings, db: Database) -> None:
     global _connected
     register_handlers()
+    live.configure(settings.live_redis_url)
     if _connected:
         return
     event.listen(Session, "after_flush", _after_flush)

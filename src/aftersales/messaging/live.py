@@ -1,0 +1,173 @@
+"""Live updates for pages that stream Server-Sent Events (agent queues, tickets, chat).
+
+A service marks a channel as changed with `notify(session, channel, event)`; the signal leaves
+only when that transaction commits, so a page never refreshes to state that was rolled back.
+Delivery is in-process by default. With `AFTERSALES_LIVE_REDIS_URL` set, signals go through Redis
+pub/sub, so several web processes and the worker reach every open page. Without Redis, signals
+raised in the worker process do not reach the web process; live pages therefore also refresh on
+a slow tick (see `stream`), which bounds how stale a page can be.
+
+Signals carry no data a viewer might not be allowed to see: the page re-reads its fragment through
+the normal, scoped route when it hears one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = structlog.get_logger(__name__)
+
+REDIS_PREFIX = "aftersales:live:"
+_PENDING = "live_signals"
+
+
+@dataclass
+class _Subscriber:
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[str]
+
+
+@dataclass
+class Hub:
+    """Channel → subscribers in this process; optionally fed by a Redis pub/sub listener."""
+
+    redis_url: str = ""
+    _subs: dict[str, list[_Subscriber]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _redis: Any = None
+    _listener: threading.Thread | None = None
+
+    def publish(self, channel: str, event_name: str) -> None:
+        """Thread-safe; callable from sync service code and from the worker."""
+        if self.redis_url:
+            try:
+                self._client().publish(REDIS_PREFIX + channel, event_name)
+                return
+            except Exception as exc:  # noqa: BLE001 - a lost live signal must never fail the caller
+                log.warning("live.redis_publish_failed", channel=channel, error=str(exc))
+        self._dispatch(channel, event_name)
+
+    def _dispatch(self, channel: str, event_name: str) -> None:
+        with self._lock:
+            subscribers = list(self._subs.get(channel, ()))
+        for sub in subscribers:
+            with contextlib.suppress(RuntimeError):  # the page's loop has closed
+                sub.loop.call_soon_threadsafe(sub.queue.put_nowait, event_name)
+
+    async def subscribe(self, *channels: str) -> AsyncIterator[str]:
+        """Yield event names published on any of `channels` until the caller stops iterating."""
+        if self.redis_url:
+            self._ensure_listener()
+        sub = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=100))
+        with self._lock:
+            for channel in channels:
+                self._subs.setdefault(channel, []).append(sub)
+        try:
+            while True:
+                yield await sub.queue.get()
+        finally:
+            with self._lock:
+                for channel in channels:
+                    listeners = self._subs.get(channel, [])
+                    if sub in listeners:
+                        listeners.remove(sub)
+                    if not listeners:
+                        self._subs.pop(channel, None)
+
+    def subscriber_count(self, channel: str) -> int:
+        with self._lock:
+            return len(self._subs.get(channel, ()))
+
+    def _client(self) -> Any:
+        if self._redis is None:
+            import redis
+
+            self._redis = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        return self._redis
+
+    def _ensure_listener(self) -> None:
+        with self._lock:
+            if self._listener is not None and self._listener.is_alive():
+                return
+            self._listener = threading.Thread(target=self._listen, name="live-redis", daemon=True)
+            self._listener.start()
+
+    def _listen(self) -> None:
+        import redis
+
+        while True:
+            try:
+                client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=2)
+                pubsub = client.pubsub(ignore_subscribe_messages=True)
+                pubsub.psubscribe(REDIS_PREFIX + "*")
+                for message in pubsub.listen():
+                    channel = message["channel"].decode()[len(REDIS_PREFIX) :]
+                    self._dispatch(channel, message["data"].decode())
+            except Exception as exc:  # noqa: BLE001 - keep listening after Redis restarts
+                log.warning("live.redis_listener_failed", error=str(exc))
+                threading.Event().wait(2.0)
+
+
+_hub = Hub()
+
+
+def configure(redis_url: str) -> None:
+    """Called once at start-up by the web app and the worker."""
+    global _hub
+    if redis_url != _hub.redis_url:
+        _hub = Hub(redis_url=redis_url)
+
+
+def hub() -> Hub:
+    return _hub
+
+
+def notify(session: Session, channel: str, event_name: str = "changed") -> None:
+    """Signal `channel` once the session's transaction commits (dropped on rollback)."""
+    pending: set[tuple[str, str]] = session.info.setdefault(_PENDING, set())
+    pending.add((channel, event_name))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    for channel, event_name in sorted(session.info.pop(_PENDING, set())):
+        _hub.publish(channel, event_name)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def sse_frame(event_name: str, data: dict[str, Any] | str = "") -> str:
+    """One Server-Sent Events frame; htmx's SSE extension triggers `sse:<event_name>`."""
+    body = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    lines = "".join(f"data: {line}\n" for line in (body.splitlines() or [""]))
+    return f"event: {event_name}\n{lines}\n"
+
+
+async def stream(*channels: str, tick_seconds: float = 15.0) -> AsyncIterator[str]:
+    """SSE frames for `channels`: each signal as its own event, and a `tick` event when nothing
+    happened for `tick_seconds` (keeps proxies from closing the stream and refreshes pages whose
+    changes came from a process we cannot hear)."""
+    yield sse_frame("ready")
+    events = _hub.subscribe(*channels)
+    try:
+        while True:
+            try:
+                name = await asyncio.wait_for(anext(events), timeout=tick_seconds)
+            except TimeoutError:
+                name = "tick"
+            yield sse_frame(name)
+    finally:
+        await events.aclose()
