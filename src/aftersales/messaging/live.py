@@ -53,7 +53,7 @@ class Hub:
             try:
                 self._client().publish(REDIS_PREFIX + channel, event_name)
                 return
-            except Exception as exc:  # noqa: BLE001 - a lost live signal must never fail the caller
+            except Exception as exc:  # a lost live signal must never fail the caller
                 log.warning("live.redis_publish_failed", channel=channel, error=str(exc))
         self._dispatch(channel, event_name)
 
@@ -113,7 +113,7 @@ class Hub:
                 for message in pubsub.listen():
                     channel = message["channel"].decode()[len(REDIS_PREFIX) :]
                     self._dispatch(channel, message["data"].decode())
-            except Exception as exc:  # noqa: BLE001 - keep listening after Redis restarts
+            except Exception as exc:  # keep listening after Redis restarts
                 log.warning("live.redis_listener_failed", error=str(exc))
                 threading.Event().wait(2.0)
 
