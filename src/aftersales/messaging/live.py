@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +64,7 @@ class Hub:
             with contextlib.suppress(RuntimeError):  # the page's loop has closed
                 sub.loop.call_soon_threadsafe(sub.queue.put_nowait, event_name)
 
-    async def subscribe(self, *channels: str) -> AsyncIterator[str]:
+    async def subscribe(self, *channels: str) -> AsyncGenerator[str, None]:
         """Yield event names published on any of `channels` until the caller stops iterating."""
         if self.redis_url:
             self._ensure_listener()
