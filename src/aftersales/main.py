@@ -28,6 +28,8 @@ from aftersales.orders import web as orders_web
 from aftersales.refunds import api as refunds_api
 from aftersales.rules import api as rules_api
 from aftersales.rules import web as rules_web
+from aftersales.tickets import api as tickets_api
+from aftersales.tickets import web as tickets_web
 from aftersales.web import errors, ops
 from aftersales.web.deps import ensure_session_basics
 from aftersales.worker import wiring
@@ -102,4 +104,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(refunds_api.router, prefix="/api/v1")
     app.include_router(rules_api.router, prefix="/api/v1")
     app.include_router(rules_web.router)
+    app.include_router(tickets_api.router, prefix="/api/v1")
+    app.include_router(tickets_web.router)
     return app

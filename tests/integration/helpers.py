@@ -8,14 +8,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from aftersales.db.uow import Database
+from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.messaging.models import OutboxMessage
+from aftersales.orders import service as orders
 from aftersales.orders.domain import LogisticsNode
 from aftersales.orders.models import LogisticsEvent
-from aftersales.orders.schemas import LogisticsEventIn
+from aftersales.orders.schemas import LogisticsEventIn, OrderIn
 from aftersales.timeline.models import TimelineEvent
 
-from ..factories import T0
+from ..factories import FEED, T0, Factory
 
 ADMIN = Principal(user_id=0, username="root", role=Role.ADMIN, display_name="root")
 CARRIER = "SF"
@@ -94,3 +96,36 @@ def outbox_rows(db: Database, topic: str | None = None) -> list[dict[str, Any]]:
 def count_logistics_events(db: Database) -> int:
     with db.read() as uow:
         return uow.session.scalar(select(func.count(LogisticsEvent.id))) or 0
+
+
+def delivered_order(shop: Factory, db: Database, number: str, days_ago: int = 2, **payload_args: Any) -> None:
+    """An order paid, shipped and delivered `days_ago` days ago, through the real feeds."""
+    now = clock.now()
+    payload = shop.order_payload(
+        number,
+        status="paid",
+        updated_at=now - timedelta(days=days_ago + 2),
+        shipments=[{"carrier": "SF", "tracking_number": f"T{number}"}],
+        **payload_args,
+    )
+    payload["placed_at"] = payload["paid_at"] = (now - timedelta(days=days_ago + 3)).isoformat()
+    payload["payments"] = [
+        {
+            "reference": f"P{number}",
+            "method": "alipay",
+            "amount": "398.00",
+            "paid_at": (now - timedelta(days=days_ago + 3)).isoformat(),
+        }
+    ]
+    orders.upsert_order(db, OrderIn.model_validate(payload), FEED)
+    orders.record_logistics_event(
+        db,
+        LogisticsEventIn(
+            event_id=f"E{number}",
+            carrier="SF",
+            tracking_number=f"T{number}",
+            node="delivered",
+            occurred_at=now - timedelta(days=days_ago),
+        ),
+        FEED,
+    )

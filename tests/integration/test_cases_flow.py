@@ -19,12 +19,12 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden
 from aftersales.orders import service as orders
-from aftersales.orders.schemas import LogisticsEventIn
 from aftersales.refunds.models import GatewayRefund, Refund
 from aftersales.rules import service as rules
 from aftersales.worker import wiring
 
 from ..factories import FEED, Factory
+from .helpers import delivered_order as _delivered_order
 
 
 @pytest.fixture
@@ -40,39 +40,6 @@ def _principal(db: Database, username: str) -> Principal:
     found = identity.principal_for_user_id(db, user.id)
     assert found is not None
     return found
-
-
-def _delivered_order(shop: Factory, db: Database, number: str, days_ago: int = 2) -> None:
-    now = clock.now()
-    payload = shop.order_payload(
-        number,
-        status="paid",
-        updated_at=now - timedelta(days=days_ago + 2),
-        shipments=[{"carrier": "SF", "tracking_number": f"T{number}"}],
-    )
-    payload["placed_at"] = payload["paid_at"] = (now - timedelta(days=days_ago + 3)).isoformat()
-    payload["payments"] = [
-        {
-            "reference": f"P{number}",
-            "method": "alipay",
-            "amount": "398.00",
-            "paid_at": (now - timedelta(days=days_ago + 3)).isoformat(),
-        }
-    ]
-    from aftersales.orders.schemas import OrderIn
-
-    orders.upsert_order(db, OrderIn.model_validate(payload), FEED)
-    orders.record_logistics_event(
-        db,
-        LogisticsEventIn(
-            event_id=f"E{number}",
-            carrier="SF",
-            tracking_number=f"T{number}",
-            node="delivered",
-            occurred_at=now - timedelta(days=days_ago),
-        ),
-        FEED,
-    )
 
 
 def _gateway_rows(db: Database) -> int:

@@ -35,6 +35,7 @@ from aftersales.rules import service as rules
 
 from .cases import seed_cases
 from .catalogue import CARRIERS, CATEGORIES, CITIES, HUBS, MERCHANTS, PAY_METHODS, PRODUCTS
+from .tickets import seed_tickets
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for people trying the demo
 # role, username, password
@@ -80,6 +81,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     knowledge.load_articles(db)
     made = seed_cases(db, max(orders // 50, 5), rng)
     console.print(f"opened {made} after-sales cases")
+    console.print(f"opened {seed_tickets(db, rng)} tickets")
 
 
 def orders_service_setup(db: Database) -> None:

@@ -56,3 +56,13 @@ class IdentityRepository:
         if address is not None:
             stmt = stmt.where(LoginAttempt.address == address)
         return self.session.scalar(stmt) or 0
+
+    def users_by_ids(self, ids: list[int]) -> list[User]:
+        if not ids:
+            return []
+        return list(self.session.scalars(select(User).where(User.id.in_(ids))).all())
+
+    def users_by_usernames(self, usernames: list[str]) -> list[User]:
+        if not usernames:
+            return []
+        return list(self.session.scalars(select(User).where(User.username.in_(usernames))).all())

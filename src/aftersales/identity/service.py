@@ -271,3 +271,28 @@ def rider_user_id(session: Session, username: str) -> int | None:
 def count_users(db: Database) -> int:
     with db.read() as uow:
         return len(IdentityRepository(uow.session).users())
+
+
+def display_names_in(session: Session, user_ids: list[int]) -> dict[int, str]:
+    """Names to show for assignees, authors and viewers (other contexts hold only user ids)."""
+    return {u.id: u.display_name or u.username for u in IdentityRepository(session).users_by_ids(sorted(set(user_ids)))}
+
+
+def active_user_ids_by_username_in(session: Session, usernames: list[str]) -> dict[str, int]:
+    """Active staff users by username, for @mentions."""
+    return {
+        u.username: u.id
+        for u in IdentityRepository(session).users_by_usernames(usernames)
+        if u.active and u.role != Role.CUSTOMER.value
+    }
+
+
+def principal_in(session: Session, user_id: int) -> Principal | None:
+    user = IdentityRepository(session).user(user_id)
+    return principal_of(user) if user is not None and user.active else None
+
+
+def principal_for_username(db: Database, username: str) -> Principal | None:
+    with db.read() as uow:
+        user = IdentityRepository(uow.session).user_by_username(username)
+        return principal_of(user) if user is not None and user.active else None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy.orm import Session
 
 from aftersales.db.uow import Database
+from aftersales.kit import clock
 from aftersales.kit.access import Principal
 from aftersales.kit.errors import NotFound
+from aftersales.orders import domain
 from aftersales.orders.domain import MerchantKind, OrderStatus, ShipmentStatus
 from aftersales.orders.models import Order
 from aftersales.orders.repository import OrdersRepository
@@ -52,6 +56,7 @@ def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
         customer_email=order.customer.email,
         customer_locale=order.customer.locale,
         tags=list(order.tags or []),
+        hours_late=_hours_late(order),
         lines=[
             LineFacts(
                 line_id=line.id,
@@ -70,15 +75,39 @@ def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
     )
 
 
+def _hours_late(order: Order) -> int:
+    now = clock.now()
+    worst = max(
+        (domain.lateness(s.promised_at, s.delivered_at, now).overdue for s in order.shipments),
+        default=timedelta(0),
+    )
+    return int(worst.total_seconds() // 3600)
+
+
 def customer_contact(db: Database, customer_id: int) -> CustomerContact | None:
     """Name, email and language of a customer, for notifications."""
     with db.read() as uow:
-        customer = OrdersRepository(uow.session).customer(customer_id)
-        if customer is None:
-            return None
-        return CustomerContact(
-            customer_id=customer.id, name=customer.name, email=customer.email, locale=customer.locale
-        )
+        return customer_contact_in(uow.session, customer_id)
+
+
+def customer_contact_in(session: Session, customer_id: int) -> CustomerContact | None:
+    customer = OrdersRepository(session).customer(customer_id)
+    if customer is None:
+        return None
+    return CustomerContact(
+        customer_id=customer.id,
+        name=customer.name,
+        email=customer.email,
+        locale=customer.locale,
+        phone=customer.phone,
+        tier=customer.tier,
+    )
+
+
+def customer_id_by_email_in(session: Session, email: str) -> int | None:
+    """The customer an email comes from (mail gateway); None for a stranger."""
+    customer = OrdersRepository(session).customer_by_email(email)
+    return customer.id if customer else None
 
 
 def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney | None:

@@ -77,6 +77,11 @@ class OrdersRepository:
     def customer(self, customer_id: int) -> Customer | None:
         return self.session.get(Customer, customer_id)
 
+    def customer_by_email(self, email: str) -> Customer | None:
+        return self.session.scalar(
+            select(Customer).where(func.lower(Customer.email) == email.strip().lower()).order_by(Customer.id).limit(1)
+        )
+
     def add(self, obj: object) -> None:
         self.session.add(obj)
 
@@ -124,6 +129,16 @@ class OrdersRepository:
         )
         items: list[Order] = list(rows)
         return Page(items=items, total=total, request=request)
+
+    def recent_of_customer(self, customer_id: int, limit: int) -> list[Order]:
+        rows = self.session.scalars(
+            select(Order)
+            .options(selectinload(Order.lines))
+            .where(Order.customer_id == customer_id)
+            .order_by(Order.placed_at.desc(), Order.id.desc())
+            .limit(limit)
+        )
+        return list(rows)
 
     def payment_by_reference(self, reference: str) -> Payment | None:
         return self.session.scalar(select(Payment).where(Payment.reference == reference))

@@ -315,6 +315,8 @@ class OrderFacts(BaseModel):
     customer_locale: str
     tags: list[str]
     lines: list[LineFacts]
+    # The worst shipment's lateness against its promised delivery time, in whole hours (0 = on time).
+    hours_late: int = 0
 
 
 class CustomerContact(BaseModel):
@@ -322,6 +324,8 @@ class CustomerContact(BaseModel):
     name: str
     email: str
     locale: str
+    phone: str = ""
+    tier: str = "regular"
 
 
 class OrderMoney(BaseModel):

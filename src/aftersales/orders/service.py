@@ -32,6 +32,8 @@ from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, Ship
 from aftersales.orders.facts import (
     _facts,
     customer_contact,
+    customer_contact_in,
+    customer_id_by_email_in,
     money_facts_in,
     order_facts,
     order_facts_by_id,
@@ -52,6 +54,7 @@ from aftersales.orders.schemas import (
     LineFacts,
     LogisticsEventIn,
     LogisticsEventResult,
+    OrderFacts,
     OrderIn,
     OrderOut,
     OrderSummary,
@@ -438,6 +441,12 @@ def search_orders(
         return Page(items=[summary_view(o) for o in page.items], total=page.total, request=request)
 
 
+def recent_orders_of_customer(db: Database, customer_id: int, limit: int = 10) -> list[OrderSummary]:
+    """A customer's latest orders for the staff who serve them (the ticket sidebar, the bot)."""
+    with db.read() as uow:
+        return [summary_view(o) for o in OrdersRepository(uow.session).recent_of_customer(customer_id, limit)]
+
+
 def customer_id_for(db: Database, external_id: str) -> int | None:
     with db.read() as uow:
         customer = OrdersRepository(uow.session).customer_by_external_id(external_id)
@@ -508,9 +517,12 @@ def mark_out_of_stock_in(session: Session, order_id: int, line_no: int, by: Prin
 
 # Re-exported: other contexts reach the orders context through this module only.
 __all__ = [
+    "OrderFacts",
     "cancel_in",
     "change_address_in",
     "customer_contact",
+    "customer_contact_in",
+    "customer_id_by_email_in",
     "ensure_categories",
     "ensure_category",
     "list_merchants",

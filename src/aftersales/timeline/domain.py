@@ -20,6 +20,7 @@ class SubjectType(StrEnum):
     USER = "user"
     CASE = "case"
     POLICY = "policy"
+    TICKET = "ticket"
 
 
 @dataclass(frozen=True, slots=True)

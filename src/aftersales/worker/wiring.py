@@ -38,10 +38,12 @@ def register_handlers() -> None:
     from aftersales.cases import handlers as cases_handlers
     from aftersales.notifications import handlers as notifications_handlers
     from aftersales.refunds import handlers as refunds_handlers
+    from aftersales.tickets import handlers as tickets_handlers
 
     cases_handlers.register()
     refunds_handlers.register()
     notifications_handlers.register()
+    tickets_handlers.register()
 
 
 def connect(settings: Settings, db: Database) -> None:

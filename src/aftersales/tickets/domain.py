@@ -1,0 +1,190 @@
+"""Tickets (工单): statuses and their transition table, channels, types, priorities, macros, mentions.
+
+Pure rules: no database, no clock. The service applies them inside a unit of work.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from aftersales.kit.access import Role
+
+
+class TicketStatus(StrEnum):
+    NEW = "new"  # arrived, nobody has answered yet
+    OPEN = "open"  # an agent is on it
+    PENDING = "pending"  # waiting on the customer: the SLA clocks pause
+    SOLVED = "solved"  # answered; reopens when the customer writes again
+    CLOSED = "closed"  # final (also a ticket merged into another)
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    CHAT = "chat"
+    EMAIL = "email"
+    API = "api"
+    PHONE = "phone"
+
+
+class TicketType(StrEnum):
+    CONSULTATION = "consultation"
+    COMPLAINT = "complaint"
+    DISPUTE = "dispute"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+def raised(priority: Priority) -> Priority:
+    """One step up; escalation on a breach never lowers a priority."""
+    order = sorted(PRIORITY_RANK, key=PRIORITY_RANK.__getitem__)
+    return order[min(PRIORITY_RANK[priority] + 1, len(order) - 1)]
+
+
+class MessageKind(StrEnum):
+    CUSTOMER = "customer"  # from the requester, by any channel
+    REPLY = "reply"  # an agent's public reply (the customer sees it)
+    NOTE = "note"  # an internal note (staff only)
+    SYSTEM = "system"  # a line the system writes (merged, escalated…)
+
+
+class TicketAction(StrEnum):
+    REPLY = "reply"
+    NOTE = "note"
+    CUSTOMER_MESSAGE = "customer_message"
+    WAIT_FOR_CUSTOMER = "wait_for_customer"
+    SOLVE = "solve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    ASSIGN = "assign"
+    ESCALATE = "escalate"
+    MERGE = "merge"
+
+
+S, A = TicketStatus, TicketAction
+# status → action → next status (None: stays as it is). Absent: not allowed in that status.
+TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
+    S.NEW: {
+        A.REPLY: S.OPEN,
+        A.NOTE: None,
+        A.CUSTOMER_MESSAGE: None,
+        A.WAIT_FOR_CUSTOMER: S.PENDING,
+        A.SOLVE: S.SOLVED,
+        A.CLOSE: S.CLOSED,
+        A.ASSIGN: None,
+        A.ESCALATE: None,
+        A.MERGE: S.CLOSED,
+    },
+    S.OPEN: {
+        A.REPLY: None,
+        A.NOTE: None,
+        A.CUSTOMER_MESSAGE: None,
+        A.WAIT_FOR_CUSTOMER: S.PENDING,
+        A.SOLVE: S.SOLVED,
+        A.CLOSE: S.CLOSED,
+        A.ASSIGN: None,
+        A.ESCALATE: None,
+        A.MERGE: S.CLOSED,
+    },
+    S.PENDING: {
+        A.REPLY: None,
+        A.NOTE: None,
+        A.CUSTOMER_MESSAGE: S.OPEN,
+        A.SOLVE: S.SOLVED,
+        A.CLOSE: S.CLOSED,
+        A.REOPEN: S.OPEN,
+        A.ASSIGN: None,
+        A.ESCALATE: S.OPEN,
+        A.MERGE: S.CLOSED,
+    },
+    S.SOLVED: {
+        A.NOTE: None,
+        A.CUSTOMER_MESSAGE: S.OPEN,
+        A.CLOSE: S.CLOSED,
+        A.REOPEN: S.OPEN,
+        A.MERGE: S.CLOSED,
+    },
+    S.CLOSED: {A.NOTE: None},
+}
+
+ACTIVE = frozenset({S.NEW, S.OPEN, S.PENDING})
+# What agents choose after writing a reply (Zendesk's "submit as").
+REPLY_THEN = (S.OPEN, S.PENDING, S.SOLVED)
+
+
+class TransitionRefused(ValueError):
+    pass
+
+
+def next_status(status: TicketStatus, action: TicketAction) -> TicketStatus:
+    allowed = TRANSITIONS[status]
+    if action not in allowed:
+        raise TransitionRefused(f"A {status.value} ticket cannot take '{action.value}'.")
+    return allowed[action] or status
+
+
+def actions_for(status: TicketStatus) -> list[TicketAction]:
+    return list(TRANSITIONS[status])
+
+
+# --- who may do what ------------------------------------------------------------------------------
+DESK_ROLES = frozenset({Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN})
+# A POP merchant answers the tickets the platform routes to its own queue.
+TICKET_STAFF = DESK_ROLES | {Role.MERCHANT, Role.ARBITRATOR}
+
+
+def ticket_number(day: str, ticket_id: int) -> str:
+    """TK + yymmdd + the id, zero-padded: readable on the phone and unique (like AS… for cases)."""
+    return f"TK{day}{ticket_id:06d}"
+
+
+# --- macros ---------------------------------------------------------------------------------------
+MACRO_VARIABLE = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
+MACRO_VARIABLES = ("customer_name", "ticket_number", "order_number", "case_number", "agent_name")
+
+
+@dataclass(frozen=True, slots=True)
+class MacroActions:
+    """What a macro does besides writing its text."""
+
+    status: TicketStatus | None = None
+    priority: Priority | None = None
+    add_tags: tuple[str, ...] = ()
+
+
+def unknown_variables(template: str) -> list[str]:
+    return sorted({name for name in MACRO_VARIABLE.findall(template) if name not in MACRO_VARIABLES})
+
+
+def render_macro(template: str, values: dict[str, str]) -> str:
+    """Fill {{variable}}; a value we do not have renders as an empty string, never the raw braces."""
+    return MACRO_VARIABLE.sub(lambda m: values.get(m.group(1), ""), template)
+
+
+# --- mentions ---------------------------------------------------------------------------------------
+MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_.\-]{2,64})")
+
+
+def mentioned_usernames(text: str) -> list[str]:
+    seen: list[str] = []
+    for name in MENTION.findall(text):
+        name = name.rstrip(".-")
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+# --- subject lines ----------------------------------------------------------------------------------
+def subject_from(text: str, limit: int = 80) -> str:
+    """A subject from the first line of a message when the channel gives none (chat, phone)."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    return first if len(first) <= limit else first[: limit - 1] + "…"

@@ -1,0 +1,215 @@
+"""A ticket's arrival, whatever the channel: link it to the customer and the order, classify it from
+its text and the order's facts, let the priority policies decide, start its SLA clocks and route it.
+
+Everything happens in the caller's transaction, so a ticket is never half-opened: either it exists
+with its first message, classification, clocks, routing entry and timeline line, or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from uuid import uuid4
+
+from sqlalchemy.orm import Session
+
+from aftersales.config import get_settings
+from aftersales.kit import clock
+from aftersales.kit.access import SYSTEM, Principal, Role
+from aftersales.kit.errors import Invalid, NotFound
+from aftersales.messaging import live
+from aftersales.messaging.outbox import publish
+from aftersales.orders import service as orders
+from aftersales.orders.service import OrderFacts
+from aftersales.routing import service as routing
+from aftersales.rules import service as rules
+from aftersales.sla import service as sla
+from aftersales.tickets import classification
+from aftersales.tickets.domain import MessageKind, Priority, TicketStatus, TicketType, subject_from, ticket_number
+from aftersales.tickets.models import Ticket, TicketMessage, TicketTag
+from aftersales.tickets.repository import TicketsRepository
+from aftersales.tickets.schemas import Intake
+from aftersales.timeline import service as timeline
+from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+
+VIP_TIERS = frozenset({"vip", "svip"})
+HIGH_VALUE = Decimal("2000")
+
+
+def actor_of(principal: Principal) -> Actor:
+    if principal is SYSTEM:
+        return Actor(ActorKind.SYSTEM, "system")
+    kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
+    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
+
+
+def queue_channel(group_key: str) -> str:
+    return f"desk:group:{group_key}"
+
+
+def agent_channel(user_id: int) -> str:
+    return f"desk:agent:{user_id}"
+
+
+def ticket_channel(number: str) -> str:
+    return f"ticket:{number}"
+
+
+def signal(session: Session, ticket: Ticket) -> None:
+    """Live pages that show this ticket: its own page, its queue, its agent's queue, the supervisor."""
+    live.notify(session, ticket_channel(ticket.number))
+    live.notify(session, "desk:all")
+    if ticket.group_key:
+        live.notify(session, queue_channel(ticket.group_key))
+    if ticket.assignee_user_id:
+        live.notify(session, agent_channel(ticket.assignee_user_id))
+
+
+def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
+    repo = TicketsRepository(session)
+    now = clock.now()
+    order = _order_of(session, intake, by)
+    customer_id = intake.customer_id or (order.customer_id if order else None)
+    contact = orders.customer_contact_in(session, customer_id) if customer_id else None
+    facts = classification.TicketFacts(
+        order_number=order.number if order else "",
+        category=_category(order),
+        merchant_kind=order.merchant_kind.value if order else None,
+        order_amount=order.payable_total if order else None,
+        delivered=bool(order and order.delivered_at),
+        days_late=-(-order.hours_late // 24) if order else 0,
+        customer_vip=bool(contact and contact.tier in VIP_TIERS),
+        complaints_30d=repo.complaints_since(customer_id, now - timedelta(days=30)) if customer_id else 0,
+        channel=intake.channel.value,
+    )
+    found = classification.classify(f"{intake.subject}\n{intake.body}", facts)
+    ticket_type = intake.ticket_type or TicketType(found.ticket_type)
+    decision = rules.decide_ticket_priority(
+        session,
+        classification.priority_facts(
+            found, facts, ticket_type=ticket_type.value, customer_tier=contact.tier if contact else None
+        ),
+    )
+    priority = intake.priority or Priority(decision.priority)
+    ticket = Ticket(
+        number=f"tmp-{uuid4().hex[:18]}",  # the real number needs the id
+        subject=(intake.subject or subject_from(intake.body))[:200],
+        status=TicketStatus.NEW.value,
+        ticket_type=ticket_type.value,
+        priority=priority.value,
+        channel=intake.channel.value,
+        customer_id=customer_id,
+        requester_name=intake.requester_name or (contact.name if contact else ""),
+        requester_email=intake.requester_email or (contact.email if contact else ""),
+        requester_phone=intake.requester_phone or (contact.phone if contact else ""),
+        order_number=order.number if order else "",
+        case_number=intake.case_number,
+        merchant_id=order.merchant_id if order and order.merchant_kind.value == "pop" else None,
+        conversation_id=intake.conversation_id,
+        responsibility=found.responsibility,
+        scenario=found.scenario,
+        confidence=found.confidence,
+        auto_classification={
+            "responsibility": found.responsibility,
+            "scenario": found.scenario,
+            "ticket_type": found.ticket_type,
+            "tags": list(found.tags),
+            "reasons": list(found.reasons),
+            "threatens_escalation": found.threatens_escalation,
+        },
+        priority_reasons=(
+            [{"zh": zh, "en": en} for zh, en in zip(decision.reasons_zh, decision.reasons_en, strict=False)]
+            if intake.priority is None
+            else [{"zh": "由提交方指定", "en": "set by the submitter"}]
+        ),
+        intent=intake.intent,
+        entities=intake.entities,
+        order_value=order.payable_total if order else None,
+        vip=facts.customer_vip,
+        external_key=intake.external_key,
+        created_at=now,
+        updated_at=now,
+    )
+    repo.add(ticket)
+    session.flush()
+    ticket.number = ticket_number(now.astimezone(get_settings().zone).strftime("%y%m%d"), ticket.id)
+    for tag in dict.fromkeys([*intake.tags, *found.tags[:3]]):
+        ticket.tags.append(TicketTag(tag=tag[:80]))
+    repo.add(
+        TicketMessage(
+            ticket_id=ticket.id,
+            kind=MessageKind.CUSTOMER.value,
+            channel=intake.channel.value,
+            author_user_id=by.user_id if by.role is Role.CUSTOMER else None,
+            author_name=intake.author_name or ticket.requester_name or "—",
+            body=intake.body,
+            email_message_id=intake.email_message_id,
+            created_at=now,
+        )
+    )
+    sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now)
+    assignment = routing.enqueue(
+        session,
+        routing.RoutableWork(
+            kind="ticket",
+            ref=ticket.number,
+            group_key=None,
+            required_skills=[],
+            priority=ticket.priority,
+            vip=ticket.vip,
+            order_value=ticket.order_value,
+            merchant_id=ticket.merchant_id,
+            category=facts.category,
+            problem_type=found.scenario,
+        ),
+    )
+    work = routing.work_for(session, "ticket", ticket.number)
+    ticket.group_key = work.group_key if work else ""
+    if assignment is not None:
+        ticket.assignee_user_id = assignment.user_id
+        ticket.group_key = assignment.group_key
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.TICKET,
+            subject_id=ticket.id,
+            action="ticket.opened",
+            actor=actor_of(by),
+            occurred_at=now,
+            to_state=ticket.status,
+            reason=f"{ticket.channel} · {ticket.ticket_type} · {ticket.priority}",
+            evidence={"classification": ticket.auto_classification, "priority_reasons": ticket.priority_reasons},
+            customer_visible=False,
+        ),
+    )
+    publish(
+        session,
+        "tickets.opened",
+        {"number": ticket.number, "channel": ticket.channel, "priority": ticket.priority},
+        idempotency_key=f"ticket-opened:{ticket.number}",
+    )
+    signal(session, ticket)
+    return ticket
+
+
+def _order_of(session: Session, intake: Intake, by: Principal) -> OrderFacts | None:
+    if not intake.order_number:
+        return None
+    viewer = by if by.role is Role.CUSTOMER else SYSTEM
+    try:
+        order = orders.order_facts(session, intake.order_number, viewer)
+    except NotFound as exc:
+        raise Invalid(
+            f"No order '{intake.order_number}' that you can see; check the order number or leave it empty."
+        ) from exc
+    if intake.customer_id and order.customer_id != intake.customer_id:
+        raise Invalid(f"Order '{intake.order_number}' belongs to another customer; check the order number.")
+    return order
+
+
+def _category(order: OrderFacts | None) -> str | None:
+    if order is None or not order.lines:
+        return None
+    codes = [line.category_code for line in order.lines]
+    # A baby product anywhere in the order matters most for priority.
+    return next((c for c in codes if c.startswith("baby")), codes[0])

@@ -1,0 +1,649 @@
+"""Use cases of the tickets context: open a ticket from any channel, read and search, reply, act,
+correct the classification, macros, links and merges, one-click order and case actions, presence.
+
+Other contexts call `open_from_chat` / `add_chat_message` (the assistant's hand-off) and the
+handlers here react to SLA and routing events.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from aftersales.cases import service as cases
+from aftersales.db.uow import Database
+from aftersales.identity import service as identity
+from aftersales.kit import clock, masking
+from aftersales.kit.access import SYSTEM, Principal, Role
+from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.sla import service as sla
+from aftersales.tickets import classification, taxonomy, workflow
+from aftersales.tickets.domain import (
+    ACTIVE,
+    DESK_ROLES,
+    TICKET_STAFF,
+    Channel,
+    MessageKind,
+    Priority,
+    TicketAction,
+    TicketStatus,
+    TicketType,
+    actions_for,
+    render_macro,
+    unknown_variables,
+)
+from aftersales.tickets.intake import open_in, signal, ticket_channel
+from aftersales.tickets.models import ClassificationCorrection, Macro, Ticket, TicketTag, TicketViewer
+from aftersales.tickets.repository import TicketsRepository
+from aftersales.tickets.schemas import (
+    ActionIn,
+    AttachmentOut,
+    ClassificationIn,
+    ClockOut,
+    Intake,
+    MessageIn,
+    MessageOut,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketSummary,
+)
+
+__all__ = [
+    "Intake",
+    "TicketIn",
+    "act",
+    "add_chat_message",
+    "get_ticket",
+    "list_tickets",
+    "open_from_chat",
+    "open_ticket",
+    "post_message",
+    "reclassify",
+    "ticket_channel",
+]
+
+VIEWING_WINDOW = timedelta(seconds=90)
+
+
+def _stale(number: str) -> Conflict:
+    return Conflict(f"Ticket {number} was changed by someone else at the same time. Reload and try again.")
+
+
+def _load(session: Session, number: str, viewer: Principal) -> Ticket:
+    ticket = TicketsRepository(session).by_number(number, viewer)
+    if ticket is None:
+        raise NotFound(f"No ticket '{number}' that you can see.")
+    return ticket
+
+
+def _check_version(ticket: Ticket, version: int | None) -> None:
+    if version is not None and version != ticket.version:
+        raise Conflict(
+            f"Ticket {ticket.number} changed since you loaded it (version {ticket.version}, yours {version}). "
+            "Reload and try again."
+        )
+
+
+def _require_staff(viewer: Principal) -> None:
+    if viewer.role not in TICKET_STAFF:
+        raise Forbidden("Only service staff can do that on a ticket.")
+
+
+# --- arrival ---------------------------------------------------------------------------------------
+def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: str | None = None) -> TicketOut:
+    """A ticket from the web form (customers), an agent's phone note or the API (integrations)."""
+    if by.role is Role.CUSTOMER and data.channel is not Channel.WEB:
+        raise Invalid("Customers open tickets through the web form (channel 'web').")
+    if by.role is Role.CUSTOMER and (data.ticket_type or data.priority):
+        raise Invalid("Type and priority are decided by the service desk; leave them empty.")
+    if by.role not in (Role.CUSTOMER, Role.INTEGRATION) and by.role not in DESK_ROLES:
+        raise Forbidden("Your role cannot open tickets.")
+    if by.role is not Role.CUSTOMER and not (data.requester_email or data.requester_phone or data.order_number):
+        raise Invalid("Give the requester's email, phone or an order number so the ticket reaches someone.")
+    key = f"{by.user_id}:{idempotency_key}" if idempotency_key else None
+    intake = Intake(
+        subject=data.subject,
+        body=data.body,
+        channel=data.channel,
+        customer_id=by.customer_id if by.role is Role.CUSTOMER else None,
+        requester_name=data.requester_name,
+        requester_email=str(data.requester_email or ""),
+        requester_phone=data.requester_phone,
+        order_number=data.order_number.strip(),
+        case_number=data.case_number.strip(),
+        ticket_type=data.ticket_type,
+        priority=data.priority,
+        tags=data.tags,
+        external_key=key,
+        author_name=data.requester_name or by.display_name,
+    )
+    try:
+        with db.write() as uow:
+            repo = TicketsRepository(uow.session)
+            if key and (existing := repo.by_external_key(key)) is not None:
+                return _view(uow.session, existing, by)
+            ticket = open_in(uow.session, intake, by)
+            uow.commit()
+            return _view(uow.session, ticket, by)
+    except IntegrityError:
+        # The same Idempotency-Key raced with itself: the first one won; return it.
+        with db.read() as uow:
+            if key and (existing := TicketsRepository(uow.session).by_external_key(key)) is not None:
+                return _view(uow.session, existing, by)
+        raise
+
+
+def open_from_chat(
+    session: Session,
+    principal: Principal,
+    *,
+    conversation_id: int,
+    transcript: list[dict[str, str]],
+    intent: str | None,
+    entities: dict[str, Any],
+    order_number: str | None,
+    summary: str,
+) -> str:
+    """The assistant hands a conversation to a human: a chat ticket carrying the transcript, intent
+    and entities, or the conversation's open ticket when there already is one."""
+    repo = TicketsRepository(session)
+    existing = repo.active_for_conversation(conversation_id)
+    lines = "\n".join(f"[{t.get('role', '?')}] {t.get('text', '')}" for t in transcript)
+    if existing is not None:
+        workflow.customer_writes(session, existing, summary or "…", principal, Channel.CHAT)
+        signal(session, existing)
+        return existing.number
+    intake = Intake(
+        subject=summary,
+        body=f"{summary}\n\n--- transcript ---\n{lines}" if lines else summary,
+        channel=Channel.CHAT,
+        customer_id=principal.customer_id,
+        order_number=order_number or "",
+        conversation_id=conversation_id,
+        intent=intent or "",
+        entities=entities,
+        author_name=principal.display_name or principal.username,
+    )
+    try:
+        ticket = open_in(session, intake, principal)
+    except Invalid:
+        # The bot picked up an order number the customer cannot see: keep the hand-off, drop the link.
+        ticket = open_in(session, intake.model_copy(update={"order_number": ""}), principal)
+    return ticket.number
+
+
+def add_chat_message(session: Session, conversation_id: int, text: str) -> None:
+    """A customer's chat line after the hand-off reaches the ticket (and reopens it if needed)."""
+    ticket = TicketsRepository(session).active_for_conversation(conversation_id)
+    if ticket is None:
+        return
+    workflow.customer_writes(session, ticket, text, SYSTEM, Channel.CHAT, author_name=ticket.requester_name)
+    signal(session, ticket)
+
+
+# --- reads ------------------------------------------------------------------------------------------
+def get_ticket(db: Database, number: str, viewer: Principal) -> TicketOut:
+    with db.read() as uow:
+        return _view(uow.session, _load(uow.session, number, viewer), viewer)
+
+
+def list_tickets(
+    db: Database,
+    viewer: Principal,
+    *,
+    scope: str = "all",
+    status: str = "",
+    group_key: str = "",
+    text: str = "",
+    page: int = 1,
+    size: int = 50,
+) -> TicketPage:
+    """Queues: `mine`, `unassigned`, `group` (with group_key), `active` or `all`."""
+    statuses = (
+        [status]
+        if status
+        else ([s.value for s in ACTIVE] if scope in ("mine", "unassigned", "group", "active") else None)
+    )
+    with db.read() as uow:
+        repo = TicketsRepository(uow.session)
+        rows, total = repo.search(
+            viewer,
+            statuses=statuses,
+            assignee_user_id=viewer.user_id if scope == "mine" else None,
+            unassigned=scope == "unassigned",
+            group_key=group_key if scope == "group" else "",
+            text=text.strip(),
+            page=max(page, 1),
+            size=min(max(size, 1), 200),
+        )
+        return TicketPage(items=_summaries(uow.session, rows, viewer), total=total, page=page, size=size)
+
+
+def customer_tickets(db: Database, customer_id: int, exclude_number: str = "", limit: int = 10) -> list[TicketSummary]:
+    with db.read() as uow:
+        repo = TicketsRepository(uow.session)
+        exclude = repo.by_number_unscoped(exclude_number) if exclude_number else None
+        rows = repo.recent_for_customer(customer_id, exclude.id if exclude else 0, limit)
+        return _summaries(uow.session, rows, SYSTEM)
+
+
+def _clocks(session: Session, ids: list[int]) -> dict[int, list[ClockOut]]:
+    now = clock.now()
+    out: dict[int, list[ClockOut]] = {}
+    for ticket_id, views in sla.clocks_for(session, ids).items():
+        out[ticket_id] = [
+            ClockOut(
+                metric=v.metric,
+                status=v.status,
+                target_at=v.target_at,
+                warn_at=v.warn_at,
+                seconds_left=int((v.target_at - now).total_seconds()) if v.target_at else None,
+            )
+            for v in views
+        ]
+    return out
+
+
+def _summaries(session: Session, rows: list[Ticket], viewer: Principal) -> list[TicketSummary]:
+    clocks = _clocks(session, [t.id for t in rows])
+    names = identity.display_names_in(session, [t.assignee_user_id for t in rows if t.assignee_user_id])
+    return [_summary(t, clocks.get(t.id, []), names, viewer) for t in rows]
+
+
+def _summary(ticket: Ticket, clocks: list[ClockOut], names: dict[int, str], viewer: Principal) -> TicketSummary:
+    return TicketSummary(
+        number=ticket.number,
+        subject=masking.mask_abuse(ticket.subject),
+        status=TicketStatus(ticket.status),
+        ticket_type=TicketType(ticket.ticket_type),
+        priority=Priority(ticket.priority),
+        channel=Channel(ticket.channel),
+        requester_name=ticket.requester_name,
+        order_number=ticket.order_number,
+        case_number=ticket.case_number,
+        responsibility=ticket.responsibility,
+        scenario=ticket.scenario,
+        assignee_user_id=ticket.assignee_user_id,
+        assignee_name=names.get(ticket.assignee_user_id or 0, ""),
+        group_key=ticket.group_key,
+        vip=ticket.vip,
+        escalated=ticket.escalated,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        clocks=clocks,
+    )
+
+
+def _view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOut:
+    repo = TicketsRepository(session)
+    staff = viewer.role in TICKET_STAFF or viewer.role is Role.INTEGRATION
+    full_contact = viewer.role is Role.CUSTOMER or masking.contact_visibility(viewer.role) == "full"
+    names = identity.display_names_in(session, [ticket.assignee_user_id] if ticket.assignee_user_id else [])
+    summary = _summary(ticket, _clocks(session, [ticket.id]).get(ticket.id, []), names, viewer)
+    messages = [
+        MessageOut(
+            id=m.id,
+            kind=MessageKind(m.kind),
+            channel=Channel(m.channel),
+            author_name=m.author_name,
+            body=masking.mask_abuse(m.body) if full_contact else masking.mask_phone(masking.mask_abuse(m.body)),
+            created_at=m.created_at,
+            attachments=[
+                AttachmentOut(
+                    id=a.id,
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    size=a.size,
+                    url=f"/tickets/{ticket.number}/attachments/{a.id}",
+                )
+                for a in m.attachments
+            ],
+        )
+        for m in repo.messages(ticket.id, include_notes=staff)
+    ]
+    linked_ids = [
+        link.other_ticket_id if link.ticket_id == ticket.id else link.ticket_id for link in repo.links(ticket.id)
+    ]
+    numbers = repo.numbers_by_id([*linked_ids, *([ticket.merged_into_id] if ticket.merged_into_id else [])])
+    return TicketOut(
+        **summary.model_dump(),
+        version=ticket.version,
+        customer_id=ticket.customer_id,
+        requester_email=ticket.requester_email if full_contact else masking.mask_email(ticket.requester_email),
+        requester_phone=ticket.requester_phone if full_contact else masking.mask_phone(ticket.requester_phone),
+        conversation_id=ticket.conversation_id,
+        confidence=ticket.confidence,
+        auto_classification=ticket.auto_classification if staff else {},
+        priority_reasons=ticket.priority_reasons if staff else [],
+        intent=ticket.intent,
+        entities=ticket.entities if staff else {},
+        order_value=ticket.order_value,
+        tags=[t.tag for t in ticket.tags] if staff else [],
+        merged_into=numbers.get(ticket.merged_into_id or 0, ""),
+        first_response_at=ticket.first_response_at,
+        solved_at=ticket.solved_at,
+        messages=messages,
+        links=[numbers[i] for i in linked_ids if i in numbers],
+        allowed_actions=actions_for(TicketStatus(ticket.status)) if staff else [],
+    )
+
+
+# --- changes ------------------------------------------------------------------------------------------
+def post_message(db: Database, number: str, data: MessageIn, by: Principal) -> TicketOut:
+    with db.write() as uow:
+        session = uow.session
+        ticket = _load(session, number, by)
+        _check_version(ticket, data.version)
+        if by.role is Role.CUSTOMER or data.kind is MessageKind.CUSTOMER:
+            if by.role is not Role.CUSTOMER:
+                raise Invalid("Staff write replies or notes; kind 'customer' is the requester's own message.")
+            if TicketStatus(ticket.status) is TicketStatus.CLOSED:
+                raise Conflict(f"Ticket {number} is closed; open a new one and mention {number}.")
+            workflow.customer_writes(session, ticket, data.body, by, Channel.WEB)
+        else:
+            _require_staff(by)
+            if data.kind is MessageKind.NOTE:
+                workflow.add_message(
+                    session, ticket, kind=MessageKind.NOTE, body=data.body, by=by, channel=Channel(ticket.channel)
+                )
+            else:
+                workflow.reply(session, ticket, data.body, by, data.then)
+        signal(session, ticket)
+        return _commit_and_view(uow, ticket, by)
+
+
+def _commit_and_view(uow: Any, ticket: Ticket, by: Principal) -> TicketOut:
+    try:
+        uow.commit()
+    except StaleDataError as exc:
+        raise _stale(ticket.number) from exc
+    return _view(uow.session, ticket, by)
+
+
+def act(db: Database, number: str, data: ActionIn, by: Principal) -> TicketOut:
+    _require_staff(by)
+    with db.write() as uow:
+        session = uow.session
+        ticket = _load(session, number, by)
+        _check_version(ticket, data.version)
+        match data.action:
+            case TicketAction.ESCALATE:
+                workflow.escalate(session, ticket, by, data.reason)
+            case TicketAction.ASSIGN:
+                workflow.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
+            case TicketAction.MERGE:
+                target = _load(session, data.merge_into.strip(), by)
+                workflow.merge(session, ticket, target, by)
+            case TicketAction.WAIT_FOR_CUSTOMER | TicketAction.SOLVE | TicketAction.CLOSE | TicketAction.REOPEN:
+                workflow.transition(session, ticket, data.action, by, data.reason)
+            case _:
+                raise Invalid(f"Use the messages endpoint for '{data.action.value}'.")
+        signal(session, ticket)
+        return _commit_and_view(uow, ticket, by)
+
+
+def _check_axes(responsibility: str, scenario: str) -> None:
+    axes = taxonomy.load()
+    if not axes.has_responsibility(responsibility):
+        raise Invalid(f"Unknown responsibility '{responsibility}'; choose one of {', '.join(axes.responsibility_ids)}.")
+    if not axes.has_scenario(scenario):
+        raise Invalid(f"Unknown scenario '{scenario}'; choose one of {', '.join(axes.scenario_ids)}.")
+
+
+def reclassify(db: Database, number: str, data: ClassificationIn, by: Principal) -> TicketOut:
+    """An agent corrects the two axes (and type/priority); the correction is kept for accuracy."""
+    _require_staff(by)
+    _check_axes(data.responsibility, data.scenario)
+    with db.write() as uow:
+        session = uow.session
+        ticket = _load(session, number, by)
+        _check_version(ticket, data.version)
+        if (data.responsibility, data.scenario) != (ticket.responsibility, ticket.scenario):
+            session.add(
+                ClassificationCorrection(
+                    ticket_id=ticket.id,
+                    predicted_responsibility=ticket.auto_classification.get("responsibility", ticket.responsibility),
+                    predicted_scenario=ticket.auto_classification.get("scenario", ticket.scenario),
+                    corrected_responsibility=data.responsibility,
+                    corrected_scenario=data.scenario,
+                    text_sample=ticket.subject[:200],
+                    by_user_id=by.user_id or None,
+                    created_at=clock.now(),
+                )
+            )
+            ticket.responsibility, ticket.scenario = data.responsibility, data.scenario
+        retarget = False
+        if data.ticket_type and data.ticket_type.value != ticket.ticket_type:
+            ticket.ticket_type, retarget = data.ticket_type.value, True
+        if data.priority and data.priority.value != ticket.priority:
+            ticket.priority, retarget = data.priority.value, True
+            name = by.display_name or by.username
+            ticket.priority_reasons = [*ticket.priority_reasons, {"zh": f"由{name}调整", "en": f"set by {name}"}]
+        if retarget:
+            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
+        ticket.updated_at = clock.now()
+        workflow.record(
+            session, ticket, "ticket.classified", by, ticket.status, f"{data.responsibility} · {data.scenario}"
+        )
+        signal(session, ticket)
+        return _commit_and_view(uow, ticket, by)
+
+
+def set_tags(db: Database, number: str, add: list[str], remove: list[str], by: Principal) -> TicketOut:
+    _require_staff(by)
+    with db.write() as uow:
+        ticket = _load(uow.session, number, by)
+        have = {t.tag for t in ticket.tags}
+        for tag in add:
+            tag = tag.strip()[:80]
+            if tag and tag not in have:
+                ticket.tags.append(TicketTag(tag=tag))
+                have.add(tag)
+        for tag_row in [t for t in ticket.tags if t.tag in set(remove)]:
+            ticket.tags.remove(tag_row)
+        ticket.updated_at = clock.now()
+        return _commit_and_view(uow, ticket, by)
+
+
+def link_tickets(db: Database, number: str, other: str, by: Principal) -> TicketOut:
+    _require_staff(by)
+    with db.write() as uow:
+        ticket = _load(uow.session, number, by)
+        workflow.link(uow.session, ticket, _load(uow.session, other.strip(), by), by)
+        return _commit_and_view(uow, ticket, by)
+
+
+def apply_macro(db: Database, number: str, macro_id: int, by: Principal, lang: str, version: int | None) -> TicketOut:
+    """Fill the macro's text with the ticket's values, send it as a reply and run its actions."""
+    _require_staff(by)
+    with db.write() as uow:
+        session = uow.session
+        repo = TicketsRepository(session)
+        ticket = _load(session, number, by)
+        _check_version(ticket, version)
+        macro = repo.macro(macro_id)
+        if macro is None or not macro.active:
+            raise NotFound(f"No macro {macro_id}.")
+        body = render_macro(
+            macro.body_zh if lang.startswith("zh") else macro.body_en,
+            {
+                "customer_name": ticket.requester_name,
+                "ticket_number": ticket.number,
+                "order_number": ticket.order_number,
+                "case_number": ticket.case_number,
+                "agent_name": by.display_name or by.username,
+            },
+        )
+        then = TicketStatus(macro.set_status) if macro.set_status else None
+        workflow.reply(session, ticket, body, by, then)
+        if macro.set_priority and macro.set_priority != ticket.priority:
+            ticket.priority = macro.set_priority
+            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
+        have = {t.tag for t in ticket.tags}
+        for tag in macro.add_tags:
+            if tag not in have:
+                ticket.tags.append(TicketTag(tag=tag))
+        signal(session, ticket)
+        return _commit_and_view(uow, ticket, by)
+
+
+def link_case(db: Database, number: str, case_number: str, by: Principal) -> None:
+    """After a one-click case from the ticket: the ticket shows the case and a note says so."""
+    with db.write() as uow:
+        ticket = _load(uow.session, number, by)
+        ticket.case_number = case_number
+        workflow.add_message(
+            uow.session,
+            ticket,
+            kind=MessageKind.NOTE,
+            body=f"Case {case_number} opened from this ticket.",
+            by=by,
+            channel=Channel(ticket.channel),
+        )
+        workflow.record(uow.session, ticket, "ticket.case_opened", by, ticket.status, case_number)
+        signal(uow.session, ticket)
+        _commit_and_view(uow, ticket, by)
+
+
+def start_case(db: Database, number: str, draft: cases.CaseDraft, by: Principal) -> str:
+    """One click from the ticket: a return, refund, exchange or compensation through the cases
+    service (its policies decide); idempotent per ticket, order and kind."""
+    _require_staff(by)
+    ticket = get_ticket(db, number, by)
+    if not ticket.order_number:
+        raise Invalid("Link the ticket to an order first: the case needs one.")
+    key = f"ticket:{number}:{draft.kind.value}:{','.join(str(line.line_no) for line in draft.lines)}"
+    case = cases.submit(
+        db, draft.model_copy(update={"order_number": ticket.order_number}), by, via="agent", idempotency_key=key
+    )
+    link_case(db, number, case.number, by)
+    return case.number
+
+
+# --- presence and mentions ---------------------------------------------------------------------------
+def touch_viewer(db: Database, number: str, by: Principal) -> list[str]:
+    """Mark `by` as viewing; return the others viewing it now ("who else is viewing")."""
+    now = clock.now()
+    with db.write() as uow:
+        repo = TicketsRepository(uow.session)
+        ticket = _load(uow.session, number, by)
+        row = repo.viewer(ticket.id, by.user_id)
+        if row is None:
+            repo.add(
+                TicketViewer(
+                    ticket_id=ticket.id, user_id=by.user_id, display_name=by.display_name or by.username, seen_at=now
+                )
+            )
+        else:
+            row.seen_at = now
+        repo.mark_mentions_seen(by.user_id, ticket.id)
+        others = [
+            v.display_name for v in repo.viewers_since(ticket.id, now - VIEWING_WINDOW) if v.user_id != by.user_id
+        ]
+        uow.commit()
+        return others
+
+
+def my_mentions(db: Database, by: Principal) -> list[str]:
+    with db.read() as uow:
+        return [number for _, number in TicketsRepository(uow.session).unseen_mentions(by.user_id)]
+
+
+def macros(db: Database) -> list[dict[str, Any]]:
+    with db.read() as uow:
+        return [
+            {"id": m.id, "key": m.key, "title_zh": m.title_zh, "title_en": m.title_en}
+            for m in TicketsRepository(uow.session).macros()
+        ]
+
+
+def classification_accuracy(db: Database) -> classification.AccuracyReport:
+    with db.read() as uow:
+        rows = TicketsRepository(uow.session).corrections()
+        return classification.accuracy(
+            (
+                {"responsibility": r.predicted_responsibility, "scenario": r.predicted_scenario},
+                {"responsibility": r.corrected_responsibility, "scenario": r.corrected_scenario},
+            )
+            for r in rows
+        )
+
+
+# --- events from other contexts ------------------------------------------------------------------------
+def on_sla_breached(db: Database, ticket_id: int, metric: str) -> None:
+    with db.write() as uow:
+        ticket = TicketsRepository(uow.session).by_id(ticket_id)
+        if ticket is None:
+            return
+        workflow.escalate_on_breach(uow.session, ticket, metric)
+        uow.commit()
+
+
+def on_sla_warning(db: Database, ticket_id: int, metric: str) -> None:
+    with db.write() as uow:
+        ticket = TicketsRepository(uow.session).by_id(ticket_id)
+        if ticket is None or TicketStatus(ticket.status) not in ACTIVE:
+            return
+        workflow.record(uow.session, ticket, "ticket.sla_warning", SYSTEM, ticket.status, metric)
+        signal(uow.session, ticket)
+        uow.commit()
+
+
+def on_assigned(db: Database, ref: str, user_id: int | None, group_key: str) -> None:
+    with db.write() as uow:
+        workflow.apply_assignment(uow.session, ref, user_id, group_key)
+        uow.commit()
+
+
+def attachment_file(db: Database, number: str, attachment_id: int, viewer: Principal) -> tuple[str, str, str] | None:
+    """(path, filename, content type) of an attachment on a ticket the viewer can see."""
+    with db.read() as uow:
+        repo = TicketsRepository(uow.session)
+        ticket = _load(uow.session, number, viewer)
+        found = repo.attachment(ticket.id, attachment_id)
+        if found is None:
+            return None
+        if viewer.role is Role.CUSTOMER and found.message.kind == MessageKind.NOTE.value:
+            return None
+        return found.path, found.filename, found.content_type
+
+
+MACROS_PATH = Path(__file__).parent / "macros.yaml"
+
+
+def load_default_macros(db: Database, path: Path = MACROS_PATH) -> int:
+    """Insert the shipped macros that are missing; never overwrite an administrator's edits."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    added = 0
+    with db.write() as uow:
+        repo = TicketsRepository(uow.session)
+        have = repo.macro_keys()
+        for entry in entries:
+            if entry["key"] in have:
+                continue
+            body = f"{entry['body_zh']}\n{entry['body_en']}"
+            if unknown := unknown_variables(body):
+                raise Invalid(f"Macro {entry['key']}: unknown variables {', '.join(unknown)}.")
+            repo.add(
+                Macro(
+                    key=entry["key"],
+                    title_zh=entry["title_zh"],
+                    title_en=entry["title_en"],
+                    body_zh=entry["body_zh"],
+                    body_en=entry["body_en"],
+                    set_status=entry.get("status", ""),
+                    set_priority=entry.get("priority", ""),
+                    add_tags=list(entry.get("add_tags", [])),
+                    updated_at=clock.now(),
+                )
+            )
+            added += 1
+        uow.commit()
+    return added

@@ -1,0 +1,468 @@
+"""Pages: the agent workspace (queues with live SLA clocks, the ticket with its sidebar and one-click
+actions), and the customer's support pages (contact form, my tickets, the thread)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
+
+from aftersales.cases import service as cases
+from aftersales.cases.domain import CaseKind, CaseReason
+from aftersales.cases.schemas import CaseDraft, CaseLineIn
+from aftersales.db.uow import Database
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import AppError, Invalid, NotFound
+from aftersales.kit.pagination import PageRequest
+from aftersales.messaging import live
+from aftersales.orders import service as orders
+from aftersales.routing import service as routing
+from aftersales.tickets import service, taxonomy
+from aftersales.tickets.domain import Channel, MessageKind, Priority, TicketAction, TicketStatus, TicketType
+from aftersales.tickets.intake import agent_channel, ticket_channel
+from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
+from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+DESK = (Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN, Role.MERCHANT)
+SCOPES = ("mine", "unassigned", "active", "all")
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _sse(*channels: str) -> StreamingResponse:
+    return StreamingResponse(live.stream(*channels), media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+# --- the agent workspace: queues -------------------------------------------------------------------
+def _queue_context(db: Database, principal: Principal, scope: str, q: str, page: int) -> dict[str, Any]:
+    scope = scope if scope in SCOPES else "mine"
+    if principal.role is Role.MERCHANT and scope == "unassigned":
+        scope = "active"
+    tickets = service.list_tickets(db, principal, scope=scope, text=q, page=page, size=50)
+    return {"tickets": tickets, "scope": scope, "q": q, "scopes": SCOPES}
+
+
+@router.get("/desk", response_class=HTMLResponse)
+def desk(
+    request: Request,
+    scope: Annotated[str, Query(max_length=16)] = "mine",
+    q: Annotated[str, Query(max_length=100)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+) -> Response:
+    context = _queue_context(db, principal, scope, q, page)
+    if request.headers.get("hx-request") and request.headers.get("hx-target") == "queue-rows":
+        return render(request, "tickets/desk.html", block="rows", **context)
+    profile = routing.my_profile(db, principal.user_id)
+    return render(request, "tickets/desk.html", profile=profile, mentions=service.my_mentions(db, principal), **context)
+
+
+@router.get("/desk/stream")
+async def desk_stream(principal: Principal = Depends(page_principal(*DESK))) -> StreamingResponse:
+    return _sse("desk:all", agent_channel(principal.user_id))
+
+
+@router.get("/desk/new", response_class=HTMLResponse)
+def new_ticket_form(request: Request, principal: Principal = Depends(page_principal(*DESK))) -> Response:
+    return render(request, "tickets/new.html", channels=[Channel.PHONE, Channel.WEB], error=None, form={})
+
+
+@router.post("/desk/new")
+async def new_ticket(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        data = TicketIn(
+            subject=form.get("subject", "")[:200],
+            body=form.get("body", ""),
+            channel=Channel(form.get("channel", "phone")),
+            order_number=form.get("order_number", "").strip(),
+            requester_name=form.get("requester_name", "").strip(),
+            requester_email=form.get("requester_email", "").strip(),
+            requester_phone=form.get("requester_phone", "").strip(),
+        )
+        ticket = service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None)
+    except (ValidationError, ValueError) as exc:
+        return render(
+            request,
+            "tickets/new.html",
+            status_code=422,
+            channels=[Channel.PHONE, Channel.WEB],
+            error=_first_error(exc),
+            form=form,
+        )
+    except AppError as exc:
+        return render(
+            request,
+            "tickets/new.html",
+            status_code=exc.status_code,
+            channels=[Channel.PHONE, Channel.WEB],
+            error=exc.message,
+            form=form,
+        )
+    return RedirectResponse(f"/desk/tickets/{ticket.number}", status_code=303)
+
+
+def _first_error(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+    return str(exc)
+
+
+# --- the agent workspace: one ticket ------------------------------------------------------------------
+def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str, Any]:
+    ticket = service.get_ticket(db, number, principal)
+    order = None
+    if ticket.order_number:
+        try:
+            order = orders.get_order(db, ticket.order_number, principal)
+        except AppError:
+            order = None
+    customer_orders = orders.recent_orders_of_customer(db, ticket.customer_id, 8) if ticket.customer_id else []
+    order_cases = (
+        cases.list_cases(db, principal, PageRequest(1, 10), order_number=ticket.order_number).items
+        if ticket.order_number
+        else []
+    )
+    past = service.customer_tickets(db, ticket.customer_id, ticket.number) if ticket.customer_id else []
+    return {
+        "ticket": ticket,
+        "order": order,
+        "customer_orders": customer_orders,
+        "order_cases": order_cases,
+        "past_tickets": past,
+        "macros": service.macros(db),
+        "groups": routing.group_options(db),
+        "axes": taxonomy.load(),
+        "statuses_after_reply": [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED],
+        "priorities": list(Priority),
+        "types": list(TicketType),
+        "kinds": [CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY, CaseKind.EXCHANGE, CaseKind.COMPENSATION],
+        "reasons": list(CaseReason),
+        "viewers": service.touch_viewer(db, number, principal),
+        "error": None,
+    }
+
+
+@router.get("/desk/tickets/{number}", response_class=HTMLResponse)
+def ticket_page(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR)),
+) -> Response:
+    context = _ticket_context(db, number[:24], principal)
+    block = {"thread": "thread", "viewers": "viewers", "head": "head"}.get(request.headers.get("hx-target", ""))
+    return render(request, "tickets/ticket.html", block=block, **context)
+
+
+@router.get("/desk/tickets/{number}/stream")
+async def ticket_stream(
+    number: str, principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR))
+) -> StreamingResponse:
+    return _sse(ticket_channel(number[:24]))
+
+
+def _back(number: str) -> RedirectResponse:
+    return RedirectResponse(f"/desk/tickets/{number}", status_code=303)
+
+
+def _error_page(request: Request, db: Database, number: str, principal: Principal, exc: AppError) -> Response:
+    context = _ticket_context(db, number, principal)
+    context["error"] = exc.message
+    return render(request, "tickets/ticket.html", status_code=exc.status_code, **context)
+
+
+def _version(value: str) -> int | None:
+    return int(value) if value.strip().isdigit() else None
+
+
+@router.post("/desk/tickets/{number}/messages")
+def post_message(
+    request: Request,
+    number: str,
+    body: Annotated[str, Form(max_length=20_000)] = "",
+    kind: Annotated[str, Form(max_length=16)] = "reply",
+    then: Annotated[str, Form(max_length=16)] = "",
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:24]
+    try:
+        if not body.strip():
+            raise Invalid("Write the reply or note first.")
+        data = MessageIn(
+            body=body,
+            kind=MessageKind.NOTE if kind == "note" else MessageKind.REPLY,
+            then=TicketStatus(then) if then in ("open", "pending", "solved") else None,
+            version=_version(version),
+        )
+        service.post_message(db, number, data, principal)
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
+@router.post("/desk/tickets/{number}/actions")
+def ticket_action(
+    request: Request,
+    number: str,
+    action: Annotated[str, Form(max_length=24)],
+    reason: Annotated[str, Form(max_length=500)] = "",
+    assignee_user_id: Annotated[str, Form(max_length=12)] = "",
+    group_key: Annotated[str, Form(max_length=64)] = "",
+    merge_into: Annotated[str, Form(max_length=24)] = "",
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:24]
+    try:
+        try:
+            chosen = TicketAction(action)
+        except ValueError as exc:
+            raise Invalid(f"Unknown action '{action}'.") from exc
+        data = ActionIn(
+            action=chosen,
+            reason=reason,
+            assignee_user_id=int(assignee_user_id) if assignee_user_id.strip().isdigit() else None,
+            group_key=group_key,
+            merge_into=merge_into,
+            version=_version(version),
+        )
+        service.act(db, number, data, principal)
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
+@router.post("/desk/tickets/{number}/classification")
+def classify(
+    request: Request,
+    number: str,
+    responsibility: Annotated[str, Form(max_length=16)],
+    scenario: Annotated[str, Form(max_length=40)],
+    ticket_type: Annotated[str, Form(max_length=16)] = "",
+    priority: Annotated[str, Form(max_length=16)] = "",
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:24]
+    try:
+        data = ClassificationIn(
+            responsibility=responsibility,
+            scenario=scenario,
+            ticket_type=TicketType(ticket_type) if ticket_type in TicketType.__members__.values() else None,
+            priority=Priority(priority) if priority in Priority.__members__.values() else None,
+            version=_version(version),
+        )
+        service.reclassify(db, number, data, principal)
+    except (ValidationError, ValueError) as exc:
+        return _error_page(request, db, number, principal, Invalid(_first_error(exc)))
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
+@router.post("/desk/tickets/{number}/macro")
+def use_macro(
+    request: Request,
+    number: str,
+    macro_id: Annotated[str, Form(max_length=12)],
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:24]
+    try:
+        if not macro_id.strip().isdigit():
+            raise Invalid("Choose a macro.")
+        service.apply_macro(db, number, int(macro_id), principal, request.state.lang, _version(version))
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
+@router.post("/desk/tickets/{number}/tags")
+def edit_tags(
+    request: Request,
+    number: str,
+    add: Annotated[str, Form(max_length=400)] = "",
+    remove: Annotated[str, Form(max_length=80)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:24]
+    try:
+        service.set_tags(
+            db,
+            number,
+            [t for t in add.replace("，", ",").split(",") if t.strip()],
+            [remove] if remove else [],
+            principal,
+        )
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
+@router.post("/desk/tickets/{number}/link")
+def link(
+    request: Request,
+    number: str,
+    other: Annotated[str, Form(max_length=24)],
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:24]
+    try:
+        service.link_tickets(db, number, other, principal)
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
+@router.post("/desk/tickets/{number}/case")
+async def one_click_case(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    """Start a return, refund, resend (exchange) or compensation from the ticket; the cases service
+    and its policies decide, exactly as when the customer asks."""
+    number = number[:24]
+    form = await request.form()
+    try:
+        lines = [
+            CaseLineIn(line_no=int(key[4:]), quantity=int(str(value)))
+            for key, value in form.multi_items()
+            if key.startswith("qty_") and str(value).strip().isdigit() and int(str(value)) > 0
+        ]
+        amount = str(form.get("compensation_amount", "") or "").strip()
+        draft = CaseDraft(
+            order_number="-",
+            kind=CaseKind(str(form.get("kind", "return_refund"))),
+            reason=CaseReason(str(form.get("reason", "quality_issue"))),
+            lines=lines,
+            description=str(form.get("description", ""))[:2000] or f"From ticket {number}",
+            compensation_amount=amount or None,
+        )
+        service.start_case(db, number, draft, principal)
+    except (ValidationError, ValueError) as exc:
+        return _error_page(request, db, number, principal, Invalid(_first_error(exc)))
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
+# --- customers: contact us, my tickets, the thread ------------------------------------------------------
+@router.get("/support", response_class=HTMLResponse)
+def support_page(
+    request: Request,
+    order: Annotated[str, Query(max_length=64)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+) -> Response:
+    tickets = service.list_tickets(db, principal, scope="all", size=50)
+    return render(request, "tickets/support.html", tickets=tickets, form={"order_number": order}, error=None)
+
+
+@router.post("/support")
+async def support_submit(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
+    try:
+        data = TicketIn(
+            subject=form.get("subject", "")[:200],
+            body=form.get("body", ""),
+            channel=Channel.WEB,
+            order_number=form.get("order_number", "").strip(),
+        )
+        ticket = service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None)
+    except (ValidationError, ValueError) as exc:
+        error, status = _first_error(exc), 422
+    except AppError as exc:
+        error, status = exc.message, exc.status_code
+    else:
+        return RedirectResponse(f"/support/{ticket.number}", status_code=303)
+    tickets = service.list_tickets(db, principal, scope="all", size=50)
+    return render(request, "tickets/support.html", status_code=status, tickets=tickets, form=form, error=error)
+
+
+@router.get("/support/{number}", response_class=HTMLResponse)
+def support_ticket(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+) -> Response:
+    ticket = service.get_ticket(db, number[:24], principal)
+    block = "thread" if request.headers.get("hx-target") == "thread" else None
+    return render(request, "tickets/support_ticket.html", block=block, ticket=ticket, error=None)
+
+
+@router.get("/support/{number}/stream")
+async def support_stream(
+    number: str, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(Role.CUSTOMER))
+) -> StreamingResponse:
+    service.get_ticket(db, number[:24], principal)  # 404 unless it is the customer's own
+    return _sse(ticket_channel(number[:24]))
+
+
+@router.post("/support/{number}")
+def support_reply(
+    request: Request,
+    number: str,
+    body: Annotated[str, Form(max_length=20_000)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    number = number[:24]
+    try:
+        if not body.strip():
+            raise Invalid("Write your message first.")
+        service.post_message(db, number, MessageIn(body=body, kind=MessageKind.CUSTOMER), principal)
+    except AppError as exc:
+        ticket = service.get_ticket(db, number, principal)
+        return render(
+            request, "tickets/support_ticket.html", status_code=exc.status_code, ticket=ticket, error=exc.message
+        )
+    return RedirectResponse(f"/support/{number}", status_code=303)
+
+
+@router.get("/tickets/{number}/attachments/{attachment_id}")
+def attachment(
+    number: str,
+    attachment_id: int,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR, Role.CUSTOMER)),
+) -> Response:
+    found = service.attachment_file(db, number[:24], attachment_id, principal)
+    if found is None:
+        raise NotFound("No such attachment.")
+    path, filename, content_type = found
+    return FileResponse(path, media_type=content_type, filename=filename)
