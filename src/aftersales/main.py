@@ -28,6 +28,8 @@ from aftersales.orders import web as orders_web
 from aftersales.refunds import api as refunds_api
 from aftersales.rules import api as rules_api
 from aftersales.rules import web as rules_web
+from aftersales.routing import web as routing_web
+from aftersales.sla import web as sla_web
 from aftersales.tickets import api as tickets_api
 from aftersales.tickets import web as tickets_web
 from aftersales.web import errors, ops
@@ -106,4 +108,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(rules_web.router)
     app.include_router(tickets_api.router, prefix="/api/v1")
     app.include_router(tickets_web.router)
+    app.include_router(sla_web.router)
+    app.include_router(routing_web.router)
     return app

@@ -10,7 +10,10 @@ import aftersales.messaging.models
 import aftersales.notifications.models
 import aftersales.orders.models
 import aftersales.refunds.models
+import aftersales.routing.models
 import aftersales.rules.models
+import aftersales.sla.models
+import aftersales.tickets.models
 import aftersales.timeline.models  # noqa: F401
 from aftersales.db.base import Base
 

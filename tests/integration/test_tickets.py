@@ -289,3 +289,22 @@ def test_a_breach_raises_the_priority_and_escalates(db: Database, desk: dict[str
     assert ranks[after.priority.value] == min(ranks[before.priority.value] + 1, 3)
     assert after.escalated
     assert "ticket.sla_breached" in [row["action"] for row in timeline_rows(db, "ticket")]
+
+
+def test_a_breach_in_a_tier_two_queue_stays_there_and_is_recorded(db: Database, desk: dict[str, Principal]) -> None:
+    start = clock.now()
+    with clock.frozen_at(start):
+        number = _open(db, desk["lina"], "商家拒绝退款，我们协商不成，请平台介入")
+        tickets.act(
+            db,
+            number,
+            ActionIn(action=TicketAction.ASSIGN, group_key="tier2-disputes", reason="a dispute for specialists"),
+            desk["agent1"],
+        )
+    with clock.frozen_at(start + timedelta(days=30)):
+        sla.sweep(db)
+        wiring.register_handlers()
+        outbox.drain(db)
+    after = tickets.get_ticket(db, number, desk["agent1"])
+    assert after.group_key == "tier2-disputes"
+    assert "ticket.sla_breached" in [row["action"] for row in timeline_rows(db, "ticket")]

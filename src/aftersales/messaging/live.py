@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,8 +64,10 @@ class Hub:
             with contextlib.suppress(RuntimeError):  # the page's loop has closed
                 sub.loop.call_soon_threadsafe(sub.queue.put_nowait, event_name)
 
-    async def subscribe(self, *channels: str) -> AsyncGenerator[str, None]:
-        """Yield event names published on any of `channels` until the caller stops iterating."""
+    @contextlib.contextmanager
+    def listen(self, *channels: str) -> Iterator[asyncio.Queue[str]]:
+        """A queue that receives the event names published on `channels` while the block runs.
+        Must be entered inside the event loop that reads the queue."""
         if self.redis_url:
             self._ensure_listener()
         sub = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=100))
@@ -73,8 +75,7 @@ class Hub:
             for channel in channels:
                 self._subs.setdefault(channel, []).append(sub)
         try:
-            while True:
-                yield await sub.queue.get()
+            yield sub.queue
         finally:
             with self._lock:
                 for channel in channels:
@@ -83,6 +84,12 @@ class Hub:
                         listeners.remove(sub)
                     if not listeners:
                         self._subs.pop(channel, None)
+
+    async def subscribe(self, *channels: str) -> AsyncGenerator[str, None]:
+        """Yield event names published on any of `channels` until the caller stops iterating."""
+        with self.listen(*channels) as queue:
+            while True:
+                yield await queue.get()
 
     def subscriber_count(self, channel: str) -> int:
         with self._lock:
@@ -161,13 +168,11 @@ async def stream(*channels: str, tick_seconds: float = 15.0) -> AsyncIterator[st
     happened for `tick_seconds` (keeps proxies from closing the stream and refreshes pages whose
     changes came from a process we cannot hear)."""
     yield sse_frame("ready")
-    events = _hub.subscribe(*channels)
-    try:
+    with _hub.listen(*channels) as queue:
         while True:
             try:
-                name = await asyncio.wait_for(anext(events), timeout=tick_seconds)
+                # Waiting on the queue (not on a generator) so a timeout cancels nothing that matters.
+                name = await asyncio.wait_for(queue.get(), timeout=tick_seconds)
             except TimeoutError:
                 name = "tick"
             yield sse_frame(name)
-    finally:
-        await events.aclose()

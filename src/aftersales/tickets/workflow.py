@@ -296,10 +296,12 @@ def escalate_on_breach(session: Session, ticket: Ticket, metric: str) -> None:
         if raised_to != ticket.priority:
             ticket.priority = raised_to
             sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
-        assignment = routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0)
-        work = routing.work_for(session, "ticket", ticket.number)
-        ticket.assignee_user_id = assignment.user_id if assignment else None
-        ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
+        # Tier-2 groups have no next tier: the ticket stays and the supervisors take it from here.
+        if routing.escalation_group(session, "ticket", ticket.number) is not None:
+            assignment = routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0)
+            work = routing.work_for(session, "ticket", ticket.number)
+            ticket.assignee_user_id = assignment.user_id if assignment else None
+            ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.sla_breached", SYSTEM, ticket.status, metric)
     live.notify(session, "desk:supervisor", "breach")

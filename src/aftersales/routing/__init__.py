@@ -1,0 +1,1 @@
+"""Routing: skill groups, agents' capacity and status, assignment, transfers and the supervisor view."""

@@ -1,0 +1,444 @@
+"""Use cases of the SLA context: clocks per ticket and metric, and the sweep.
+
+The tickets context calls start/pause/resume/met/retarget/stop_all inside its own transaction
+(these take its Session and never commit). `sweep(db, now)` is the worker's periodic task: it
+reads only clocks whose next check is due (an index on next_check_at), marks them warned or
+breached, writes the metric events, and publishes "sla.warning" / "sla.breached" to the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import structlog
+from sqlalchemy.orm import Session
+
+from aftersales.db.uow import Database
+from aftersales.kit import clock as wall
+from aftersales.kit.clock import ensure_utc
+from aftersales.kit.errors import Invalid
+from aftersales.messaging import outbox
+from aftersales.sla.calendar import BusinessCalendar, CalendarError, PublicDayKind, business_time_between
+from aftersales.sla.calendar import weekly_from_mapping as _weekly
+from aftersales.sla.domain import (
+    ALWAYS_OPEN_KEY,
+    COUNTING_STATUSES,
+    OPEN_STATUSES,
+    SUBJECT_TICKET,
+    ClockStatus,
+    EventKind,
+    Metric,
+    Schedule,
+    SlaRuleError,
+    check_type_and_priority,
+    due_action,
+    schedule,
+)
+from aftersales.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy, SlaPublicDay
+from aftersales.sla.repository import SlaRepository
+from aftersales.sla.schemas import ClockView, SweepResult
+
+__all__ = [
+    "ClockView",
+    "SweepResult",
+    "clocks_for",
+    "load_defaults",
+    "met",
+    "pause",
+    "resume",
+    "retarget",
+    "start",
+    "stop_all",
+    "sweep",
+]
+
+log = structlog.get_logger(__name__)
+TOPIC_WARNING = "sla.warning"
+TOPIC_BREACHED = "sla.breached"
+ALWAYS_OPEN = BusinessCalendar(key=ALWAYS_OPEN_KEY, always_open=True, chinese_holidays=False)
+
+
+# --- calendars ----------------------------------------------------------------------------------
+def public_days_of(rows: Sequence[SlaPublicDay]) -> tuple[tuple[date, PublicDayKind], ...]:
+    return tuple((row.day, PublicDayKind(row.kind)) for row in rows)
+
+
+def calendar_of(row: SlaCalendar, public_days: tuple[tuple[date, PublicDayKind], ...]) -> BusinessCalendar:
+    """The pure calendar of a stored row; CalendarError when the row cannot be used."""
+    closures = tuple(
+        (ensure_utc(datetime.fromisoformat(c["start"])), ensure_utc(datetime.fromisoformat(c["end"])))
+        for c in row.closures or []
+    )
+    return BusinessCalendar(
+        key=row.key,
+        zone=row.time_zone,
+        weekly=_weekly(row.weekly or {}),
+        always_open=row.always_open,
+        chinese_holidays=row.chinese_holidays,
+        public_days=public_days if row.chinese_holidays else (),
+        closures=closures,
+    )
+
+
+class _Calendars:
+    """Calendars read once per use case; an unknown or broken key counts wall-clock time, which
+    errs on the customer's side (deadlines come sooner), and is logged for the administrator."""
+
+    def __init__(self, repo: SlaRepository) -> None:
+        self.repo = repo
+        self._cache: dict[str, BusinessCalendar] = {ALWAYS_OPEN_KEY: ALWAYS_OPEN}
+        self._public: tuple[tuple[date, PublicDayKind], ...] | None = None
+        self._keys: set[str] | None = None
+
+    def exists(self, key: str) -> bool:
+        if self._keys is None:
+            self._keys = self.repo.calendar_keys()
+        return key in self._keys
+
+    def get(self, key: str) -> BusinessCalendar:
+        if key in self._cache:
+            return self._cache[key]
+        row = self.repo.calendar(key)
+        calendar = ALWAYS_OPEN
+        if row is None:
+            log.warning("sla.calendar_missing", key=key)
+        else:
+            if self._public is None:
+                self._public = public_days_of(self.repo.public_days())
+            try:
+                calendar = calendar_of(row, self._public)
+            except (CalendarError, ValueError, KeyError) as exc:
+                log.error("sla.calendar_broken", key=key, error=str(exc))
+        self._cache[key] = calendar
+        return calendar
+
+
+def _calendar_key(calendars: _Calendars, policy: SlaPolicy, team: str) -> str:
+    if not policy.business_hours:
+        return ALWAYS_OPEN_KEY
+    if team and calendars.exists(team):
+        return team
+    return policy.calendar_key
+
+
+# --- helpers ------------------------------------------------------------------------------------
+def _seconds(delta: timedelta) -> int:
+    return max(int(delta.total_seconds()), 0)
+
+
+def _elapsed(calendar: BusinessCalendar, row: SlaClock, at: datetime) -> int:
+    """Business seconds counted on the clock up to `at`."""
+    if row.status in COUNTING_STATUSES and at > row.segment_started_at:
+        return row.used_seconds + _seconds(business_time_between(calendar, row.segment_started_at, at))
+    return row.used_seconds
+
+
+def _event(
+    repo: SlaRepository, row: SlaClock, kind: EventKind, at: datetime, elapsed: int, *, late: bool = False
+) -> None:
+    repo.add(
+        SlaEvent(
+            clock_id=row.id,
+            subject_kind=row.subject_kind,
+            subject_id=row.subject_id,
+            metric=row.metric,
+            kind=kind.value,
+            occurred_at=at,
+            elapsed_seconds=elapsed,
+            target_seconds=row.target_seconds,
+            ticket_type=row.ticket_type,
+            priority=row.priority,
+            team=row.team,
+            late=late,
+        )
+    )
+
+
+def _reschedule(calendar: BusinessCalendar, row: SlaClock) -> None:
+    def plan_on(on: BusinessCalendar) -> Schedule:
+        return schedule(
+            on,
+            row.segment_started_at,
+            row.target_seconds,
+            row.warn_seconds,
+            row.used_seconds,
+            warned=row.warned_at is not None,
+            breached=row.breached_at is not None,
+        )
+
+    try:
+        plan = plan_on(calendar)
+    except CalendarError as exc:
+        # A calendar closed for longer than the arithmetic looks ahead must not fail the ticket:
+        # count wall-clock time (deadlines come sooner) and tell the administrator.
+        log.error("sla.calendar_without_open_time", key=calendar.key, error=str(exc))
+        plan = plan_on(ALWAYS_OPEN)
+    if row.breached_at is None:
+        row.target_at = plan.target_at
+    row.warn_at = plan.warn_at if row.warned_at is None else row.warn_at
+    row.next_check_at = plan.next_check_at if row.status == ClockStatus.RUNNING else None
+
+
+def _breach_if_due(session: Session, repo: SlaRepository, row: SlaClock, at: datetime, *, publish: bool) -> None:
+    """A running clock past its deadline that is about to stop counting (pause, stop) records the
+    breach the sweep has not seen yet; otherwise it would leave the due set unbreached."""
+    if row.status != ClockStatus.RUNNING or row.breached_at is not None or at < row.target_at:
+        return
+    row.breached_at = row.target_at
+    row.status = ClockStatus.BREACHED.value
+    _event(repo, row, EventKind.BREACHED, row.target_at, row.target_seconds, late=True)
+    if publish:
+        outbox.publish(session, TOPIC_BREACHED, _payload(row), f"sla.breached:{row.id}")
+
+
+def _at(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise Invalid("Give SLA times as timezone-aware datetimes.")
+    return ensure_utc(at)
+
+
+def _skip_locked(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _checked(ticket_type: str, priority: str) -> None:
+    try:
+        check_type_and_priority(ticket_type, priority)
+    except SlaRuleError as exc:
+        raise Invalid(str(exc).capitalize() + ".") from exc
+
+
+# --- clocks: called by the tickets context in its transaction -----------------------------------
+def start(session: Session, subject_id: int, ticket_type: str, priority: str, team: str | None, at: datetime) -> None:
+    """Start the clocks of a ticket for every metric its policy cell has. Running clocks are left
+    as they are (starting twice is harmless); a closed clock starts a new run (a reopened ticket),
+    except a first response already met, which stays met. Earlier runs stay in the events."""
+    _checked(ticket_type, priority)
+    at = _at(at)
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    existing = {
+        row.metric: row for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session))
+    }
+    policies = repo.policies_for(ticket_type, priority)
+    if not policies:
+        log.warning("sla.no_policy", ticket_type=ticket_type, priority=priority)
+    for policy in policies:
+        row = existing.get(policy.metric)
+        if row is not None and (
+            row.status in OPEN_STATUSES or (row.status == ClockStatus.MET and row.metric == Metric.FIRST_RESPONSE)
+        ):
+            continue
+        key = _calendar_key(calendars, policy, team or "")
+        calendar = calendars.get(key)  # read before the new row joins the session (autoflush)
+        fresh = row is None
+        if row is None:
+            row = SlaClock(subject_kind=SUBJECT_TICKET, subject_id=subject_id, metric=policy.metric)
+        row.ticket_type, row.priority, row.team = ticket_type, priority, (team or "")[:64]
+        row.status = ClockStatus.RUNNING.value
+        row.calendar_key = key
+        row.target_seconds = policy.target_minutes * 60
+        row.warn_seconds = row.target_seconds * policy.warn_percent // 100
+        row.used_seconds = 0
+        row.started_at = row.segment_started_at = at
+        row.paused_at = row.warned_at = row.breached_at = row.stopped_at = row.warn_at = None
+        _reschedule(calendar, row)
+        if fresh:
+            repo.add(row)
+        session.flush()  # the event needs the clock's id
+        _event(repo, row, EventKind.STARTED, at, 0)
+
+
+def pause(session: Session, subject_id: int, at: datetime) -> None:
+    """The ticket waits on the customer: counting clocks stop counting until resume()."""
+    at = _at(at)
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session)):
+        if row.status not in COUNTING_STATUSES:
+            continue
+        _breach_if_due(session, repo, row, at, publish=True)
+        row.used_seconds = _elapsed(calendars.get(row.calendar_key), row, at)
+        row.status = ClockStatus.PAUSED.value
+        row.paused_at = at
+        row.next_check_at = None
+        _event(repo, row, EventKind.PAUSED, at, row.used_seconds)
+
+
+def resume(session: Session, subject_id: int, at: datetime) -> None:
+    """The customer answered: paused clocks count again with the business time they had left."""
+    at = _at(at)
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session)):
+        if row.status != ClockStatus.PAUSED:
+            continue
+        row.status = (ClockStatus.BREACHED if row.breached_at is not None else ClockStatus.RUNNING).value
+        row.paused_at = None
+        row.segment_started_at = max(at, row.segment_started_at)
+        _reschedule(calendars.get(row.calendar_key), row)
+        _event(repo, row, EventKind.RESUMED, at, row.used_seconds)
+
+
+def met(session: Session, subject_id: int, metric: str, at: datetime) -> bool | None:
+    """The first response was sent or the ticket resolved. Returns True when on time, False when
+    late (a breach the sweep had not yet seen is recorded too), None when no clock was open.
+    A resolution also meets a first response still open: resolving answers the customer."""
+    try:
+        wanted = Metric(metric)
+    except ValueError as exc:
+        raise Invalid(f"Unknown SLA metric '{metric}'; use first_response or resolution.") from exc
+    at = _at(at)
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    metrics = {wanted.value} if wanted is Metric.FIRST_RESPONSE else {m.value for m in Metric}
+    outcome: bool | None = None
+    for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session)):
+        if row.metric not in metrics or row.status not in OPEN_STATUSES:
+            continue
+        elapsed = _elapsed(calendars.get(row.calendar_key), row, at)
+        late = row.breached_at is not None or elapsed > row.target_seconds
+        if late and row.breached_at is None:
+            # Met after the deadline before any sweep saw it: the breach still counts in reports.
+            row.breached_at = min(row.target_at, at) if row.status == ClockStatus.RUNNING else at
+            _event(repo, row, EventKind.BREACHED, row.breached_at, row.target_seconds, late=True)
+        row.used_seconds = elapsed
+        row.status = ClockStatus.MET.value
+        row.stopped_at = at
+        row.paused_at = None
+        row.next_check_at = None
+        _event(repo, row, EventKind.MET, at, elapsed, late=late)
+        if row.metric == wanted.value:
+            outcome = not late
+    return outcome
+
+
+def retarget(session: Session, subject_id: int, ticket_type: str, priority: str, at: datetime) -> None:
+    """Type or priority changed: open clocks take the new cell's target, counted from their start
+    (time already spent stays spent). A breach already recorded stands."""
+    _checked(ticket_type, priority)
+    at = _at(at)
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    policies = {p.metric: p for p in repo.policies_for(ticket_type, priority)}
+    for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session)):
+        policy = policies.get(row.metric)
+        if row.status not in OPEN_STATUSES or policy is None:
+            continue
+        key = _calendar_key(calendars, policy, row.team)
+        if row.status in COUNTING_STATUSES and key != row.calendar_key:
+            # Close the segment on the old calendar; the rest counts on the new one.
+            row.used_seconds = _elapsed(calendars.get(row.calendar_key), row, at)
+            row.segment_started_at = max(at, row.segment_started_at)
+        row.ticket_type, row.priority, row.calendar_key = ticket_type, priority, key
+        row.target_seconds = policy.target_minutes * 60
+        row.warn_seconds = row.target_seconds * policy.warn_percent // 100
+        if row.status in COUNTING_STATUSES:
+            _reschedule(calendars.get(key), row)
+        _event(repo, row, EventKind.RETARGETED, at, _elapsed(calendars.get(key), row, at))
+
+
+def stop_all(session: Session, subject_id: int, at: datetime) -> None:
+    """The ticket closed (resolved, merged, cancelled): every open clock stops without being met."""
+    at = _at(at)
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session)):
+        if row.status not in OPEN_STATUSES:
+            continue
+        _breach_if_due(session, repo, row, at, publish=False)
+        row.used_seconds = _elapsed(calendars.get(row.calendar_key), row, at)
+        row.status = ClockStatus.STOPPED.value
+        row.stopped_at = at
+        row.paused_at = None
+        row.next_check_at = None
+        _event(repo, row, EventKind.STOPPED, at, row.used_seconds, late=row.breached_at is not None)
+
+
+def clocks_for(session: Session, subject_ids: list[int]) -> dict[int, list[ClockView]]:
+    """The clocks of these tickets for display, with business time left (negative: overdue)."""
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    now = wall.now()
+    views: dict[int, list[ClockView]] = {subject_id: [] for subject_id in subject_ids}
+    for row in repo.clocks_of(SUBJECT_TICKET, subject_ids):
+        elapsed = _elapsed(calendars.get(row.calendar_key), row, now)
+        views.setdefault(row.subject_id, []).append(
+            ClockView(
+                clock_id=row.id,
+                subject_id=row.subject_id,
+                metric=row.metric,
+                status=row.status,
+                target_at=row.target_at,
+                warn_at=row.warn_at,
+                breached_at=row.breached_at,
+                stopped_at=row.stopped_at,
+                target_seconds=row.target_seconds,
+                remaining_seconds=row.target_seconds - elapsed,
+                calendar_key=row.calendar_key,
+            )
+        )
+    return views
+
+
+def events_of(db: Database, subject_id: int) -> list[SlaEvent]:
+    with db.read() as uow:
+        return SlaRepository(uow.session).events_of(SUBJECT_TICKET, subject_id)
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+def _payload(row: SlaClock) -> dict[str, object]:
+    return {
+        "subject_id": row.subject_id,
+        "metric": row.metric,
+        "target_at": row.target_at.astimezone(UTC).isoformat(),
+        "clock_id": row.id,
+    }
+
+
+def sweep(db: Database, now: datetime | None = None, batch: int = 500) -> SweepResult:
+    """Warn and breach the clocks whose next check has come, in batches of `batch` rows, each
+    batch in its own transaction. Reads only due rows through the index; with PostgreSQL two
+    workers can sweep at once (SKIP LOCKED). A clock warns once and breaches once: the state it
+    leaves behind takes it out of the due set, so a second sweep publishes nothing new."""
+    now = ensure_utc(now or wall.now())
+    checked = warned = breached = batches = 0
+    while True:
+        with db.write() as uow:
+            repo = SlaRepository(uow.session)
+            rows = repo.due(now, batch, skip_locked=not db.is_sqlite)
+            for row in rows:
+                decision = due_action(
+                    now, row.target_at, row.warn_at, row.warned_at is not None, ClockStatus(row.status)
+                )
+                if decision.breach:
+                    # The promise broke at target_at, whenever the sweep noticed it.
+                    row.breached_at = row.target_at
+                    row.status = ClockStatus.BREACHED.value
+                    _event(repo, row, EventKind.BREACHED, row.target_at, row.target_seconds, late=True)
+                    outbox.publish(uow.session, TOPIC_BREACHED, _payload(row), f"sla.breached:{row.id}")
+                    breached += 1
+                elif decision.warn and row.warn_at is not None:
+                    row.warned_at = row.warn_at
+                    _event(repo, row, EventKind.WARNED, row.warn_at, row.warn_seconds)
+                    outbox.publish(uow.session, TOPIC_WARNING, _payload(row), f"sla.warning:{row.id}")
+                    warned += 1
+                row.next_check_at = decision.next_check_at
+            checked += len(rows)
+            batches += 1
+            uow.commit()
+        if len(rows) < batch:
+            break
+    if warned or breached:
+        log.info("sla.swept", checked=checked, warned=warned, breached=breached)
+    return SweepResult(checked=checked, warned=warned, breached=breached, batches=batches)
+
+
+def load_defaults(db: Database, path: Path | None = None) -> int:
+    """The shipped calendars and policy matrix (sla/data/defaults.yaml); rows already present stay
+    as administrators edited them. Returns how many rows were added."""
+    from aftersales.sla import admin  # the admin use cases build on this module's calendar reader
+
+    return admin.load_defaults(db, path)

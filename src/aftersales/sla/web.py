@@ -1,0 +1,276 @@
+"""SLA admin pages (administrators edit, supervisors read): the policy matrix, the public days
+past the Chinese calendar data, and each calendar's periods, closures and a deadline preview."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from aftersales.db.uow import Database
+from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import AppError, Invalid, NotFound
+from aftersales.sla import admin
+from aftersales.sla.calendar import WEEKDAYS
+from aftersales.sla.schemas import PolicyIn
+from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+READERS = (Role.ADMIN, Role.SUPERVISOR)
+ON = ("on", "true", "1")
+
+
+def _int(text: str, what: str) -> int:
+    if not text.strip().lstrip("-").isdigit():
+        raise Invalid(f"{what} must be a whole number.")
+    return int(text)
+
+
+def _version(text: str) -> int | None:
+    return int(text) if text.strip().isdigit() else None
+
+
+def _moment(text: str, what: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise Invalid(f"{what}: write a date and time like 2027-01-04T09:00.") from exc
+
+
+def _overview(request: Request, db: Database, principal: Principal, status: int = 200, **extra: Any) -> Response:
+    first, last = admin.data_years()
+    return render(
+        request,
+        "sla/overview.html",
+        status_code=status,
+        policies=admin.list_policies(db),
+        calendars=admin.list_calendars(db),
+        public_days=admin.list_public_days(db),
+        coverage=admin.coverage(db),
+        data_first=first,
+        data_last=last,
+        can_edit=principal.has(Role.ADMIN),
+        notice=request.query_params.get("notice", ""),
+        **{"error": "", "error_policy": None, **extra},
+    )
+
+
+@router.get("/admin/sla", response_class=HTMLResponse)
+def sla_page(
+    request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*READERS))
+) -> Response:
+    return _overview(request, db, principal)
+
+
+@router.post("/admin/sla/policies/{policy_id}", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+def save_policy(
+    request: Request,
+    policy_id: int,
+    target_minutes: Annotated[str, Form(max_length=12)] = "",
+    warn_percent: Annotated[str, Form(max_length=4)] = "80",
+    business_hours: Annotated[str, Form(max_length=8)] = "",
+    calendar_key: Annotated[str, Form(max_length=64)] = "platform",
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    try:
+        data = PolicyIn(
+            target_minutes=_int(target_minutes, "The target"),
+            warn_percent=_int(warn_percent, "The warning percentage"),
+            business_hours=business_hours in ON,
+            calendar_key=calendar_key,
+            version=_version(version),
+        )
+        admin.update_policy(db, policy_id, data, principal)
+    except ValidationError:
+        return _overview(
+            request,
+            db,
+            principal,
+            422,
+            error="Give a target of at least 1 minute and a warning between 5 and 99 percent.",
+            error_policy=policy_id,
+        )
+    except AppError as exc:
+        if exc.status_code not in (404, 409, 422):
+            raise
+        return _overview(request, db, principal, exc.status_code, error=exc.message, error_policy=policy_id)
+    return RedirectResponse(f"/admin/sla?notice=saved#policy-{policy_id}", status_code=303)
+
+
+@router.post("/admin/sla/public-days", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+def save_public_day(
+    request: Request,
+    day: Annotated[str, Form(max_length=32)] = "",
+    kind: Annotated[str, Form(max_length=16)] = "holiday",
+    name: Annotated[str, Form(max_length=120)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    try:
+        try:
+            parsed = date.fromisoformat(day.strip())
+        except ValueError as exc:
+            raise Invalid("Write the day as a date like 2027-02-06.") from exc
+        admin.set_public_day(db, parsed, kind, name, principal)
+    except AppError as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return _overview(request, db, principal, exc.status_code, error=exc.message)
+    return RedirectResponse("/admin/sla?notice=saved#public-days", status_code=303)
+
+
+@router.post("/admin/sla/public-days/{day}/delete", dependencies=[Depends(csrf_protect)])
+def delete_public_day(
+    day: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    try:
+        parsed = date.fromisoformat(day[:10])
+    except ValueError as exc:
+        raise Invalid("That is not a date; reload the page.") from exc
+    admin.remove_public_day(db, parsed, principal)
+    return RedirectResponse("/admin/sla?notice=saved#public-days", status_code=303)
+
+
+# --- one calendar -------------------------------------------------------------------------------
+def _calendar_page(
+    request: Request, db: Database, principal: Principal, key: str, status: int = 200, **extra: Any
+) -> Response:
+    calendar = next((c for c in admin.list_calendars(db) if c.key == key[:64]), None)
+    if calendar is None:
+        raise NotFound(f"No SLA calendar '{key[:64]}'.")
+    preview: datetime | None = None
+    start_text = request.query_params.get("start", "")
+    minutes_text = request.query_params.get("minutes", "")
+    preview_error = ""
+    if start_text and minutes_text:
+        try:
+            preview = admin.preview_deadline(
+                db, calendar.key, _moment(start_text[:32], "Start"), _int(minutes_text[:8], "The minutes")
+            )
+        except AppError as exc:
+            preview_error = exc.message
+    context: dict[str, Any] = {
+        "error": "",
+        "periods": {day: ", ".join(f"{a}-{b}" for a, b in calendar.weekly.get(day, [])) for day in WEEKDAYS},
+        "values": {
+            "time_zone": calendar.time_zone,
+            "chinese_holidays": calendar.chinese_holidays,
+            "always_open": calendar.always_open,
+        },
+        **extra,
+    }
+    return render(
+        request,
+        "sla/calendar.html",
+        status_code=status,
+        calendar=calendar,
+        weekdays=WEEKDAYS,
+        can_edit=principal.has(Role.ADMIN),
+        notice=request.query_params.get("notice", ""),
+        preview=preview,
+        preview_error=preview_error,
+        start_text=start_text[:32],
+        minutes_text=minutes_text[:8],
+        **context,
+    )
+
+
+@router.get("/admin/sla/calendars/{key}", response_class=HTMLResponse)
+def calendar_page(
+    request: Request,
+    key: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*READERS)),
+) -> Response:
+    return _calendar_page(request, db, principal, key)
+
+
+@router.post("/admin/sla/calendars/{key}", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+async def save_calendar(
+    request: Request,
+    key: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    form = await request.form()
+
+    def field(name: str, limit: int = 200) -> str:
+        value = form.get(name, "")
+        return value[:limit] if isinstance(value, str) else ""
+
+    periods = {day: field(f"periods_{day}") for day in WEEKDAYS}
+    values = {
+        "time_zone": field("time_zone", 64),
+        "chinese_holidays": field("chinese_holidays", 8) in ON,
+        "always_open": field("always_open", 8) in ON,
+    }
+    try:
+        admin.update_calendar(
+            db,
+            key[:64],
+            periods=periods,
+            time_zone=str(values["time_zone"]),
+            chinese_holidays=bool(values["chinese_holidays"]),
+            always_open=bool(values["always_open"]),
+            version=_version(field("version", 12)),
+            by=principal,
+        )
+    except AppError as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return _calendar_page(
+            request, db, principal, key, exc.status_code, error=exc.message, periods=periods, values=values
+        )
+    return RedirectResponse(f"/admin/sla/calendars/{key[:64]}?notice=saved", status_code=303)
+
+
+@router.post("/admin/sla/calendars/{key}/closures", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+def add_closure(
+    request: Request,
+    key: str,
+    start: Annotated[str, Form(max_length=32)] = "",
+    end: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=200)] = "",
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    try:
+        admin.add_closure(
+            db, key[:64], _moment(start, "Start"), _moment(end, "End"), note, _version(version), principal
+        )
+    except AppError as exc:
+        if exc.status_code not in (409, 422):
+            raise
+        return _calendar_page(request, db, principal, key, exc.status_code, error=exc.message)
+    return RedirectResponse(f"/admin/sla/calendars/{key[:64]}?notice=saved#closures", status_code=303)
+
+
+@router.post(
+    "/admin/sla/calendars/{key}/closures/{index}/delete",
+    response_class=HTMLResponse,
+    dependencies=[Depends(csrf_protect)],
+)
+def remove_closure(
+    request: Request,
+    key: str,
+    index: int,
+    version: Annotated[str, Form(max_length=12)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.ADMIN)),
+) -> Response:
+    try:
+        admin.remove_closure(db, key[:64], index, _version(version), principal)
+    except AppError as exc:
+        if exc.status_code != 409:
+            raise
+        return _calendar_page(request, db, principal, key, exc.status_code, error=exc.message)
+    return RedirectResponse(f"/admin/sla/calendars/{key[:64]}?notice=saved#closures", status_code=303)
