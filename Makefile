@@ -25,9 +25,10 @@ assets: $(ASSETS)
 run: install assets
 	$(BIN)/aftersales migrate
 	$(BIN)/aftersales demo --if-empty
-	@echo "starting the worker and the web server on http://127.0.0.1:8000 (Ctrl+C stops both)"
+	@echo "starting the worker, the mail gateway (SMTP 127.0.0.1:2525) and the web server on http://127.0.0.1:8000 (Ctrl+C stops all)"
 	@trap 'kill 0' INT TERM EXIT; \
 	  $(BIN)/aftersales worker & \
+	  $(BIN)/aftersales mail-in --host 127.0.0.1 --port 2525 & \
 	  $(BIN)/aftersales serve --host 127.0.0.1 --port 8000
 
 lint: install
@@ -55,3 +56,17 @@ test: install assets
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: bench soak
+
+## make bench: every benchmark (intake on SQLite and PostgreSQL against the bare limit, SLA sweep,
+## assistant, pages with 1M orders); rewrites docs/benchmarks.md. BENCH_ARGS=--quick for a short run.
+bench: install assets
+	bash scripts/ensure-wrk.sh
+	AFTERSALES_BENCH_PG_URL=$$(bash scripts/ensure-postgres.sh) $(BIN)/python bench/run.py $(BENCH_ARGS)
+
+## make soak: ten minutes of a realistic mix at half the measured capacity against the demo shop
+## (zero errors expected); records memory growth in docs/benchmarks.md. SOAK_ARGS="--minutes 2" for less.
+soak: install assets
+	bash scripts/ensure-wrk.sh
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)

@@ -14,6 +14,7 @@ from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
+from aftersales.tickets.cli import mail_in
 
 app = typer.Typer(help="Aftersales: an after-sales service platform for e-commerce.", no_args_is_help=True)
 app.add_typer(assistant_app, name="assistant")
@@ -68,6 +69,9 @@ def worker(
     configure_logging(settings.log_json, settings.log_level)
     wiring.connect(settings, _db())
     Consumer(tasks.huey, workers=threads, worker_type="thread", periodic=True, check_worker_health=True).run()
+
+
+app.command("mail-in")(mail_in)
 
 
 @app.command()

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_timeout_seconds: float = 10.0
     public_url: str = "http://localhost:8000"
+    # Mail in: `aftersales mail-in` listens here for the support address's mail (behind the MX).
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = 2525
+    mail_in_address: str = ""
     # Photos uploaded to cases, one folder per case.
     upload_dir: str = "./var/uploads"
 

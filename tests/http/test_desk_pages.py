@@ -129,3 +129,19 @@ def test_the_api_opens_once_per_idempotency_key_and_scopes_reads(client: TestCli
     mine = client.get("/api/v1/tickets", headers=lina).json()
     assert [t["number"] for t in mine["items"]] == [first.json()["number"]]
     assert client.get("/api/v1/tickets/TK000000000000", headers=lina).status_code == 404
+
+
+def test_live_fragments_render_for_htmx(client: TestClient, shop: Factory) -> None:
+    """The SSE-triggered refreshes ask for one block of the page (HX-Target); each must render alone."""
+    sign_in(client, "lina")
+    number = client.post(
+        "/support", data={"csrf_token": sign_in(client, "lina"), "order_number": "SO-1", "body": "在吗"}
+    ).url.path.rsplit("/", 1)[-1]
+    thread = client.get(f"/support/{number}", headers={"HX-Request": "true", "HX-Target": "thread"})
+    assert thread.status_code == 200 and "在吗" in thread.text and "<html" not in thread.text
+    sign_in(client, "agent1")
+    rows = client.get("/desk?scope=active", headers={"HX-Request": "true", "HX-Target": "queue-rows"})
+    assert rows.status_code == 200 and number in rows.text and "<html" not in rows.text
+    for target in ("head", "thread", "viewers"):
+        part = client.get(f"/desk/tickets/{number}", headers={"HX-Request": "true", "HX-Target": target})
+        assert part.status_code == 200 and "<html" not in part.text, target

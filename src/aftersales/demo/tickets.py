@@ -4,6 +4,8 @@ opened through the tickets service so classification, priority, SLA clocks and r
 from __future__ import annotations
 
 import random
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
@@ -12,6 +14,7 @@ from aftersales.kit.errors import AppError
 from aftersales.kit.pagination import PageRequest
 from aftersales.orders import service as shop
 from aftersales.routing import service as routing
+from aftersales.tickets import email as mail
 from aftersales.tickets import service as tickets
 from aftersales.tickets.domain import Channel, MessageKind, TicketStatus
 from aftersales.tickets.schemas import MessageIn, TicketIn
@@ -75,4 +78,26 @@ def seed_tickets(db: Database, rng: random.Random) -> int:
                     MessageIn(body="您好，已收到，正在为您处理。", kind=MessageKind.REPLY, then=TicketStatus.PENDING),
                     agent,
                 )
+    for i, (sender, subject, body) in enumerate(EMAILS):
+        raw = EmailMessage()
+        raw["From"], raw["To"], raw["Subject"] = sender, "support@aftersales.localhost", subject
+        raw["Date"], raw["Message-ID"] = formatdate(localtime=True), make_msgid(f"demo{i}", "mail.example.com")
+        raw.set_content(body)
+        if mail.receive_email(db, raw.as_bytes()).created:
+            made += 1
     return made
+
+
+# Mail the support address receives (through `aftersales mail-in` in a real shop).
+EMAILS = [
+    (
+        "王先生 <wang.demo@example.com>",
+        "发票抬头开错了",
+        "你好，我上周的订单发票抬头写错了，公司名称应为上海某某科技有限公司，麻烦重开。",
+    ),
+    (
+        "Emma Clark <emma.demo@example.com>",
+        "Wrong size delivered",
+        "Hello, I ordered size M but received XL. Can you send the right one?",
+    ),
+]
