@@ -44,6 +44,11 @@ def serve(
     """Serve the web UI and the API."""
     import uvicorn
 
+    from aftersales.tickets import classification
+
+    # Train the small ticket classifier now rather than on the first ticket (a few seconds).
+    classification.warm_up()
+
     uvicorn.run(
         "aftersales.main:create_app",
         factory=True,
@@ -68,6 +73,9 @@ def worker(
     settings = get_settings()
     configure_logging(settings.log_json, settings.log_level)
     wiring.connect(settings, _db())
+    from aftersales.tickets import classification
+
+    classification.warm_up()
     Consumer(tasks.huey, workers=threads, worker_type="thread", periodic=True, check_worker_health=True).run()
 
 

@@ -20,7 +20,11 @@ Outcome fields (all optional; the first matching policy that sets a field decide
   return_shipping_paid_by: "buyer" | "merchant" | "platform"
   resolutions: [refund, exchange, repair, coupon, invoice, compensation]
   offers: [extra_coupon, extended_warranty, waived_return_shipping]
+  priority: "urgent" | "high" | "medium" | "low"   (ticket_priority policies)
   stop: bool (no later policy is considered)
+
+Ticket-priority policies (purpose ticket_priority) look at the ticket.* facts the tickets context
+builds from a classified ticket, and set ``priority``; decide() then answers a PriorityDecision.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Purpose(StrEnum):
     COMPENSATION = "compensation"
     ROUTING = "routing"
     OUTREACH = "outreach"
+    TICKET_PRIORITY = "ticket_priority"
 
 
 # Every attribute a condition may name, with its type, so policies are checked when loaded.
@@ -63,6 +68,16 @@ ATTRIBUTES: dict[str, type] = {
     "case.amount": Decimal,
     "case.opened": bool,  # the customer says the package was opened / the item used
     "case.price_drop": Decimal,  # price protection: paid unit price minus today's price
+    # Tickets (purpose ticket_priority): what classification found, plus the order's and customer's facts.
+    "ticket.type": str,  # consultation | complaint | dispute
+    "ticket.scenario": str,  # product.defect, experience.late_delivery, consultation, ...
+    "ticket.scenario_group": str,  # product | service | experience | consultation | other
+    "ticket.responsibility": str,  # merchant | logistics | platform | customer
+    "ticket.tags": list,  # fine tag ids, e.g. product.defect.safety_hazard
+    "ticket.threatens_escalation": bool,  # 投诉 / 12315 / media / lawyer ...
+    "ticket.channel": str,
+    "order.days_late": int,  # > 0 when the parcel is late against its ETA
+    "customer.complaints_30d": int,  # earlier complaints by the same customer in 30 days
 }
 # What earlier policies decided, visible to later policies' conditions while decide() walks them;
 # null until a policy has set the field.
@@ -70,6 +85,7 @@ DECISION_ATTRIBUTES: dict[str, type] = {
     "decision.eligible": bool,
     "decision.approval": str,
     "decision.return_shipping_paid_by": str,
+    "decision.priority": str,
 }
 # The words conditions may compare these attributes with, so a typo is caught when loading.
 KINDS = ("refund_only", "return_refund", "exchange", "repair", "price_protection", "compensation", "invoice")
@@ -87,6 +103,23 @@ REASONS = (
     "other",
 )
 TIERS = ("regular", "vip", "svip")
+# Ticket words; tests keep them the same as the tickets taxonomy (tickets/taxonomy.yaml).
+PRIORITIES = ("urgent", "high", "medium", "low")
+TICKET_TYPES = ("consultation", "complaint", "dispute")
+RESPONSIBILITIES = ("merchant", "logistics", "platform", "customer")
+SCENARIO_GROUPS = ("product", "service", "experience", "consultation", "other")
+SCENARIOS = (
+    "product.defect",
+    "product.damage",
+    "product.wrong_item",
+    "product.missing_item",
+    "service.attitude",
+    "service.broken_promise",
+    "experience.late_delivery",
+    "experience.packaging",
+    "consultation",
+    "other",
+)
 VOCABULARY: dict[str, tuple[str, ...]] = {
     "case.kind": KINDS,
     "case.reason": REASONS,
@@ -94,6 +127,11 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "order.merchant_kind": ("self_operated", "pop"),
     "decision.approval": ("auto", "review"),
     "decision.return_shipping_paid_by": ("buyer", "merchant", "platform"),
+    "decision.priority": PRIORITIES,
+    "ticket.type": TICKET_TYPES,
+    "ticket.scenario": SCENARIOS,
+    "ticket.scenario_group": SCENARIO_GROUPS,
+    "ticket.responsibility": RESPONSIBILITIES,
 }
 OPERATORS = frozenset(
     {"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "contains_any", "is_null", "not_null"}
@@ -113,6 +151,7 @@ OUTCOME_FIELDS = frozenset(
         "return_shipping_paid_by",
         "resolutions",
         "offers",
+        "priority",
         "stop",
     }
 )
@@ -144,10 +183,38 @@ class Decision:
     resolutions: list[str] = field(default_factory=list)
     offers: list[str] = field(default_factory=list)
     policy_keys: list[str] = field(default_factory=list)
+    priority: str | None = None  # ticket_priority policies only; None until one decides
 
     def reason(self, lang: str) -> str:
         reasons = self.reasons_zh if lang.startswith("zh") else self.reasons_en
         return " ".join(reasons)
+
+
+DEFAULT_PRIORITY = "medium"  # when no ticket-priority policy decides (e.g. an admin switched them all off)
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityDecision:
+    """A ticket's priority, which policies gave it, and why, in words an agent reads."""
+
+    priority: str
+    policy_keys: tuple[str, ...] = ()
+    reasons_zh: tuple[str, ...] = ()
+    reasons_en: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, decision: Decision) -> PriorityDecision:
+        return cls(
+            priority=decision.priority or DEFAULT_PRIORITY,
+            policy_keys=tuple(decision.policy_keys),
+            reasons_zh=tuple(decision.reasons_zh),
+            reasons_en=tuple(decision.reasons_en),
+        )
+
+    def reason(self, lang: str) -> str:
+        return ("；" if lang.startswith("zh") else "; ").join(
+            self.reasons_zh if lang.startswith("zh") else self.reasons_en
+        )
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -284,6 +351,7 @@ def validate_outcome(outcome: Any, where: str = "then") -> None:
         ),
         ("resolutions", words_in("resolutions", RESOLUTIONS), "a list of " + ", ".join(sorted(RESOLUTIONS))),
         ("offers", words_in("offers", OFFERS), "a list of " + ", ".join(sorted(OFFERS))),
+        ("priority", word_in("priority", frozenset(PRIORITIES), "medium"), "urgent, high, medium or low"),
         ("reason_zh", isinstance(outcome.get("reason_zh", ""), str), "a text (in YAML, quote yes, no, on, off)"),
         ("reason_en", isinstance(outcome.get("reason_en", ""), str), "a text (in YAML, quote yes, no, on, off)"),
     ]
@@ -364,7 +432,7 @@ def decide(rules: list[PolicyRule], facts: Facts, merchant_id: int | None = None
             continue
         then = rule.then
         decision.policy_keys.append(rule.key)
-        for name in ("eligible", "approval", "review_hours", "return_shipping_paid_by", "resolutions"):
+        for name in ("eligible", "approval", "review_hours", "return_shipping_paid_by", "resolutions", "priority"):
             if name in then and name not in decided:
                 setattr(decision, name, list(then[name]) if name == "resolutions" else then[name])
                 decided.add(name)

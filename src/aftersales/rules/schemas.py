@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from aftersales.rules.domain import Decision
+from aftersales.rules.domain import DEFAULT_PRIORITY, Decision
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.]*$"
 # The same words as rules.domain.KINDS and REASONS (a unit test keeps them in step).
@@ -66,10 +66,12 @@ class DryRunIn(BaseModel):
     quantity: Annotated[int, Field(ge=1, le=100_000)] = 1
     opened: bool = False
     policy_key: Annotated[str | None, Field(max_length=64, description="also try this policy, even if off")] = None
-    purpose: Literal["eligibility", "compensation", "routing", "outreach"] = "eligibility"
+    purpose: Literal["eligibility", "compensation", "routing", "outreach", "ticket_priority"] = "eligibility"
 
     @model_validator(mode="after")
     def _one_source(self) -> DryRunIn:
+        if self.facts is None and self.purpose == "ticket_priority":
+            raise ValueError("a ticket-priority dry run needs 'facts'")
         if self.facts is None:
             missing = [name for name in ("order_number", "line_no", "kind", "reason") if getattr(self, name) is None]
             if missing:
@@ -94,6 +96,8 @@ class DryRunOut(BaseModel):
     source: Literal["facts", "order"]
     policy_key: str | None = None
     policy_matched: bool | None = None
+    purpose: str = "eligibility"
+    priority: str | None = Field(default=None, description="ticket_priority dry runs: urgent, high, medium or low")
 
     @classmethod
     def of(
@@ -103,6 +107,7 @@ class DryRunOut(BaseModel):
         merchant_id: int | None,
         source: Literal["facts", "order"],
         policy_key: str | None = None,
+        purpose: str = "eligibility",
     ) -> DryRunOut:
         return cls(
             eligible=decision.eligible,
@@ -121,4 +126,6 @@ class DryRunOut(BaseModel):
             source=source,
             policy_key=policy_key,
             policy_matched=(policy_key in decision.policy_keys) if policy_key else None,
+            purpose=purpose,
+            priority=(decision.priority or DEFAULT_PRIORITY) if purpose == "ticket_priority" else None,
         )

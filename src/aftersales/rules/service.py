@@ -20,7 +20,7 @@ from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.orders import service as orders
 from aftersales.rules import domain
-from aftersales.rules.domain import Decision, PolicyError, PolicyRule, Purpose
+from aftersales.rules.domain import Decision, PolicyError, PolicyRule, PriorityDecision, Purpose
 from aftersales.rules.models import Policy
 from aftersales.rules.policy_file import PolicySpec, parse_policy_entries
 from aftersales.rules.repository import PoliciesRepository
@@ -28,9 +28,22 @@ from aftersales.rules.schemas import DryRunIn, DryRunOut, PolicyOut
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 
-__all__ = ["Decision", "PolicyError", "PolicyRule", "active_rules", "decide", "dry_run", "load_defaults"]
+__all__ = [
+    "Decision",
+    "PolicyError",
+    "PolicyRule",
+    "PriorityDecision",
+    "active_rules",
+    "decide",
+    "decide_ticket_priority",
+    "dry_run",
+    "load_defaults",
+]
 
 DEFAULTS_PATH = Path(__file__).parent / "policies" / "defaults.yaml"
+TICKET_PRIORITY_PATH = Path(__file__).parent / "policies" / "ticket_priority.yaml"
+# Every shipped policy file; load_defaults() without a path loads them all.
+SHIPPED_FILES = (DEFAULTS_PATH, TICKET_PRIORITY_PATH)
 MAX_DEFINITION_CHARS = 20_000
 
 
@@ -58,7 +71,7 @@ def load_defaults(db: Database, path: Path | None = None) -> int:
     Every entry is checked first, so a bad file changes nothing. Policies already in the
     database are left exactly as an administrator edited them.
     """
-    specs = read_policy_file(path or DEFAULTS_PATH)
+    specs = read_policy_file(path) if path is not None else _shipped_specs()
     merchant_ids: dict[str, int] = {}
     for spec in specs:
         if spec.merchant_code and spec.merchant_code not in merchant_ids:
@@ -74,6 +87,18 @@ def load_defaults(db: Database, path: Path | None = None) -> int:
     except IntegrityError:
         # Another process loaded the same keys at the same moment; the second pass skips them.
         return _insert_missing(db, specs, merchant_ids)
+
+
+def _shipped_specs() -> list[PolicySpec]:
+    specs: list[PolicySpec] = []
+    seen: dict[str, Path] = {}
+    for path in SHIPPED_FILES:
+        for spec in read_policy_file(path):
+            if spec.key in seen:
+                raise PolicyError(f"policy {spec.key!r}: the key is used in {seen[spec.key].name} and {path.name}")
+            seen[spec.key] = path
+            specs.append(spec)
+    return specs
 
 
 def _insert_missing(db: Database, specs: list[PolicySpec], merchant_ids: dict[str, int]) -> int:
@@ -126,6 +151,21 @@ def decide(
 ) -> Decision:
     """The decision of the enabled policies on these facts, for an order of this merchant."""
     return domain.decide(active_rules(session, purpose), facts, merchant_id)
+
+
+def decide_ticket_priority(session: Session, facts: dict[str, Any]) -> PriorityDecision:
+    """A ticket's priority from the enabled ticket_priority policies, inside the caller's transaction.
+
+    `facts` uses the rules vocabulary (ticket.*, order.total, product.category, customer.tier,
+    customer.complaints_30d …; tickets.classification.priority_facts builds it). Priority
+    policies are platform-wide, so no merchant's own policy takes part. Bad facts are Invalid.
+    """
+    try:
+        checked = domain.validate_facts(facts)
+    except PolicyError as exc:
+        raise Invalid(str(exc)) from exc
+    decision = domain.decide(active_rules(session, Purpose.TICKET_PRIORITY.value), checked, None)
+    return PriorityDecision.of(decision)
 
 
 # --- reading and editing -----------------------------------------------------------------------
@@ -287,6 +327,8 @@ def run_dry_run(db: Database, data: DryRunIn) -> DryRunOut:
             facts = domain.validate_facts(data.facts)
         except PolicyError as exc:
             raise Invalid(str(exc)) from exc
+    elif data.purpose == Purpose.TICKET_PRIORITY.value:
+        raise Invalid("A ticket-priority dry run takes facts (ticket.*, order.total, customer.tier …), not an order.")
     elif data.order_number and data.line_no and data.kind and data.reason:
         facts = order_facts(db, data.order_number, data.line_no, data.kind, data.reason, data.quantity, data.opened)
     else:
@@ -294,4 +336,6 @@ def run_dry_run(db: Database, data: DryRunIn) -> DryRunOut:
     code = facts.get("order.merchant_code")
     merchant_id = orders.merchant_id_for(db, code) if isinstance(code, str) and code else None
     decision = _decide_read_only(db, facts, merchant_id, data.purpose, data.policy_key)
-    return DryRunOut.of(decision, facts, merchant_id, "facts" if data.facts is not None else "order", data.policy_key)
+    return DryRunOut.of(
+        decision, facts, merchant_id, "facts" if data.facts is not None else "order", data.policy_key, data.purpose
+    )

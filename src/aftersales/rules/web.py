@@ -13,7 +13,7 @@ from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Invalid
 from aftersales.rules import service
-from aftersales.rules.domain import KINDS, REASONS
+from aftersales.rules.domain import KINDS, REASONS, Purpose
 from aftersales.rules.schemas import DryRunIn, DryRunOut
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.templating import render
@@ -37,17 +37,50 @@ EXAMPLE_FACTS = {
     "case.amount": 129,
     "case.opened": False,
 }
+EXAMPLE_TICKET_FACTS = {
+    "ticket.type": "complaint",
+    "ticket.scenario": "product.defect",
+    "ticket.scenario_group": "product",
+    "ticket.responsibility": "merchant",
+    "ticket.tags": ["product.defect.not_working"],
+    "ticket.threatens_escalation": False,
+    "ticket.channel": "web",
+    "product.category": "baby_maternal",
+    "order.total": 258,
+    "order.days_late": 0,
+    "customer.tier": "regular",
+    "customer.complaints_30d": 0,
+}
 
 
-def _choices() -> dict[str, Any]:
-    return {"kinds": KINDS, "reasons": REASONS, "example_facts": json.dumps(EXAMPLE_FACTS, indent=2)}
+def _choices(purpose: str = Purpose.ELIGIBILITY.value) -> dict[str, Any]:
+    example = EXAMPLE_TICKET_FACTS if purpose == Purpose.TICKET_PRIORITY.value else EXAMPLE_FACTS
+    return {
+        "kinds": KINDS,
+        "reasons": REASONS,
+        "example_facts": json.dumps(example, indent=2),
+        "purpose": purpose,
+        "order_dry_run": purpose != Purpose.TICKET_PRIORITY.value,
+    }
 
 
 @router.get("/admin/policies", response_class=HTMLResponse)
 def policies_page(
     request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*READERS))
 ) -> Response:
-    return render(request, "rules/list.html", policies=service.list_policies(db), **_choices())
+    # One purpose at a time (eligibility first): each purpose is its own walk, read on its own.
+    asked = request.query_params.get("purpose", Purpose.ELIGIBILITY.value)
+    purpose = asked if asked in {p.value for p in Purpose} else Purpose.ELIGIBILITY.value
+    everything = service.list_policies(db)
+    counts = {p.value: sum(1 for policy in everything if policy.purpose == p.value) for p in Purpose}
+    return render(
+        request,
+        "rules/list.html",
+        policies=[policy for policy in everything if policy.purpose == purpose],
+        purposes=[p.value for p in Purpose if counts[p.value] or p.value == purpose],
+        counts=counts,
+        **_choices(purpose),
+    )
 
 
 def _validation_message(exc: ValidationError) -> str:
@@ -60,6 +93,7 @@ def _validation_message(exc: ValidationError) -> str:
 
 def _dry_run_input(
     mode: str,
+    purpose: str,
     facts_text: str,
     order_number: str,
     line_no: str,
@@ -77,7 +111,7 @@ def _dry_run_input(
             raise Invalid(f"The facts are not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from exc
         if not isinstance(facts, dict):
             raise Invalid('Give the facts as a JSON object, e.g. {"case.kind": "return_refund"}.')
-        return DryRunIn(facts=facts, policy_key=policy_key or None)
+        return DryRunIn.model_validate({"facts": facts, "policy_key": policy_key or None, "purpose": purpose})
     return DryRunIn.model_validate(
         {
             "order_number": order_number.strip() or None,
@@ -95,6 +129,7 @@ def _dry_run_input(
 def dry_run(
     request: Request,
     mode: Annotated[str, Form(max_length=8)] = "order",
+    purpose: Annotated[str, Form(max_length=24)] = Purpose.ELIGIBILITY.value,
     facts: Annotated[str, Form(max_length=20_000)] = "",
     order_number: Annotated[str, Form(max_length=64)] = "",
     line_no: Annotated[str, Form(max_length=8)] = "",
@@ -109,7 +144,7 @@ def dry_run(
     result: DryRunOut | None = None
     error, status = "", 200
     try:
-        data = _dry_run_input(mode, facts, order_number, line_no, kind, reason, quantity, opened, policy_key)
+        data = _dry_run_input(mode, purpose, facts, order_number, line_no, kind, reason, quantity, opened, policy_key)
         result = service.run_dry_run(db, data)
     except ValidationError as exc:
         error, status = _validation_message(exc), 422
@@ -143,7 +178,7 @@ def policy_page(
         error="",
         notice=request.query_params.get("notice", ""),
         can_edit=principal.has(Role.ADMIN),
-        **_choices(),
+        **_choices(policy.purpose),
     )
 
 
@@ -184,6 +219,6 @@ def save_policy(
             notice="",
             can_edit=True,
             submitted={"priority": priority, "enabled": enabled in ("on", "true", "1"), "version": version},
-            **_choices(),
+            **_choices(policy.purpose),
         )
     return RedirectResponse(f"/admin/policies/{policy.key}?notice=saved", status_code=303)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from aftersales.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy, SlaPublicDay
@@ -79,6 +79,22 @@ class SlaRepository:
         if lock:
             stmt = stmt.with_for_update()
         return list(self.session.scalars(stmt))
+
+    def at_risk(self, subject_kind: str, limit: int) -> list[int]:
+        """Subjects with an open clock that has warned or breached, most urgent deadline first."""
+        rows = self.session.execute(
+            select(SlaClock.subject_id, func.min(SlaClock.target_at))
+            .where(
+                SlaClock.subject_kind == subject_kind,
+                SlaClock.stopped_at.is_(None),
+                or_(SlaClock.warned_at.is_not(None), SlaClock.breached_at.is_not(None)),
+                SlaClock.status.in_(("running", "breached")),
+            )
+            .group_by(SlaClock.subject_id)
+            .order_by(func.min(SlaClock.target_at))
+            .limit(limit)
+        ).all()
+        return [subject_id for subject_id, _ in rows]
 
     def due(self, now: datetime, limit: int, *, skip_locked: bool) -> list[SlaClock]:
         """Clocks whose next check has come, oldest first, through the partial index on

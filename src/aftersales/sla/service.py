@@ -43,6 +43,7 @@ from aftersales.sla.schemas import ClockView, SweepResult
 __all__ = [
     "ClockView",
     "SweepResult",
+    "at_risk",
     "clocks_for",
     "load_defaults",
     "met",
@@ -381,6 +382,11 @@ def clocks_for(session: Session, subject_ids: list[int]) -> dict[int, list[Clock
             )
         )
     return views
+
+
+def at_risk(session: Session, limit: int = 100) -> list[int]:
+    """Tickets whose clocks have warned or breached and are still open (the supervisor's list)."""
+    return SlaRepository(session).at_risk(SUBJECT_TICKET, limit)
 
 
 def events_of(db: Database, subject_id: int) -> list[SlaEvent]:

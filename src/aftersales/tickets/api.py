@@ -44,7 +44,7 @@ def open_ticket(
 
 @router.get("/tickets", response_model=TicketPage, responses=ERRORS, summary="Tickets you may see")
 def list_tickets(
-    scope: Annotated[str, Query(pattern="^(all|active|mine|unassigned|group)$")] = "all",
+    scope: Annotated[str, Query(pattern="^(all|active|mine|unassigned|group|at_risk)$")] = "all",
     status: TicketStatus | None = None,
     group: Annotated[str, Query(max_length=64)] = "",
     q: Annotated[str, Query(max_length=100)] = "",

@@ -131,6 +131,13 @@ class TicketsRepository:
         ).all()
         return list(rows), total
 
+    def visible_by_ids(self, ids: list[int], viewer: Principal) -> list[Ticket]:
+        """These tickets in the given order, as far as the viewer may see them."""
+        if not ids:
+            return []
+        found = {t.id: t for t in self.session.scalars(scope_tickets(select(Ticket).where(Ticket.id.in_(ids)), viewer))}
+        return [found[i] for i in ids if i in found]
+
     def recent_for_customer(self, customer_id: int, exclude_id: int, limit: int = 10) -> list[Ticket]:
         return list(
             self.session.scalars(

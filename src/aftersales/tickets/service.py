@@ -205,7 +205,14 @@ def list_tickets(
     page: int = 1,
     size: int = 50,
 ) -> TicketPage:
-    """Queues: `mine`, `unassigned`, `group` (with group_key), `active` or `all`."""
+    """Queues: `mine`, `unassigned`, `group` (with group_key), `active`, `at_risk` (SLA warned or
+    breached, most urgent first) or `all`."""
+    if scope == "at_risk":
+        with db.read() as uow:
+            repo = TicketsRepository(uow.session)
+            ids = sla.at_risk(uow.session, limit=200)
+            rows = [t for t in repo.visible_by_ids(ids, viewer) if t.status in {s.value for s in ACTIVE}]
+            return TicketPage(items=_summaries(uow.session, rows, viewer), total=len(rows), page=1, size=len(rows))
     statuses = (
         [status]
         if status

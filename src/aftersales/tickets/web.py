@@ -28,7 +28,7 @@ from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 DESK = (Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN, Role.MERCHANT)
-SCOPES = ("mine", "unassigned", "active", "all")
+SCOPES = ("mine", "unassigned", "active", "at_risk", "all")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
