@@ -26,9 +26,9 @@ from aftersales.notifications import web as notifications_web
 from aftersales.orders import api as orders_api
 from aftersales.orders import web as orders_web
 from aftersales.refunds import api as refunds_api
+from aftersales.routing import web as routing_web
 from aftersales.rules import api as rules_api
 from aftersales.rules import web as rules_web
-from aftersales.routing import web as routing_web
 from aftersales.sla import web as sla_web
 from aftersales.tickets import api as tickets_api
 from aftersales.tickets import web as tickets_web

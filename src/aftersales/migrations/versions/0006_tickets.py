@@ -12,7 +12,6 @@ from alembic import op
 
 import aftersales.db.base
 
-
 revision = "0006"
 down_revision = "0003"
 branch_labels = None
