@@ -44,9 +44,12 @@ def serve(
     """Serve the web UI and the API."""
     import uvicorn
 
+    from aftersales.assistant import service as assistant
     from aftersales.tickets import classification
 
-    # Train the small ticket classifier now rather than on the first ticket (a few seconds).
+    # Load (or train, the first time) the assistant's and the ticket classifier's models now,
+    # rather than on the first chat message or ticket.
+    assistant.load_model()
     classification.warm_up()
 
     uvicorn.run(

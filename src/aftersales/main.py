@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
+from aftersales.assistant import web as assistant_web
 from aftersales.cases import api as cases_api
 from aftersales.cases import web as cases_web
 from aftersales.config import Settings, get_settings
@@ -110,4 +111,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tickets_web.router)
     app.include_router(sla_web.router)
     app.include_router(routing_web.router)
+    app.include_router(assistant_web.router)
     return app

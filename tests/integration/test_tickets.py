@@ -4,7 +4,7 @@ macros, one-click cases and what each role may see."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -308,3 +308,21 @@ def test_a_breach_in_a_tier_two_queue_stays_there_and_is_recorded(db: Database, 
     after = tickets.get_ticket(db, number, desk["agent1"])
     assert after.group_key == "tier2-disputes"
     assert "ticket.sla_breached" in [row["action"] for row in timeline_rows(db, "ticket")]
+
+
+def test_the_at_risk_queue_lists_warned_and_breached_tickets_first_due_first(
+    db: Database, desk: dict[str, Principal]
+) -> None:
+    tuesday_morning = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # 10:00 in Shanghai, a working day
+    with clock.frozen_at(tuesday_morning):
+        complaint = _open(db, desk["lina"], "耳机坏了，没有声音，客服也不回")
+        question = _open(db, desk["lina"], "请问怎么开发票")
+        untouched = _open(db, desk["lina"], "请问可以改地址吗")
+        tickets.post_message(db, untouched, MessageIn(body="可以的"), desk["agent1"])
+    with clock.frozen_at(tuesday_morning + timedelta(minutes=50)):
+        sla.sweep(db)
+        listed = [t.number for t in tickets.list_tickets(db, desk["boss"], scope="at_risk").items]
+    kinds = {n: tickets.get_ticket(db, n, desk["boss"]).ticket_type.value for n in (complaint, question)}
+    assert kinds == {complaint: "complaint", question: "consultation"}
+    assert listed[:2] == [complaint, question]  # breached at 30 min, warned at 48 of 60 min
+    assert untouched not in listed

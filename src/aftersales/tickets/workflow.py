@@ -181,15 +181,7 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
         sla.met(session, ticket.id, "first_response", now)
     if TicketStatus(ticket.status) is TicketStatus.NEW:
         transition(session, ticket, TicketAction.REPLY, by)
-    if then is not None and then.value != ticket.status:
-        action = {
-            TicketStatus.PENDING: TicketAction.WAIT_FOR_CUSTOMER,
-            TicketStatus.SOLVED: TicketAction.SOLVE,
-            TicketStatus.OPEN: TicketAction.REOPEN,
-        }.get(then)
-        if action is None:
-            raise Invalid("After a reply the ticket can be open, pending or solved.")
-        transition(session, ticket, action, by)
+    # The reply leaves before any status change, so the chat shows it before "solved".
     publish(
         session,
         "tickets.public_reply",
@@ -203,6 +195,15 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
         },
         idempotency_key=f"ticket-reply:{message.id}",
     )
+    if then is not None and then.value != ticket.status:
+        action = {
+            TicketStatus.PENDING: TicketAction.WAIT_FOR_CUSTOMER,
+            TicketStatus.SOLVED: TicketAction.SOLVE,
+            TicketStatus.OPEN: TicketAction.REOPEN,
+        }.get(then)
+        if action is None:
+            raise Invalid("After a reply the ticket can be open, pending or solved.")
+        transition(session, ticket, action, by)
     return message
 
 

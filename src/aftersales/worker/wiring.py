@@ -35,6 +35,7 @@ def _after_commit(session: Session) -> None:
 
 def register_handlers() -> None:
     """Every context's outbox subscriptions; the web app and each worker process call this."""
+    from aftersales.assistant import handlers as assistant_handlers
     from aftersales.cases import handlers as cases_handlers
     from aftersales.notifications import handlers as notifications_handlers
     from aftersales.refunds import handlers as refunds_handlers
@@ -44,6 +45,7 @@ def register_handlers() -> None:
     refunds_handlers.register()
     notifications_handlers.register()
     tickets_handlers.register()
+    assistant_handlers.register()
 
 
 def connect(settings: Settings, db: Database) -> None:
