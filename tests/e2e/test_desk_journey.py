@@ -68,3 +68,37 @@ def test_agent_takes_a_ticket_from_the_live_queue_acts_on_the_order_and_replies(
     # The customer's open thread shows the reply live; the note about the case stays internal.
     expect(customer.get_by_test_id("thread")).to_contain_text("已为您申请赔付", timeout=LIVE_TIMEOUT_MS)
     expect(customer.get_by_test_id("thread")).not_to_contain_text("opened from this ticket")
+
+
+def test_a_chat_handed_to_a_person_continues_with_the_agent_in_the_desk(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    customer = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(customer, "customer")
+    customer.goto("/chat")
+    panel = customer.get_by_test_id("chat-panel")
+    expect(panel).to_be_visible()
+    customer.get_by_test_id("chat-input").fill("我的耳机有杂音，想找人工客服聊聊")
+    customer.get_by_test_id("chat-send").click()
+    customer.get_by_test_id("chat-human").click()
+    expect(customer.get_by_test_id("chat-status")).to_have_attribute(
+        "data-status",
+        "waiting_human",
+        timeout=120_000,  # a fresh server may train the intent model first
+    )
+    link = customer.get_by_test_id("chat-messages").locator("a[href^='/support/TK']").last
+    expect(link).to_be_visible()
+    number = (link.get_attribute("href") or "").rsplit("/", 1)[-1]
+
+    agent = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(agent, "agent2")
+    agent.goto(f"/desk/tickets/{number}")
+    expect(agent.get_by_test_id("thread")).to_contain_text("有杂音")  # the transcript came along
+    agent.get_by_test_id("reply-body").fill("您好，我是人工客服，请问杂音是一直有还是偶尔？")
+    agent.get_by_test_id("send-reply").click()
+    expect(agent.get_by_test_id("thread")).to_contain_text("我是人工客服")
+
+    # The same conversation continues in the customer's chat (outbox → worker → chat, then SSE).
+    expect(customer.get_by_test_id("chat-messages")).to_contain_text("我是人工客服", timeout=LIVE_TIMEOUT_MS * 2)
+    expect(customer.get_by_test_id("chat-status")).to_have_attribute("data-status", "with_human")
+    save_screenshot(customer, "chat-with-agent")

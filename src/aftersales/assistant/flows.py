@@ -325,7 +325,9 @@ def _act(state: State, ctx: Snapshot) -> Turn:
 def after(state: State, action: Action, outcome: Outcome, ctx: Snapshot) -> Turn:
     if isinstance(action, HandOff):
         if outcome.ok:
-            return Turn([Reply("chat.handoff.done", {"ticket": outcome.ticket_number})], State())
+            ticket = outcome.ticket_number
+            done = Reply("chat.handoff.done", {"ticket": ticket}, link=f"/support/{ticket}", link_label=ticket)
+            return Turn([done], State())
         return Turn([Reply("chat.action_failed", {"message": outcome.message})], State())
     if not outcome.ok:
         key = "chat.case.not_eligible" if isinstance(action, PreviewCase) else "chat.action_failed"
