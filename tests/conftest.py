@@ -41,6 +41,12 @@ def _tables_children_first() -> list[str]:
     return [table.name for table in reversed(metadata.sorted_tables)]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser journeys run last: Playwright's sync API keeps an event loop running in the main
+    thread for the rest of the session, which would break later tests that call asyncio.run()."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_report_header() -> str:
     return f"aftersales test database: {DB_KIND}"
 
