@@ -18,23 +18,19 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from aftersales.cases import service as cases
 from aftersales.db.uow import Database
-from aftersales.identity import service as identity
-from aftersales.kit import clock, masking
+from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.sla import service as sla
-from aftersales.tickets import classification, taxonomy, workflow
+from aftersales.tickets import classification, taxonomy, views, workflow
 from aftersales.tickets.domain import (
     ACTIVE,
     DESK_ROLES,
     TICKET_STAFF,
     Channel,
     MessageKind,
-    Priority,
     TicketAction,
     TicketStatus,
-    TicketType,
-    actions_for,
     render_macro,
     unknown_variables,
 )
@@ -43,12 +39,9 @@ from aftersales.tickets.models import ClassificationCorrection, Macro, Ticket, T
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import (
     ActionIn,
-    AttachmentOut,
     ClassificationIn,
-    ClockOut,
     Intake,
     MessageIn,
-    MessageOut,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -128,15 +121,15 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
         with db.write() as uow:
             repo = TicketsRepository(uow.session)
             if key and (existing := repo.by_external_key(key)) is not None:
-                return _view(uow.session, existing, by)
+                return views.ticket_view(uow.session, existing, by)
             ticket = open_in(uow.session, intake, by)
             uow.commit()
-            return _view(uow.session, ticket, by)
+            return views.ticket_view(uow.session, ticket, by)
     except IntegrityError:
         # The same Idempotency-Key raced with itself: the first one won; return it.
         with db.read() as uow:
             if key and (existing := TicketsRepository(uow.session).by_external_key(key)) is not None:
-                return _view(uow.session, existing, by)
+                return views.ticket_view(uow.session, existing, by)
         raise
 
 
@@ -191,7 +184,7 @@ def add_chat_message(session: Session, conversation_id: int, text: str) -> None:
 # --- reads ------------------------------------------------------------------------------------------
 def get_ticket(db: Database, number: str, viewer: Principal) -> TicketOut:
     with db.read() as uow:
-        return _view(uow.session, _load(uow.session, number, viewer), viewer)
+        return views.ticket_view(uow.session, _load(uow.session, number, viewer), viewer)
 
 
 def list_tickets(
@@ -212,7 +205,7 @@ def list_tickets(
             repo = TicketsRepository(uow.session)
             ids = sla.at_risk(uow.session, limit=200)
             rows = [t for t in repo.visible_by_ids(ids, viewer) if t.status in {s.value for s in ACTIVE}]
-            return TicketPage(items=_summaries(uow.session, rows, viewer), total=len(rows), page=1, size=len(rows))
+            return TicketPage(items=views.summaries(uow.session, rows, viewer), total=len(rows), page=1, size=len(rows))
     statuses = (
         [status]
         if status
@@ -230,7 +223,7 @@ def list_tickets(
             page=max(page, 1),
             size=min(max(size, 1), 200),
         )
-        return TicketPage(items=_summaries(uow.session, rows, viewer), total=total, page=page, size=size)
+        return TicketPage(items=views.summaries(uow.session, rows, viewer), total=total, page=page, size=size)
 
 
 def customer_tickets(db: Database, customer_id: int, exclude_number: str = "", limit: int = 10) -> list[TicketSummary]:
@@ -238,108 +231,7 @@ def customer_tickets(db: Database, customer_id: int, exclude_number: str = "", l
         repo = TicketsRepository(uow.session)
         exclude = repo.by_number_unscoped(exclude_number) if exclude_number else None
         rows = repo.recent_for_customer(customer_id, exclude.id if exclude else 0, limit)
-        return _summaries(uow.session, rows, SYSTEM)
-
-
-def _clocks(session: Session, ids: list[int]) -> dict[int, list[ClockOut]]:
-    now = clock.now()
-    out: dict[int, list[ClockOut]] = {}
-    for ticket_id, views in sla.clocks_for(session, ids).items():
-        out[ticket_id] = [
-            ClockOut(
-                metric=v.metric,
-                status=v.status,
-                target_at=v.target_at,
-                warn_at=v.warn_at,
-                seconds_left=int((v.target_at - now).total_seconds()) if v.target_at else None,
-            )
-            for v in views
-        ]
-    return out
-
-
-def _summaries(session: Session, rows: list[Ticket], viewer: Principal) -> list[TicketSummary]:
-    clocks = _clocks(session, [t.id for t in rows])
-    names = identity.display_names_in(session, [t.assignee_user_id for t in rows if t.assignee_user_id])
-    return [_summary(t, clocks.get(t.id, []), names, viewer) for t in rows]
-
-
-def _summary(ticket: Ticket, clocks: list[ClockOut], names: dict[int, str], viewer: Principal) -> TicketSummary:
-    return TicketSummary(
-        number=ticket.number,
-        subject=masking.mask_abuse(ticket.subject),
-        status=TicketStatus(ticket.status),
-        ticket_type=TicketType(ticket.ticket_type),
-        priority=Priority(ticket.priority),
-        channel=Channel(ticket.channel),
-        requester_name=ticket.requester_name,
-        order_number=ticket.order_number,
-        case_number=ticket.case_number,
-        responsibility=ticket.responsibility,
-        scenario=ticket.scenario,
-        assignee_user_id=ticket.assignee_user_id,
-        assignee_name=names.get(ticket.assignee_user_id or 0, ""),
-        group_key=ticket.group_key,
-        vip=ticket.vip,
-        escalated=ticket.escalated,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        clocks=clocks,
-    )
-
-
-def _view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOut:
-    repo = TicketsRepository(session)
-    staff = viewer.role in TICKET_STAFF or viewer.role is Role.INTEGRATION
-    full_contact = viewer.role is Role.CUSTOMER or masking.contact_visibility(viewer.role) == "full"
-    names = identity.display_names_in(session, [ticket.assignee_user_id] if ticket.assignee_user_id else [])
-    summary = _summary(ticket, _clocks(session, [ticket.id]).get(ticket.id, []), names, viewer)
-    messages = [
-        MessageOut(
-            id=m.id,
-            kind=MessageKind(m.kind),
-            channel=Channel(m.channel),
-            author_name=m.author_name,
-            body=masking.mask_abuse(m.body) if full_contact else masking.mask_phone(masking.mask_abuse(m.body)),
-            created_at=m.created_at,
-            attachments=[
-                AttachmentOut(
-                    id=a.id,
-                    filename=a.filename,
-                    content_type=a.content_type,
-                    size=a.size,
-                    url=f"/tickets/{ticket.number}/attachments/{a.id}",
-                )
-                for a in m.attachments
-            ],
-        )
-        for m in repo.messages(ticket.id, include_notes=staff)
-    ]
-    linked_ids = [
-        link.other_ticket_id if link.ticket_id == ticket.id else link.ticket_id for link in repo.links(ticket.id)
-    ]
-    numbers = repo.numbers_by_id([*linked_ids, *([ticket.merged_into_id] if ticket.merged_into_id else [])])
-    return TicketOut(
-        **summary.model_dump(),
-        version=ticket.version,
-        customer_id=ticket.customer_id,
-        requester_email=ticket.requester_email if full_contact else masking.mask_email(ticket.requester_email),
-        requester_phone=ticket.requester_phone if full_contact else masking.mask_phone(ticket.requester_phone),
-        conversation_id=ticket.conversation_id,
-        confidence=ticket.confidence,
-        auto_classification=ticket.auto_classification if staff else {},
-        priority_reasons=ticket.priority_reasons if staff else [],
-        intent=ticket.intent,
-        entities=ticket.entities if staff else {},
-        order_value=ticket.order_value,
-        tags=[t.tag for t in ticket.tags] if staff else [],
-        merged_into=numbers.get(ticket.merged_into_id or 0, ""),
-        first_response_at=ticket.first_response_at,
-        solved_at=ticket.solved_at,
-        messages=messages,
-        links=[numbers[i] for i in linked_ids if i in numbers],
-        allowed_actions=actions_for(TicketStatus(ticket.status)) if staff else [],
-    )
+        return views.summaries(uow.session, rows, SYSTEM)
 
 
 # --- changes ------------------------------------------------------------------------------------------
@@ -371,7 +263,7 @@ def _commit_and_view(uow: Any, ticket: Ticket, by: Principal) -> TicketOut:
         uow.commit()
     except StaleDataError as exc:
         raise _stale(ticket.number) from exc
-    return _view(uow.session, ticket, by)
+    return views.ticket_view(uow.session, ticket, by)
 
 
 def act(db: Database, number: str, data: ActionIn, by: Principal) -> TicketOut:

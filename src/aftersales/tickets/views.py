@@ -1,0 +1,124 @@
+"""How a ticket reads for each viewer: clocks with time left, assignee names, notes only for staff,
+abusive words masked for everyone and contacts masked for roles that do not need them."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from aftersales.identity import service as identity
+from aftersales.kit import clock, masking
+from aftersales.kit.access import Principal, Role
+from aftersales.sla import service as sla
+from aftersales.tickets.domain import (
+    TICKET_STAFF,
+    Channel,
+    MessageKind,
+    Priority,
+    TicketStatus,
+    TicketType,
+    actions_for,
+)
+from aftersales.tickets.models import Ticket
+from aftersales.tickets.repository import TicketsRepository
+from aftersales.tickets.schemas import AttachmentOut, ClockOut, MessageOut, TicketOut, TicketSummary
+
+
+def clocks(session: Session, ids: list[int]) -> dict[int, list[ClockOut]]:
+    now = clock.now()
+    out: dict[int, list[ClockOut]] = {}
+    for ticket_id, views in sla.clocks_for(session, ids).items():
+        out[ticket_id] = [
+            ClockOut(
+                metric=v.metric,
+                status=v.status,
+                target_at=v.target_at,
+                warn_at=v.warn_at,
+                seconds_left=int((v.target_at - now).total_seconds()) if v.target_at else None,
+            )
+            for v in views
+        ]
+    return out
+
+
+def summaries(session: Session, rows: list[Ticket], viewer: Principal) -> list[TicketSummary]:
+    by_ticket = clocks(session, [t.id for t in rows])
+    names = identity.display_names_in(session, [t.assignee_user_id for t in rows if t.assignee_user_id])
+    return [summary(t, by_ticket.get(t.id, []), names, viewer) for t in rows]
+
+
+def summary(ticket: Ticket, clocks: list[ClockOut], names: dict[int, str], viewer: Principal) -> TicketSummary:
+    return TicketSummary(
+        number=ticket.number,
+        subject=masking.mask_abuse(ticket.subject),
+        status=TicketStatus(ticket.status),
+        ticket_type=TicketType(ticket.ticket_type),
+        priority=Priority(ticket.priority),
+        channel=Channel(ticket.channel),
+        requester_name=ticket.requester_name,
+        order_number=ticket.order_number,
+        case_number=ticket.case_number,
+        responsibility=ticket.responsibility,
+        scenario=ticket.scenario,
+        assignee_user_id=ticket.assignee_user_id,
+        assignee_name=names.get(ticket.assignee_user_id or 0, ""),
+        group_key=ticket.group_key,
+        vip=ticket.vip,
+        escalated=ticket.escalated,
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        clocks=clocks,
+    )
+
+
+def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOut:
+    repo = TicketsRepository(session)
+    staff = viewer.role in TICKET_STAFF or viewer.role is Role.INTEGRATION
+    full_contact = viewer.role is Role.CUSTOMER or masking.contact_visibility(viewer.role) == "full"
+    names = identity.display_names_in(session, [ticket.assignee_user_id] if ticket.assignee_user_id else [])
+    summary_out = summary(ticket, clocks(session, [ticket.id]).get(ticket.id, []), names, viewer)
+    messages = [
+        MessageOut(
+            id=m.id,
+            kind=MessageKind(m.kind),
+            channel=Channel(m.channel),
+            author_name=m.author_name,
+            body=masking.mask_abuse(m.body) if full_contact else masking.mask_phone(masking.mask_abuse(m.body)),
+            created_at=m.created_at,
+            attachments=[
+                AttachmentOut(
+                    id=a.id,
+                    filename=a.filename,
+                    content_type=a.content_type,
+                    size=a.size,
+                    url=f"/tickets/{ticket.number}/attachments/{a.id}",
+                )
+                for a in m.attachments
+            ],
+        )
+        for m in repo.messages(ticket.id, include_notes=staff)
+    ]
+    linked_ids = [
+        link.other_ticket_id if link.ticket_id == ticket.id else link.ticket_id for link in repo.links(ticket.id)
+    ]
+    numbers = repo.numbers_by_id([*linked_ids, *([ticket.merged_into_id] if ticket.merged_into_id else [])])
+    return TicketOut(
+        **summary_out.model_dump(),
+        version=ticket.version,
+        customer_id=ticket.customer_id,
+        requester_email=ticket.requester_email if full_contact else masking.mask_email(ticket.requester_email),
+        requester_phone=ticket.requester_phone if full_contact else masking.mask_phone(ticket.requester_phone),
+        conversation_id=ticket.conversation_id,
+        confidence=ticket.confidence,
+        auto_classification=ticket.auto_classification if staff else {},
+        priority_reasons=ticket.priority_reasons if staff else [],
+        intent=ticket.intent,
+        entities=ticket.entities if staff else {},
+        order_value=ticket.order_value,
+        tags=[t.tag for t in ticket.tags] if staff else [],
+        merged_into=numbers.get(ticket.merged_into_id or 0, ""),
+        first_response_at=ticket.first_response_at,
+        solved_at=ticket.solved_at,
+        messages=messages,
+        links=[numbers[i] for i in linked_ids if i in numbers],
+        allowed_actions=actions_for(TicketStatus(ticket.status)) if staff else [],
+    )
