@@ -399,3 +399,12 @@ def test_an_agents_reply_reaches_the_chat_through_the_outbox(shop: Factory, db: 
     assert [m.text for m in view.messages].count("已为您处理好。") == 1
     talk.say("谢谢")  # the bot answers again
     assert chat.transcript(db, who, talk.conversation.id).messages[-1].key == "chat.thanks"
+
+
+def test_abusive_words_are_masked_in_the_chat(shop: Factory, db: Database) -> None:
+    _order(shop, db, "SO-M", status="paid", placed_days_ago=1)
+    lina = _customer(shop, db)
+    conversation = chat.start_or_resume(db, lina)
+    shown = chat.post_customer_message(db, lina, conversation.id, "你们这群傻逼，耳机坏了")
+    assert shown[0].sender == "customer"
+    assert "傻逼" not in shown[0].text and "耳机坏了" in shown[0].text

@@ -30,7 +30,7 @@ from aftersales.cases.domain import FINAL, CaseKind, CaseReason
 from aftersales.cases.schemas import CaseDraft, CaseLineIn
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
-from aftersales.kit import clock
+from aftersales.kit import clock, masking
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Forbidden, Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
@@ -121,7 +121,8 @@ def _message_out(message: ChatMessage) -> MessageOut:
         id=message.id,
         sender=message.sender,
         sender_name=message.sender_name,
-        text=message.text,
+        # Stored as written (a hand-off carries it as evidence); shown with abusive words masked.
+        text=masking.mask_abuse(message.text),
         created_at=message.created_at,
         key=str(extra.get("key", "")) if bot else "",
         link=str(extra.get("link", "")) if message.sender != "customer" else "",
