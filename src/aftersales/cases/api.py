@@ -113,10 +113,18 @@ def _result(result: self_service.ActionResult, response: Response) -> ActionResu
     )
 
 
+# A refused self-service action answers 409 with the same body as a done one (done: false).
+ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    409: {"model": ActionResultOut, "description": "the action was refused; the message says why"},
+}
+
 SELF = (Role.CUSTOMER, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN)
 
 
-@router.post("/orders/{number}/cancel", response_model=ActionResultOut, responses=ERRORS, summary="Cancel an order")
+@router.post(
+    "/orders/{number}/cancel", response_model=ActionResultOut, responses=ACTION_ERRORS, summary="Cancel an order"
+)
 def cancel_order(
     number: Number,
     response: Response,
@@ -129,7 +137,7 @@ def cancel_order(
 @router.post(
     "/orders/{number}/address",
     response_model=ActionResultOut,
-    responses=ERRORS,
+    responses=ACTION_ERRORS,
     summary="Change the delivery address before dispatch",
 )
 def change_address(
@@ -142,7 +150,9 @@ def change_address(
     return _result(self_service.change_address(db, number, address, principal), response)
 
 
-@router.post("/orders/{number}/urge", response_model=ActionResultOut, responses=ERRORS, summary="Urge delivery (催单)")
+@router.post(
+    "/orders/{number}/urge", response_model=ActionResultOut, responses=ACTION_ERRORS, summary="Urge delivery (催单)"
+)
 def urge(
     number: Number,
     response: Response,
@@ -155,7 +165,7 @@ def urge(
 @router.post(
     "/orders/{number}/lines/{line_no}/out-of-stock",
     response_model=ActionResultOut,
-    responses=ERRORS,
+    responses=ACTION_ERRORS,
     summary="Report a line out of stock: the buyer is told and refunded",
 )
 def out_of_stock(

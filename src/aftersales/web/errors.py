@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -45,7 +46,80 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return fields
 
 
+class FieldProblem(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+    field: str
+
+
+class ErrorBody(BaseModel):
+    """Every API error, whatever its status: a code, a sentence for people, and the detail (the
+    sentence again, or one entry per bad field when the request did not validate)."""
+
+    error: str
+    message: str
+    detail: str | list[FieldProblem]
+
+
+# Answers any API operation can give: no or a bad token, input that does not validate, the
+# database gone. Documented here once, so integrators (and the schema fuzzer) see them everywhere.
+_EVERY_API_OPERATION = {
+    "401": "not signed in: send 'Authorization: Bearer <token>'",
+    "422": "the request does not validate; `detail` names each field",
+    "503": "the database is unavailable; retry after the Retry-After seconds",
+}
+
+
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
+def _with_error_body(content: dict[str, Any] | None) -> dict[str, Any]:
+    """A route's own error model (a refused action's result) stays; the shared handlers can still
+    answer with an ErrorBody, so the document allows either. FastAPI's 422 model is replaced."""
+    schema = (content or {}).get("application/json", {}).get("schema")
+    if not schema or schema.get("$ref", "").endswith("/HTTPValidationError"):
+        return {"application/json": {"schema": _ERROR_REF}}
+    return {"application/json": {"schema": {"anyOf": [schema, _ERROR_REF]}}}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document tell the truth about errors: FastAPI documents 422 with its own
+    body, but every error here leaves through the handlers below as an ErrorBody."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        doc = generate()
+        schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(body.pop("$defs", {}))
+        schemas["ErrorBody"] = body
+        for path, item in doc.get("paths", {}).items():
+            if not path.startswith("/api/"):
+                continue
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in _EVERY_API_OPERATION.items():
+                    responses.setdefault(status, {"description": description})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": "the body is not valid JSON"})
+                for status, response in responses.items():
+                    if status[0] in "45":
+                        response["content"] = _with_error_body(response.get("content"))
+        for unused in ("HTTPValidationError", "ValidationError"):
+            if unused not in str(doc.get("paths")):
+                schemas.pop(unused, None)
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    document_errors(app)
+
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         target = exc.details.get("next", "/")
