@@ -82,6 +82,7 @@ class Order(Base):
     __table_args__ = (
         Index("ix_orders_customer_placed", "customer_id", "placed_at"),
         Index("ix_orders_merchant_placed", "merchant_id", "placed_at"),
+        Index("ix_orders_recipient_phone", "recipient_phone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
