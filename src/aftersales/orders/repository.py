@@ -23,7 +23,6 @@ from aftersales.orders.models import (
     Sku,
 )
 
-
 # What an agent types when looking for an order number or a phone: letters, digits and dashes, with a digit.
 NUMBER_LIKE = re.compile(r"(?=.*\d)[A-Za-z0-9+\-]{3,64}")
 
