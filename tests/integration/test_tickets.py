@@ -326,3 +326,18 @@ def test_the_at_risk_queue_lists_warned_and_breached_tickets_first_due_first(
     assert kinds == {complaint: "complaint", question: "consultation"}
     assert listed[:2] == [complaint, question]  # breached at 30 min, warned at 48 of 60 min
     assert untouched not in listed
+
+
+def test_a_low_priority_question_gets_help_articles_at_once_and_the_clock_keeps_running(
+    db: Database, desk: dict[str, Principal]
+) -> None:
+    from aftersales.knowledge import service as knowledge
+
+    knowledge.load_articles(db)
+    number = _open(db, desk["lina"], "请问怎么开发票？电子发票什么时候能开", subject="怎么开发票")
+    ticket = tickets.get_ticket(db, number, desk["lina"])
+    assert ticket.priority.value == "low"
+    suggestion = ticket.messages[-1]
+    assert suggestion.kind is MessageKind.SYSTEM and "/help/" in suggestion.body
+    assert ticket.first_response_at is None
+    assert {c.metric: c.status for c in ticket.clocks}["first_response"] == "running"

@@ -173,7 +173,7 @@ class TicketsRepository:
     def messages(self, ticket_id: int, include_notes: bool) -> list[TicketMessage]:
         stmt = select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
         if not include_notes:
-            stmt = stmt.where(TicketMessage.kind.in_(["customer", "reply"]))
+            stmt = stmt.where(TicketMessage.kind.in_(["customer", "reply", "system"]))
         return list(self.session.scalars(stmt.order_by(TicketMessage.id)).all())
 
     def attachment(self, ticket_id: int, attachment_id: int) -> TicketAttachment | None:

@@ -21,6 +21,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.knowledge import service as knowledge
 from aftersales.sla import service as sla
 from aftersales.tickets import classification, taxonomy, views, workflow
 from aftersales.tickets.domain import (
@@ -29,6 +30,7 @@ from aftersales.tickets.domain import (
     TICKET_STAFF,
     Channel,
     MessageKind,
+    Priority,
     TicketAction,
     TicketStatus,
     render_macro,
@@ -124,13 +126,56 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
                 return views.ticket_view(uow.session, existing, by)
             ticket = open_in(uow.session, intake, by)
             uow.commit()
-            return views.ticket_view(uow.session, ticket, by)
+            number, low = ticket.number, ticket.priority == Priority.LOW.value
     except IntegrityError:
         # The same Idempotency-Key raced with itself: the first one won; return it.
         with db.read() as uow:
             if key and (existing := TicketsRepository(uow.session).by_external_key(key)) is not None:
                 return views.ticket_view(uow.session, existing, by)
         raise
+    if low:
+        suggest_articles(db, number)
+    return get_ticket(db, number, by)
+
+
+SUGGESTIONS = 3
+# Below this share of the question's words, an article is not offered as an answer.
+SUGGESTION_COVERAGE = 0.34
+
+
+def suggest_articles(db: Database, number: str) -> int:
+    """Low priority is answered from the help center first: the articles that match the ticket go
+    to the customer at once as a service message (it does not count as a person's response, so
+    the SLA clocks keep running). Returns how many were suggested."""
+    with db.read() as uow:
+        repo = TicketsRepository(uow.session)
+        ticket = repo.by_number_unscoped(number)
+        if ticket is None:
+            return 0
+        first = repo.messages(ticket.id, include_notes=False)
+        question = " ".join([ticket.subject, first[0].body if first else ""])[:500]
+    lang = "en" if question.isascii() else "zh-CN"
+    hits = [h for h in knowledge.search(db, question, lang, limit=SUGGESTIONS) if h.coverage >= SUGGESTION_COVERAGE]
+    if not hits:
+        return 0
+    intro = "These help articles may already answer it:" if lang == "en" else "以下帮助文章也许能马上解答您的问题："
+    body = "\n".join([intro, *(f"· {h.title} — {h.url}" for h in hits)])
+    with db.write() as uow:
+        ticket = TicketsRepository(uow.session).by_number_unscoped(number)
+        if ticket is None:
+            return 0
+        workflow.add_message(
+            uow.session,
+            ticket,
+            kind=MessageKind.SYSTEM,
+            body=body,
+            by=SYSTEM,
+            channel=Channel(ticket.channel),
+            author_name="帮助中心" if lang == "zh-CN" else "Help center",
+        )
+        signal(uow.session, ticket)
+        uow.commit()
+    return len(hits)
 
 
 def open_from_chat(
