@@ -44,8 +44,9 @@ SCENARIOS = [
         "open a ticket (classified, prioritised, SLA clocks, routed)",
         "POST",
         "/api/v1/tickets",
-        '{"order_number": "%ORDER%", "channel": "api", "subject": "包裹破损", '
-        '"body": "收到的包裹外箱压坏了，里面的东西也碎了 %KEY%"}',
+        # ASCII only: the body travels inside a Lua string literal.
+        '{"order_number": "%ORDER%", "channel": "api", "subject": "Parcel crushed", '
+        '"body": "The box arrived crushed and the glass inside is broken %KEY%"}',
     ),
 ]
 
