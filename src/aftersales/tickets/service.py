@@ -126,15 +126,16 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
                 return views.ticket_view(uow.session, existing, by)
             ticket = open_in(uow.session, intake, by)
             uow.commit()
-            number, low = ticket.number, ticket.priority == Priority.LOW.value
+            if ticket.priority != Priority.LOW.value:
+                return views.ticket_view(uow.session, ticket, by)
+            number = ticket.number
     except IntegrityError:
         # The same Idempotency-Key raced with itself: the first one won; return it.
         with db.read() as uow:
             if key and (existing := TicketsRepository(uow.session).by_external_key(key)) is not None:
                 return views.ticket_view(uow.session, existing, by)
         raise
-    if low:
-        suggest_articles(db, number)
+    suggest_articles(db, number)
     return get_ticket(db, number, by)
 
 
