@@ -114,9 +114,16 @@ class OrdersRepository:
             # An order number (or its start) or a phone: index range scans only, no name LIKE,
             # so the search stays fast with millions of orders.
             prefixes = {query, query.upper()}
+            exact = self.session.scalar(select(Order.id).where(Order.number.in_(prefixes)).limit(1)) is not None
+            by_number = (
+                # A whole number names one order: no need to list every number it begins.
+                [Order.number.in_(prefixes)]
+                if exact
+                else [(Order.number >= p) & (Order.number < p + "\uffff") for p in prefixes]
+            )
             stmt = stmt.where(
                 or_(
-                    *[(Order.number >= p) & (Order.number < p + "\uffff") for p in prefixes],
+                    *by_number,
                     Order.customer_id.in_(select(Customer.id).where(Customer.phone == query)),
                     Order.recipient_phone == query,
                 )
