@@ -131,7 +131,11 @@ class OrdersRepository:
         elif query:
             like = f"%{query}%"
             stmt = stmt.join(Customer, Customer.id == Order.customer_id).where(
-                or_(Customer.name.like(like), Order.recipient_name.like(like))
+                or_(
+                    *[(Order.number >= p) & (Order.number < p + "\uffff") for p in {query, query.upper()}],
+                    Customer.name.like(like),
+                    Order.recipient_name.like(like),
+                )
             )
         if status:
             stmt = stmt.where(Order.status == status)
