@@ -3,6 +3,7 @@ actions), and the customer's support pages (contact form, my tickets, the thread
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -182,6 +183,20 @@ def _error_page(request: Request, db: Database, number: str, principal: Principa
     return render(request, "tickets/ticket.html", status_code=exc.status_code, **context)
 
 
+def _change(
+    request: Request, db: Database, number: str, principal: Principal, change: Callable[[], object]
+) -> Response:
+    """Run one change from the ticket page: back to the ticket when it is done, or the page again
+    with the sentence that says what to fix."""
+    try:
+        change()
+    except (ValidationError, ValueError) as exc:
+        return _error_page(request, db, number, principal, Invalid(_first_error(exc)))
+    except AppError as exc:
+        return _error_page(request, db, number, principal, exc)
+    return _back(number)
+
+
 def _version(value: str) -> int | None:
     return int(value) if value.strip().isdigit() else None
 
@@ -199,7 +214,8 @@ def post_message(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     number = number[:24]
-    try:
+
+    def change() -> None:
         if not body.strip():
             raise Invalid("Write the reply or note first.")
         data = MessageIn(
@@ -209,9 +225,8 @@ def post_message(
             version=_version(version),
         )
         service.post_message(db, number, data, principal)
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+
+    return _change(request, db, number, principal, change)
 
 
 @router.post("/desk/tickets/{number}/actions")
@@ -229,13 +244,12 @@ def ticket_action(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     number = number[:24]
-    try:
-        try:
-            chosen = TicketAction(action)
-        except ValueError as exc:
-            raise Invalid(f"Unknown action '{action}'.") from exc
+
+    def change() -> None:
+        if action not in TicketAction.__members__.values():
+            raise Invalid(f"Unknown action '{action}'.")
         data = ActionIn(
-            action=chosen,
+            action=TicketAction(action),
             reason=reason,
             assignee_user_id=int(assignee_user_id) if assignee_user_id.strip().isdigit() else None,
             group_key=group_key,
@@ -243,9 +257,8 @@ def ticket_action(
             version=_version(version),
         )
         service.act(db, number, data, principal)
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+
+    return _change(request, db, number, principal, change)
 
 
 @router.post("/desk/tickets/{number}/classification")
@@ -262,7 +275,8 @@ def classify(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     number = number[:24]
-    try:
+
+    def change() -> None:
         data = ClassificationIn(
             responsibility=responsibility,
             scenario=scenario,
@@ -271,11 +285,8 @@ def classify(
             version=_version(version),
         )
         service.reclassify(db, number, data, principal)
-    except (ValidationError, ValueError) as exc:
-        return _error_page(request, db, number, principal, Invalid(_first_error(exc)))
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+
+    return _change(request, db, number, principal, change)
 
 
 @router.post("/desk/tickets/{number}/macro")
@@ -289,13 +300,13 @@ def use_macro(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     number = number[:24]
-    try:
+
+    def change() -> None:
         if not macro_id.strip().isdigit():
             raise Invalid("Choose a macro.")
         service.apply_macro(db, number, int(macro_id), principal, request.state.lang, _version(version))
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+
+    return _change(request, db, number, principal, change)
 
 
 @router.post("/desk/tickets/{number}/tags")
@@ -309,17 +320,14 @@ def edit_tags(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     number = number[:24]
-    try:
-        service.set_tags(
-            db,
-            number,
-            [t for t in add.replace("，", ",").split(",") if t.strip()],
-            [remove] if remove else [],
-            principal,
-        )
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+    added = [t for t in add.replace("，", ",").split(",") if t.strip()]
+    return _change(
+        request,
+        db,
+        number,
+        principal,
+        lambda: service.set_tags(db, number, added, [remove] if remove else [], principal),
+    )
 
 
 @router.post("/desk/tickets/{number}/link")
@@ -332,11 +340,7 @@ def link(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     number = number[:24]
-    try:
-        service.link_tickets(db, number, other, principal)
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+    return _change(request, db, number, principal, lambda: service.link_tickets(db, number, other, principal))
 
 
 @router.post("/desk/tickets/{number}/case")
@@ -351,7 +355,8 @@ async def one_click_case(
     and its policies decide, exactly as when the customer asks."""
     number = number[:24]
     form = await request.form()
-    try:
+
+    def change() -> None:
         lines = [
             CaseLineIn(line_no=int(key[4:]), quantity=int(str(value)))
             for key, value in form.multi_items()
@@ -367,11 +372,8 @@ async def one_click_case(
             compensation_amount=amount or None,
         )
         service.start_case(db, number, draft, principal)
-    except (ValidationError, ValueError) as exc:
-        return _error_page(request, db, number, principal, Invalid(_first_error(exc)))
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+
+    return _change(request, db, number, principal, change)
 
 
 # --- customers: contact us, my tickets, the thread ------------------------------------------------------
