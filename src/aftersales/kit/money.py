@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
 
 # Minor units per ISO 4217; CNY, USD and EUR have 2, JPY and KRW none.
 _EXPONENTS = {"JPY": 0, "KRW": 0}
@@ -70,3 +72,50 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def _units(amount: Decimal, unit: Decimal) -> int:
+    count = amount / unit
+    if count != count.to_integral_value():
+        raise MoneyError(f"{amount} is not a whole number of {unit}")
+    return int(count)
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """Share `total` out in proportion to `weights`, to the currency's minor unit, by largest
+    remainder: everyone gets the floor of their exact share, and the units left over go one each to
+    the largest fractions (ties to the earlier position). The shares add up exactly to `total`, and
+    none differs from its exact share by a whole unit. All weights zero: equal shares."""
+    unit = quantum(currency)
+    if total < 0 or any(w < 0 for w in weights):
+        raise MoneyError("only amounts and weights of 0 or more can be shared out")
+    units = _units(total, unit)
+    if not weights:
+        if units:
+            raise MoneyError(f"{total} {currency} cannot be shared out over nothing")
+        return []
+    parts = [Fraction(w) for w in weights]
+    whole = sum(parts, Fraction(0))
+    if whole == 0:
+        parts, whole = [Fraction(1)] * len(parts), Fraction(len(parts))
+    exact = [units * part / whole for part in parts]
+    shares = [int(x) for x in exact]  # floor: every exact share is ≥ 0
+    left = units - sum(shares)
+    by_fraction = sorted(range(len(exact)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_fraction[:left]:
+        shares[i] += 1
+    return [(Decimal(n) * unit).quantize(unit) for n in shares]
+
+
+def share_of_units(paid: Decimal, quantity: int, already: int, taking: int, currency: str) -> Decimal:
+    """What `taking` units of a line of `quantity` units cost, when `already` units of it were claimed
+    before: the line's `paid` amount counted up unit by unit (rounded down to the minor unit at each
+    step), so the claims on one line always add up exactly to what the line was paid."""
+    unit = quantum(currency)
+    cents = _units(paid, unit)
+
+    def upto(n: int) -> int:
+        n = max(0, min(n, quantity))
+        return cents * n // quantity if quantity else 0
+
+    return (Decimal(upto(already + taking) - upto(already)) * unit).quantize(unit)

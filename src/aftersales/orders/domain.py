@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
+
+from aftersales.kit.money import allocate
 
 
 class MerchantKind(StrEnum):
@@ -163,3 +166,40 @@ def check_currency_consistent(order_currency: str, line_currencies: Iterable[str
         if currency != order_currency:
             return f"line currency {currency} differs from the order currency {order_currency}"
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class LineShare:
+    """One line's part of what the buyer paid for the order."""
+
+    goods: Decimal  # unit price × quantity
+    discount: Decimal  # its share of the order-level discount
+    shipping: Decimal  # its share of the shipping fee
+
+    @property
+    def paid(self) -> Decimal:
+        return self.goods - self.discount + self.shipping
+
+
+def paid_shares(
+    line_totals: Sequence[Decimal], shipping_fee: Decimal, discount_total: Decimal, currency: str
+) -> list[LineShare]:
+    """What each line was paid, as help promises: the order's discount and its shipping shared out
+    over the lines in proportion to their value (largest remainder, to the minor unit), so the
+    lines add up exactly to the payable total and no line's discount exceeds the line. A discount
+    larger than the goods (shipping waived too) takes the rest off the shipping."""
+    goods = sum(line_totals, Decimal(0))
+    on_goods = min(discount_total, goods)
+    shipping_left = max(shipping_fee - (discount_total - on_goods), Decimal(0))
+    discounts = allocate(on_goods, line_totals, currency)
+    shipping = allocate(shipping_left, line_totals, currency)
+    return [LineShare(t, d, s) for t, d, s in zip(line_totals, discounts, shipping, strict=True)]
+
+
+def captured_shares(paid: Sequence[Decimal], captured: Decimal, currency: str) -> list[Decimal]:
+    """What the payments captured on each line: the lines' paid shares when the order is paid in
+    full (the normal case), else the captured sum shared out in proportion to them."""
+    payable = sum(paid, Decimal(0))
+    if captured >= payable:
+        return list(paid)
+    return allocate(max(captured, Decimal(0)), paid, currency)
