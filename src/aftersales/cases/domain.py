@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from aftersales.kit.access import Role
+from aftersales.kit.errors import Conflict, Invalid
+from aftersales.kit.money import allocate
 
 
 class CaseKind(StrEnum):
@@ -218,12 +220,58 @@ def days_since(day: date | None, today: date) -> int | None:
     return (today - day).days
 
 
-def case_amount(kind: CaseKind, quantity: int, unit_price: Decimal, price_drop: Decimal | None) -> Decimal:
+def case_amount(kind: CaseKind, quantity: int, paid: Decimal, price_drop: Decimal | None) -> Decimal:
+    """What a case asks for on a line: what those units were paid (their share of the order's
+    discount and shipping included, not the list price); the price drop for price protection;
+    nothing for an invoice."""
     if kind is CaseKind.PRICE_PROTECTION:
         return max(price_drop or Decimal(0), Decimal(0)) * quantity
     if kind is CaseKind.INVOICE:
         return Decimal(0)
-    return unit_price * quantity
+    return paid
+
+
+# Kinds whose refund pays back order lines; compensation is paid on the order as a whole.
+LINE_REFUND_KINDS = frozenset({K.REFUND_ONLY, K.RETURN_REFUND, K.PRICE_PROTECTION})
+REFUND_KINDS = MONEY_KINDS | {K.RETURN_REFUND}
+MAX_BUSINESS_KEY = 100
+
+
+def refund_business_key(case_id: int, line_nos: list[int], reason: str) -> str:
+    """What a case's refund pays for: (case, lines, reason). The gateway's idempotency key is derived
+    from it, so approving twice, a retried worker or two agents at once pay once."""
+    lines = "+".join(str(n) for n in sorted(line_nos)) or "order"
+    key = f"case:{case_id}:line:{lines}:{reason}"
+    return key if len(key) <= MAX_BUSINESS_KEY else f"case:{case_id}:lines:{len(line_nos)}:{reason}"[:MAX_BUSINESS_KEY]
+
+
+def refund_parts(
+    kind: CaseKind, amount: Decimal, lines: list[tuple[int, Decimal]], currency: str
+) -> dict[int, Decimal] | None:
+    """The approved amount per order line, shared out in proportion to what each case line asked
+    for (exactly that when all is approved). None when the refund is not for lines."""
+    if kind not in LINE_REFUND_KINDS or not lines:
+        return None
+    parts: dict[int, Decimal] = {}
+    for (line_id, _), part in zip(lines, allocate(amount, [w for _, w in lines], currency), strict=True):
+        parts[line_id] = parts.get(line_id, Decimal(0)) + part
+    return parts
+
+
+def check_approved_amount(
+    amount: Decimal, requested: Decimal, still_refundable: Decimal | None, currency: str, order_number: str
+) -> None:
+    """An approval never gives more than was requested, nor more than the case's lines (the order,
+    for compensation) can still refund."""
+    if amount > requested:
+        raise Invalid(
+            f"You can approve at most {requested} {currency}, the amount requested; {amount} {currency} was entered."
+        )
+    if still_refundable is not None and amount > still_refundable:
+        raise Conflict(
+            f"Order {order_number} can refund at most {still_refundable} {currency} more on this case's lines "
+            f"(what was paid less refunds done or on their way); {amount} {currency} was asked."
+        )
 
 
 def case_number(on: date, case_id: int) -> str:

@@ -22,6 +22,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal
 from aftersales.kit.errors import Invalid
+from aftersales.kit.money import share_of_units
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.rules import service as rules
@@ -90,8 +91,16 @@ def eligibility_facts(
     with db.read() as uow:
         order = orders.order_facts(uow.session, order_number, viewer)
         line = order_line(order, line_no)
-        past = CasesRepository(uow.session).past_returns(order.customer_id, clock.now() - PAST_RETURNS_WINDOW)
-        amount = domain.case_amount(kind, quantity, line.unit_price, line.unit_price - line.current_price)
+        repo = CasesRepository(uow.session)
+        past = repo.past_returns(order.customer_id, clock.now() - PAST_RETURNS_WINDOW)
+        paid = share_of_units(
+            line.paid,
+            line.quantity,
+            repo.claimed_per_line(order.order_id).get(line.line_id, 0),
+            quantity,
+            order.currency,
+        )
+        amount = domain.case_amount(kind, quantity, paid, line.unit_price - line.current_price)
         return build_facts(
             order,
             line,
@@ -124,7 +133,12 @@ def evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Pre
         amount = (
             draft.compensation_amount or Decimal(0)
             if draft.kind is CaseKind.COMPENSATION
-            else domain.case_amount(draft.kind, quantity, line.unit_price, line.unit_price - line.current_price)
+            else domain.case_amount(
+                draft.kind,
+                quantity,
+                share_of_units(line.paid, line.quantity, claimed.get(line.line_id, 0), quantity, order.currency),
+                line.unit_price - line.current_price,
+            )
             if line
             else Decimal(0)
         )

@@ -74,6 +74,8 @@ class CaseLine(Base):
     category_code: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Amount)
+    # What these units were paid (their share of discount and shipping); None on older cases.
+    amount: Mapped[Decimal | None] = mapped_column(Amount)
 
     case: Mapped[Case] = relationship(back_populates="lines", lazy="raise")
 

@@ -35,8 +35,29 @@ class CasesRepository:
     def add(self, obj: object) -> None:
         self.session.add(obj)
 
-    def by_number(self, number: str, viewer: Principal) -> Case | None:
-        case: Case | None = self.session.scalar(scope_cases(select(Case).where(Case.number == number), viewer))
+    def by_number(self, number: str, viewer: Principal, *, lock: bool = False) -> Case | None:
+        """With `lock`, the case row stays locked until the transaction ends (PostgreSQL; SQLite has
+        one writer at a time), and is read afresh even if the session held it already."""
+        stmt = scope_cases(select(Case).where(Case.number == number), viewer)
+        if lock:
+            stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
+        case: Case | None = self.session.scalar(stmt)
+        return case
+
+    def open_case_for_line(self, order_line_id: int, reason: str) -> Case | None:
+        """A case for this reason on this order line that still claims it (not rejected or cancelled)."""
+        stmt = (
+            select(Case)
+            .join(CaseLine, CaseLine.case_id == Case.id)
+            .where(
+                CaseLine.order_line_id == order_line_id,
+                Case.reason == reason,
+                Case.status.in_([s.value for s in CLAIMING]),
+            )
+            .order_by(Case.id)
+            .limit(1)
+        )
+        case: Case | None = self.session.scalar(stmt)
         return case
 
     def by_id(self, case_id: int) -> Case | None:

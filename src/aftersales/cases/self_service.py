@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from aftersales.cases import service as cases
 from aftersales.cases.domain import CaseKind, CaseReason
+from aftersales.cases.eligibility import order_line
 from aftersales.cases.models import OrderAction
 from aftersales.cases.repository import CasesRepository
 from aftersales.cases.schemas import CaseDraft, CaseLineIn
@@ -19,11 +20,13 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden
+from aftersales.kit.money import allocate
 from aftersales.messaging.outbox import publish
 from aftersales.orders import service as orders
 from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import AddressIn, OrderFacts
 from aftersales.refunds import service as refunds
+from aftersales.refunds.schemas import RefundOut
 
 URGES_PER_ORDER_PER_DAY = 1
 NOT_SHIPPED = frozenset({OrderStatus.CREATED, OrderStatus.PAID, OrderStatus.FULFILLING})
@@ -74,19 +77,9 @@ def cancel_order(db: Database, number: str, by: Principal) -> ActionResult:
                 "cancelled by the customer" if by.role is Role.CUSTOMER else "cancelled by service",
             )
             detail: dict[str, Any] = {}
-            # What is still refundable: a line refunded as out of stock is not paid back twice.
-            remaining = refunds.refundable_amount(session, order.order_id) if order.paid_at is not None else Decimal(0)
-            if remaining > 0:
-                refund = refunds.request_refund(
-                    session,
-                    order_id=order.order_id,
-                    order_number=order.number,
-                    case_id=None,
-                    amount=remaining,
-                    currency=order.currency,
-                    reason="order cancelled",
-                    idempotency_key=f"order:{order.order_id}:cancel",
-                )
+            # What is still refundable, line by line: a line refunded as out of stock is not paid back twice.
+            refund = _refund_the_rest(session, order) if order.paid_at is not None else None
+            if refund is not None:
                 detail = {"refund_amount": str(refund.amount)}
             result = ActionResult(
                 "cancel",
@@ -109,6 +102,28 @@ def cancel_order(db: Database, number: str, by: Principal) -> ActionResult:
         _log(session, order, "cancel", result, by)
         uow.commit()
         return result
+
+
+def _refund_the_rest(session: Session, order: OrderFacts) -> RefundOut | None:
+    """Cancelling pays back what each line can still refund, never more than the order as a whole
+    can (a goodwill refund without lines counts against the order)."""
+    left = [x for x in refunds.refundable_by_line(session, order.order_id) if x.left > 0]
+    on_order = refunds.refundable_amount(session, order.order_id)
+    total = min(on_order, sum((x.left for x in left), Decimal(0)))
+    if total <= 0:
+        return None
+    parts = allocate(total, [x.left for x in left], order.currency)
+    return refunds.request_refund(
+        session,
+        order_id=order.order_id,
+        order_number=order.number,
+        case_id=None,
+        amount=total,
+        currency=order.currency,
+        reason="order cancelled",
+        business_key=f"order:{order.order_id}:cancel",
+        lines={x.line_id: part for x, part in zip(left, parts, strict=True)},
+    )
 
 
 def _intercept(session: Session, order: OrderFacts, by: Principal) -> ActionResult:
@@ -196,15 +211,39 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
         raise Forbidden("Only the merchant, the warehouse or a supervisor can report a line out of stock.")
     with db.write() as uow:
         session = uow.session
+        # Two reports at once meet on the order's row: the second waits, then sees the first one's case.
+        order_id = orders.order_id_in(session, number)
+        if order_id is not None:
+            orders.money_facts_in(session, order_id, lock=True)
         order = orders.order_facts(session, number, by)
         if order.shipped or order.status not in NOT_SHIPPED:
             raise Conflict(f"Order {number} is {order.status.value}; only lines not yet shipped can be out of stock.")
+        picked = order_line(order, line_no)
+        repo = CasesRepository(session)
+        reported = repo.open_case_for_line(picked.line_id, CaseReason.OUT_OF_STOCK.value)
+        if reported is not None:
+            # The same fact reported again (a double click, a retried feed): it is refunded once.
+            result = ActionResult(
+                "out_of_stock",
+                True,
+                f"This line was already reported out of stock; the buyer is refunded in case {reported.number}.",
+                f"该商品已报缺货，已在售后单 {reported.number} 中为买家退款。",
+                case_number=reported.number,
+            )
+            _log(session, order, "out_of_stock", result, by)
+            uow.commit()
+            return result
         line = orders.mark_out_of_stock_in(session, order.order_id, line_no, by)
+        unclaimed = line.quantity - repo.claimed_per_line(order.order_id).get(line.line_id, 0)
+        if unclaimed <= 0:
+            raise Conflict(
+                f"Line {line_no} of order {number} is already covered by after-sales cases; nothing is left to refund."
+            )
         draft = CaseDraft(
             order_number=order.number,
             kind=CaseKind.REFUND_ONLY,
             reason=CaseReason.OUT_OF_STOCK,
-            lines=[CaseLineIn(line_no=line.line_no, quantity=line.quantity)],
+            lines=[CaseLineIn(line_no=line.line_no, quantity=unclaimed)],
             description=f"{line.product_name} is out of stock",
         )
         case = cases.create_without_policy(session, order, draft, SYSTEM, via="warehouse", note="note.out_of_stock")

@@ -25,6 +25,7 @@ from aftersales.cases.schemas import (
     CaseSummary,
     EvidenceIn,
     EvidenceOut,
+    LineDecision,
     Preview,
     RefundView,
 )
@@ -32,6 +33,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging.outbox import publish
 from aftersales.orders import service as orders
@@ -120,8 +122,9 @@ def _create(
                 category_code=line.category_code,
                 quantity=qty,
                 unit_price=line.unit_price,
+                amount=decided.amount if decided else None,
             )
-            for line, qty in picked
+            for (line, qty), decided in zip(picked, _line_amounts(outcome, len(picked)), strict=True)
         ],
         evidence=[],
     )
@@ -135,13 +138,32 @@ def _create(
     return case
 
 
+def _line_amounts(outcome: Preview, count: int) -> list[LineDecision | None]:
+    """The preview's decision per picked line, in the same order (none from an older caller)."""
+    return list(outcome.lines) if len(outcome.lines) == count else [None] * count
+
+
 def create_without_policy(
     session: Session, order: OrderFacts, draft: CaseDraft, by: Principal, *, via: str, note: str
 ) -> Case:
     """A case the platform itself opens and approves (out of stock, an intercept): no policy
     decides, the refund starts at once, inside the caller's transaction."""
     picked = [(order_line(order, line_in.line_no), line_in.quantity) for line_in in draft.lines]
-    amount = sum((line.unit_price * qty for line, qty in picked), Decimal(0))
+    claimed = CasesRepository(session).claimed_per_line(order.order_id)
+    decided = [
+        LineDecision(
+            line_no=line.line_no,
+            product_name=line.product_name,
+            quantity=qty,
+            claimable=line.quantity - claimed.get(line.line_id, 0),
+            # What these units were paid, not their list price.
+            amount=share_of_units(line.paid, line.quantity, claimed.get(line.line_id, 0), qty, order.currency),
+            eligible=True,
+            reason=note,
+        )
+        for line, qty in picked
+    ]
+    amount = sum((d.amount for d in decided), Decimal(0))
     outcome = Preview(
         eligible=True,
         reason_zh=note,
@@ -153,7 +175,7 @@ def create_without_policy(
         offers=[],
         amount=amount,
         currency=order.currency,
-        lines=[],
+        lines=decided,
         policy_keys=[],
     )
     case = _create(session, order, draft, outcome, picked, by, via, None)
@@ -164,22 +186,33 @@ def create_without_policy(
 # --- actions -------------------------------------------------------------------------------------
 def act(db: Database, number: str, data: ActionIn, viewer: Principal) -> CaseOut:
     with db.write() as uow:
-        case = CasesRepository(uow.session).by_number(number, viewer)
+        # The row stays locked until commit (PostgreSQL): a second agent acting at the same moment
+        # waits, then sees the first one's result and gets a 409 with it, never a double approval.
+        case = CasesRepository(uow.session).by_number(number, viewer, lock=True)
         if case is None:
             raise NotFound(f"No case '{number}' that you can see.")
         if data.version is not None and data.version != case.version:
             raise Conflict(
                 f"Case {number} changed since you loaded it (version {case.version}, yours {data.version}). "
-                "Reload and try again."
+                "Reload and try again.",
+                current=_current(case),
             )
-        _apply(uow.session, case, data, viewer)
         try:
+            _apply(uow.session, case, data, viewer)
             uow.commit()
+        except Conflict as exc:
+            exc.details.setdefault("current", _current(case))
+            raise
         except StaleDataError as exc:
             raise Conflict(
                 f"Case {number} was changed by someone else at the same time. Reload and try again."
             ) from exc
         return _view(uow.session, case, viewer)
+
+
+def _current(case: Case) -> dict[str, Any]:
+    """The state a refused writer should reload to, carried in the 409's body."""
+    return {"number": case.number, "status": case.status, "version": case.version}
 
 
 class StoredPhotoLike(Protocol):
@@ -250,6 +283,14 @@ def _side_effects(
     session: Session, case: Case, kind: CaseKind, action: CaseAction, data: ActionIn, target: CaseStatus
 ) -> None:
     if action is CaseAction.APPROVE:
+        if data.amount is not None:
+            domain.check_approved_amount(
+                data.amount,
+                case.requested_amount,
+                _still_refundable(session, case, kind),
+                case.currency,
+                case.order_number,
+            )
         case.approved_amount = data.amount if data.amount is not None else case.requested_amount
     if action is CaseAction.SHIP_BACK:
         case.return_method = case.return_method or "mail_back"
@@ -262,7 +303,7 @@ def _side_effects(
     if target is CaseStatus.REFUNDING:
         case.resolution = "refund"
         amount = case.approved_amount if case.approved_amount is not None else case.requested_amount
-        attempt = len(refunds.refunds_for_case(session, case.id)) + 1
+        # One refund per business fact; a retry after a failure gets a key derived from the failed one's.
         refunds.request_refund(
             session,
             order_id=case.order_id,
@@ -271,7 +312,8 @@ def _side_effects(
             amount=amount,
             currency=case.currency,
             reason=f"{case.number} {case.kind}",
-            idempotency_key=f"case:{case.id}:refund:{attempt}",
+            business_key=domain.refund_business_key(case.id, [x.line_no for x in case.lines], case.reason),
+            lines=domain.refund_parts(kind, amount, _asked_per_line(case), case.currency),
         )
     if target is CaseStatus.RESOLVING:
         case.resolution = "exchange"
@@ -279,6 +321,23 @@ def _side_effects(
         case.resolution = "repair"
     if kind is CaseKind.INVOICE and target is CaseStatus.COMPLETED:
         case.resolution = "invoice"
+
+
+def _asked_per_line(case: Case) -> list[tuple[int, Decimal]]:
+    # Cases from before paid shares have no amount per line: unit price × quantity weighs them.
+    return [(x.order_line_id, x.amount if x.amount is not None else x.unit_price * x.quantity) for x in case.lines]
+
+
+def _still_refundable(session: Session, case: Case, kind: CaseKind) -> Decimal | None:
+    """What the case's lines (the order, for compensation) can still refund; None when no money moves."""
+    if kind not in domain.REFUND_KINDS:
+        return None
+    on_order = refunds.refundable_amount(session, case.order_id)
+    if kind not in domain.LINE_REFUND_KINDS or not case.lines:
+        return on_order
+    ids = {x.order_line_id for x in case.lines}
+    on_lines = sum((x.left for x in refunds.refundable_by_line(session, case.order_id) if x.line_id in ids), Decimal(0))
+    return min(on_order, on_lines)
 
 
 def _add_evidence(case: Case, items: list[EvidenceIn], by: Principal) -> None:

@@ -74,6 +74,12 @@ class Money:
         return f"{self.amount} {self.currency}"
 
 
+def _unit_for(currency: str, amount: Decimal) -> Decimal:
+    """The currency's minor unit, or the cent for an amount finer than it (a feed may send 0.50 JPY)."""
+    unit = quantum(currency)
+    return unit if amount % unit == 0 else min(unit, Decimal("0.01"))
+
+
 def _units(amount: Decimal, unit: Decimal) -> int:
     count = amount / unit
     if count != count.to_integral_value():
@@ -86,7 +92,7 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     remainder: everyone gets the floor of their exact share, and the units left over go one each to
     the largest fractions (ties to the earlier position). The shares add up exactly to `total`, and
     none differs from its exact share by a whole unit. All weights zero: equal shares."""
-    unit = quantum(currency)
+    unit = _unit_for(currency, total)
     if total < 0 or any(w < 0 for w in weights):
         raise MoneyError("only amounts and weights of 0 or more can be shared out")
     units = _units(total, unit)
@@ -111,7 +117,7 @@ def share_of_units(paid: Decimal, quantity: int, already: int, taking: int, curr
     """What `taking` units of a line of `quantity` units cost, when `already` units of it were claimed
     before: the line's `paid` amount counted up unit by unit (rounded down to the minor unit at each
     step), so the claims on one line always add up exactly to what the line was paid."""
-    unit = quantum(currency)
+    unit = _unit_for(currency, paid)
     cents = _units(paid, unit)
 
     def upto(n: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from aftersales.orders import domain
 from aftersales.orders.domain import MerchantKind, OrderStatus, ShipmentStatus
 from aftersales.orders.models import Order
 from aftersales.orders.repository import OrdersRepository
-from aftersales.orders.schemas import CustomerContact, LineFacts, OrderFacts, OrderMoney
+from aftersales.orders.schemas import CustomerContact, LineFacts, LineMoney, OrderFacts, OrderMoney
 
 
 def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
@@ -36,6 +37,12 @@ def order_facts_by_id(session: Session, order_id: int) -> OrderFacts:
 
 def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
     skus = repo.skus_by_id([line.sku_id for line in order.lines])
+    shares = domain.paid_shares(
+        [line.unit_price * line.quantity for line in order.lines],
+        order.shipping_fee,
+        order.discount_total,
+        order.currency,
+    )
     return OrderFacts(
         order_id=order.id,
         number=order.number,
@@ -69,8 +76,9 @@ def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
                 unit_price=line.unit_price,
                 current_price=skus[line.sku_id].price if line.sku_id in skus else line.unit_price,
                 stock_status=line.stock_status,
+                paid=share.paid,
             )
-            for line in order.lines
+            for line, share in zip(order.lines, shares, strict=True)
         ],
     )
 
@@ -111,13 +119,20 @@ def customer_id_by_email_in(session: Session, email: str) -> int | None:
 
 
 def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney | None:
-    """Number, currency, payable total and the payment to refund to. With `lock` the order row
+    """Number, currency, payable total, what the payments captured on each line, and the payment to
+    refund to. With `lock` the order row
     stays locked until the caller's transaction ends (PostgreSQL), so two refunds of one order
     are checked against what is refundable one after the other."""
     repo = OrdersRepository(session)
     row = repo.money_row(order_id, lock=lock)
     if row is None:
         return None
+    shipping_fee, discount_total, lines, payments = repo.money_parts(order_id)
+    paid = [
+        share.paid
+        for share in domain.paid_shares([p * q for _, _, p, q in lines], shipping_fee, discount_total, row[2])
+    ]
+    captured = min(sum(payments, Decimal(0)), row[3])
     return OrderMoney(
         order_id=row[0],
         number=row[1],
@@ -125,6 +140,13 @@ def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney
         payable_total=row[3],
         customer_id=row[4],
         payment_reference=repo.first_payment_reference(order_id),
+        captured=captured,
+        lines=[
+            LineMoney(line_id=line_id, line_no=line_no, captured=share)
+            for (line_id, line_no, _, _), share in zip(
+                lines, domain.captured_shares(paid, captured, row[2]), strict=True
+            )
+        ],
     )
 
 

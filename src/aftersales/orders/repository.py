@@ -17,6 +17,7 @@ from aftersales.orders.models import (
     LogisticsEvent,
     Merchant,
     Order,
+    OrderLine,
     Payment,
     Product,
     Shipment,
@@ -197,6 +198,18 @@ class OrdersRepository:
             stmt = stmt.with_for_update()
         row = self.session.execute(stmt).first()
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+    def money_parts(self, order_id: int) -> tuple[Decimal, Decimal, list[tuple[int, int, Decimal, int]], list[Decimal]]:
+        """Shipping fee, discount, lines (id, number, unit price, quantity) in line order, and the
+        captured payment amounts of an order; summed in Python (SQLite keeps amounts as text)."""
+        fees = self.session.execute(select(Order.shipping_fee, Order.discount_total).where(Order.id == order_id)).one()
+        lines = self.session.execute(
+            select(OrderLine.id, OrderLine.line_no, OrderLine.unit_price, OrderLine.quantity)
+            .where(OrderLine.order_id == order_id)
+            .order_by(OrderLine.line_no)
+        )
+        paid = self.session.scalars(select(Payment.amount).where(Payment.order_id == order_id))
+        return fees[0], fees[1], [(a, b, c, d) for a, b, c, d in lines], list(paid)
 
     def first_payment_reference(self, order_id: int) -> str | None:
         stmt = (

@@ -292,6 +292,9 @@ class LineFacts(BaseModel):
     unit_price: Decimal
     current_price: Decimal
     stock_status: str
+    # What the buyer paid for the whole line: unit price × quantity less its share of the order's
+    # discount plus its share of the shipping (orders.domain.paid_shares).
+    paid: Decimal
 
 
 class OrderFacts(BaseModel):
@@ -328,6 +331,12 @@ class CustomerContact(BaseModel):
     tier: str = "regular"
 
 
+class LineMoney(BaseModel):
+    line_id: int
+    line_no: int
+    captured: Decimal  # what the payments captured on this line (its paid share when paid in full)
+
+
 class OrderMoney(BaseModel):
     order_id: int
     number: str
@@ -335,3 +344,5 @@ class OrderMoney(BaseModel):
     payable_total: Decimal
     payment_reference: str | None
     customer_id: int
+    captured: Decimal = Decimal(0)  # the sum of the captured payments, at most the payable total
+    lines: list[LineMoney] = []

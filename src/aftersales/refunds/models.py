@@ -5,15 +5,26 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftersales.db.base import Amount, Base, UTCDateTime
 
 
 class Refund(Base):
     __tablename__ = "refunds"
-    __table_args__ = (Index("ix_refunds_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_refunds_status_next", "status", "next_attempt_at"),
+        # One business fact (a case's lines for its reason, an order's cancellation) pays once: at most
+        # one refund per business key that has not failed; a failed one may be retried under it.
+        Index(
+            "uq_refunds_live_business_key",
+            "business_key",
+            unique=True,
+            sqlite_where=text("status <> 'failed'"),
+            postgresql_where=text("status <> 'failed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -24,6 +35,8 @@ class Refund(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
     # Sent to the gateway with every try: the gateway refunds once per key, whatever we resend.
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
+    # What is paid for (case, lines, reason); the idempotency key is derived from it per attempt.
+    business_key: Mapped[str] = mapped_column(String(120))
     payment_reference: Mapped[str] = mapped_column(String(80))
     status: Mapped[str] = mapped_column(String(16))  # requested, submitted, succeeded, failed
     gateway_ref: Mapped[str] = mapped_column(String(80), default="")
@@ -35,7 +48,23 @@ class Refund(Base):
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
+    lines: Mapped[list[RefundLine]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="RefundLine.id"
+    )
+
     __mapper_args__ = {"version_id_col": version}
+
+
+class RefundLine(Base):
+    """The part of a refund paid back for one order line; a refund without lines (goodwill,
+    compensation) counts against the order as a whole."""
+
+    __tablename__ = "refund_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id", ondelete="CASCADE"), index=True)
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount)
 
 
 class GatewayRefund(Base):

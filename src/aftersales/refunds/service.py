@@ -4,7 +4,7 @@ confirmation. Every step is safe to run twice or after a crash at any line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
@@ -29,7 +29,7 @@ from aftersales.refunds.gateway import (
     PaymentGateway,
     default_gateway,
 )
-from aftersales.refunds.models import Refund
+from aftersales.refunds.models import Refund, RefundLine
 from aftersales.refunds.repository import RefundsRepository
 from aftersales.refunds.schemas import RefundOut
 from aftersales.refunds.settings import refund_settings
@@ -55,13 +55,26 @@ def request_refund(
     amount: Decimal,
     currency: str,
     reason: str,
-    idempotency_key: str,
+    idempotency_key: str | None = None,
+    business_key: str | None = None,
+    lines: Mapping[int, Decimal] | None = None,
 ) -> RefundOut:
     """Write a refund request in the caller's transaction, with the outbox message that will execute
-    it. The same key again returns the first request unchanged. Refused (409) when the amount is not
-    positive, exceeds what the order can still refund, or the order has no payment."""
-    domain.check_key(idempotency_key)
-    return _request(session, order_id, order_number, case_id, amount, currency, reason, idempotency_key)
+    it. `business_key` names what is paid for (a case's lines for its reason, an order's
+    cancellation) and each business fact pays once: while a refund of it has not failed, asking
+    again returns that refund; after one failed, the next attempt's idempotency key is derived from
+    the failed one's. Given only an `idempotency_key`, that key is the fact; the same key again
+    returns the first request unchanged. `lines` (order line id → amount) says what is paid back
+    for which line. Refused (409) when the amount is not positive, exceeds what the order or a line
+    can still refund (what was captured on it less refunds done or on their way), or the order has
+    no payment."""
+    if idempotency_key is None and business_key is None:
+        raise Invalid("A refund needs a business key or an idempotency key.")
+    fact = business_key or domain.base_key(idempotency_key or "")
+    domain.check_key(fact)
+    if idempotency_key is not None:
+        domain.check_key(idempotency_key)
+    return _request(session, order_id, order_number, case_id, amount, currency, reason, fact, idempotency_key, lines)
 
 
 def _request(
@@ -72,17 +85,27 @@ def _request(
     amount: Decimal,
     currency: str,
     reason: str,
-    key: str,
+    fact: str,
+    key: str | None,
+    lines: Mapping[int, Decimal] | None = None,
 ) -> RefundOut:
     if len(reason) > domain.MAX_REASON_LENGTH:
         raise Invalid(f"A refund reason may have at most {domain.MAX_REASON_LENGTH} characters.")
     repo = RefundsRepository(session)
-    # Locks the order row first: two refunds of one order are checked against the cap in turn.
+    # Locks the order row first: two refunds of one order are checked against the cap in turn, and
+    # the second asking for the same business fact finds the first.
     order = orders.money_facts_in(session, order_id, lock=True)
     if order is None:
         raise NotFound(f"No order #{order_id} to refund.")
     if order.number != order_number:
         raise Conflict(f"Order #{order_id} is {order.number}, not {order_number}.")
+    earlier = repo.for_order(order_id)
+    attempts = [r for r in earlier if r.business_key == fact]
+    live = next((r for r in attempts if r.status != RefundStatus.FAILED), None)
+    if key is None:
+        if live is not None:
+            return RefundOut.model_validate(live)
+        key = domain.retry_key(attempts[-1].idempotency_key) if attempts else fact
     existing = repo.by_key(key)
     if existing is not None:
         if (existing.order_id, existing.amount, existing.currency) != (order_id, amount, currency):
@@ -91,18 +114,28 @@ def _request(
                 f"on order {existing.order_number}; a different refund needs a new key."
             )
         return RefundOut.model_validate(existing)
-    still = domain.refundable(order.payable_total, repo.amounts_on_order(order_id))
+    if live is not None:
+        return RefundOut.model_validate(live)
+    reference = order.payment_reference
+    if reference is None:
+        raise Conflict(f"Order {order.number} has no payment, so there is nothing to refund {amount} {currency} to.")
+    taken = [domain.Taken(r.amount, r.status, {x.order_line_id: x.amount for x in r.lines}) for r in earlier]
     domain.check_request(
         amount=amount,
         currency=currency,
         order_number=order.number,
         order_currency=order.currency,
-        payable_total=order.payable_total,
-        still_refundable=still,
+        paid_total=order.captured,
+        still_refundable=domain.refundable(order.captured, [(t.amount, t.status) for t in taken]),
     )
-    reference = order.payment_reference
-    if reference is None:
-        raise Conflict(f"Order {order.number} has no payment, so there is nothing to refund {amount} {currency} to.")
+    if lines:
+        domain.check_lines(
+            amount=amount,
+            currency=currency,
+            order_number=order.number,
+            asked=lines,
+            left=domain.refundable_lines([(x.line_id, x.line_no, x.captured) for x in order.lines], taken),
+        )
     now = clock.now()
     refund = Refund(
         order_id=order_id,
@@ -112,6 +145,7 @@ def _request(
         currency=currency,
         reason=reason,
         idempotency_key=key,
+        business_key=fact,
         payment_reference=reference,
         status=RefundStatus.REQUESTED.value,
         gateway_ref="",
@@ -119,6 +153,7 @@ def _request(
         last_error="",
         requested_at=now,
         next_attempt_at=now,
+        lines=[RefundLine(order_line_id=line_id, amount=part) for line_id, part in (lines or {}).items() if part],
     )
     repo.add(refund)
     session.flush()
@@ -145,7 +180,9 @@ def retry_refund(db: Database, refund_id: int) -> RefundOut:
             old.amount,
             old.currency,
             old.reason,
+            old.business_key,
             domain.retry_key(old.idempotency_key),
+            {x.order_line_id: x.amount for x in old.lines},
         )
         uow.commit()
         return new
@@ -153,11 +190,24 @@ def retry_refund(db: Database, refund_id: int) -> RefundOut:
 
 # --- reading ----------------------------------------------------------------------------------------
 def refundable_amount(session: Session, order_id: int) -> Decimal:
-    """What the order can still refund: its payable total minus every refund that has not failed."""
+    """What the order can still refund: what its payments captured minus every refund that has not
+    failed (done or on its way)."""
     order = orders.money_facts_in(session, order_id, lock=False)
     if order is None:
         raise NotFound(f"No order #{order_id}.")
-    return domain.refundable(order.payable_total, RefundsRepository(session).amounts_on_order(order_id))
+    return domain.refundable(order.captured, RefundsRepository(session).amounts_on_order(order_id))
+
+
+def refundable_by_line(session: Session, order_id: int) -> list[domain.LineLeft]:
+    """Per order line, in line order: what its payments captured and what it can still refund."""
+    order = orders.money_facts_in(session, order_id, lock=False)
+    if order is None:
+        raise NotFound(f"No order #{order_id}.")
+    taken = [
+        domain.Taken(r.amount, r.status, {x.order_line_id: x.amount for x in r.lines})
+        for r in RefundsRepository(session).for_order(order_id)
+    ]
+    return domain.refundable_lines([(x.line_id, x.line_no, x.captured) for x in order.lines], taken)
 
 
 def refunds_for_order(db: Database, order_id: int) -> list[RefundOut]:
