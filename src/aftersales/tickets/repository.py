@@ -45,10 +45,13 @@ class TicketsRepository:
         self.session.add(obj)
 
     # --- tickets ----------------------------------------------------------------------------------
-    def by_number(self, number: str, viewer: Principal) -> Ticket | None:
-        ticket: Ticket | None = self.session.scalar(
-            scope_tickets(select(Ticket).where(Ticket.number == number), viewer)
-        )
+    def by_number(self, number: str, viewer: Principal, *, lock: bool = False) -> Ticket | None:
+        """With `lock`, the ticket row stays locked until the transaction ends (PostgreSQL; SQLite has
+        one writer at a time), and is read afresh even if the session held it already."""
+        stmt = scope_tickets(select(Ticket).where(Ticket.number == number), viewer)
+        if lock:
+            stmt = stmt.with_for_update(of=Ticket).execution_options(populate_existing=True)
+        ticket: Ticket | None = self.session.scalar(stmt)
         return ticket
 
     def by_number_unscoped(self, number: str) -> Ticket | None:

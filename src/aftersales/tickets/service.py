@@ -71,18 +71,24 @@ def _stale(number: str) -> Conflict:
     return Conflict(f"Ticket {number} was changed by someone else at the same time. Reload and try again.")
 
 
-def _load(session: Session, number: str, viewer: Principal) -> Ticket:
-    ticket = TicketsRepository(session).by_number(number, viewer)
+def _load(session: Session, number: str, viewer: Principal, *, lock: bool = False) -> Ticket:
+    ticket = TicketsRepository(session).by_number(number, viewer, lock=lock)
     if ticket is None:
         raise NotFound(f"No ticket '{number}' that you can see.")
     return ticket
+
+
+def _current(ticket: Ticket) -> dict[str, Any]:
+    """The state a refused writer should reload to, carried in the 409's body."""
+    return {"number": ticket.number, "status": ticket.status, "version": ticket.version}
 
 
 def _check_version(ticket: Ticket, version: int | None) -> None:
     if version is not None and version != ticket.version:
         raise Conflict(
             f"Ticket {ticket.number} changed since you loaded it (version {ticket.version}, yours {version}). "
-            "Reload and try again."
+            "Reload and try again.",
+            current=_current(ticket),
         )
 
 
@@ -284,7 +290,7 @@ def customer_tickets(db: Database, customer_id: int, exclude_number: str = "", l
 def post_message(db: Database, number: str, data: MessageIn, by: Principal) -> TicketOut:
     with db.write() as uow:
         session = uow.session
-        ticket = _load(session, number, by)
+        ticket = _load(session, number, by, lock=True)
         _check_version(ticket, data.version)
         if by.role is Role.CUSTOMER or data.kind is MessageKind.CUSTOMER:
             if by.role is not Role.CUSTOMER:
@@ -316,20 +322,25 @@ def act(db: Database, number: str, data: ActionIn, by: Principal) -> TicketOut:
     _require_staff(by)
     with db.write() as uow:
         session = uow.session
-        ticket = _load(session, number, by)
+        ticket = _load(session, number, by, lock=True)  # a second writer waits, then gets the 409
         _check_version(ticket, data.version)
-        match data.action:
-            case TicketAction.ESCALATE:
-                workflow.escalate(session, ticket, by, data.reason)
-            case TicketAction.ASSIGN:
-                workflow.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
-            case TicketAction.MERGE:
-                target = _load(session, data.merge_into.strip(), by)
-                workflow.merge(session, ticket, target, by)
-            case TicketAction.WAIT_FOR_CUSTOMER | TicketAction.SOLVE | TicketAction.CLOSE | TicketAction.REOPEN:
-                workflow.transition(session, ticket, data.action, by, data.reason)
-            case _:
-                raise Invalid(f"Use the messages endpoint for '{data.action.value}'.")
+        current = _current(ticket)
+        try:
+            match data.action:
+                case TicketAction.ESCALATE:
+                    workflow.escalate(session, ticket, by, data.reason)
+                case TicketAction.ASSIGN:
+                    workflow.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
+                case TicketAction.MERGE:
+                    target = _load(session, data.merge_into.strip(), by)
+                    workflow.merge(session, ticket, target, by)
+                case TicketAction.WAIT_FOR_CUSTOMER | TicketAction.SOLVE | TicketAction.CLOSE | TicketAction.REOPEN:
+                    workflow.transition(session, ticket, data.action, by, data.reason)
+                case _:
+                    raise Invalid(f"Use the messages endpoint for '{data.action.value}'.")
+        except Conflict as exc:  # refused by the state it is in: say which
+            exc.details.setdefault("current", current)
+            raise
         signal(session, ticket)
         return _commit_and_view(uow, ticket, by)
 
@@ -348,7 +359,7 @@ def reclassify(db: Database, number: str, data: ClassificationIn, by: Principal)
     _check_axes(data.responsibility, data.scenario)
     with db.write() as uow:
         session = uow.session
-        ticket = _load(session, number, by)
+        ticket = _load(session, number, by, lock=True)
         _check_version(ticket, data.version)
         if (data.responsibility, data.scenario) != (ticket.responsibility, ticket.scenario):
             session.add(
@@ -411,7 +422,7 @@ def apply_macro(db: Database, number: str, macro_id: int, by: Principal, lang: s
     with db.write() as uow:
         session = uow.session
         repo = TicketsRepository(session)
-        ticket = _load(session, number, by)
+        ticket = _load(session, number, by, lock=True)
         _check_version(ticket, version)
         macro = repo.macro(macro_id)
         if macro is None or not macro.active:

@@ -131,11 +131,10 @@ def install(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> Response:
         if _wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-            return JSONResponse(
-                {"error": exc.code, "message": exc.message, "detail": exc.message},
-                status_code=exc.status_code,
-                headers=headers,
-            )
+            body: dict[str, Any] = {"error": exc.code, "message": exc.message, "detail": exc.message}
+            if "current" in exc.details:  # a refused writer reloads to this (state and version)
+                body["current"] = exc.details["current"]
+            return JSONResponse(body, status_code=exc.status_code, headers=headers)
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         return _page(request, exc.status_code, exc.message)
