@@ -53,6 +53,14 @@ class FieldProblem(BaseModel):
     field: str
 
 
+class CurrentState(BaseModel):
+    """Where a case or ticket stands now, sent with a 409 that refused a stale or concurrent change."""
+
+    number: str
+    status: str
+    version: int
+
+
 class ErrorBody(BaseModel):
     """Every API error, whatever its status: a code, a sentence for people, and the detail (the
     sentence again, or one entry per bad field when the request did not validate)."""
@@ -60,6 +68,7 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     detail: str | list[FieldProblem]
+    current: CurrentState | None = None
 
 
 # Answers any API operation can give: no or a bad token, input that does not validate, the
