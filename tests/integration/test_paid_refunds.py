@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from aftersales.cases import self_service
@@ -16,6 +17,7 @@ from aftersales.cases.domain import CaseAction, CaseKind, CaseReason
 from aftersales.cases.schemas import ActionIn, CaseDraft, CaseLineIn
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
+from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Invalid
 from aftersales.orders import service as orders
@@ -166,3 +168,59 @@ def test_what_is_refundable_is_what_was_captured_not_the_payable_total(shop: Fac
     with db.read() as uow:
         assert left_per_line(uow.session, order_id) == {1: D("102.00"), 2: D("306.00")}
         assert refunds.refundable_amount(uow.session, order_id) == D("408.00")
+
+
+def test_a_failed_case_refund_is_retried_under_the_same_business_key(shop: Factory, db: Database) -> None:
+    # .99: the simulated bank declines it, so the case's refund fails.
+    paid_order(db, "SO-D8", lines=[line(1, "SKU-1", "100.99")])
+    draft = CaseDraft(
+        order_number="SO-D8",
+        kind=CaseKind.REFUND_ONLY,
+        reason=CaseReason.NOT_RECEIVED,
+        lines=[CaseLineIn(line_no=1, quantity=1)],
+    )
+    case = cases.submit(db, draft, who(db, "lina"), via="customer")
+    assert cases.get_case(db, case.number, who(db, "agent")).status == "refund_failed"
+    cases.act(db, case.number, ActionIn(action=CaseAction.RETRY_REFUND), who(db, "agent"))
+    with db.read() as uow:
+        rows = [
+            (r.business_key, r.idempotency_key, r.status)
+            for r in uow.session.scalars(select(Refund).order_by(Refund.id))
+        ]
+    fact = f"case:{rows[0][0].split(':')[1]}:line:1:not_received"
+    assert rows == [(fact, fact, "failed"), (fact, f"{fact}:retry1", "failed")]
+
+
+def test_the_database_holds_one_live_refund_per_business_fact(shop: Factory, db: Database) -> None:
+    order_id = paid_order(db, "SO-D9")
+    first = refunds_row(order_id, "order:1:cancel", "order:1:cancel")
+    second = refunds_row(order_id, "order:1:cancel", "order:1:cancel:retry1")
+    with db.write() as uow:
+        uow.session.add(first)
+        uow.session.flush()
+        uow.session.add(second)
+        with pytest.raises(IntegrityError):
+            uow.session.flush()
+    with db.write() as uow:  # once the first has failed, a retry may be live
+        first = refunds_row(order_id, "order:1:cancel", "order:1:cancel", status="failed")
+        uow.session.add_all([first, refunds_row(order_id, "order:1:cancel", "order:1:cancel:retry1")])
+        uow.session.flush()
+        uow.commit()
+
+
+def refunds_row(order_id: int, fact: str, key: str, status: str = "requested") -> Refund:
+    return Refund(
+        order_id=order_id,
+        order_number="SO-D9",
+        amount=D("1.00"),
+        currency="CNY",
+        reason="test",
+        idempotency_key=key,
+        business_key=fact,
+        payment_reference="PAY-SO-D9",
+        status=status,
+        gateway_ref="",
+        attempts=0,
+        last_error="",
+        requested_at=clock.now(),
+    )
