@@ -224,3 +224,36 @@ def refunds_row(order_id: int, fact: str, key: str, status: str = "requested") -
         last_error="",
         requested_at=clock.now(),
     )
+
+
+def test_a_refused_approval_reports_the_version_that_is_still_stored(shop: Factory, db: Database) -> None:
+    delivered_order(shop, db, "SO-D10")
+    draft = CaseDraft(
+        order_number="SO-D10",
+        kind=CaseKind.REFUND_ONLY,
+        reason=CaseReason.DEFECT,
+        lines=[CaseLineIn(line_no=1, quantity=2)],
+    )
+    case = cases.submit(db, draft, who(db, "lina"), via="customer")
+    with db.write() as uow:  # the whole payment already went back another way
+        order_id = orders.order_id_in(uow.session, "SO-D10")
+        assert order_id is not None
+        refunds.request_refund(
+            uow.session,
+            order_id=order_id,
+            order_number="SO-D10",
+            case_id=None,
+            amount=D("398.00"),
+            currency="CNY",
+            reason="goodwill",
+            idempotency_key="goodwill:SO-D10",
+        )
+        uow.commit()
+    with pytest.raises(Conflict) as refused:
+        cases.act(db, case.number, ActionIn(action=CaseAction.APPROVE), who(db, "agent"))
+    stored = cases.get_case(db, case.number, who(db, "agent"))
+    assert refused.value.details["current"] == {
+        "number": case.number,
+        "status": "under_review",
+        "version": stored.version,
+    }

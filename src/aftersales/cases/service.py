@@ -197,11 +197,12 @@ def act(db: Database, number: str, data: ActionIn, viewer: Principal) -> CaseOut
                 "Reload and try again.",
                 current=_current(case),
             )
+        current = _current(case)  # before _apply: a flush inside it bumps the version in memory
         try:
             _apply(uow.session, case, data, viewer)
             uow.commit()
         except Conflict as exc:
-            exc.details.setdefault("current", _current(case))
+            exc.details.setdefault("current", current)
             raise
         except StaleDataError as exc:
             raise Conflict(
