@@ -105,6 +105,9 @@ def document_errors(app: FastAPI) -> None:
                     responses.setdefault(status, {"description": description})
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "the body is not valid JSON"})
+                    responses.setdefault(
+                        "413", {"description": "the body is larger than AFTERSALES_MAX_BODY_BYTES (1 MB by default)"}
+                    )
                 for status, response in responses.items():
                     if status[0] in "45":
                         response["content"] = _with_error_body(response.get("content"))
