@@ -134,6 +134,8 @@ def install(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> Response:
         if _wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            if "retry_after" in exc.details:
+                headers = {"Retry-After": str(exc.details["retry_after"])}
             return JSONResponse(
                 {"error": exc.code, "message": exc.message, "detail": exc.message},
                 status_code=exc.status_code,
