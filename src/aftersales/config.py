@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # at most 5 MB each, plus the form) up to max_upload_bytes. Larger bodies get 413.
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Carrier scans stamped later than now by more than this are refused as from the future.
+    logistics_clock_skew_seconds: int = Field(default=300, ge=0, le=86400)
 
     @field_validator("timezone")
     @classmethod
