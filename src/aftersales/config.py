@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - the default is refused outside dev mode
@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     mail_in_address: str = ""
     # Photos uploaded to cases, one folder per case.
     upload_dir: str = "./var/uploads"
+    # Request bodies: JSON and forms up to max_body_bytes; the addresses that take photos (6 of
+    # at most 5 MB each, plus the form) up to max_upload_bytes. Larger bodies get 413.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # Carrier scans stamped later than now by more than this are refused as from the future.
+    logistics_clock_skew_seconds: int = Field(default=300, ge=0, le=86400)
 
     @field_validator("timezone")
     @classmethod

@@ -34,6 +34,7 @@ from aftersales.sla import web as sla_web
 from aftersales.tickets import api as tickets_api
 from aftersales.tickets import web as tickets_web
 from aftersales.web import errors, ops
+from aftersales.web.body_limit import BodyLimit
 from aftersales.web.deps import ensure_session_basics
 from aftersales.worker import wiring
 
@@ -70,6 +71,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
 
+    # Innermost of our middleware: its 413 is counted by the metrics and carries the session.
+    app.add_middleware(
+        BodyLimit,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        upload_paths=cases_web.UPLOAD_PATHS,
+    )
     app.middleware("http")(ops.metrics_middleware)
     app.add_middleware(
         SessionMiddleware,

@@ -132,11 +132,21 @@ def test_after_five_failures_even_the_right_password_is_refused(factory: Factory
         for _ in range(5):
             with pytest.raises(Unauthorized):
                 sign_in(db, "agent-1", "wrong-password")
-        with pytest.raises(TooManyRequests, match="Too many failed sign-ins"):
+        with pytest.raises(TooManyRequests, match=r"Too many failed sign-ins\. Wait 15 minutes") as refused:
             sign_in(db, "agent-1", PASSWORD)
-        with pytest.raises(TooManyRequests):
-            sign_in(db, "AGENT-1", PASSWORD, address="10.9.9.9")  # another address, same name
+        assert refused.value.details["retry_after"] == 900
     assert failed_attempts(db) == 5  # refused attempts are not recorded as failures
+
+
+def test_failures_from_one_address_do_not_lock_the_account_out_elsewhere(factory: Factory, db: Database) -> None:
+    user = factory.user("agent-1", Role.AGENT_T1)
+    with clock.frozen_at(NOW):
+        for _ in range(5):
+            with pytest.raises(Unauthorized):
+                sign_in(db, "agent-1", "wrong-password", address="203.0.113.7")
+        with pytest.raises(TooManyRequests):
+            sign_in(db, "agent-1", PASSWORD, address="203.0.113.7")
+        assert sign_in(db, "AGENT-1", PASSWORD, address="10.9.9.9").user_id == user.id  # the owner, elsewhere
 
 
 def test_four_failures_do_not_block(factory: Factory, db: Database) -> None:

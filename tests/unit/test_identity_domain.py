@@ -8,10 +8,13 @@ import pytest
 
 from aftersales.identity.domain import (
     MIN_PASSWORD_LENGTH,
+    RecentFailures,
     binding_problem,
     login_blocked,
+    login_wait,
     password_problem,
     username_problem,
+    wait_minutes,
     window_start,
 )
 from aftersales.kit.access import Role
@@ -87,3 +90,40 @@ def test_login_is_blocked_from_the_maximum_number_of_failures(failures: int, blo
 def test_window_starts_the_given_seconds_before_now() -> None:
     now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
     assert window_start(now, 900) == now - timedelta(minutes=15)
+
+
+# --- the sign-in throttle's wait ------------------------------------------------------------------
+def _at(minute: int) -> datetime:
+    return datetime(2026, 11, 2, 9, minute, tzinfo=UTC)
+
+
+def _failures(at_address: int = 0, from_address: int = 0, on_account: int = 0, known: bool = False) -> RecentFailures:
+    return RecentFailures(
+        at_address=[_at(10)] * at_address,
+        from_address=[_at(10)] * from_address,
+        on_account=[_at(10)] * on_account,
+        known_address=known,
+    )
+
+
+@pytest.mark.parametrize(
+    ("failures", "wait_minutes_"),
+    [
+        (_failures(at_address=4, from_address=19, on_account=19), 0),
+        (_failures(at_address=5, from_address=5, on_account=5), 15),  # this account from this address
+        (_failures(from_address=20), 15),  # this address across names
+        (_failures(on_account=20), 15),  # the account from everywhere, and this address is unknown
+        (_failures(on_account=20, known=True), 0),  # ...but the owner's own address goes ahead
+        (_failures(at_address=5, on_account=20, known=True), 15),  # known, yet guessed at from here
+    ],
+)
+def test_login_wait_by_key(failures: RecentFailures, wait_minutes_: int) -> None:
+    assert login_wait(failures, _at(10), 5, 900) == timedelta(minutes=wait_minutes_)
+
+
+def test_the_wait_ends_when_the_fifth_newest_failure_leaves_the_window() -> None:
+    newest_first = [_at(m) for m in (9, 8, 7, 6, 5, 1)]
+    failures = RecentFailures(at_address=newest_first[:5], from_address=[], on_account=[], known_address=False)
+    assert login_wait(failures, _at(10), 5, 900) == timedelta(minutes=10)  # 09:05 + 15 min - 09:10
+    assert wait_minutes(timedelta(seconds=61)) == 2
+    assert wait_minutes(timedelta(seconds=1)) == 1

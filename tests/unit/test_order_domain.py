@@ -18,10 +18,12 @@ from aftersales.orders.domain import (
     ShipmentStatus,
     can_move_order,
     check_currency_consistent,
+    event_time_problem,
     lateness,
     order_status_after_shipments,
     resolve_reported_status,
     shipment_state,
+    shipped_from,
     version_is_newer,
 )
 
@@ -294,3 +296,39 @@ def test_currency_consistency_names_the_odd_currency() -> None:
     assert check_currency_consistent("CNY", ["CNY", "CNY"]) is None
     assert check_currency_consistent("CNY", []) is None
     assert check_currency_consistent("CNY", ["CNY", "USD"]) == "line currency USD differs from the order currency CNY"
+
+
+# --- possible scan times ------------------------------------------------------------------------
+def _scan(node: str, hour: int) -> NodeEvent:
+    return NodeEvent(LogisticsNode(node), datetime(2026, 11, 4, hour, tzinfo=UTC))
+
+
+_NOW = datetime(2026, 11, 5, 4, tzinfo=UTC)
+_SKEW = timedelta(minutes=5)
+
+
+def test_shipped_from_is_the_pick_up_or_the_shops_time_not_a_hub_scan() -> None:
+    assert shipped_from([_scan("arrived_hub", 3)], datetime(2026, 11, 4, 3, tzinfo=UTC)) is None
+    assert shipped_from([_scan("arrived_hub", 3)], datetime(2026, 11, 4, 1, tzinfo=UTC)) == datetime(
+        2026, 11, 4, 1, tzinfo=UTC
+    )
+    assert shipped_from([_scan("arrived_hub", 1), _scan("picked_up", 2)], None) == datetime(2026, 11, 4, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("event", "known", "refused"),
+    [
+        (NodeEvent(LogisticsNode.PICKED_UP, _NOW + timedelta(minutes=6)), [], True),
+        (NodeEvent(LogisticsNode.PICKED_UP, _NOW + timedelta(minutes=5)), [], False),
+        (_scan("delivered", 9), [_scan("picked_up", 10)], True),
+        (NodeEvent(LogisticsNode.DELIVERED, datetime(2026, 11, 4, 9, 57, tzinfo=UTC)), [_scan("picked_up", 10)], False),
+        (_scan("picked_up", 10), [_scan("delivered", 9)], True),
+        (_scan("delivered", 9), [_scan("arrived_hub", 10)], False),  # a late hub scan is no pick-up
+        (_scan("arrived_hub", 10), [_scan("delivered", 9)], False),
+    ],
+)
+def test_impossible_scan_times(event: NodeEvent, known: list[NodeEvent], refused: bool) -> None:
+    problem = event_time_problem(event, known, None, _NOW, _SKEW)
+    assert (problem is not None) is refused, problem
+    if problem:
+        assert problem.startswith("occurred_at: ")

@@ -48,6 +48,8 @@ class Case(Base):
     submitted_by_user_id: Mapped[int | None] = mapped_column(Integer)
     assignee_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
     idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    # What the key's first request asked for (kit.ids.request_fingerprint): the key with other content is refused.
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     appealed: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

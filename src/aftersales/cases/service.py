@@ -33,6 +33,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.kit.ids import request_fingerprint
 from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging.outbox import publish
@@ -56,10 +57,18 @@ def submit(
 ) -> CaseOut:
     """Create a case when the policies allow it; low-risk cases are approved at once."""
     key = f"{viewer.user_id}:{idempotency_key}" if idempotency_key else None
+    fingerprint = request_fingerprint("cases.submit", draft.model_dump()) if key else None
     with db.write() as uow:
         session = uow.session
         repo = CasesRepository(session)
         if key and (existing := repo.by_idempotency_key(key)) is not None:
+            # Cases from before fingerprints were kept (None) answer as before.
+            if existing.idempotency_fingerprint not in (None, fingerprint):
+                raise Invalid(
+                    f"The Idempotency-Key '{idempotency_key}' was already used for case {existing.number} "
+                    "with different content. Use a new key for a new case, or resend the identical "
+                    "request to get that case."
+                )
             return _view(session, existing, viewer)
         order = orders.order_facts(session, draft.order_number, viewer)
         if viewer.role is Role.CUSTOMER and order.customer_id != viewer.customer_id:
@@ -72,6 +81,7 @@ def submit(
                 reason_zh=outcome.reason_zh,
             )
         case = _create(session, order, draft, outcome, picked, viewer, via, key)
+        case.idempotency_fingerprint = fingerprint
         if outcome.approval == "auto":
             _apply(session, case, ActionIn(action=CaseAction.APPROVE, note="note.auto_approved"), SYSTEM)
         uow.commit()

@@ -25,6 +25,8 @@ from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+# The forms that carry photos: their bodies may be as large as the upload limit, not the form limit.
+UPLOAD_PATHS = (r"/orders/[^/]+/after-sales", r"/cases/[^/]+/act")
 SUBMITTERS = (Role.CUSTOMER, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN)
 CASE_READERS = (*SUBMITTERS, Role.MERCHANT, Role.WAREHOUSE, Role.ARBITRATOR)
 SELF = SUBMITTERS

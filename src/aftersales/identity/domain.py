@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from aftersales.kit.access import Role
@@ -47,3 +50,48 @@ def login_blocked(failures_in_window: int, max_failures: int) -> bool:
 
 def window_start(now: datetime, window_seconds: int) -> datetime:
     return now - timedelta(seconds=window_seconds)
+
+
+# An address the account signed in from within this time is the owner's: guesses from elsewhere
+# at the account do not slow it down.
+KNOWN_ADDRESS_DAYS = 30
+# One address may fail this many times the per-account limit across all names; the account this
+# many times from all unknown addresses together (several guessing machines).
+WIDE_LIMIT_FACTOR = 4
+
+
+@dataclass(frozen=True, slots=True)
+class RecentFailures:
+    """Failed sign-ins inside the window, newest first, each list at most as long as its limit.
+
+    at_address: this account from this address, since its last success there;
+    from_address: any account from this address;
+    on_account: this account from any address, since its last success anywhere."""
+
+    at_address: Sequence[datetime]
+    from_address: Sequence[datetime]
+    on_account: Sequence[datetime]
+    known_address: bool
+
+
+def login_wait(failures: RecentFailures, now: datetime, max_failures: int, window_seconds: int) -> timedelta:
+    """How long this sign-in must wait (zero: go ahead).
+
+    The guesser is slowed by their address and by the account at their address; the account as a
+    whole is slowed only for addresses it has not signed in from recently, so someone guessing at
+    a victim's account cannot lock the victim out of their own machine. Each key allows its limit
+    of failures per sliding window: the wait ends when enough failures have left the window."""
+    window = timedelta(seconds=window_seconds)
+    keyed = [(failures.at_address, max_failures), (failures.from_address, max_failures * WIDE_LIMIT_FACTOR)]
+    if not failures.known_address:
+        keyed.append((failures.on_account, max_failures * WIDE_LIMIT_FACTOR))
+    wait = timedelta(0)
+    for newest_first, limit in keyed:
+        if login_blocked(len(newest_first), limit):
+            wait = max(wait, newest_first[limit - 1] + window - now)
+    return wait
+
+
+def wait_minutes(wait: timedelta) -> int:
+    """Whole minutes to tell a person, rounded up so they never come back too early."""
+    return max(1, math.ceil(wait.total_seconds() / 60))

@@ -38,11 +38,16 @@ class IdentityRepository:
     def token_by_prefix(self, prefix: str) -> ApiToken | None:
         return self.session.scalar(select(ApiToken).where(ApiToken.prefix == prefix))
 
-    def serialize_attempts(self, username: str) -> None:
-        """Sign-in attempts for one name are counted one after another. SQLite already has one
-        writer at a time; on PostgreSQL a transaction-scoped advisory lock does it."""
+    def serialize_attempts(self, username: str, address: str | None = None) -> None:
+        """Sign-in attempts for one name (and from one address) are counted one after another.
+        SQLite already has one writer at a time; on PostgreSQL transaction-scoped advisory locks
+        do it, always the name's first, so two attempts never wait on each other in a circle."""
         if self.session.get_bind().dialect.name == "postgresql":
             self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": f"login:{username}"})
+            if address is not None:
+                self.session.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"login-address:{address}"}
+                )
 
     def mark_attempt_succeeded(self, attempt_id: int) -> None:
         self.session.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True))
@@ -56,6 +61,32 @@ class IdentityRepository:
         if address is not None:
             stmt = stmt.where(LoginAttempt.address == address)
         return self.session.scalar(stmt) or 0
+
+    def last_success(self, username: str, address: str | None = None) -> LoginAttempt | None:
+        stmt = select(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.succeeded.is_(True))
+        if address is not None:
+            stmt = stmt.where(LoginAttempt.address == address)
+        return self.session.scalar(stmt.order_by(LoginAttempt.id.desc()).limit(1))
+
+    def recent_failures(
+        self,
+        *,
+        since: datetime,
+        limit: int,
+        after_id: int = 0,
+        username: str | None = None,
+        address: str | None = None,
+    ) -> list[datetime]:
+        """Times of the newest failures (at most `limit`), newest first; `after_id` skips those
+        before a success, which cleared them."""
+        stmt = select(LoginAttempt.attempted_at).where(
+            LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at >= since, LoginAttempt.id > after_id
+        )
+        if username is not None:
+            stmt = stmt.where(LoginAttempt.username == username)
+        if address is not None:
+            stmt = stmt.where(LoginAttempt.address == address)
+        return list(self.session.scalars(stmt.order_by(LoginAttempt.attempted_at.desc()).limit(limit)))
 
     def users_by_ids(self, ids: list[int]) -> list[User]:
         if not ids:

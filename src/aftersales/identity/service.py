@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.exc import IntegrityError
@@ -84,7 +87,8 @@ def create_user(
 def authenticate(
     db: Database, username: str, password: str, address: str, *, max_failures: int, window_seconds: int
 ) -> Principal:
-    """Check a password; refuse with 429 after too many recent failures for the name or address.
+    """Check a password; refuse with 429 (and how long to wait) while this address, or this
+    account from an address it has not signed in from, has failed too often (domain.login_wait).
 
     The attempt is written as a failure *before* the password is checked and turned into a
     success afterwards, so parallel guesses count against the limit while they are in flight.
@@ -92,17 +96,21 @@ def authenticate(
     each other on SQLite's single writer.
     """
     username = username.strip().lower()
+    address = address[:64]
     now = clock.now()
-    since = domain.window_start(now, window_seconds)
     with db.write() as uow:
         repo = IdentityRepository(uow.session)
-        repo.serialize_attempts(username)
-        if domain.login_blocked(repo.failures_since(username=username, since=since), max_failures) or (
-            domain.login_blocked(repo.failures_since(address=address, since=since), max_failures * 4)
-        ):
-            minutes = max(1, window_seconds // 60)
-            raise TooManyRequests(f"Too many failed sign-ins. Wait {minutes} minutes and try again.")
-        attempt = LoginAttempt(username=username[:80], address=address[:64], succeeded=False, attempted_at=now)
+        repo.serialize_attempts(username[:80], address)
+        failures = _recent_failures(repo, username[:80], address, now, max_failures, window_seconds)
+        wait = domain.login_wait(failures, now, max_failures, window_seconds)
+        if wait > timedelta(0):
+            minutes = domain.wait_minutes(wait)
+            raise TooManyRequests(
+                f"Too many failed sign-ins. Wait {minutes} minutes and try again.",
+                retry_after=math.ceil(wait.total_seconds()),
+                minutes=minutes,
+            )
+        attempt = LoginAttempt(username=username[:80], address=address, succeeded=False, attempted_at=now)
         repo.add(attempt)
         user = repo.user_by_username(username)
         stored_hash = user.password_hash if user else _DUMMY_HASH
@@ -124,6 +132,25 @@ def authenticate(
             fresh.password_hash = rehash
         uow.commit()
         return principal_of(fresh)
+
+
+def _recent_failures(
+    repo: IdentityRepository, username: str, address: str, now: datetime, max_failures: int, window_seconds: int
+) -> domain.RecentFailures:
+    since = domain.window_start(now, window_seconds)
+    wide = max_failures * domain.WIDE_LIMIT_FACTOR
+    here = repo.last_success(username, address)
+    anywhere = repo.last_success(username)
+    return domain.RecentFailures(
+        at_address=repo.recent_failures(
+            since=since, limit=max_failures, after_id=here.id if here else 0, username=username, address=address
+        ),
+        from_address=repo.recent_failures(since=since, limit=wide, address=address),
+        on_account=repo.recent_failures(
+            since=since, limit=wide, after_id=anywhere.id if anywhere else 0, username=username
+        ),
+        known_address=here is not None and here.attempted_at >= now - timedelta(days=domain.KNOWN_ADDRESS_DAYS),
+    )
 
 
 def _verify(password_hash: str, password: str) -> bool:

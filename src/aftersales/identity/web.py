@@ -11,13 +11,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from aftersales.db.uow import Database
 from aftersales.identity import service
 from aftersales.kit.access import Principal, Role
-from aftersales.kit.errors import AppError
+from aftersales.kit.errors import AppError, TooManyRequests
 from aftersales.orders import service as orders
 from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+# The sign-in throttle's refusal, as a message id: the page fills in the minutes in its language.
+TOO_MANY_FAILURES = "Too many failed sign-ins. Wait {minutes} minutes and try again."
 
 
 def _safe_next(target: str | None) -> str:
@@ -62,14 +64,19 @@ def login(
             window_seconds=settings.login_window_seconds,
         )
     except AppError as exc:
-        return render(
+        slowed = isinstance(exc, TooManyRequests) and "minutes" in exc.details
+        page = render(
             request,
             "login.html",
             status_code=exc.status_code,
             next=_safe_next(next),
-            error=exc.message,
+            error=TOO_MANY_FAILURES if slowed else exc.message,
+            error_params={"minutes": exc.details["minutes"]} if slowed else {},
             username=username,
         )
+        if slowed:
+            page.headers["Retry-After"] = str(exc.details["retry_after"])
+        return page
     # A fresh session on sign-in, so a planted session cannot be carried into an account.
     lang = request.session.get("lang") or service.user_locale(db, principal.user_id)
     request.session.clear()

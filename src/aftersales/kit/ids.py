@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 
 def new_token(prefix: str = "as") -> str:
@@ -18,3 +22,18 @@ def token_digest(token: str) -> str:
 
 def short_code(n_bytes: int = 6) -> str:
     return secrets.token_hex(n_bytes)
+
+
+def request_fingerprint(operation: str, payload: Any) -> str:
+    """A digest of one request's meaning, stored with an idempotency key: the same content in
+    another key order, or an amount written 10 or 10.00, gives the same digest."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, Decimal):
+            return str(value.normalize())
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+    canonical = json.dumps([operation, payload], sort_keys=True, separators=(",", ":"), default=plain)
+    return hashlib.sha256(canonical.encode()).hexdigest()

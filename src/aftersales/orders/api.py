@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from aftersales.db.uow import Database
 from aftersales.kit.access import LOGISTICS_WRITERS, ORDER_WRITERS, Principal, Role
@@ -100,11 +101,13 @@ def upsert_order(
     summary="Record a carrier scan (idempotent by event id, any arrival order)",
 )
 def post_logistics_event(
+    request: Request,
     data: LogisticsEventIn,
     db: Database = Depends(get_db),
     principal: Principal = Depends(api_principal(*LOGISTICS_WRITERS)),
 ) -> LogisticsEventResult:
-    return service.record_logistics_event(db, data, principal)
+    skew = timedelta(seconds=request.app.state.settings.logistics_clock_skew_seconds)
+    return service.record_logistics_event(db, data, principal, clock_skew=skew)
 
 
 @router.get("/orders", response_model=OrderPage, responses=ERRORS, summary="Orders you may see")

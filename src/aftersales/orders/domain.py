@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -203,3 +203,56 @@ def captured_shares(paid: Sequence[Decimal], captured: Decimal, currency: str) -
     if captured >= payable:
         return list(paid)
     return allocate(max(captured, Decimal(0)), paid, currency)
+
+
+# Carriers' and shops' clocks differ a little; times within this of each other are not contradictions.
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def shipped_from(events: Iterable[NodeEvent], stored_shipped_at: datetime | None) -> datetime | None:
+    """When the parcel is known to have left: its pick-up scan, or the shipped time the shop sent.
+
+    The stored shipped time is the earliest of the shop's and every scan's, so it is the shop's
+    only when it is earlier than every scan. Other scans do not count: a late hub scan may be
+    stamped after the delivery, so it says nothing about when the parcel left."""
+    known = list(events)
+    pickups = [e.occurred_at for e in known if e.node is LogisticsNode.PICKED_UP]
+    first_scan = min((e.occurred_at for e in known), default=None)
+    if stored_shipped_at is not None and (first_scan is None or stored_shipped_at < first_scan):
+        pickups.append(stored_shipped_at)
+    return min(pickups, default=None)
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def event_time_problem(
+    event: NodeEvent, known: Iterable[NodeEvent], stored_shipped_at: datetime | None, now: datetime, skew: timedelta
+) -> str | None:
+    """Why a scan's time is impossible, naming the field; None when it is possible.
+
+    Refused: a time in the future (past the allowed clock difference), a delivery before the
+    parcel left, a pick-up after it was delivered. Everything else is accepted in any order."""
+    scans = list(known)
+    minutes = int(skew.total_seconds() // 60)
+    if event.occurred_at > now + skew:
+        return (
+            f"occurred_at: {_utc(event.occurred_at)} is in the future (it is now {_utc(now)}, and clocks may "
+            f"differ by {minutes} minutes at most); send the time the scan happened"
+        )
+    if event.node is LogisticsNode.DELIVERED:
+        left = shipped_from(scans, stored_shipped_at)
+        if left is not None and event.occurred_at < left - skew:
+            return (
+                f"occurred_at: the delivery at {_utc(event.occurred_at)} is before the parcel was shipped "
+                f"at {_utc(left)}; check the delivery time"
+            )
+    if event.node is LogisticsNode.PICKED_UP:
+        delivered = min((e.occurred_at for e in scans if e.node is LogisticsNode.DELIVERED), default=None)
+        if delivered is not None and event.occurred_at > delivered + skew:
+            return (
+                f"occurred_at: the pick-up at {_utc(event.occurred_at)} is after the parcel was delivered "
+                f"at {_utc(delivered)}; check the pick-up time"
+            )
+    return None

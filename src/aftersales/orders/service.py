@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -14,7 +14,7 @@ from aftersales.db.uow import Database
 from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import Principal
-from aftersales.kit.errors import Conflict, NotFound
+from aftersales.kit.errors import Conflict, Invalid, NotFound
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging.outbox import publish
 from aftersales.orders import domain
@@ -326,13 +326,20 @@ def _record_status(
 
 
 # --- logistics --------------------------------------------------------------------------------
-def record_logistics_event(db: Database, data: LogisticsEventIn, by: Principal) -> LogisticsEventResult:
+def record_logistics_event(
+    db: Database, data: LogisticsEventIn, by: Principal, *, clock_skew: timedelta = domain.DEFAULT_CLOCK_SKEW
+) -> LogisticsEventResult:
     """Record one carrier scan. The same event id twice changes nothing; any arrival order gives
-    the same final state, because status is derived from all events by their own times."""
-    return _retry_once_on_race(db, lambda session: _apply_event(session, data, by), f"Event '{data.event_id}'")
+    the same final state, because status is derived from all events by their own times. A scan
+    whose time is impossible (domain.event_time_problem) is refused with 422."""
+    return _retry_once_on_race(
+        db, lambda session: _apply_event(session, data, by, clock_skew), f"Event '{data.event_id}'"
+    )
 
 
-def _apply_event(session: Session, data: LogisticsEventIn, by: Principal) -> LogisticsEventResult:
+def _apply_event(
+    session: Session, data: LogisticsEventIn, by: Principal, clock_skew: timedelta = domain.DEFAULT_CLOCK_SKEW
+) -> LogisticsEventResult:
     repo = OrdersRepository(session)
     shipment = repo.shipment_by_tracking(data.carrier, data.tracking_number)
     if shipment is None:
@@ -352,6 +359,12 @@ def _apply_event(session: Session, data: LogisticsEventIn, by: Principal) -> Log
         return LogisticsEventResult(
             event_id=data.event_id, result="duplicate", shipment_status=shipment.status, order_status=order.status
         )
+    known = [NodeEvent(LogisticsNode(e.node), e.occurred_at, e.place) for e in shipment.events]
+    problem = domain.event_time_problem(
+        NodeEvent(data.node, data.occurred_at, data.place), known, shipment.shipped_at, clock.now(), clock_skew
+    )
+    if problem:
+        raise Invalid(problem)
     shipment.events.append(
         LogisticsEvent(
             event_id=data.event_id,

@@ -114,6 +114,9 @@ def document_errors(app: FastAPI) -> None:
                     responses.setdefault(status, {"description": description})
                 if "requestBody" in operation:
                     responses.setdefault("400", {"description": "the body is not valid JSON"})
+                    responses.setdefault(
+                        "413", {"description": "the body is larger than AFTERSALES_MAX_BODY_BYTES (1 MB by default)"}
+                    )
                 for status, response in responses.items():
                     if status[0] in "45":
                         response["content"] = _with_error_body(response.get("content"))
@@ -140,6 +143,8 @@ def install(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> Response:
         if _wants_json(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+            if "retry_after" in exc.details:
+                headers = {"Retry-After": str(exc.details["retry_after"])}
             body: dict[str, Any] = {"error": exc.code, "message": exc.message, "detail": exc.message}
             if "current" in exc.details:  # a refused writer reloads to this (state and version)
                 body["current"] = exc.details["current"]
