@@ -258,7 +258,12 @@ def test_invoice_request_opens_an_invoice_case(shop: Factory, db: Database) -> N
     talk = Chat(db, _customer(shop, db))
     replies = talk.say("我需要开发票")
     # The shipped policies allow an invoice for a delivered order: the bot sums it up and asks.
-    assert talk.keys(replies) == ["chat.picked_order", "chat.case.summary_invoice", "chat.case.auto", "chat.case.confirm"]
+    assert talk.keys(replies) == [
+        "chat.picked_order",
+        "chat.case.summary_invoice",
+        "chat.case.auto",
+        "chat.case.confirm",
+    ]
     replies = talk.say("确认")
     assert talk.keys(replies)[0] == "chat.case.created"
     case = cases.get_case(db, replies[0].link_label, talk.who)

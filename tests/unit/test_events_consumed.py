@@ -45,7 +45,9 @@ def published_topics() -> dict[str, list[str]]:
             elif isinstance(topic, ast.Name) and topic.id in names:
                 value = names[topic.id]
             else:
-                raise AssertionError(f"{path.relative_to(SRC)}:{node.lineno}: publish() with a topic this test cannot read")
+                raise AssertionError(
+                    f"{path.relative_to(SRC)}:{node.lineno}: publish() with a topic this test cannot read"
+                )
             topics.setdefault(value, []).append(f"{path.relative_to(SRC)}:{node.lineno}")
     return topics
 

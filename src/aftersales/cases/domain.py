@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -228,3 +228,19 @@ def case_amount(kind: CaseKind, quantity: int, unit_price: Decimal, price_drop: 
 
 def case_number(on: date, case_id: int) -> str:
     return f"AS{on:%y%m%d}{case_id:06d}"
+
+
+# --- merchant tasks ------------------------------------------------------------------------------
+URGE_TASK = "urge"
+# Who may mark a merchant's task handled: its own side, and platform staff acting for it.
+TASK_HANDLERS = frozenset({Role.MERCHANT, Role.WAREHOUSE, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN})
+
+
+def task_due(created_at: datetime, answer_hours: int) -> datetime:
+    """When the merchant must have acted on an urge (wall-clock hours: a parcel does not wait for
+    office hours)."""
+    return created_at + timedelta(hours=answer_hours)
+
+
+def task_overdue(due_at: datetime, handled_at: datetime | None, now: datetime) -> bool:
+    return handled_at is None and due_at <= now
