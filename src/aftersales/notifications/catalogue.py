@@ -248,3 +248,27 @@ EMAIL_FRAME: dict[str, dict[str, str]] = {
 
 # Case and order references inside refund messages.
 CASE_PART: dict[str, str] = {"zh-CN": "，售后申请 {case}", "en": ", request {case}"}
+
+# Messages for staff (the staff inbox), by template: (subject, body) over the names that
+# domain.compose_staff fills in: ticket, metric.
+STAFF_MESSAGES: dict[str, dict[str, Text]] = {
+    "staff.sla_breached": {
+        "zh-CN": (
+            "工单 {ticket} 已超出{metric}时限",
+            "工单 {ticket} 的{metric}时限已过。系统已按规则升级（首次超时时提高优先级，并在有上一级时转给上一级）。"
+            "请打开工单跟进。",
+        ),
+        "en": (
+            "Ticket {ticket} breached its {metric} deadline",
+            "The {metric} deadline of ticket {ticket} has passed. It was escalated by the rules (on its first "
+            "breach the priority goes up a step and it moves to the next tier, where there is one). "
+            "Open the ticket to take it from here.",
+        ),
+    },
+}
+
+# SLA metrics as staff call them.
+METRICS: dict[str, dict[str, str]] = {
+    "first_response": {"zh-CN": "首次响应", "en": "first response"},
+    "resolution": {"zh-CN": "解决", "en": "resolution"},
+}
