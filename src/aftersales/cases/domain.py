@@ -86,11 +86,11 @@ _REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.REQUEST_EVIDENCE): S.AWAITING_EVIDENCE,
     (S.UNDER_REVIEW, A.ADD_EVIDENCE): S.UNDER_REVIEW,
     (S.UNDER_REVIEW, A.CANCEL): S.CANCELLED,
-    (S.UNDER_REVIEW, A.APPEAL): S.APPEALED,  # only once the review deadline has passed
     (S.AWAITING_EVIDENCE, A.ADD_EVIDENCE): S.UNDER_REVIEW,
     (S.AWAITING_EVIDENCE, A.REJECT): S.REJECTED,
     (S.AWAITING_EVIDENCE, A.CANCEL): S.CANCELLED,
-    (S.REJECTED, A.APPEAL): S.APPEALED,
+    # No appeal yet: `appealed` would hand the case to a platform ruling that does not exist until
+    # the disputes flow is built; offering the step would promise what nobody keeps.
 }
 _MONEY: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.APPROVE): S.REFUNDING,
@@ -172,7 +172,8 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
     A.APPEAL: frozenset({Role.CUSTOMER, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN}),
 }
 # Actions that need something written down with them.
-NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL})
+# A coupon is only an agent's note (there is no coupon wallet): the note says what was offered.
+NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL, A.OFFER_COUPON})
 NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR})
 
 
