@@ -4,6 +4,7 @@ the agent's coupon form asks for the note that is the whole of a coupon here."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import unquote
 
@@ -15,6 +16,7 @@ from aftersales.cases.domain import CaseKind, CaseReason
 from aftersales.cases.schemas import CaseDraft, CaseLineIn
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
+from aftersales.kit import clock
 from aftersales.kit.access import Role
 from aftersales.rules import service as rules
 
@@ -84,3 +86,37 @@ def test_the_coupon_form_asks_for_the_note_and_the_customer_sees_no_promised_ben
     sign_in(client, "lina")
     seen = client.get(f"/cases/{number}").text
     assert "¥20 via SMS" in seen and 'data-testid="case-offers"' not in seen
+
+
+def test_a_vip_is_not_shown_policy_offers_as_benefits_but_the_agent_sees_them_as_suggestions(
+    client: TestClient, db: Database, factory: Factory
+) -> None:
+    from aftersales.orders import service as orders
+    from aftersales.orders.schemas import LogisticsEventIn, OrderIn
+
+    from ..factories import FEED
+
+    rules.load_defaults(db)
+    factory.catalogue()
+    now = clock.now()
+    payload = factory.order_payload(
+        "SO-VIP",
+        customer="V1",
+        phone="13700000000",
+        updated_at=now - timedelta(days=3),
+        shipments=[{"carrier": "SF", "tracking_number": "TVIP"}],
+    )
+    payload["customer"]["tier"] = "vip"
+    payload["placed_at"] = payload["paid_at"] = (now - timedelta(days=4)).isoformat()
+    orders.upsert_order(db, OrderIn.model_validate(payload), FEED)
+    delivered = LogisticsEventIn(
+        event_id="EVIP", carrier="SF", tracking_number="TVIP", node="delivered", occurred_at=now - timedelta(days=1)
+    )
+    orders.record_logistics_event(db, delivered, FEED)
+    factory.customer_user("vip", "V1")
+    factory.user("agent", Role.AGENT_T1)
+    form = {"qty_1": "1", "kind": "return_refund", "reason": "changed_mind", "return_method": "mail_back"}
+    for who, shown in (("vip", False), ("agent", True)):
+        token = sign_in(client, who)
+        preview = client.post("/orders/SO-VIP/after-sales/preview", data={"csrf_token": token, **form}).text
+        assert ('data-testid="preview-offers"' in preview) is shown, (who, preview)
