@@ -22,7 +22,6 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, NotFound
-from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import AddressIn, OrderFacts
@@ -244,13 +243,7 @@ def _urge_task(session: Session, order: OrderFacts, by: Principal) -> MerchantTa
     session.add(task)
     session.flush()
     _order_entry(session, order.order_id, "order.urged", by, "note.urge_on_merchant_list")
-    live.notify(session, merchant_channel(order.merchant_id))
     return task
-
-
-def merchant_channel(merchant_id: int) -> str:
-    """The live channel of one merchant's task list."""
-    return f"merchant:{merchant_id}"
 
 
 def _order_entry(session: Session, order_id: int, action: str, by: Principal, reason: str) -> None:
@@ -301,7 +294,6 @@ def handle_merchant_task(db: Database, task_id: int, note: str, by: Principal) -
         task.handled_by = (by.display_name or by.username)[:120]
         task.handled_note = note.strip()[:1000]
         _order_entry(uow.session, task.order_id, "order.urge_handled", by, task.handled_note or "note.urge_handled")
-        live.notify(uow.session, merchant_channel(task.merchant_id))
         out = _task_out(task)
         uow.commit()
         return out

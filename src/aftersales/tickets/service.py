@@ -525,19 +525,16 @@ def classification_accuracy(db: Database) -> classification.AccuracyReport:
 
 # --- events from other contexts ------------------------------------------------------------------------
 def on_sla_breached(db: Database, ticket_id: int, metric: str, key: str = "") -> None:
-    """A breach escalates an open ticket (the supervisors' board hears of it live), and each active
-    supervisor gets a message in their inbox, once per breach event."""
+    """Escalate an open ticket (the board hears it live); each active supervisor gets an alert, once per event."""
     with db.write() as uow:
         ticket = TicketsRepository(uow.session).by_id(ticket_id)
         if ticket is None or TicketStatus(ticket.status) not in ACTIVE:
             return
         workflow.escalate_on_breach(uow.session, ticket, metric)
-        number = ticket.number
+        params = {"ticket": ticket.number, "metric": metric}
         uow.commit()
     supervisors = [(u.id, u.locale) for u in identity.list_users(db, Role.SUPERVISOR.value) if u.active]
-    notifications.alert_staff(
-        db, supervisors, "staff.sla_breached", {"ticket": number, "metric": metric}, key or f"sla.breached:{ticket_id}"
-    )
+    notifications.alert_staff(db, supervisors, "staff.sla_breached", params, key or f"sla.breached:{ticket_id}")
 
 
 def on_sla_warning(db: Database, ticket_id: int, metric: str) -> None:
