@@ -47,7 +47,7 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/help"),
         ("GET", "/help/search"),
         # The service desk's hours, read from its calendar: public like the article that links to it.
-        ("GET", "/help/hours"),
+        ("GET", "/service-hours"),
         ("GET", "/help/{slug}"),
         ("POST", "/help/{slug}/helpful"),
     }

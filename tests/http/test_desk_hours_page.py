@@ -20,7 +20,7 @@ def _row(page: str, day: str) -> str:
 def test_the_hours_page_reads_the_calendar_and_follows_its_changes(client: TestClient, db: Database) -> None:
     sla.load_defaults(db)
     knowledge.load_articles(db)
-    page = client.get("/help/hours", headers={"Accept-Language": "en"}).text
+    page = client.get("/service-hours", headers={"Accept-Language": "en"}).text
     assert "09:00–12:00, 13:30–18:00" in _row(page, "mon")
     assert "10:00–16:00" in _row(page, "sat")
     assert "closed" in _row(page, "sun")
@@ -36,14 +36,14 @@ def test_the_hours_page_reads_the_calendar_and_follows_its_changes(client: TestC
         version=None,
         by=SYSTEM,
     )
-    changed = client.get("/help/hours").text
+    changed = client.get("/service-hours").text
     assert "08:00–22:00" in _row(changed, "sun")
 
     # The article people read links to this page instead of writing hours of its own.
     article = client.get("/help/contact-human").text
-    assert 'href="/help/hours"' in article
+    assert 'href="/service-hours"' in article
 
 
 def test_without_the_calendar_the_page_says_nothing_untrue(client: TestClient, db: Database) -> None:
-    page = client.get("/help/hours")
+    page = client.get("/service-hours")
     assert page.status_code == 200 and 'data-testid="hours-mon"' not in page.text

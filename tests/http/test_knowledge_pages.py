@@ -33,7 +33,6 @@ except ImportError:  # pragma: no cover - older FastAPI flattens include_router 
 PUBLIC_HELP_ROUTES = {
     ("GET", "/help"),
     ("GET", "/help/search"),
-    ("GET", "/help/hours"),
     ("GET", "/help/{slug}"),
     ("POST", "/help/{slug}/helpful"),
 }

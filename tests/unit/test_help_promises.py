@@ -62,5 +62,5 @@ def test_no_article_makes_an_unkept_promise(promise: str, phrases: list[str]) ->
 
 def test_service_hours_are_not_written_in_an_article_but_read_from_the_calendar() -> None:
     contact = BODIES["contact-human"]
-    assert "(/help/hours)" in contact
+    assert "(/service-hours)" in contact
     assert not re.search(r"\d{1,2}:\d{2}\s*[–-]\s*\d{1,2}:\d{2}", contact)

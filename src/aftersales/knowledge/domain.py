@@ -54,7 +54,7 @@ CATEGORIES = (
 )
 LANGS = ("zh-CN", "en")
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,118}[a-z0-9])?$")
-RESERVED_SLUGS = frozenset({"search", "new", "hours"})  # /help/search and /help/hours are pages of their own
+RESERVED_SLUGS = frozenset({"search", "new"})  # /help/search is a page of its own
 MAX_TITLE = 200
 MAX_BODY = 50_000
 MAX_TAGS = 30

@@ -15,7 +15,6 @@ from aftersales.kit.errors import AppError
 from aftersales.knowledge import service
 from aftersales.knowledge.domain import CATEGORIES, MAX_BODY, MAX_QUERY, split_tags
 from aftersales.knowledge.schemas import ArticleIn, ArticleOut
-from aftersales.sla import service as sla
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
 
@@ -56,15 +55,6 @@ def help_search(
 def _voted(request: Request) -> list[str]:
     voted = request.session.get(VOTED_KEY, [])
     return voted if isinstance(voted, list) else []
-
-
-@router.get("/help/hours", response_class=HTMLResponse)
-def desk_hours_page(
-    request: Request, db: Database = Depends(get_db), _: Principal | None = Depends(optional_principal)
-) -> Response:
-    """When people answer: read from the desk's SLA calendar at request time, so the help center
-    says what the deadlines count (an administrator's change shows here at once)."""
-    return render(request, "knowledge/hours.html", hours=sla.desk_hours(db))
 
 
 @router.get("/help/{slug}", response_class=HTMLResponse)

@@ -223,8 +223,8 @@ def mark_read(db: Database, customer_id: int, message_id: int) -> InboxItem:
 
 # --- the staff inbox -----------------------------------------------------------------------------
 def staff_channel(user_id: int) -> str:
-    """The live channel of one person's staff inbox (the nav badge listens)."""
-    return f"inbox:user:{user_id}"
+    """The live channel a person's new alerts are signalled on (the supervisor's board listens)."""
+    return live.user_channel(user_id)
 
 
 def alert_staff(

@@ -14,7 +14,6 @@ from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Invalid
 from aftersales.messaging import live
-from aftersales.notifications import service as notifications
 from aftersales.routing import service
 from aftersales.routing.domain import AgentStatus, Tier, WorkKind, parse_skills
 from aftersales.web.deps import csrf_protect, get_db, page_principal
@@ -56,7 +55,7 @@ def supervisor_page(
 @router.get("/supervisor/stream")
 async def supervisor_stream(principal: Principal = Depends(page_principal(*SUPERVISORS))) -> StreamingResponse:
     """Live signals for the board: a breach anywhere (desk:supervisor) and this person's alerts."""
-    channels = ("desk:supervisor", notifications.staff_channel(principal.user_id))
+    channels = ("desk:supervisor", live.user_channel(principal.user_id))
     return StreamingResponse(live.stream(*channels), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
