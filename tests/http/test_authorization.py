@@ -46,6 +46,8 @@ PUBLIC_ROUTES = frozenset(
         # The help center: customers read it before they sign in.
         ("GET", "/help"),
         ("GET", "/help/search"),
+        # The service desk's hours, read from its calendar: public like the article that links to it.
+        ("GET", "/service-hours"),
         ("GET", "/help/{slug}"),
         ("POST", "/help/{slug}/helpful"),
     }

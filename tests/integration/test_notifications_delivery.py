@@ -196,7 +196,8 @@ def test_an_english_customer_gets_english(db: Database, factory: Factory, smtp: 
     [received] = smtp.messages
     assert received["Subject"] == "Your request AS20261102000001 was not approved"
     body = received.get_content()
-    assert body.startswith("Hello Ann Lee,") and "appeal" in body and "申" not in body
+    assert body.startswith("Hello Ann Lee,") and "customer service" in body and "appeal" not in body
+    assert "申" not in body
     [message] = inbox_rows(db)
     assert message.subject == received["Subject"]
 

@@ -107,11 +107,24 @@ def test_chinese_and_english_texts_carry_the_number_and_the_link() -> None:
     assert "已" not in en.subject + en.body
 
 
-def test_rejection_points_to_the_appeal() -> None:
-    zh = domain.compose(Topic.CASE_STATUS_CHANGED, case_event("under_review", "rejected"), "zh-CN")
-    en = domain.compose(Topic.CASE_STATUS_CHANGED, case_event("under_review", "rejected"), "en")
-    assert zh is not None and "申诉" in zh.body
-    assert en is not None and "appeal" in en.body
+@pytest.mark.parametrize("before", ["under_review", "received"])
+def test_a_refusal_points_to_customer_service_and_promises_no_appeal(before: str) -> None:
+    """There is no platform ruling yet (no disputes flow): the notice must not promise one."""
+    zh = domain.compose(Topic.CASE_STATUS_CHANGED, case_event(before, "rejected"), "zh-CN")
+    en = domain.compose(Topic.CASE_STATUS_CHANGED, case_event(before, "rejected"), "en")
+    assert zh is not None and en is not None
+    assert "申诉" not in zh.body and "介入" not in zh.body and "在线客服" in zh.body
+    assert "appeal" not in en.body and "step in" not in en.body and "customer service" in en.body
+
+
+def test_a_coupon_closure_says_no_coupon_is_credited() -> None:
+    zh = domain.compose(
+        Topic.CASE_STATUS_CHANGED, case_event("under_review", "completed", kind="compensation"), "zh-CN"
+    )
+    en = domain.compose(Topic.CASE_STATUS_CHANGED, case_event("under_review", "completed", kind="compensation"), "en")
+    assert zh is not None and en is not None
+    assert "已发放到您的账户" not in zh.body and "不会" in zh.body
+    assert "credited to your account" not in en.body and "not credited" in en.body
 
 
 def test_refund_messages_show_the_amount_and_link_to_what_is_known() -> None:

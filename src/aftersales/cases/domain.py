@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -88,11 +88,11 @@ _REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.REQUEST_EVIDENCE): S.AWAITING_EVIDENCE,
     (S.UNDER_REVIEW, A.ADD_EVIDENCE): S.UNDER_REVIEW,
     (S.UNDER_REVIEW, A.CANCEL): S.CANCELLED,
-    (S.UNDER_REVIEW, A.APPEAL): S.APPEALED,  # only once the review deadline has passed
     (S.AWAITING_EVIDENCE, A.ADD_EVIDENCE): S.UNDER_REVIEW,
     (S.AWAITING_EVIDENCE, A.REJECT): S.REJECTED,
     (S.AWAITING_EVIDENCE, A.CANCEL): S.CANCELLED,
-    (S.REJECTED, A.APPEAL): S.APPEALED,
+    # No appeal yet: `appealed` would hand the case to a platform ruling that does not exist until
+    # the disputes flow is built; offering the step would promise what nobody keeps.
 }
 _MONEY: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.APPROVE): S.REFUNDING,
@@ -174,7 +174,8 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
     A.APPEAL: frozenset({Role.CUSTOMER, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN}),
 }
 # Actions that need something written down with them.
-NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL})
+# A coupon is only an agent's note (there is no coupon wallet): the note says what was offered.
+NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL, A.OFFER_COUPON})
 NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR})
 
 
@@ -276,3 +277,19 @@ def check_approved_amount(
 
 def case_number(on: date, case_id: int) -> str:
     return f"AS{on:%y%m%d}{case_id:06d}"
+
+
+# --- merchant tasks ------------------------------------------------------------------------------
+URGE_TASK = "urge"
+# Who may mark a merchant's task handled: its own side, and platform staff acting for it.
+TASK_HANDLERS = frozenset({Role.MERCHANT, Role.WAREHOUSE, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN})
+
+
+def task_due(created_at: datetime, answer_hours: int) -> datetime:
+    """When the merchant must have acted on an urge (wall-clock hours: a parcel does not wait for
+    office hours)."""
+    return created_at + timedelta(hours=answer_hours)
+
+
+def task_overdue(due_at: datetime, handled_at: datetime | None, now: datetime) -> bool:
+    return handled_at is None and due_at <= now

@@ -111,3 +111,26 @@ class OrderAction(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     by_user_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class MerchantTask(Base):
+    """Something the merchant (or its warehouse) must act on by a deadline; today an urged order
+    (催单). Open until someone on the merchant's side marks it handled."""
+
+    __tablename__ = "merchant_tasks"
+    __table_args__ = (
+        Index("ix_merchant_tasks_merchant_open", "merchant_id", "handled_at", "due_at"),
+        Index("ix_merchant_tasks_order", "order_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))  # urge
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    order_number: Mapped[str] = mapped_column(String(64))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handled_by: Mapped[str] = mapped_column(String(120), default="")
+    handled_note: Mapped[str] = mapped_column(Text, default="")

@@ -9,7 +9,7 @@ from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
 from aftersales.cases.domain import CLAIMING, CaseStatus
-from aftersales.cases.models import Case, CaseLine, OrderAction
+from aftersales.cases.models import Case, CaseLine, MerchantTask, OrderAction
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.pagination import Page, PageRequest
 
@@ -25,6 +25,15 @@ def scope_cases(stmt: Select[Any], viewer: Principal) -> Select[Any]:
         return stmt.where(Case.merchant_id == viewer.merchant_id) if viewer.merchant_id else stmt.where(false())
     if viewer.role is Role.INTEGRATION:
         return stmt
+    return stmt.where(false())
+
+
+def scope_merchant_tasks(stmt: Select[Any], viewer: Principal) -> Select[Any]:
+    """Platform staff see every merchant's tasks; a merchant or its warehouse only its own."""
+    if viewer.is_platform_staff:
+        return stmt
+    if viewer.role in (Role.MERCHANT, Role.WAREHOUSE) and viewer.merchant_id:
+        return stmt.where(MerchantTask.merchant_id == viewer.merchant_id)
     return stmt.where(false())
 
 
@@ -132,3 +141,23 @@ class CasesRepository:
             )
             or 0
         )
+
+    # --- merchant tasks --------------------------------------------------------------------------
+    def open_merchant_tasks(self, viewer: Principal, limit: int) -> list[MerchantTask]:
+        """Tasks nobody handled yet, the most urgent first (the merchant_id, handled_at, due_at index)."""
+        stmt = scope_merchant_tasks(select(MerchantTask).where(MerchantTask.handled_at.is_(None)), viewer)
+        return list(self.session.scalars(stmt.order_by(MerchantTask.due_at, MerchantTask.id).limit(limit)))
+
+    def merchant_tasks_of_order(self, order_id: int, limit: int = 20) -> list[MerchantTask]:
+        stmt = (
+            select(MerchantTask)
+            .where(MerchantTask.order_id == order_id)
+            .order_by(MerchantTask.created_at.desc(), MerchantTask.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
+    def merchant_task(self, task_id: int, viewer: Principal) -> MerchantTask | None:
+        stmt = scope_merchant_tasks(select(MerchantTask).where(MerchantTask.id == task_id), viewer)
+        task: MerchantTask | None = self.session.scalar(stmt)
+        return task

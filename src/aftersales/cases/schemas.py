@@ -165,3 +165,19 @@ class CasePage(BaseModel):
     total: int
     page: int
     size: int
+
+
+class MerchantTaskOut(BaseModel):
+    """An urged order on the merchant's list and the order page: when, due by, handled or not."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    order_number: str
+    created_at: datetime
+    due_at: datetime
+    handled_at: datetime | None
+    handled_by: str
+    handled_note: str
+    overdue: bool = False

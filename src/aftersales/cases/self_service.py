@@ -10,23 +10,27 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aftersales.cases import domain
 from aftersales.cases import service as cases
 from aftersales.cases.domain import CaseKind, CaseReason
 from aftersales.cases.eligibility import order_line
-from aftersales.cases.models import OrderAction
+from aftersales.cases.models import MerchantTask, OrderAction
 from aftersales.cases.repository import CasesRepository
-from aftersales.cases.schemas import CaseDraft, CaseLineIn
+from aftersales.cases.schemas import CaseDraft, CaseLineIn, MerchantTaskOut
+from aftersales.cases.settings import case_settings
+from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
-from aftersales.kit.errors import Conflict, Forbidden
+from aftersales.kit.errors import Conflict, Forbidden, NotFound
 from aftersales.kit.money import allocate
-from aftersales.messaging.outbox import publish
 from aftersales.orders import service as orders
 from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import AddressIn, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.refunds.schemas import RefundOut
+from aftersales.timeline import service as timeline
+from aftersales.timeline.domain import Entry, SubjectType
 
 URGES_PER_ORDER_PER_DAY = 1
 NOT_SHIPPED = frozenset({OrderStatus.CREATED, OrderStatus.PAID, OrderStatus.FULFILLING})
@@ -174,7 +178,8 @@ def change_address(db: Database, number: str, address: AddressIn, by: Principal)
 
 
 def urge_delivery(db: Database, number: str, by: Principal) -> ActionResult:
-    """催单: recorded, the merchant (or the rider) is told; once per order per day."""
+    """催单: the merchant gets a task with a deadline on its list (and the order's timeline says
+    so); once per order per day."""
     _customer_or_staff(by)
     with db.write() as uow:
         order = orders.order_facts(uow.session, number, by)
@@ -191,14 +196,14 @@ def urge_delivery(db: Database, number: str, by: Principal) -> ActionResult:
                 "urge", False, "You already urged this order today; we are on it.", "今天已催过单，我们正在加急处理。"
             )
         else:
-            publish(
-                uow.session,
-                "order.urged",
-                {"order_number": order.number, "merchant_id": order.merchant_id, "customer_id": order.customer_id},
-                idempotency_key=f"urge:{order.order_id}:{clock.now():%Y%m%d%H%M%S%f}",
-            )
+            task = _urge_task(uow.session, order, by)
+            due = f"{task.due_at.astimezone(get_settings().zone):%Y-%m-%d %H:%M}"
             result = ActionResult(
-                "urge", True, "We told the merchant and the courier to hurry.", "已通知商家和快递加急处理。"
+                "urge",
+                True,
+                f"We told the merchant: your order is on their list, to be handled by {due}.",
+                f"已通知商家：您的订单已进入商家的待办，需在 {due} 前处理。",
+                detail={"task_id": task.id},
             )
         _log(uow.session, order, "urge", result, by)
         uow.commit()
@@ -257,3 +262,77 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
         _log(session, order, "out_of_stock", result, by)
         uow.commit()
         return result
+
+
+# --- merchant tasks (an urged order) -------------------------------------------------------------
+def _urge_task(session: Session, order: OrderFacts, by: Principal) -> MerchantTask:
+    now = clock.now()
+    task = MerchantTask(
+        kind=domain.URGE_TASK,
+        order_id=order.order_id,
+        order_number=order.number,
+        merchant_id=order.merchant_id,
+        customer_id=order.customer_id,
+        created_at=now,
+        due_at=domain.task_due(now, case_settings().urge_answer_hours),
+        handled_at=None,
+        handled_by="",
+        handled_note="",
+    )
+    session.add(task)
+    session.flush()
+    _order_entry(session, order.order_id, "order.urged", by, "note.urge_on_merchant_list")
+    return task
+
+
+def _order_entry(session: Session, order_id: int, action: str, by: Principal, reason: str) -> None:
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.ORDER,
+            subject_id=order_id,
+            action=action,
+            actor=cases.actor_of(by),
+            occurred_at=clock.now(),
+            reason=reason,
+        ),
+    )
+
+
+def _task_out(task: MerchantTask) -> MerchantTaskOut:
+    out = MerchantTaskOut.model_validate(task)
+    out.overdue = domain.task_overdue(task.due_at, task.handled_at, clock.now())
+    return out
+
+
+def open_merchant_tasks(db: Database, viewer: Principal, limit: int = 50) -> list[MerchantTaskOut]:
+    """The merchant's list of urged orders still to handle (platform staff see every merchant's)."""
+    with db.read() as uow:
+        return [_task_out(t) for t in CasesRepository(uow.session).open_merchant_tasks(viewer, limit)]
+
+
+def merchant_tasks_of_order(db: Database, number: str, viewer: Principal) -> list[MerchantTaskOut]:
+    """The urges of an order the viewer can see, newest first: the customer sees that the merchant
+    was told, by when, and when it was handled."""
+    with db.read() as uow:
+        order = orders.order_facts(uow.session, number, viewer)
+        return [_task_out(t) for t in CasesRepository(uow.session).merchant_tasks_of_order(order.order_id)]
+
+
+def handle_merchant_task(db: Database, task_id: int, note: str, by: Principal) -> MerchantTaskOut:
+    """The merchant says what it did about an urge; the order's timeline shows it. Once."""
+    if by.role not in domain.TASK_HANDLERS:
+        raise Forbidden(f"Your role '{by.role.value}' may not handle a merchant's task.")
+    with db.write() as uow:
+        task = CasesRepository(uow.session).merchant_task(task_id, by)
+        if task is None:
+            raise NotFound(f"No task {task_id} on your list.")
+        if task.handled_at is not None:
+            raise Conflict(f"The urge on order {task.order_number} was already handled by {task.handled_by}.")
+        task.handled_at = clock.now()
+        task.handled_by = (by.display_name or by.username)[:120]
+        task.handled_note = note.strip()[:1000]
+        _order_entry(uow.session, task.order_id, "order.urge_handled", by, task.handled_note or "note.urge_handled")
+        out = _task_out(task)
+        uow.commit()
+        return out

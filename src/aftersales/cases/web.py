@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
@@ -30,6 +30,8 @@ UPLOAD_PATHS = (r"/orders/[^/]+/after-sales", r"/cases/[^/]+/act")
 SUBMITTERS = (Role.CUSTOMER, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN)
 CASE_READERS = (*SUBMITTERS, Role.MERCHANT, Role.WAREHOUSE, Role.ARBITRATOR)
 SELF = SUBMITTERS
+# Who sees merchants' task lists (urged orders): the merchant's side and platform staff.
+TASK_READERS = (Role.MERCHANT, Role.WAREHOUSE, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN)
 
 
 def _upload_dir(request: Request) -> str:
@@ -150,9 +152,11 @@ def cases_page(
     result = service.list_cases(
         db, principal, PageRequest(page, 20), status=chosen_status or None, kind=chosen_kind or None, overdue=overdue
     )
+    tasks = self_service.open_merchant_tasks(db, principal) if principal.role in TASK_READERS else []
     return render(
         request,
         "cases/list.html",
+        tasks=tasks,
         page=result,
         status=chosen_status,
         kind=chosen_kind,
@@ -297,3 +301,34 @@ async def self_service_action(
     if result.case_number:
         return RedirectResponse(f"/cases/{result.case_number}", status_code=303)
     return RedirectResponse(f"/orders/{number}?notice={quote(message)}&ok={int(result.done)}", status_code=303)
+
+
+@router.get("/orders/{number}/urges", response_class=HTMLResponse)
+def order_urges(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*CASE_READERS)),
+) -> Response:
+    """The urges of an order and what the merchant did (a fragment of the order page)."""
+    tasks = self_service.merchant_tasks_of_order(db, number[:64], principal)
+    return render(request, "cases/_urges.html", tasks=tasks, back=f"/orders/{quote(number[:64])}")
+
+
+@router.post("/merchant-tasks/{task_id}/handled")
+def merchant_task_handled(
+    task_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    note: Annotated[str, Form(max_length=1000)] = "",
+    back: Annotated[str, Form(max_length=200)] = "/cases",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*TASK_READERS)),
+    _csrf: None = Depends(csrf_protect),
+) -> Response:
+    # Only a path of ours: never an open redirect to another site.
+    target = back if back.startswith("/") and not back.startswith("//") else "/cases"
+    try:
+        self_service.handle_merchant_task(db, task_id, note, principal)
+    except AppError as exc:
+        sep = "&" if "?" in target else "?"
+        return RedirectResponse(f"{target}{sep}notice={quote(exc.message)}&ok=0", status_code=303)
+    return RedirectResponse(target, status_code=303)

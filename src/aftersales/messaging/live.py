@@ -139,6 +139,12 @@ def hub() -> Hub:
     return _hub
 
 
+def user_channel(user_id: int) -> str:
+    """One person's own channel (a supervisor's alerts): any context may signal it, any page of
+    theirs may listen, without the two knowing each other."""
+    return f"user:{user_id}"
+
+
 def notify(session: Session, channel: str, event_name: str = "changed") -> None:
     """Signal `channel` once the session's transaction commits (dropped on rollback)."""
     pending: set[tuple[str, str]] = session.info.setdefault(_PENDING, set())

@@ -19,10 +19,19 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[dict[str, Any], str], None]
 _handlers: dict[str, list[Handler]] = {}
 ALERT_AFTER_ATTEMPTS = 12
+# Events that leave for systems outside (documented in docs/api.md, "Webhooks"). Every other
+# published event must have a handler here (tests/unit/test_events_consumed.py): an event that
+# nobody hears is a promise nobody keeps.
+WEBHOOK_TOPICS: frozenset[str] = frozenset()
 
 
 def subscribe(topic: str, handler: Handler) -> None:
     _handlers.setdefault(topic, []).append(handler)
+
+
+def subscribed_topics() -> list[str]:
+    """Topics with at least one registered handler (after wiring.register_handlers())."""
+    return sorted(topic for topic, handlers in _handlers.items() if handlers)
 
 
 def publish(session: Session, topic: str, payload: dict[str, Any], idempotency_key: str) -> None:

@@ -126,26 +126,27 @@ MESSAGES: dict[str, dict[str, Text]] = {
     "case.rejected": {
         "zh-CN": (
             "售后申请 {case} 未通过",
-            "很抱歉，您的{kind}申请 {case} 未通过审核，原因见售后详情页。如有异议，您可以在详情页发起申诉，"
-            "平台客服会介入处理。",
+            "很抱歉，您的{kind}申请 {case} 未通过审核，原因见售后详情页。如有异议，请通过在线客服或“联系客服”页面"
+            "告诉我们，客服人员会查看您的申请。",
         ),
         "en": (
             "Your request {case} was not approved",
             "We are sorry: your {kind} request {case} was not approved; the reason is on the request's page. "
-            "If you disagree, you can appeal there and the platform's customer service will step in.",
+            "If you disagree, tell our customer service in the chat or on the Support page; a person will look "
+            "at your request.",
         ),
     },
     "case.inspection_failed": {
         "zh-CN": (
             "退回商品未通过检验（{case}）",
             "很抱歉，您为售后申请 {case} 退回的商品未通过商家检验，检验说明和照片见售后详情页。"
-            "如有异议，您可以在详情页发起申诉，平台客服会介入处理。",
+            "如有异议，请通过在线客服或“联系客服”页面告诉我们，客服人员会查看您的申请。",
         ),
         "en": (
             "The item you returned for {case} did not pass inspection",
             "We are sorry: the item you sent back for request {case} did not pass the merchant's inspection; "
-            "their notes and photos are on the request's page. If you disagree, you can appeal there and the "
-            "platform's customer service will step in.",
+            "their notes and photos are on the request's page. If you disagree, tell our customer service in the "
+            "chat or on the Support page; a person will look at your request.",
         ),
     },
     # --- refunds -------------------------------------------------------------------------------
@@ -225,7 +226,13 @@ COMPLETED_OUTCOME: dict[str, dict[str, str]] = {
         "zh-CN": "发票已开具，可在售后详情页查看。",
         "en": "Your invoice has been issued; see the request's page. ",
     },
-    "compensation": {"zh-CN": "补偿已发放到您的账户。", "en": "The compensation has been credited to your account. "},
+    # Reached only by an agent's coupon note (a money compensation ends with refund.settled): no
+    # wallet exists, so the message says what the note is and that nothing was credited here.
+    "compensation": {
+        "zh-CN": "客服已在售后详情页记录为您提供的优惠券及领取方式；本系统不会向您的账户发放优惠券。",
+        "en": "Our agent noted the coupon offered to you and how you get it on the request's page; "
+        "it is not credited to an account by this site. ",
+    },
     "exchange": {"zh-CN": "您已确认收到换货商品。", "en": "You have confirmed receipt of the replacement. "},
     "repair": {"zh-CN": "您已确认收到维修后的商品。", "en": "You have confirmed receipt of the repaired item. "},
 }
@@ -248,3 +255,27 @@ EMAIL_FRAME: dict[str, dict[str, str]] = {
 
 # Case and order references inside refund messages.
 CASE_PART: dict[str, str] = {"zh-CN": "，售后申请 {case}", "en": ", request {case}"}
+
+# Messages for staff (the staff inbox), by template: (subject, body) over the names that
+# domain.compose_staff fills in: ticket, metric.
+STAFF_MESSAGES: dict[str, dict[str, Text]] = {
+    "staff.sla_breached": {
+        "zh-CN": (
+            "工单 {ticket} 已超出{metric}时限",
+            "工单 {ticket} 的{metric}时限已过。系统已按规则升级（首次超时时提高优先级，并在有上一级时转给上一级）。"
+            "请打开工单跟进。",
+        ),
+        "en": (
+            "Ticket {ticket} breached its {metric} deadline",
+            "The {metric} deadline of ticket {ticket} has passed. It was escalated by the rules (on its first "
+            "breach the priority goes up a step and it moves to the next tier, where there is one). "
+            "Open the ticket to take it from here.",
+        ),
+    },
+}
+
+# SLA metrics as staff call them.
+METRICS: dict[str, dict[str, str]] = {
+    "first_response": {"zh-CN": "首次响应", "en": "first response"},
+    "resolution": {"zh-CN": "解决", "en": "resolution"},
+}

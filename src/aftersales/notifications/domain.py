@@ -19,6 +19,8 @@ from aftersales.notifications.catalogue import (
     EMAIL_FRAME,
     KINDS,
     MESSAGES,
+    METRICS,
+    STAFF_MESSAGES,
 )
 
 LANGUAGES = ("zh-CN", "en")
@@ -147,6 +149,17 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
     }
     subject, body = MESSAGES[template][lang]
     link = f"/cases/{case}" if case else (f"/orders/{order}" if order else "/inbox")
+    return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
+
+
+def compose_staff(template: str, params: dict[str, Any], locale: str | None) -> Notice:
+    """A staff message (a supervisor's breach alert) in the reader's language."""
+    lang = normalize_language(locale)
+    ticket = str(params.get("ticket") or "")
+    metric = str(params.get("metric") or "")
+    fields = {"ticket": ticket, "metric": METRICS.get(metric, {}).get(lang, metric)}
+    subject, body = STAFF_MESSAGES[template][lang]
+    link = f"/desk/tickets/{ticket}" if ticket else "/supervisor"
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from aftersales.notifications.domain import EmailStatus
-from aftersales.notifications.models import EmailMessage, InboxMessage
+from aftersales.notifications.models import EmailMessage, InboxMessage, StaffInboxMessage
 
 
 class NotificationsRepository:
@@ -43,6 +43,36 @@ class NotificationsRepository:
     def customer_message(self, customer_id: int, message_id: int) -> InboxMessage | None:
         """A message only when it belongs to this customer: others' messages do not exist for them."""
         stmt = select(InboxMessage).where(InboxMessage.id == message_id, InboxMessage.customer_id == customer_id)
+        return self.session.scalars(stmt).first()
+
+    # --- the staff inbox -------------------------------------------------------------------------
+    def staff_keys(self, keys: Sequence[str]) -> set[str]:
+        stmt = select(StaffInboxMessage.idempotency_key).where(StaffInboxMessage.idempotency_key.in_(list(keys)))
+        return set(self.session.scalars(stmt))
+
+    def staff_page(self, user_id: int, offset: int, limit: int) -> Sequence[StaffInboxMessage]:
+        stmt = (
+            select(StaffInboxMessage)
+            .where(StaffInboxMessage.user_id == user_id)
+            .order_by(StaffInboxMessage.created_at.desc(), StaffInboxMessage.id.desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return self.session.scalars(stmt).all()
+
+    def staff_total(self, user_id: int) -> int:
+        stmt = select(func.count(StaffInboxMessage.id)).where(StaffInboxMessage.user_id == user_id)
+        return self.session.scalar(stmt) or 0
+
+    def staff_unread(self, user_id: int) -> int:
+        stmt = select(func.count(StaffInboxMessage.id)).where(
+            StaffInboxMessage.user_id == user_id, StaffInboxMessage.read_at.is_(None)
+        )
+        return self.session.scalar(stmt) or 0
+
+    def staff_message(self, user_id: int, message_id: int) -> StaffInboxMessage | None:
+        """A message only when it is this person's: others' messages do not exist for them."""
+        stmt = select(StaffInboxMessage).where(StaffInboxMessage.id == message_id, StaffInboxMessage.user_id == user_id)
         return self.session.scalars(stmt).first()
 
     # --- email -----------------------------------------------------------------------------------

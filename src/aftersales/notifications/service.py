@@ -14,10 +14,11 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.errors import NotFound
 from aftersales.kit.pagination import PageRequest
+from aftersales.messaging import live
 from aftersales.notifications import domain
 from aftersales.notifications.domain import EmailStatus
 from aftersales.notifications.mailer import Mailer, Outcome, OutgoingEmail, Unreachable
-from aftersales.notifications.models import EmailMessage, InboxMessage
+from aftersales.notifications.models import EmailMessage, InboxMessage, StaffInboxMessage
 from aftersales.notifications.repository import NotificationsRepository
 from aftersales.notifications.schemas import InboxItem, InboxPage, NotifyResult, SendReport
 from aftersales.notifications.settings import NotificationSettings, notification_settings
@@ -211,6 +212,79 @@ def mark_read(db: Database, customer_id: int, message_id: int) -> InboxItem:
     """Mark one of the customer's messages read (again is harmless); another's is not found."""
     with db.write() as uow:
         message = NotificationsRepository(uow.session).customer_message(customer_id, message_id)
+        if message is None:
+            raise NotFound(f"No message {message_id} in your inbox.")
+        if message.read_at is None:
+            message.read_at = clock.now()
+        item = InboxItem.model_validate(message)
+        uow.commit()
+        return item
+
+
+# --- the staff inbox -----------------------------------------------------------------------------
+def staff_channel(user_id: int) -> str:
+    """The live channel a person's new alerts are signalled on (the supervisor's board listens)."""
+    return live.user_channel(user_id)
+
+
+def alert_staff(
+    db: Database, recipients: Sequence[tuple[int, str]], template: str, params: dict[str, Any], key: str
+) -> int:
+    """Write a staff message to each (user id, locale), once per event and person however often
+    the event is delivered; each recipient's page hears of it live. Returns how many were new."""
+    keyed = {domain.storage_key(f"{key}:user:{user_id}"): (user_id, locale) for user_id, locale in recipients}
+    if not keyed:
+        return 0
+    now = clock.now()
+    with db.write() as uow:
+        have = NotificationsRepository(uow.session).staff_keys(list(keyed))
+        created = 0
+        for stored_key, (user_id, locale) in keyed.items():
+            if stored_key in have:
+                continue
+            notice = domain.compose_staff(template, params, locale)
+            uow.session.add(
+                StaffInboxMessage(
+                    user_id=user_id,
+                    topic=template[:64],
+                    subject=notice.subject[:200],
+                    body=notice.body,
+                    link=notice.link[:200],
+                    idempotency_key=stored_key,
+                    created_at=now,
+                    read_at=None,
+                )
+            )
+            live.notify(uow.session, staff_channel(user_id), "alert")
+            created += 1
+        try:
+            uow.commit()
+        except IntegrityError:
+            # A parallel delivery of the same event wrote them first; nothing is missing.
+            uow.session.rollback()
+            return 0
+        return created
+
+
+def staff_inbox(db: Database, user_id: int, page: int = 1, size: int = 20) -> InboxPage:
+    request = PageRequest(page, size)
+    with db.read() as uow:
+        repo = NotificationsRepository(uow.session)
+        total = repo.staff_total(user_id)
+        items = [InboxItem.model_validate(m) for m in repo.staff_page(user_id, request.offset, request.size)]
+        unread = repo.staff_unread(user_id)
+    pages = max(1, -(-total // request.size))
+    return InboxPage(items=items, total=total, page=request.page, pages=pages, unread=unread)
+
+
+def staff_unread_count(db: Database, user_id: int) -> int:
+    with db.read() as uow:
+        return NotificationsRepository(uow.session).staff_unread(user_id)
+
+
+def staff_mark_read(db: Database, user_id: int, message_id: int) -> InboxItem:
+    with db.write() as uow:
+        message = NotificationsRepository(uow.session).staff_message(user_id, message_id)
         if message is None:
             raise NotFound(f"No message {message_id} in your inbox.")
         if message.read_at is None:

@@ -1,4 +1,5 @@
-"""The customer's inbox pages: the list, marking a message read, and the unread badge for the nav."""
+"""The inbox pages: the list, marking a message read, and the unread badge for the nav. A customer
+reads the notices about their orders and cases; a supervisor reads staff alerts (SLA breaches)."""
 
 from __future__ import annotations
 
@@ -18,9 +19,17 @@ router = APIRouter(include_in_schema=False)
 MessageId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
+# Who has an inbox: customers (notices) and supervisors (breach alerts).
+READERS = (Role.CUSTOMER, Role.SUPERVISOR)
+
+
 def _customer_id(principal: Principal) -> int:
     # A customer account not (yet) linked to a customer has an empty inbox.
     return principal.customer_id or 0
+
+
+def _is_staff(principal: Principal) -> bool:
+    return principal.role is not Role.CUSTOMER
 
 
 @router.get("/inbox", response_class=HTMLResponse)
@@ -28,9 +37,12 @@ def inbox_page(
     request: Request,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+    principal: Principal = Depends(page_principal(*READERS)),
 ) -> Response:
-    result = service.inbox(db, _customer_id(principal), page)
+    if _is_staff(principal):
+        result = service.staff_inbox(db, principal.user_id, page)
+    else:
+        result = service.inbox(db, _customer_id(principal), page)
     block = "results" if request.headers.get("hx-request") and request.headers.get("hx-target") == "results" else None
     return render(request, "notifications/inbox.html", block=block, inbox=result)
 
@@ -40,9 +52,12 @@ def mark_read(
     request: Request,
     message_id: MessageId,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+    principal: Principal = Depends(page_principal(*READERS)),
 ) -> Response:
-    item = service.mark_read(db, _customer_id(principal), message_id)
+    if _is_staff(principal):
+        item = service.staff_mark_read(db, principal.user_id, message_id)
+    else:
+        item = service.mark_read(db, _customer_id(principal), message_id)
     if request.headers.get("hx-request"):
         # htmx swaps the message in place; the badge in the nav listens for this event.
         response = render(request, "notifications/_message.html", m=item)
@@ -62,4 +77,18 @@ def unread_badge(
     unread = 0
     if principal is not None and principal.role is Role.CUSTOMER and principal.customer_id:
         unread = service.unread_count(db, principal.customer_id)
+    elif principal is not None and principal.role is Role.SUPERVISOR:
+        unread = service.staff_unread_count(db, principal.user_id)
     return render(request, "notifications/_badge.html", unread=unread)
+
+
+@router.get("/inbox/alerts", response_class=HTMLResponse)
+def staff_alerts(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.SUPERVISOR)),
+) -> Response:
+    """A supervisor's unread alerts, newest first (a fragment the supervisor's board refreshes
+    live when a breach is signalled)."""
+    unread = [m for m in service.staff_inbox(db, principal.user_id, 1, 5).items if m.unread]
+    return render(request, "notifications/_alerts.html", alerts=unread)

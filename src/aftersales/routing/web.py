@@ -8,11 +8,12 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Invalid
+from aftersales.messaging import live
 from aftersales.routing import service
 from aftersales.routing.domain import AgentStatus, Tier, WorkKind, parse_skills
 from aftersales.web.deps import csrf_protect, get_db, page_principal
@@ -21,6 +22,7 @@ from aftersales.web.templating import render
 router = APIRouter(include_in_schema=False)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 AGENTS = (Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.MERCHANT)
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 # Waiting this long counts as a warning on the board (the SLA context owns the real deadlines).
 WAIT_WARNING_MINUTES = 30
 
@@ -48,6 +50,13 @@ def supervisor_page(
 ) -> Response:
     block = "board" if request.headers.get("hx-request") else None
     return _board(request, db, block=block)
+
+
+@router.get("/supervisor/stream")
+async def supervisor_stream(principal: Principal = Depends(page_principal(*SUPERVISORS))) -> StreamingResponse:
+    """Live signals for the board: a breach anywhere (desk:supervisor) and this person's alerts."""
+    channels = ("desk:supervisor", live.user_channel(principal.user_id))
+    return StreamingResponse(live.stream(*channels), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 @router.post("/supervisor/reassign", response_class=HTMLResponse)

@@ -17,6 +17,9 @@ from aftersales.sla.calendar import BusinessCalendar, add_business_time
 
 SUBJECT_TICKET = "ticket"
 ALWAYS_OPEN_KEY = "24x7"  # clocks of policies that count wall-clock time use this built-in key
+# The calendar of the human service desk (defaults.yaml's policy_defaults.calendar): the hours the
+# help center tells customers, so what it says is what the deadlines count.
+DESK_CALENDAR_KEY = "platform"
 
 
 class TicketType(StrEnum):

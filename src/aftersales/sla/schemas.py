@@ -98,3 +98,15 @@ class YearCoverage:
     covered: bool
     entered_holidays: int
     entered_workdays: int
+
+
+class DeskHours(BaseModel):
+    """The service desk's opening hours as the help center shows them, from its SLA calendar."""
+
+    name_zh: str
+    name_en: str
+    time_zone: str
+    always_open: bool
+    chinese_holidays: bool
+    # Monday first: (weekday key, [[start, end], ...]); an empty list is a closed day.
+    weekly: list[tuple[str, list[list[str]]]]

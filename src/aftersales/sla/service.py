@@ -20,11 +20,12 @@ from aftersales.kit import clock as wall
 from aftersales.kit.clock import ensure_utc
 from aftersales.kit.errors import Invalid
 from aftersales.messaging import outbox
-from aftersales.sla.calendar import BusinessCalendar, CalendarError, PublicDayKind, business_time_between
+from aftersales.sla.calendar import WEEKDAYS, BusinessCalendar, CalendarError, PublicDayKind, business_time_between
 from aftersales.sla.calendar import weekly_from_mapping as _weekly
 from aftersales.sla.domain import (
     ALWAYS_OPEN_KEY,
     COUNTING_STATUSES,
+    DESK_CALENDAR_KEY,
     OPEN_STATUSES,
     SUBJECT_TICKET,
     ClockStatus,
@@ -38,7 +39,7 @@ from aftersales.sla.domain import (
 )
 from aftersales.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy, SlaPublicDay
 from aftersales.sla.repository import SlaRepository
-from aftersales.sla.schemas import ClockView, SweepResult
+from aftersales.sla.schemas import ClockView, DeskHours, SweepResult
 
 __all__ = [
     "ClockView",
@@ -114,6 +115,24 @@ class _Calendars:
                 log.error("sla.calendar_broken", key=key, error=str(exc))
         self._cache[key] = calendar
         return calendar
+
+
+def desk_hours(db: Database, key: str = DESK_CALENDAR_KEY) -> DeskHours | None:
+    """The hours the human desk works, read from the calendar its deadlines count on (None when an
+    administrator removed it: the help page then says nothing rather than something untrue)."""
+    with db.read() as uow:
+        row = SlaRepository(uow.session).calendar(key)
+        if row is None:
+            return None
+        weekly = row.weekly or {}
+        return DeskHours(
+            name_zh=row.name_zh,
+            name_en=row.name_en,
+            time_zone=row.time_zone,
+            always_open=row.always_open,
+            chinese_holidays=row.chinese_holidays,
+            weekly=[(day, [list(p) for p in weekly.get(day, [])]) for day in WEEKDAYS],
+        )
 
 
 def _calendar_key(calendars: _Calendars, policy: SlaPolicy, team: str) -> str:

@@ -1,5 +1,6 @@
 """SLA admin pages (administrators edit, supervisors read): the policy matrix, the public days
-past the Chinese calendar data, and each calendar's periods, closures and a deadline preview."""
+past the Chinese calendar data, and each calendar's periods, closures and a deadline preview;
+and the public page of the service desk's hours, read from its calendar."""
 
 from __future__ import annotations
 
@@ -13,15 +14,24 @@ from pydantic import ValidationError
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Invalid, NotFound
-from aftersales.sla import admin
+from aftersales.sla import admin, service
 from aftersales.sla.calendar import WEEKDAYS
 from aftersales.sla.schemas import PolicyIn
-from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 READERS = (Role.ADMIN, Role.SUPERVISOR)
 ON = ("on", "true", "1")
+
+
+@router.get("/service-hours", response_class=HTMLResponse)
+def desk_hours_page(
+    request: Request, db: Database = Depends(get_db), _: Principal | None = Depends(optional_principal)
+) -> Response:
+    """When people answer, for everyone (the help center links here): read from the desk's SLA
+    calendar at request time, so it says what the deadlines count and follows an admin's edit."""
+    return render(request, "sla/hours.html", hours=service.desk_hours(db))
 
 
 def _int(text: str, what: str) -> int:

@@ -20,8 +20,8 @@ def _sla_warning(payload: dict[str, Any], _key: str) -> None:
     service.on_sla_warning(_db(), int(payload["subject_id"]), str(payload.get("metric", "")))
 
 
-def _sla_breached(payload: dict[str, Any], _key: str) -> None:
-    service.on_sla_breached(_db(), int(payload["subject_id"]), str(payload.get("metric", "")))
+def _sla_breached(payload: dict[str, Any], key: str) -> None:
+    service.on_sla_breached(_db(), int(payload["subject_id"]), str(payload.get("metric", "")), key)
 
 
 def _assigned(payload: dict[str, Any], _key: str) -> None:

@@ -18,7 +18,6 @@ from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Invalid, NotFound
 from aftersales.messaging import live
-from aftersales.messaging.outbox import publish
 from aftersales.orders import service as orders
 from aftersales.orders.service import OrderFacts
 from aftersales.routing import service as routing
@@ -181,12 +180,6 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
             evidence={"classification": ticket.auto_classification, "priority_reasons": ticket.priority_reasons},
             customer_visible=False,
         ),
-    )
-    publish(
-        session,
-        "tickets.opened",
-        {"number": ticket.number, "channel": ticket.channel, "priority": ticket.priority},
-        idempotency_key=f"ticket-opened:{ticket.number}",
     )
     signal(session, ticket)
     return ticket

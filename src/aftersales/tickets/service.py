@@ -18,10 +18,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from aftersales.cases import service as cases
 from aftersales.db.uow import Database
+from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.knowledge import service as knowledge
+from aftersales.notifications import service as notifications
 from aftersales.sla import service as sla
 from aftersales.tickets import classification, taxonomy, views, workflow
 from aftersales.tickets.domain import (
@@ -533,13 +535,17 @@ def classification_accuracy(db: Database) -> classification.AccuracyReport:
 
 
 # --- events from other contexts ------------------------------------------------------------------------
-def on_sla_breached(db: Database, ticket_id: int, metric: str) -> None:
+def on_sla_breached(db: Database, ticket_id: int, metric: str, key: str = "") -> None:
+    """Escalate an open ticket (the board hears it live); each active supervisor gets an alert, once per event."""
     with db.write() as uow:
         ticket = TicketsRepository(uow.session).by_id(ticket_id)
-        if ticket is None:
+        if ticket is None or TicketStatus(ticket.status) not in ACTIVE:
             return
         workflow.escalate_on_breach(uow.session, ticket, metric)
+        params = {"ticket": ticket.number, "metric": metric}
         uow.commit()
+    supervisors = [(u.id, u.locale) for u in identity.list_users(db, Role.SUPERVISOR.value) if u.active]
+    notifications.alert_staff(db, supervisors, "staff.sla_breached", params, key or f"sla.breached:{ticket_id}")
 
 
 def on_sla_warning(db: Database, ticket_id: int, metric: str) -> None:
