@@ -143,7 +143,9 @@ def test_an_upsert_attaches_an_order_but_cannot_rewrite_a_customer_it_does_not_o
     factory.user("root", Role.ADMIN)
     admin = {"Authorization": f"Bearer {factory.token('root')}"}
     before = _customer(client, admin, "SO-B1")
-    payload = Factory.order_payload("SO-A7", merchant="pop-a", customer="CB", customer_name="Mallory", phone="13999999999")
+    payload = Factory.order_payload(
+        "SO-A7", merchant="pop-a", customer="CB", customer_name="Mallory", phone="13999999999"
+    )
     payload["customer"]["email"] = "mallory@evil.example.com"
     created = client.post("/api/v1/orders", json=payload, headers=feed_a)
     assert created.status_code == 201, created.text

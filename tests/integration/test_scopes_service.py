@@ -135,7 +135,13 @@ def test_a_merge_across_customers_needs_confirmation_and_later_mail_stays_with_i
     # Mallory answers her own thread: it must not land in Alice's ticket.
     later = ticket_email.receive_email(
         db,
-        _mail("mallory: still broken", "<m2@mail.example.com>", "Mallory <m@example.com>", "Re: 杯子碎了", "<m1@mail.example.com>"),
+        _mail(
+            "mallory: still broken",
+            "<m2@mail.example.com>",
+            "Mallory <m@example.com>",
+            "Re: 杯子碎了",
+            "<m1@mail.example.com>",
+        ),
     )
     assert later.ticket_number not in ("", target.number)
     seen_by_alice = tickets.get_ticket(db, target.number, alice)

@@ -117,7 +117,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         )
     actor = actor_of(by)
     now = clock.now()
-    customer = _upsert_customer(repo, data, now)
+    customer, kept = _upsert_customer(repo, data, now, by)
     created = order is None
     if order is None:
         order = Order(
@@ -160,6 +160,18 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     session.flush()
     _apply_shipments(session, repo, order, data)
     session.flush()
+    if kept:
+        _record_note(
+            session,
+            order.id,
+            "order.customer_details_differ",
+            actor,
+            f"the order system sent another {', '.join(kept)} for customer {customer.external_id}; "
+            "kept the customer's own",
+            occurred_at=data.updated_at,
+            evidence={"fields": kept},
+            customer_visible=False,
+        )
     if previous_status is None or previous_status.value != order.status:
         _record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
     else:
@@ -178,20 +190,32 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         result="created" if created else "updated",
         status=order.status,
         source_version=order.source_version,
+        customer_fields_kept=kept,
     )
 
 
-def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime) -> Customer:
+def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime, by: Principal) -> tuple[Customer, list[str]]:
+    """The order's customer, created or corrected; returns the identity fields that differ but
+    were kept because this writer does not own the customer."""
+    writer = by.merchant_id if by.role.value == "integration" else None
     customer = repo.customer_by_external_id(data.customer.external_id)
     if customer is None:
-        customer = Customer(external_id=data.customer.external_id, created_at=now)
+        customer = Customer(external_id=data.customer.external_id, owner_merchant_id=writer, created_at=now)
         repo.add(customer)
-    customer.name = data.customer.name
-    customer.phone = data.customer.phone
-    customer.email = data.customer.email
-    customer.tier = data.customer.tier.value
+    sent = {
+        "name": data.customer.name,
+        "phone": data.customer.phone,
+        "email": data.customer.email,
+        "tier": data.customer.tier.value,
+    }
+    kept: list[str] = []
+    if domain.may_rewrite_customer(customer.owner_merchant_id, writer):
+        for field in domain.CUSTOMER_IDENTITY_FIELDS:
+            setattr(customer, field, sent[field])
+    else:
+        kept = [f for f in domain.CUSTOMER_IDENTITY_FIELDS if getattr(customer, f) != sent[f]]
     repo.session.flush()
-    return customer
+    return customer, kept
 
 
 def _apply_lines(order: Order, data: OrderIn, skus: dict[str, Sku]) -> None:

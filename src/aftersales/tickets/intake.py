@@ -104,7 +104,7 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
         requester_phone=intake.requester_phone or (contact.phone if contact else ""),
         order_number=order.number if order else "",
         case_number=intake.case_number,
-        merchant_id=order.merchant_id if order and order.merchant_kind.value == "pop" else None,
+        merchant_id=_merchant_of(order, by),
         conversation_id=intake.conversation_id,
         responsibility=found.responsibility,
         scenario=found.scenario,
@@ -192,10 +192,20 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
     return ticket
 
 
+def _merchant_of(order: OrderFacts | None, by: Principal) -> int | None:
+    """The merchant whose staff handle the ticket: a POP order's merchant; a ticket that a
+    merchant-bound integration opens is always that merchant's (so the integration reads it back)."""
+    if by.role is Role.INTEGRATION and by.merchant_id is not None:
+        return by.merchant_id
+    return order.merchant_id if order and order.merchant_kind.value == "pop" else None
+
+
 def _order_of(session: Session, intake: Intake, by: Principal) -> OrderFacts | None:
     if not intake.order_number:
         return None
-    viewer = by if by.role is Role.CUSTOMER else SYSTEM
+    # The opener's own scope decides: an order it may not read answers exactly like one that does
+    # not exist (no name, no value), so the form is no oracle for other merchants' order numbers.
+    viewer = SYSTEM if by is SYSTEM or by.is_platform_staff else by
     try:
         order = orders.order_facts(session, intake.order_number, viewer)
     except NotFound as exc:

@@ -33,7 +33,8 @@ def scope_tickets(stmt: Select[Any], viewer: Principal) -> Select[Any]:
         # A POP merchant sees the tickets about its own orders.
         return stmt.where(Ticket.merchant_id == viewer.merchant_id) if viewer.merchant_id else stmt.where(false())
     if viewer.role is Role.INTEGRATION:
-        return stmt
+        # A platform-wide integration reads every ticket; one bound to a merchant only that merchant's.
+        return stmt if viewer.merchant_id is None else stmt.where(Ticket.merchant_id == viewer.merchant_id)
     return stmt.where(false())
 
 
