@@ -46,6 +46,8 @@ class Scope(StrEnum):
 
 # Roles that see every order on the platform (customer service and platform staff).
 PLATFORM_STAFF = frozenset({Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ARBITRATOR, Role.ADMIN})
+# Roles whose person or system acts for one merchant when bound to it.
+MERCHANT_SCOPED = frozenset({Role.MERCHANT, Role.WAREHOUSE, Role.INTEGRATION})
 # Roles that may feed orders and logistics events from outside systems.
 ORDER_WRITERS = frozenset({Role.INTEGRATION, Role.ADMIN})
 LOGISTICS_WRITERS = frozenset({Role.INTEGRATION, Role.ADMIN, Role.RIDER, Role.WAREHOUSE})

@@ -60,7 +60,7 @@ from aftersales.orders.schemas import (
     OrderSummary,
     UpsertResult,
 )
-from aftersales.orders.views import order_view, summary_view
+from aftersales.orders.views import as_seen_by, order_view, summary_view
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 from aftersales.timeline.schemas import TimelineEntryOut
@@ -454,7 +454,7 @@ def get_order(db: Database, number: str, viewer: Principal) -> OrderOut:
             raise NotFound(f"No order '{number}' that you can see.")
         subjects = [(SubjectType.ORDER.value, order.id)] + [(SubjectType.SHIPMENT.value, s.id) for s in order.shipments]
         entries = timeline.entries_for(uow.session, subjects, customer_view=viewer.role.value == "customer")
-        return order_view(order, entries, clock.now())
+        return as_seen_by(order_view(order, entries, clock.now()), viewer)
 
 
 def search_orders(
@@ -465,10 +465,12 @@ def search_orders(
         return Page(items=[summary_view(o) for o in page.items], total=page.total, request=request)
 
 
-def recent_orders_of_customer(db: Database, customer_id: int, limit: int = 10) -> list[OrderSummary]:
-    """A customer's latest orders for the staff who serve them (the ticket sidebar, the bot)."""
+def recent_orders_of_customer(db: Database, customer_id: int, limit: int, viewer: Principal) -> list[OrderSummary]:
+    """A customer's latest orders for the staff who serve them (the ticket sidebar), as far as
+    the viewer may see them: a merchant sees only its own orders of that customer."""
     with db.read() as uow:
-        return [summary_view(o) for o in OrdersRepository(uow.session).recent_of_customer(customer_id, limit)]
+        rows = OrdersRepository(uow.session).recent_of_customer(customer_id, limit, viewer)
+        return [summary_view(o) for o in rows]
 
 
 def customer_id_for(db: Database, external_id: str) -> int | None:

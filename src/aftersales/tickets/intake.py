@@ -55,14 +55,22 @@ def ticket_channel(number: str) -> str:
     return f"ticket:{number}"
 
 
+def audience_of(ticket: Ticket) -> live.Audience:
+    """Who may hear that a ticket changed: the staff, its merchant, its customer and its assignee."""
+    return live.Audience.of(
+        merchant_id=ticket.merchant_id, customer_id=ticket.customer_id, user_id=ticket.assignee_user_id
+    )
+
+
 def signal(session: Session, ticket: Ticket) -> None:
     """Live pages that show this ticket: its own page, its queue, its agent's queue, the supervisor."""
-    live.notify(session, ticket_channel(ticket.number))
-    live.notify(session, "desk:all")
+    audience = audience_of(ticket)
+    live.notify(session, ticket_channel(ticket.number), audience=audience)
+    live.notify(session, "desk:all", audience=audience)
     if ticket.group_key:
-        live.notify(session, queue_channel(ticket.group_key))
+        live.notify(session, queue_channel(ticket.group_key), audience=audience)
     if ticket.assignee_user_id:
-        live.notify(session, agent_channel(ticket.assignee_user_id))
+        live.notify(session, agent_channel(ticket.assignee_user_id), audience=audience)
 
 
 def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:

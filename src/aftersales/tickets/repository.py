@@ -139,10 +139,10 @@ class TicketsRepository:
         found = {t.id: t for t in self.session.scalars(scope_tickets(select(Ticket).where(Ticket.id.in_(ids)), viewer))}
         return [found[i] for i in ids if i in found]
 
-    def recent_for_customer(self, customer_id: int, exclude_id: int, limit: int = 10) -> list[Ticket]:
+    def recent_for_customer(self, customer_id: int, exclude_id: int, limit: int, viewer: Principal) -> list[Ticket]:
         return list(
             self.session.scalars(
-                select(Ticket)
+                scope_tickets(select(Ticket), viewer)
                 .where(Ticket.customer_id == customer_id, Ticket.id != exclude_id)
                 .order_by(Ticket.created_at.desc())
                 .limit(limit)
