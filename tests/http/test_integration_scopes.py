@@ -165,3 +165,20 @@ def test_an_upsert_attaches_an_order_but_cannot_rewrite_a_customer_it_does_not_o
     updated = client.post("/api/v1/orders", json=mine, headers=feed_a)
     assert updated.status_code == 200 and updated.json()["customer_fields_kept"] == []
     assert _customer(client, admin, "SO-A8")["name"] == "Own Renamed"
+
+
+def test_every_role_a_route_admits_may_hold_the_scope_it_needs(app: FastAPI) -> None:
+    """The table of which roles may hold which scope agrees with the routes: a role a route admits
+    can always be given a token for it."""
+    from aftersales.identity.domain import SCOPE_ROLES
+    from aftersales.kit.access import Role
+
+    gaps = []
+    for route in iter_route_contexts(app.routes):
+        for dep in getattr(getattr(route, "dependant", None), "dependencies", []):
+            scopes = getattr(dep.call, "required_scopes", None)
+            if not scopes:
+                continue
+            roles = dep.call.allowed_roles or frozenset(Role)
+            gaps += [f"{route.path}: {r.value} lacks {s.value}" for s in scopes for r in roles - SCOPE_ROLES[s]]
+    assert not gaps, gaps
