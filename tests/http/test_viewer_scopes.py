@@ -164,3 +164,14 @@ def test_merging_two_customers_tickets_needs_an_explicit_confirmation(
     sign_in(client, "bob")
     bobs = client.get(f"/support/{source}")
     assert bobs.status_code == 200 and "alice writes" not in bobs.text
+
+
+def test_order_search_gives_no_hint_of_another_merchants_order_number(
+    client: TestClient, db: Database, factory: Factory, market: dict[str, str]
+) -> None:
+    """SO-B1 is pop-b's. pop-a's SO-B10 starts with it: pop-a's search for SO-B1 must list SO-B10
+    as a prefix match, exactly as if SO-B1 did not exist."""
+    delivered_order(factory, db, "SO-B10", merchant="pop-a", customer="CA", customer_name="Alice")
+    sign_in(client, "shop-a")
+    found = set(re.findall(r"/orders/(SO-[AB]\d+)", client.get("/orders", params={"q": "SO-B1"}).text))
+    assert found == {"SO-B10"}
