@@ -189,19 +189,24 @@ def createuser(
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Option("--user", help="username the token acts as")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option("--scope", help="what the token may do, e.g. orders:write (repeat for several)"),
+    ] = None,
     name: Annotated[str, typer.Option(help="what the token is for")] = "cli",
 ) -> None:
-    """Create an API token; it is printed once and stored only as a hash."""
+    """Create an API token limited to the scopes given; it is printed once and stored only as a hash."""
     from aftersales.identity import service as identity
 
     try:
-        issued = identity.create_token(_db(), user, name)
+        issued = identity.create_token(_db(), user, name, scopes=scope or [])
     except AppError as exc:
         _fail(exc.message)
     else:
         sys.stdout.write(issued.token + "\n")
         Console(stderr=True).print(
-            f"token {issued.prefix} for {issued.user}; revoke with: aftersales token revoke {issued.prefix}"
+            f"token {issued.prefix} for {issued.user} ({' '.join(issued.scopes)}); "
+            f"revoke with: aftersales token revoke {issued.prefix}"
         )
 
 

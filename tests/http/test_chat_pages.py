@@ -185,3 +185,37 @@ def test_every_chat_route_refuses_strangers_and_tokens(chat_app: FastAPI, web: T
         if method == "GET":
             answer = web.request(method, url, headers=admin_token, follow_redirects=False)
             assert answer.status_code == 303, (method, url)
+
+
+def test_the_stream_hears_the_customers_own_messages(chat_app: FastAPI, web: TestClient, shop: Factory) -> None:
+    """A real stream: each chat message reaches the customer's own stream (its signal names her as
+    its audience), and the same signal does not reach another customer listening on the channel."""
+    from aftersales.assistant import conversation as chat
+    from aftersales.messaging import live
+
+    token = sign_in(web, "lina")
+    cid = _conversation_id(web.get("/chat").text)
+    db = chat_app.state.db
+    response = chat_web.chat_stream(cid, db=db, principal=_lina(db))
+    from aftersales.identity import service as identity
+
+    bob = identity.principal_for_username(db, "bob")
+
+    async def scenario() -> tuple[str, int]:
+        frames = response.body_iterator
+        await frames.__anext__()  # type: ignore[union-attr]
+        waiting = asyncio.ensure_future(frames.__anext__())  # type: ignore[union-attr]
+        with live.hub().listen(chat.channel(cid), viewer=bob) as strangers:
+            await asyncio.sleep(0.1)
+            await asyncio.to_thread(
+                web.post, f"/chat/{cid}/messages", data={"csrf_token": token, "text": "hi"}, headers=HTMX
+            )
+            frame = await asyncio.wait_for(waiting, 5)
+            await asyncio.sleep(0.1)
+            overheard = strangers.qsize()
+        await frames.aclose()  # type: ignore[union-attr]
+        return (frame if isinstance(frame, str) else bytes(frame).decode()), overheard
+
+    frame, overheard = asyncio.run(scenario())
+    assert frame.startswith("event: changed")
+    assert overheard == 0

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from aftersales.cli import app as cli_app
 from aftersales.config import Settings, reset_settings
 
-from ..factories import Factory
+from ..factories import Factory, Role
 
 
 @pytest.fixture
@@ -48,7 +48,9 @@ def test_createuser_and_token_lifecycle(runner: CliRunner, client: TestClient, f
     assert created.exit_code == 0, created.output
     assert "created opsfeed (integration)" in created.output
 
-    issued = runner.invoke(cli_app, ["token", "create", "--user", "opsfeed", "--name", "erp"])
+    issued = runner.invoke(
+        cli_app, ["token", "create", "--user", "opsfeed", "--name", "erp", "--scope", "orders:write"]
+    )
     assert issued.exit_code == 0, issued.output
     token = issued.stdout.strip()
     assert token and "\n" not in token and " " not in token
@@ -59,6 +61,10 @@ def test_createuser_and_token_lifecycle(runner: CliRunner, client: TestClient, f
     me = client.get("/api/v1/me", headers=headers)
     assert me.status_code == 200
     assert me.json()["username"] == "opsfeed" and me.json()["role"] == "integration"
+    # The token does what its scope says and nothing more.
+    assert "orders:write" in issued.stderr
+    refused = client.get("/api/v1/tickets", headers=headers)
+    assert refused.status_code == 403 and "tickets:read" in refused.json()["message"]
 
     revoked = runner.invoke(cli_app, ["token", "revoke", prefix])
     assert revoked.exit_code == 0, revoked.output
@@ -81,9 +87,22 @@ def test_createuser_binds_customers_and_merchants(runner: CliRunner, client: Tes
     )
     assert shop.exit_code == 0, shop.output
     for username in ("cust9", "shopa"):
-        token = runner.invoke(cli_app, ["token", "create", "--user", username]).stdout.strip()
+        token = runner.invoke(cli_app, ["token", "create", "--user", username, "--scope", "orders:read"]).stdout.strip()
         orders = client.get("/api/v1/orders", headers={"Authorization": f"Bearer {token}"}).json()
         assert [o["number"] for o in orders["items"]] == ["SO-1"], username
+
+
+def test_token_create_needs_scopes_the_role_may_hold(runner: CliRunner, factory: Factory) -> None:
+    factory.user("feedx", Role.INTEGRATION)
+    for args, words in (
+        ([], "at least one scope"),
+        (["--scope", "orders:wirte"], "orders:wirte"),
+        (["--scope", "policies:write"], "may not have policies:write"),
+    ):
+        result = runner.invoke(cli_app, ["token", "create", "--user", "feedx", *args])
+        assert result.exit_code == 2, result.output
+        assert "error:" in result.output and words in result.output
+        assert "orders:write" in result.output  # it says what the role may have
 
 
 @pytest.mark.parametrize(
@@ -94,10 +113,18 @@ def test_createuser_binds_customers_and_merchants(runner: CliRunner, client: Tes
         (["createuser", "ghost", "--role", "customer", "--customer", "NOPE", "--password", "s3cret-pass"], "NOPE"),
         (["createuser", "ghost", "--role", "merchant", "--merchant", "nope", "--password", "s3cret-pass"], "nope"),
         (["createuser", "lonely", "--role", "merchant", "--password", "s3cret-pass"], "bound to one merchant"),
-        (["token", "create", "--user", "nobody"], "nobody"),
+        (["token", "create", "--user", "nobody", "--scope", "orders:read"], "nobody"),
         (["token", "revoke", "zzzzzzzz"], "zzzzzzzz"),
     ],
-    ids=["bad-name", "short-password", "unknown-customer", "unknown-merchant", "unbound", "no-user", "no-token"],
+    ids=[
+        "bad-name",
+        "short-password",
+        "unknown-customer",
+        "unknown-merchant",
+        "unbound",
+        "no-user",
+        "no-token",
+    ],
 )
 def test_cli_refusals_are_sentences_with_exit_code_2(
     runner: CliRunner, db: object, args: list[str], words: str

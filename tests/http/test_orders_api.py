@@ -25,7 +25,13 @@ def feed(factory: Factory) -> dict[str, str]:
 def test_upsert_is_idempotent_by_number_and_version(client: TestClient, factory: Factory, feed: dict[str, str]) -> None:
     first = client.post("/api/v1/orders", json=factory.order_payload(version=2), headers=feed)
     assert first.status_code == 201
-    assert first.json() == {"number": "SO-1", "result": "created", "status": "paid", "source_version": 2}
+    assert first.json() == {
+        "number": "SO-1",
+        "result": "created",
+        "status": "paid",
+        "source_version": 2,
+        "customer_fields_kept": [],
+    }
 
     replay = client.post("/api/v1/orders", json=factory.order_payload(version=2), headers=feed)
     assert replay.status_code == 200 and replay.json()["result"] == "unchanged"
@@ -33,11 +39,23 @@ def test_upsert_is_idempotent_by_number_and_version(client: TestClient, factory:
     older = factory.order_payload(version=1, status="cancelled")
     stale = client.post("/api/v1/orders", json=older, headers=feed)
     assert stale.status_code == 200
-    assert stale.json() == {"number": "SO-1", "result": "unchanged", "status": "paid", "source_version": 2}
+    assert stale.json() == {
+        "number": "SO-1",
+        "result": "unchanged",
+        "status": "paid",
+        "source_version": 2,
+        "customer_fields_kept": [],
+    }
 
     newer = client.post("/api/v1/orders", json=factory.order_payload(version=3, status="fulfilling"), headers=feed)
     assert newer.status_code == 200
-    assert newer.json() == {"number": "SO-1", "result": "updated", "status": "fulfilling", "source_version": 3}
+    assert newer.json() == {
+        "number": "SO-1",
+        "result": "updated",
+        "status": "fulfilling",
+        "source_version": 3,
+        "customer_fields_kept": [],
+    }
 
     order = client.get("/api/v1/orders/SO-1", headers=feed).json()
     assert (order["status"], order["source_version"]) == ("fulfilling", 3)

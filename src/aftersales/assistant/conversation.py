@@ -220,7 +220,8 @@ def _store(
     session.add(message)
     conversation.updated_at = now
     session.flush()
-    live.notify(session, channel(conversation.id))
+    audience = live.Audience.of(customer_id=conversation.customer_id, user_id=conversation.user_id)
+    live.notify(session, channel(conversation.id), audience=audience)
     return message
 
 

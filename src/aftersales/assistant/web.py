@@ -106,7 +106,7 @@ def chat_stream(
     """`changed` whenever a message arrives (and a `tick` now and then); the page re-reads its fragment."""
     chat.transcript(db, principal, conversation_id)  # only those who may see the conversation listen
     return StreamingResponse(
-        live.stream(chat.channel(conversation_id)),
+        live.stream(chat.channel(conversation_id), viewer=principal),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -11,7 +11,7 @@ from aftersales.cases import self_service, service
 from aftersales.cases.domain import CaseKind, CaseStatus
 from aftersales.cases.schemas import ActionIn, CaseDraft, CaseOut, CasePage, Preview
 from aftersales.db.uow import Database
-from aftersales.kit.access import Principal, Role
+from aftersales.kit.access import Principal, Role, Scope
 from aftersales.kit.pagination import PageRequest
 from aftersales.orders.schemas import AddressIn
 from aftersales.web.deps import api_principal, get_db
@@ -44,7 +44,9 @@ class ActionResultOut(BaseModel):
     "/cases/preview", response_model=Preview, responses=ERRORS, summary="Eligibility and outcome before submitting"
 )
 def preview_case(
-    draft: CaseDraft, db: Database = Depends(get_db), principal: Principal = Depends(api_principal(*SUBMITTERS))
+    draft: CaseDraft,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(api_principal(*SUBMITTERS, scope=Scope.CASES_WRITE)),
 ) -> Preview:
     return service.preview(db, draft, principal)
 
@@ -56,7 +58,7 @@ def submit_case(
         str | None, Header(max_length=100, description="the same key twice creates one case")
     ] = None,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*SUBMITTERS)),
+    principal: Principal = Depends(api_principal(*SUBMITTERS, scope=Scope.CASES_WRITE)),
 ) -> CaseOut:
     return service.submit(db, draft, principal, via=_via(principal), idempotency_key=idempotency_key)
 
@@ -70,7 +72,7 @@ def list_cases(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*CASE_READERS)),
+    principal: Principal = Depends(api_principal(*CASE_READERS, scope=Scope.CASES_READ)),
 ) -> CasePage:
     result = service.list_cases(
         db,
@@ -86,7 +88,9 @@ def list_cases(
 
 @router.get("/cases/{number}", response_model=CaseOut, responses=ERRORS, summary="One case with its timeline")
 def get_case(
-    number: Number, db: Database = Depends(get_db), principal: Principal = Depends(api_principal(*CASE_READERS))
+    number: Number,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(api_principal(*CASE_READERS, scope=Scope.CASES_READ)),
 ) -> CaseOut:
     return service.get_case(db, number, principal)
 
@@ -96,7 +100,7 @@ def act_on_case(
     number: Number,
     data: ActionIn,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*CASE_READERS)),
+    principal: Principal = Depends(api_principal(*CASE_READERS, scope=Scope.CASES_WRITE)),
 ) -> CaseOut:
     return service.act(db, number, data, principal)
 
@@ -129,7 +133,7 @@ def cancel_order(
     number: Number,
     response: Response,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*SELF)),
+    principal: Principal = Depends(api_principal(*SELF, scope=Scope.ORDERS_ACT)),
 ) -> ActionResultOut:
     return _result(self_service.cancel_order(db, number, principal), response)
 
@@ -145,7 +149,7 @@ def change_address(
     address: AddressIn,
     response: Response,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*SELF)),
+    principal: Principal = Depends(api_principal(*SELF, scope=Scope.ORDERS_ACT)),
 ) -> ActionResultOut:
     return _result(self_service.change_address(db, number, address, principal), response)
 
@@ -157,7 +161,7 @@ def urge(
     number: Number,
     response: Response,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*SELF)),
+    principal: Principal = Depends(api_principal(*SELF, scope=Scope.ORDERS_ACT)),
 ) -> ActionResultOut:
     return _result(self_service.urge_delivery(db, number, principal), response)
 
@@ -173,6 +177,8 @@ def out_of_stock(
     line_no: Annotated[int, Path(ge=1, le=1000)],
     response: Response,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(Role.MERCHANT, Role.WAREHOUSE, Role.SUPERVISOR, Role.ADMIN)),
+    principal: Principal = Depends(
+        api_principal(Role.MERCHANT, Role.WAREHOUSE, Role.SUPERVISOR, Role.ADMIN, scope=Scope.ORDERS_ACT)
+    ),
 ) -> ActionResultOut:
     return _result(self_service.report_out_of_stock(db, number, line_no, principal), response)

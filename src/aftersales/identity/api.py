@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends
 from aftersales.db.uow import Database
 from aftersales.identity import service
 from aftersales.identity.schemas import MeOut, UserOut
-from aftersales.kit.access import Principal, Role
+from aftersales.kit.access import Principal, Role, Scope
 from aftersales.web.deps import api_principal, get_db
 
 router = APIRouter(tags=["identity"])
@@ -29,6 +29,6 @@ def me(principal: Principal = Depends(api_principal())) -> MeOut:
 def users(
     role: Role | None = None,
     db: Database = Depends(get_db),
-    _: Principal = Depends(api_principal(Role.ADMIN)),
+    _: Principal = Depends(api_principal(Role.ADMIN, scope=Scope.USERS_READ)),
 ) -> list[UserOut]:
     return service.list_users(db, role.value if role else None)

@@ -1,4 +1,5 @@
-"""Pure rules of identity: who may be bound to what, password and login-throttle policies."""
+"""Pure rules of identity: who may be bound to what, which scopes a token may hold, password and
+login-throttle policies."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from aftersales.kit.access import Role
+from aftersales.kit.access import Role, Scope
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.\-]{2,39}$")
 MIN_PASSWORD_LENGTH = 8
@@ -16,6 +17,61 @@ MIN_PASSWORD_LENGTH = 8
 # Roles whose person acts for one merchant, and must be bound to it.
 MERCHANT_BOUND = frozenset({Role.MERCHANT, Role.WAREHOUSE})
 ASSIGNABLE_ROLES = tuple(Role)
+
+
+_R = Role
+_STAFF = frozenset({_R.AGENT_T1, _R.AGENT_T2, _R.SUPERVISOR, _R.ADMIN})
+# Which roles may hold each scope: the roles the API routes needing that scope admit. A token can
+# never do more than its user's role, so a scope outside this table would only be dead weight.
+SCOPE_ROLES: dict[Scope, frozenset[Role]] = {
+    Scope.ORDERS_READ: frozenset(Role),
+    Scope.ORDERS_WRITE: frozenset({_R.INTEGRATION, _R.ADMIN}),
+    Scope.ORDERS_ACT: _STAFF | {_R.CUSTOMER, _R.MERCHANT, _R.WAREHOUSE},
+    Scope.LOGISTICS_WRITE: frozenset({_R.INTEGRATION, _R.ADMIN, _R.RIDER, _R.WAREHOUSE}),
+    Scope.CASES_READ: _STAFF | {_R.CUSTOMER, _R.INTEGRATION, _R.MERCHANT, _R.WAREHOUSE, _R.ARBITRATOR},
+    Scope.CASES_WRITE: _STAFF | {_R.CUSTOMER, _R.INTEGRATION, _R.MERCHANT, _R.WAREHOUSE, _R.ARBITRATOR},
+    Scope.TICKETS_READ: _STAFF | {_R.CUSTOMER, _R.INTEGRATION, _R.MERCHANT, _R.ARBITRATOR},
+    Scope.TICKETS_WRITE: _STAFF | {_R.CUSTOMER, _R.INTEGRATION, _R.MERCHANT, _R.ARBITRATOR},
+    Scope.KNOWLEDGE_READ: frozenset(Role),
+    Scope.INBOX_READ: frozenset({_R.CUSTOMER}),
+    Scope.INBOX_WRITE: frozenset({_R.CUSTOMER}),
+    Scope.POLICIES_READ: _STAFF,
+    Scope.POLICIES_WRITE: frozenset({_R.ADMIN}),
+    Scope.USERS_READ: frozenset({_R.ADMIN}),
+}
+
+
+def scopes_for_role(role: Role) -> frozenset[Scope]:
+    """Every scope a token of this role may hold (also what tokens issued before scopes got)."""
+    return frozenset(scope for scope, roles in SCOPE_ROLES.items() if role in roles)
+
+
+def parse_scopes(names: list[str]) -> tuple[frozenset[Scope], list[str]]:
+    """Known scopes, and the names that are not scopes."""
+    known = {s.value: s for s in Scope}
+    return frozenset(known[n] for n in names if n in known), [n for n in names if n not in known]
+
+
+def scope_problem(role: Role, names: list[str]) -> str | None:
+    """Why these scopes cannot be given to a token of this role, or None."""
+    allowed = sorted(s.value for s in scopes_for_role(role))
+    if not names:
+        return f"choose at least one scope for the token; a {role.value} may have: {', '.join(allowed)}"
+    _, unknown = parse_scopes(names)
+    if unknown:
+        return f"unknown scope(s) {', '.join(unknown)}; a {role.value} may have: {', '.join(allowed)}"
+    refused = sorted(n for n in set(names) if n not in allowed)
+    if refused:
+        return f"a {role.value} may not have {', '.join(refused)}; it may have: {', '.join(allowed)}"
+    return None
+
+
+def encode_scopes(scopes: frozenset[Scope]) -> str:
+    return " ".join(sorted(s.value for s in scopes))
+
+
+def decode_scopes(stored: str) -> frozenset[Scope]:
+    return parse_scopes(stored.split())[0]
 
 
 def username_problem(username: str) -> str | None:

@@ -37,3 +37,4 @@ class IssuedToken(BaseModel):
     token: str
     prefix: str
     user: str
+    scopes: list[str] = []

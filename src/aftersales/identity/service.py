@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -168,20 +170,36 @@ def principal_for_user_id(db: Database, user_id: int) -> Principal | None:
         return principal_of(user)
 
 
-def create_token(db: Database, username: str, name: str = "cli") -> IssuedToken:
-    """Issue a bearer token; only its digest is stored, so it is shown once."""
+def create_token(db: Database, username: str, name: str = "cli", scopes: Iterable[str] | None = None) -> IssuedToken:
+    """Issue a bearer token limited to `scopes` (None: every scope the user's role may hold);
+    only its digest is stored, so it is shown once."""
     token = new_token()
     with db.write() as uow:
         repo = IdentityRepository(uow.session)
         user = repo.user_by_username(username.strip().lower())
         if user is None:
             raise NotFound(f"No user named '{username}'.")
+        role = Role(user.role)
+        if scopes is None:
+            granted = domain.scopes_for_role(role)
+        else:
+            names = [str(s) for s in scopes]
+            if problem := domain.scope_problem(role, names):
+                raise Invalid(problem[0].upper() + problem[1:] + ".")
+            granted = domain.parse_scopes(names)[0]
         prefix = token[3:11]
         repo.add(
-            ApiToken(user_id=user.id, name=name, prefix=prefix, digest=token_digest(token), created_at=clock.now())
+            ApiToken(
+                user_id=user.id,
+                name=name,
+                prefix=prefix,
+                digest=token_digest(token),
+                scopes=domain.encode_scopes(granted),
+                created_at=clock.now(),
+            )
         )
         uow.commit()
-        return IssuedToken(token=token, prefix=prefix, user=user.username)
+        return IssuedToken(token=token, prefix=prefix, user=user.username, scopes=sorted(s.value for s in granted))
 
 
 def revoke_token(db: Database, prefix: str) -> None:
@@ -203,7 +221,9 @@ def principal_for_token(db: Database, token: str) -> Principal | None:
         user = repo.user(row.user_id)
         if user is None or not user.active:
             return None
-        return principal_of(user)
+        # A role changed since the token was issued narrows it: the token never does more than the role.
+        scopes = domain.decode_scopes(row.scopes) & domain.scopes_for_role(Role(user.role))
+        return replace(principal_of(user), scopes=scopes)
 
 
 def list_users(db: Database, role: str | None = None) -> list[UserOut]:

@@ -23,8 +23,31 @@ class Role(StrEnum):
     INTEGRATION = "integration"
 
 
+class Scope(StrEnum):
+    """What an API token may do, chosen when it is created; each /api/v1 route needs one.
+
+    A signed-in person (a session) is not limited by scopes, only by the role."""
+
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    ORDERS_ACT = "orders:act"
+    LOGISTICS_WRITE = "logistics:write"
+    CASES_READ = "cases:read"
+    CASES_WRITE = "cases:write"
+    TICKETS_READ = "tickets:read"
+    TICKETS_WRITE = "tickets:write"
+    KNOWLEDGE_READ = "knowledge:read"
+    INBOX_READ = "inbox:read"
+    INBOX_WRITE = "inbox:write"
+    POLICIES_READ = "policies:read"
+    POLICIES_WRITE = "policies:write"
+    USERS_READ = "users:read"
+
+
 # Roles that see every order on the platform (customer service and platform staff).
 PLATFORM_STAFF = frozenset({Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ARBITRATOR, Role.ADMIN})
+# Roles whose person or system acts for one merchant when bound to it.
+MERCHANT_SCOPED = frozenset({Role.MERCHANT, Role.WAREHOUSE, Role.INTEGRATION})
 # Roles that may feed orders and logistics events from outside systems.
 ORDER_WRITERS = frozenset({Role.INTEGRATION, Role.ADMIN})
 LOGISTICS_WRITERS = frozenset({Role.INTEGRATION, Role.ADMIN, Role.RIDER, Role.WAREHOUSE})
@@ -41,6 +64,8 @@ class Principal:
     customer_id: int | None = None
     merchant_id: int | None = None
     rider_id: int | None = None
+    # The scopes of the API token in use; None for a signed-in person (the role alone decides).
+    scopes: frozenset[Scope] | None = None
 
     @property
     def is_platform_staff(self) -> bool:
@@ -48,6 +73,9 @@ class Principal:
 
     def has(self, *roles: Role) -> bool:
         return self.role in roles
+
+    def may(self, scope: Scope) -> bool:
+        return self.scopes is None or scope in self.scopes
 
 
 SYSTEM = Principal(user_id=0, username="system", role=Role.ADMIN, display_name="system")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 
 from aftersales.db.uow import Database
-from aftersales.kit.access import Principal
+from aftersales.kit.access import Principal, Scope
 from aftersales.knowledge import service
 from aftersales.knowledge.domain import MAX_QUERY, normalize_lang
 from aftersales.knowledge.schemas import SearchOut
@@ -32,7 +32,7 @@ def search_articles(
     lang: Annotated[str | None, Query(max_length=16, description="zh-CN or en; default: the caller's language")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 5,
     db: Database = Depends(get_db),
-    _: Principal = Depends(api_principal()),
+    _: Principal = Depends(api_principal(scope=Scope.KNOWLEDGE_READ)),
 ) -> SearchOut:
     # Any signed-in person may search: the articles are the public help center's.
     chosen = normalize_lang(lang or request.state.lang)

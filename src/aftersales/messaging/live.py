@@ -8,7 +8,9 @@ raised in the worker process do not reach the web process; live pages therefore 
 a slow tick (see `stream`), which bounds how stale a page can be.
 
 Signals carry no data a viewer might not be allowed to see: the page re-reads its fragment through
-the normal, scoped route when it hears one.
+the normal, scoped route when it hears one. Each signal also names its audience (platform staff,
+merchants, customers, single users), and a subscriber hears only the signals whose audience admits
+it, so a merchant on the shared desk stream does not even learn when another merchant's ticket moves.
 """
 
 from __future__ import annotations
@@ -25,16 +27,73 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from aftersales.kit.access import MERCHANT_SCOPED, Principal, Role
+
 log = structlog.get_logger(__name__)
 
 REDIS_PREFIX = "aftersales:live:"
 _PENDING = "live_signals"
 
 
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """Who may hear a signal: platform staff (agents, supervisors, arbitrators, admins), the
+    merchants, customers and single users named."""
+
+    staff: bool = True
+    merchant_ids: frozenset[int] = frozenset()
+    customer_ids: frozenset[int] = frozenset()
+    user_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def of(
+        cls, *, merchant_id: int | None = None, customer_id: int | None = None, user_id: int | None = None
+    ) -> Audience:
+        """Staff, plus whichever of one merchant, one customer and one user are given."""
+        return cls(
+            merchant_ids=frozenset({merchant_id} if merchant_id is not None else ()),
+            customer_ids=frozenset({customer_id} if customer_id is not None else ()),
+            user_ids=frozenset({user_id} if user_id is not None else ()),
+        )
+
+    def admits(self, viewer: Principal | None) -> bool:
+        """None is the process itself (a worker, a test): it hears everything."""
+        if viewer is None or viewer.user_id in self.user_ids:
+            return True
+        if viewer.is_platform_staff:
+            return self.staff
+        if viewer.role is Role.CUSTOMER:
+            return viewer.customer_id is not None and viewer.customer_id in self.customer_ids
+        if viewer.role in MERCHANT_SCOPED:
+            return viewer.merchant_id is not None and viewer.merchant_id in self.merchant_ids
+        return False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "staff": self.staff,
+            "merchants": sorted(self.merchant_ids),
+            "customers": sorted(self.customer_ids),
+            "users": sorted(self.user_ids),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Audience:
+        return cls(
+            staff=bool(data.get("staff", True)),
+            merchant_ids=frozenset(int(i) for i in data.get("merchants", [])),
+            customer_ids=frozenset(int(i) for i in data.get("customers", [])),
+            user_ids=frozenset(int(i) for i in data.get("users", [])),
+        )
+
+
+STAFF = Audience()
+
+
 @dataclass
 class _Subscriber:
     loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[str]
+    viewer: Principal | None = None
 
 
 @dataclass
@@ -47,30 +106,31 @@ class Hub:
     _redis: Any = None
     _listener: threading.Thread | None = None
 
-    def publish(self, channel: str, event_name: str) -> None:
+    def publish(self, channel: str, event_name: str, audience: Audience = STAFF) -> None:
         """Thread-safe; callable from sync service code and from the worker."""
         if self.redis_url:
             try:
-                self._client().publish(REDIS_PREFIX + channel, event_name)
+                message = json.dumps({"event": event_name, "audience": audience.to_json()})
+                self._client().publish(REDIS_PREFIX + channel, message)
                 return
             except Exception as exc:  # a lost live signal must never fail the caller
                 log.warning("live.redis_publish_failed", channel=channel, error=str(exc))
-        self._dispatch(channel, event_name)
+        self._dispatch(channel, event_name, audience)
 
-    def _dispatch(self, channel: str, event_name: str) -> None:
+    def _dispatch(self, channel: str, event_name: str, audience: Audience) -> None:
         with self._lock:
-            subscribers = list(self._subs.get(channel, ()))
+            subscribers = [sub for sub in self._subs.get(channel, ()) if audience.admits(sub.viewer)]
         for sub in subscribers:
             with contextlib.suppress(RuntimeError):  # the page's loop has closed
                 sub.loop.call_soon_threadsafe(sub.queue.put_nowait, event_name)
 
     @contextlib.contextmanager
-    def listen(self, *channels: str) -> Iterator[asyncio.Queue[str]]:
-        """A queue that receives the event names published on `channels` while the block runs.
-        Must be entered inside the event loop that reads the queue."""
+    def listen(self, *channels: str, viewer: Principal | None = None) -> Iterator[asyncio.Queue[str]]:
+        """A queue that receives the event names published on `channels` while the block runs,
+        those whose audience admits `viewer`. Must be entered inside the event loop that reads it."""
         if self.redis_url:
             self._ensure_listener()
-        sub = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=100))
+        sub = _Subscriber(asyncio.get_running_loop(), asyncio.Queue(maxsize=100), viewer)
         with self._lock:
             for channel in channels:
                 self._subs.setdefault(channel, []).append(sub)
@@ -85,9 +145,9 @@ class Hub:
                     if not listeners:
                         self._subs.pop(channel, None)
 
-    async def subscribe(self, *channels: str) -> AsyncGenerator[str, None]:
+    async def subscribe(self, *channels: str, viewer: Principal | None = None) -> AsyncGenerator[str, None]:
         """Yield event names published on any of `channels` until the caller stops iterating."""
-        with self.listen(*channels) as queue:
+        with self.listen(*channels, viewer=viewer) as queue:
             while True:
                 yield await queue.get()
 
@@ -119,10 +179,19 @@ class Hub:
                 pubsub.psubscribe(REDIS_PREFIX + "*")
                 for message in pubsub.listen():
                     channel = message["channel"].decode()[len(REDIS_PREFIX) :]
-                    self._dispatch(channel, message["data"].decode())
+                    self._dispatch(channel, *_decode(message["data"].decode()))
             except Exception as exc:  # keep listening after Redis restarts
                 log.warning("live.redis_listener_failed", error=str(exc))
                 threading.Event().wait(2.0)
+
+
+def _decode(data: str) -> tuple[str, Audience]:
+    """A signal from Redis; one without an audience (an older process) is for staff only."""
+    try:
+        parsed = json.loads(data)
+        return str(parsed["event"]), Audience.from_json(parsed.get("audience") or {})
+    except (ValueError, KeyError, TypeError):
+        return data, STAFF
 
 
 _hub = Hub()
@@ -145,16 +214,17 @@ def user_channel(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def notify(session: Session, channel: str, event_name: str = "changed") -> None:
-    """Signal `channel` once the session's transaction commits (dropped on rollback)."""
-    pending: set[tuple[str, str]] = session.info.setdefault(_PENDING, set())
-    pending.add((channel, event_name))
+def notify(session: Session, channel: str, event_name: str = "changed", *, audience: Audience) -> None:
+    """Signal `channel` to `audience` once the session's transaction commits (dropped on rollback)."""
+    pending: set[tuple[str, str, Audience]] = session.info.setdefault(_PENDING, set())
+    pending.add((channel, event_name, audience))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
-    for channel, event_name in sorted(session.info.pop(_PENDING, set())):
-        _hub.publish(channel, event_name)
+    pending: set[tuple[str, str, Audience]] = session.info.pop(_PENDING, set())
+    for channel, event_name, audience in sorted(pending, key=lambda p: (p[0], p[1], repr(p[2]))):
+        _hub.publish(channel, event_name, audience)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -169,12 +239,12 @@ def sse_frame(event_name: str, data: dict[str, Any] | str = "") -> str:
     return f"event: {event_name}\n{lines}\n"
 
 
-async def stream(*channels: str, tick_seconds: float = 15.0) -> AsyncIterator[str]:
+async def stream(*channels: str, viewer: Principal | None, tick_seconds: float = 15.0) -> AsyncIterator[str]:
     """SSE frames for `channels`: each signal as its own event, and a `tick` event when nothing
     happened for `tick_seconds` (keeps proxies from closing the stream and refreshes pages whose
     changes came from a process we cannot hear)."""
     yield sse_frame("ready")
-    with _hub.listen(*channels) as queue:
+    with _hub.listen(*channels, viewer=viewer) as queue:
         while True:
             try:
                 # Waiting on the queue (not on a generator) so a timeout cancels nothing that matters.

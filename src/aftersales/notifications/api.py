@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from aftersales.db.uow import Database
-from aftersales.kit.access import Principal, Role
+from aftersales.kit.access import Principal, Role, Scope
 from aftersales.notifications import service
 from aftersales.notifications.schemas import InboxItem, InboxPage, UnreadCount
 from aftersales.web.deps import api_principal, get_db
@@ -24,7 +24,7 @@ def get_inbox(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(Role.CUSTOMER)),
+    principal: Principal = Depends(api_principal(Role.CUSTOMER, scope=Scope.INBOX_READ)),
 ) -> InboxPage:
     return service.inbox(db, principal.customer_id or 0, page, size)
 
@@ -32,7 +32,7 @@ def get_inbox(
 @router.get("/inbox/unread", response_model=UnreadCount, responses=ERRORS, summary="How many messages are unread")
 def get_unread(
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(Role.CUSTOMER)),
+    principal: Principal = Depends(api_principal(Role.CUSTOMER, scope=Scope.INBOX_READ)),
 ) -> UnreadCount:
     return UnreadCount(unread=service.unread_count(db, principal.customer_id or 0))
 
@@ -46,6 +46,6 @@ def get_unread(
 def post_read(
     message_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(Role.CUSTOMER)),
+    principal: Principal = Depends(api_principal(Role.CUSTOMER, scope=Scope.INBOX_WRITE)),
 ) -> InboxItem:
     return service.mark_read(db, principal.customer_id or 0, message_id)

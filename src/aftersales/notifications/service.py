@@ -255,7 +255,12 @@ def alert_staff(
                     read_at=None,
                 )
             )
-            live.notify(uow.session, staff_channel(user_id), "alert")
+            live.notify(
+                uow.session,
+                staff_channel(user_id),
+                "alert",
+                audience=live.Audience(staff=False, user_ids=frozenset({user_id})),
+            )
             created += 1
         try:
             uow.commit()

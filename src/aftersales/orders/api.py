@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from aftersales.db.uow import Database
-from aftersales.kit.access import LOGISTICS_WRITERS, ORDER_WRITERS, Principal, Role
+from aftersales.kit.access import LOGISTICS_WRITERS, ORDER_WRITERS, Principal, Role, Scope
 from aftersales.kit.errors import Invalid
 from aftersales.kit.pagination import PageRequest
 from aftersales.orders import service
@@ -41,7 +41,7 @@ def put_merchant(
     data: MerchantIn,
     code: Annotated[str, Path(max_length=64)],
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*ORDER_WRITERS)),
+    principal: Principal = Depends(api_principal(*ORDER_WRITERS, scope=Scope.ORDERS_WRITE)),
 ) -> MerchantOut:
     if data.code != code:
         raise Invalid(f"The code in the body ('{data.code}') must match the code in the path ('{code}').")
@@ -53,7 +53,7 @@ def put_category(
     data: CategoryIn,
     code: Annotated[str, Path(max_length=64)],
     db: Database = Depends(get_db),
-    _: Principal = Depends(api_principal(Role.ADMIN)),
+    _: Principal = Depends(api_principal(Role.ADMIN, scope=Scope.ORDERS_WRITE)),
 ) -> CategoryOut:
     if data.code != code:
         raise Invalid(f"The code in the body ('{data.code}') must match the code in the path ('{code}').")
@@ -69,7 +69,7 @@ def put_category(
 def post_product(
     data: ProductIn,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*ORDER_WRITERS)),
+    principal: Principal = Depends(api_principal(*ORDER_WRITERS, scope=Scope.ORDERS_WRITE)),
 ) -> ProductOut:
     product, skus = service.upsert_product(db, data, principal)
     return ProductOut(id=product.id, name=product.name, category_code=data.category_code, skus=skus)
@@ -86,7 +86,7 @@ def upsert_order(
     data: OrderIn,
     response: Response,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*ORDER_WRITERS)),
+    principal: Principal = Depends(api_principal(*ORDER_WRITERS, scope=Scope.ORDERS_WRITE)),
 ) -> UpsertResult:
     result = service.upsert_order(db, data, principal)
     if result.result == "created":
@@ -104,7 +104,7 @@ def post_logistics_event(
     request: Request,
     data: LogisticsEventIn,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*LOGISTICS_WRITERS)),
+    principal: Principal = Depends(api_principal(*LOGISTICS_WRITERS, scope=Scope.LOGISTICS_WRITE)),
 ) -> LogisticsEventResult:
     skew = timedelta(seconds=request.app.state.settings.logistics_clock_skew_seconds)
     return service.record_logistics_event(db, data, principal, clock_skew=skew)
@@ -117,7 +117,7 @@ def list_orders(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal()),
+    principal: Principal = Depends(api_principal(scope=Scope.ORDERS_READ)),
 ) -> OrderPage:
     result = service.search_orders(db, principal, q, PageRequest(page, size), status.value if status else None)
     return OrderPage(items=result.items, total=result.total, page=page, size=size)
@@ -132,6 +132,6 @@ def list_orders(
 def get_order(
     number: Annotated[str, Path(max_length=64)],
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal()),
+    principal: Principal = Depends(api_principal(scope=Scope.ORDERS_READ)),
 ) -> OrderOut:
     return service.get_order(db, number, principal)

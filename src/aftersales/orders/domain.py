@@ -256,3 +256,13 @@ def event_time_problem(
                 f"at {_utc(delivered)}; check the pick-up time"
             )
     return None
+
+
+# A customer's identity: who notifications reach and who the desk believes it is talking to.
+CUSTOMER_IDENTITY_FIELDS = ("name", "phone", "email", "tier")
+
+
+def may_rewrite_customer(owner_merchant_id: int | None, writer_merchant_id: int | None) -> bool:
+    """A platform-wide writer may correct any customer; a merchant's feed only the customers it
+    created. Others' customers it may still attach its orders to, without changing who they are."""
+    return writer_merchant_id is None or owner_merchant_id == writer_merchant_id

@@ -35,6 +35,9 @@ class Customer(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     tier: Mapped[str] = mapped_column(String(16), default="regular")
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    # The merchant whose order feed created this customer; None for the platform's own. Only
+    # the owner (or a platform-wide writer) may change the name, phone, email and tier.
+    owner_merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

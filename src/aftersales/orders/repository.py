@@ -115,7 +115,8 @@ class OrdersRepository:
             # An order number (or its start) or a phone: index range scans only, no name LIKE,
             # so the search stays fast with millions of orders.
             prefixes = {query, query.upper()}
-            exact = self.session.scalar(select(Order.id).where(Order.number.in_(prefixes)).limit(1)) is not None
+            probe = scope_orders(select(Order.id).where(Order.number.in_(prefixes)), viewer)
+            exact = self.session.scalar(probe.limit(1)) is not None
             by_number = (
                 # A whole number names one order: no need to list every number it begins.
                 [Order.number.in_(prefixes)]
@@ -150,9 +151,9 @@ class OrdersRepository:
         items: list[Order] = list(rows)
         return Page(items=items, total=total, request=request)
 
-    def recent_of_customer(self, customer_id: int, limit: int) -> list[Order]:
+    def recent_of_customer(self, customer_id: int, limit: int, viewer: Principal) -> list[Order]:
         rows = self.session.scalars(
-            select(Order)
+            scope_orders(select(Order), viewer)
             .options(selectinload(Order.lines))
             .where(Order.customer_id == customer_id)
             .order_by(Order.placed_at.desc(), Order.id.desc())

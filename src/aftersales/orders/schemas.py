@@ -270,6 +270,11 @@ class UpsertResult(BaseModel):
     result: str = Field(description="'created', 'updated' or 'unchanged' (a replay or an older version)")
     status: str
     source_version: int
+    customer_fields_kept: list[str] = Field(
+        default=[],
+        description="customer fields sent with other values that were not applied: the customer belongs to "
+        "the platform or another merchant, so this token may attach orders to it but not change who it is",
+    )
 
 
 class OrderPage(BaseModel):

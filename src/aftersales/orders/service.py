@@ -60,7 +60,7 @@ from aftersales.orders.schemas import (
     OrderSummary,
     UpsertResult,
 )
-from aftersales.orders.views import order_view, summary_view
+from aftersales.orders.views import as_seen_by, order_view, summary_view
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 from aftersales.timeline.schemas import TimelineEntryOut
@@ -117,7 +117,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         )
     actor = actor_of(by)
     now = clock.now()
-    customer = _upsert_customer(repo, data, now)
+    customer, kept = _upsert_customer(repo, data, now, by)
     created = order is None
     if order is None:
         order = Order(
@@ -160,6 +160,18 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     session.flush()
     _apply_shipments(session, repo, order, data)
     session.flush()
+    if kept:
+        _record_note(
+            session,
+            order.id,
+            "order.customer_details_differ",
+            actor,
+            f"the order system sent another {', '.join(kept)} for customer {customer.external_id}; "
+            "kept the customer's own",
+            occurred_at=data.updated_at,
+            evidence={"fields": kept},
+            customer_visible=False,
+        )
     if previous_status is None or previous_status.value != order.status:
         _record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
     else:
@@ -178,20 +190,32 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         result="created" if created else "updated",
         status=order.status,
         source_version=order.source_version,
+        customer_fields_kept=kept,
     )
 
 
-def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime) -> Customer:
+def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime, by: Principal) -> tuple[Customer, list[str]]:
+    """The order's customer, created or corrected; returns the identity fields that differ but
+    were kept because this writer does not own the customer."""
+    writer = by.merchant_id if by.role.value == "integration" else None
     customer = repo.customer_by_external_id(data.customer.external_id)
     if customer is None:
-        customer = Customer(external_id=data.customer.external_id, created_at=now)
+        customer = Customer(external_id=data.customer.external_id, owner_merchant_id=writer, created_at=now)
         repo.add(customer)
-    customer.name = data.customer.name
-    customer.phone = data.customer.phone
-    customer.email = data.customer.email
-    customer.tier = data.customer.tier.value
+    sent = {
+        "name": data.customer.name,
+        "phone": data.customer.phone,
+        "email": data.customer.email,
+        "tier": data.customer.tier.value,
+    }
+    kept: list[str] = []
+    if domain.may_rewrite_customer(customer.owner_merchant_id, writer):
+        for field in domain.CUSTOMER_IDENTITY_FIELDS:
+            setattr(customer, field, sent[field])
+    else:
+        kept = [f for f in domain.CUSTOMER_IDENTITY_FIELDS if getattr(customer, f) != sent[f]]
     repo.session.flush()
-    return customer
+    return customer, kept
 
 
 def _apply_lines(order: Order, data: OrderIn, skus: dict[str, Sku]) -> None:
@@ -443,7 +467,7 @@ def get_order(db: Database, number: str, viewer: Principal) -> OrderOut:
             raise NotFound(f"No order '{number}' that you can see.")
         subjects = [(SubjectType.ORDER.value, order.id)] + [(SubjectType.SHIPMENT.value, s.id) for s in order.shipments]
         entries = timeline.entries_for(uow.session, subjects, customer_view=viewer.role.value == "customer")
-        return order_view(order, entries, clock.now())
+        return as_seen_by(order_view(order, entries, clock.now()), viewer)
 
 
 def search_orders(
@@ -454,10 +478,12 @@ def search_orders(
         return Page(items=[summary_view(o) for o in page.items], total=page.total, request=request)
 
 
-def recent_orders_of_customer(db: Database, customer_id: int, limit: int = 10) -> list[OrderSummary]:
-    """A customer's latest orders for the staff who serve them (the ticket sidebar, the bot)."""
+def recent_orders_of_customer(db: Database, customer_id: int, limit: int, viewer: Principal) -> list[OrderSummary]:
+    """A customer's latest orders for the staff who serve them (the ticket sidebar), as far as
+    the viewer may see them: a merchant sees only its own orders of that customer."""
     with db.read() as uow:
-        return [summary_view(o) for o in OrdersRepository(uow.session).recent_of_customer(customer_id, limit)]
+        rows = OrdersRepository(uow.session).recent_of_customer(customer_id, limit, viewer)
+        return [summary_view(o) for o in rows]
 
 
 def customer_id_for(db: Database, external_id: str) -> int | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from aftersales.kit import masking
+from aftersales.kit.access import Principal, Role
 from aftersales.orders import domain
 from aftersales.orders.models import Order, Shipment
 from aftersales.orders.schemas import (
@@ -94,4 +96,18 @@ def order_view(order: Order, entries: list[TimelineEntryOut], now: datetime) -> 
             )
             for e in entries
         ],
+    )
+
+
+def as_seen_by(order: OrderOut, viewer: Principal) -> OrderOut:
+    """Phones and the street address as the viewer's role may see them, as tickets already do:
+    the customer sees their own, merchants, arbitrators and integrations see them masked."""
+    if viewer.role is Role.CUSTOMER or masking.contact_visibility(viewer.role) == masking.FULL:
+        return order
+    return order.model_copy(
+        update={
+            "customer_phone": masking.mask_phone(order.customer_phone),
+            "recipient_phone": masking.mask_phone(order.recipient_phone),
+            "address_detail": masking.MASK * 4 if order.address_detail else "",
+        }
     )

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from aftersales.db.uow import Database
-from aftersales.kit.access import Principal
+from aftersales.kit.access import Principal, Scope
 from aftersales.kit.errors import Invalid, Unauthorized
 from aftersales.orders import service as orders
 from aftersales.refunds import domain, service
@@ -30,7 +30,7 @@ router = APIRouter(tags=["refunds"])
 def order_refunds(
     number: Annotated[str, Path(max_length=64)],
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal()),
+    principal: Principal = Depends(api_principal(scope=Scope.ORDERS_READ)),
 ) -> list[RefundPublic]:
     orders.get_order(db, number, principal)  # 404 unless the caller may see the order
     return [RefundPublic.model_validate(r.model_dump()) for r in service.refunds_for_order_number(db, number)]

@@ -56,7 +56,9 @@ def supervisor_page(
 async def supervisor_stream(principal: Principal = Depends(page_principal(*SUPERVISORS))) -> StreamingResponse:
     """Live signals for the board: a breach anywhere (desk:supervisor) and this person's alerts."""
     channels = ("desk:supervisor", live.user_channel(principal.user_id))
-    return StreamingResponse(live.stream(*channels), media_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingResponse(
+        live.stream(*channels, viewer=principal), media_type="text/event-stream", headers=SSE_HEADERS
+    )
 
 
 @router.post("/supervisor/reassign", response_class=HTMLResponse)

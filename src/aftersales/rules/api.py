@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 
 from aftersales.db.uow import Database
-from aftersales.kit.access import Principal, Role
+from aftersales.kit.access import Principal, Role, Scope
 from aftersales.rules import service
 from aftersales.rules.schemas import DryRunIn, DryRunOut, PolicyIn, PolicyOut
 from aftersales.web.deps import api_principal, get_db
@@ -23,7 +23,9 @@ Key = Annotated[str, Path(max_length=64)]
 
 
 @router.get("/policies", response_model=list[PolicyOut], responses=ERRORS, summary="All policies in walk order")
-def list_policies(db: Database = Depends(get_db), _: Principal = Depends(api_principal(*READERS))) -> list[PolicyOut]:
+def list_policies(
+    db: Database = Depends(get_db), _: Principal = Depends(api_principal(*READERS, scope=Scope.POLICIES_READ))
+) -> list[PolicyOut]:
     return service.list_policies(db)
 
 
@@ -34,7 +36,9 @@ def list_policies(db: Database = Depends(get_db), _: Principal = Depends(api_pri
     summary="Decide on explicit facts or on a real order line, changing nothing",
 )
 def dry_run(
-    data: DryRunIn, db: Database = Depends(get_db), _: Principal = Depends(api_principal(*DRY_RUNNERS))
+    data: DryRunIn,
+    db: Database = Depends(get_db),
+    _: Principal = Depends(api_principal(*DRY_RUNNERS, scope=Scope.POLICIES_READ)),
 ) -> DryRunOut:
     return service.run_dry_run(db, data)
 
@@ -45,7 +49,9 @@ def dry_run(
     responses={**ERRORS, 404: {"description": "no such policy"}},
     summary="One policy with its definition",
 )
-def get_policy(key: Key, db: Database = Depends(get_db), _: Principal = Depends(api_principal(*READERS))) -> PolicyOut:
+def get_policy(
+    key: Key, db: Database = Depends(get_db), _: Principal = Depends(api_principal(*READERS, scope=Scope.POLICIES_READ))
+) -> PolicyOut:
     return service.get_policy(db, key)
 
 
@@ -64,6 +70,6 @@ def put_policy(
     key: Key,
     data: PolicyIn,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(Role.ADMIN)),
+    principal: Principal = Depends(api_principal(Role.ADMIN, scope=Scope.POLICIES_WRITE)),
 ) -> PolicyOut:
     return service.update_policy(db, key, data.definition, data.enabled, data.priority, principal, data.version)

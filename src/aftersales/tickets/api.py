@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query
 
 from aftersales.cases.schemas import CaseDraft
 from aftersales.db.uow import Database
-from aftersales.kit.access import Principal, Role
+from aftersales.kit.access import Principal, Role, Scope
 from aftersales.tickets import service
 from aftersales.tickets.domain import TicketStatus
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn, TicketOut, TicketPage
@@ -37,7 +37,7 @@ def open_ticket(
         str | None, Header(max_length=100, description="the same key twice opens one ticket")
     ] = None,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*OPENERS)),
+    principal: Principal = Depends(api_principal(*OPENERS, scope=Scope.TICKETS_WRITE)),
 ) -> TicketOut:
     return service.open_ticket(db, data, principal, idempotency_key)
 
@@ -51,7 +51,7 @@ def list_tickets(
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*READERS)),
+    principal: Principal = Depends(api_principal(*READERS, scope=Scope.TICKETS_READ)),
 ) -> TicketPage:
     return service.list_tickets(
         db, principal, scope=scope, status=status.value if status else "", group_key=group, text=q, page=page, size=size
@@ -60,7 +60,9 @@ def list_tickets(
 
 @router.get("/tickets/{number}", response_model=TicketOut, responses=ERRORS, summary="One ticket with its thread")
 def get_ticket(
-    number: Number, db: Database = Depends(get_db), principal: Principal = Depends(api_principal(*READERS))
+    number: Number,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(api_principal(*READERS, scope=Scope.TICKETS_READ)),
 ) -> TicketOut:
     return service.get_ticket(db, number, principal)
 
@@ -76,7 +78,7 @@ def post_message(
     number: Number,
     data: MessageIn,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*READERS)),
+    principal: Principal = Depends(api_principal(*READERS, scope=Scope.TICKETS_WRITE)),
 ) -> TicketOut:
     return service.post_message(db, number, data, principal)
 
@@ -91,7 +93,7 @@ def act(
     number: Number,
     data: ActionIn,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*ACTORS)),
+    principal: Principal = Depends(api_principal(*ACTORS, scope=Scope.TICKETS_WRITE)),
 ) -> TicketOut:
     return service.act(db, number, data, principal)
 
@@ -106,7 +108,7 @@ def reclassify(
     number: Number,
     data: ClassificationIn,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*ACTORS)),
+    principal: Principal = Depends(api_principal(*ACTORS, scope=Scope.TICKETS_WRITE)),
 ) -> TicketOut:
     return service.reclassify(db, number, data, principal)
 
@@ -122,7 +124,7 @@ def start_case(
     number: Number,
     draft: CaseDraft,
     db: Database = Depends(get_db),
-    principal: Principal = Depends(api_principal(*STAFF)),
+    principal: Principal = Depends(api_principal(*STAFF, scope=(Scope.TICKETS_WRITE, Scope.CASES_WRITE))),
 ) -> TicketOut:
     service.start_case(db, number, draft, principal)
     return service.get_ticket(db, number, principal)

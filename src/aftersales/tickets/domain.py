@@ -188,3 +188,13 @@ def subject_from(text: str, limit: int = 80) -> str:
     """A subject from the first line of a message when the channel gives none (chat, phone)."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def same_requester(a_customer_id: int | None, a_email: str, b_customer_id: int | None, b_email: str) -> bool:
+    """Whether two tickets come from the same person: the same customer record, or (when one has
+    none) the same e-mail address. Merging tickets of different people needs a confirmation, and
+    mail to one never continues in the other's thread."""
+    if a_customer_id is not None and b_customer_id is not None:
+        return a_customer_id == b_customer_id
+    a, b = a_email.strip().lower(), b_email.strip().lower()
+    return bool(a) and a == b

@@ -41,7 +41,7 @@ from aftersales.notifications.mailer import Mailer, Outcome, Unreachable
 from aftersales.notifications.settings import NotificationSettings, notification_settings
 from aftersales.orders import service as orders
 from aftersales.tickets import workflow
-from aftersales.tickets.domain import Channel, MessageKind, TicketStatus
+from aftersales.tickets.domain import Channel, MessageKind, TicketStatus, same_requester
 from aftersales.tickets.intake import open_in, signal
 from aftersales.tickets.mailparse import (
     MAX_MESSAGE_BYTES,
@@ -135,10 +135,16 @@ def thread_target(repo: TicketsRepository, parsed: ParsedEmail) -> Ticket | None
         if hinted is not None and hinted.requester_email.strip().lower() == parsed.from_address:
             ticket = hinted
     seen: set[int] = set()
-    # A merged ticket's conversation goes on in the ticket it was merged into.
+    # A merged ticket's conversation goes on in the ticket it was merged into, unless that ticket
+    # is someone else's: then the mail stays with its sender (a follow-up of the closed ticket).
     while ticket is not None and ticket.merged_into_id and ticket.id not in seen:
         seen.add(ticket.id)
-        ticket = repo.by_id(ticket.merged_into_id) or ticket
+        into = repo.by_id(ticket.merged_into_id)
+        if into is None or not same_requester(
+            ticket.customer_id, ticket.requester_email, into.customer_id, into.requester_email
+        ):
+            break
+        ticket = into
     return ticket
 
 

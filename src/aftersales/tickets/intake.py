@@ -54,14 +54,22 @@ def ticket_channel(number: str) -> str:
     return f"ticket:{number}"
 
 
+def audience_of(ticket: Ticket) -> live.Audience:
+    """Who may hear that a ticket changed: the staff, its merchant, its customer and its assignee."""
+    return live.Audience.of(
+        merchant_id=ticket.merchant_id, customer_id=ticket.customer_id, user_id=ticket.assignee_user_id
+    )
+
+
 def signal(session: Session, ticket: Ticket) -> None:
     """Live pages that show this ticket: its own page, its queue, its agent's queue, the supervisor."""
-    live.notify(session, ticket_channel(ticket.number))
-    live.notify(session, "desk:all")
+    audience = audience_of(ticket)
+    live.notify(session, ticket_channel(ticket.number), audience=audience)
+    live.notify(session, "desk:all", audience=audience)
     if ticket.group_key:
-        live.notify(session, queue_channel(ticket.group_key))
+        live.notify(session, queue_channel(ticket.group_key), audience=audience)
     if ticket.assignee_user_id:
-        live.notify(session, agent_channel(ticket.assignee_user_id))
+        live.notify(session, agent_channel(ticket.assignee_user_id), audience=audience)
 
 
 def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
@@ -103,7 +111,7 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
         requester_phone=intake.requester_phone or (contact.phone if contact else ""),
         order_number=order.number if order else "",
         case_number=intake.case_number,
-        merchant_id=order.merchant_id if order and order.merchant_kind.value == "pop" else None,
+        merchant_id=_merchant_of(order, by),
         conversation_id=intake.conversation_id,
         responsibility=found.responsibility,
         scenario=found.scenario,
@@ -185,10 +193,20 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
     return ticket
 
 
+def _merchant_of(order: OrderFacts | None, by: Principal) -> int | None:
+    """The merchant whose staff handle the ticket: a POP order's merchant; a ticket that a
+    merchant-bound integration opens is always that merchant's (so the integration reads it back)."""
+    if by.role is Role.INTEGRATION and by.merchant_id is not None:
+        return by.merchant_id
+    return order.merchant_id if order and order.merchant_kind.value == "pop" else None
+
+
 def _order_of(session: Session, intake: Intake, by: Principal) -> OrderFacts | None:
     if not intake.order_number:
         return None
-    viewer = by if by.role is Role.CUSTOMER else SYSTEM
+    # The opener's own scope decides: an order it may not read answers exactly like one that does
+    # not exist (no name, no value), so the form is no oracle for other merchants' order numbers.
+    viewer = SYSTEM if by is SYSTEM or by.is_platform_staff else by
     try:
         order = orders.order_facts(session, intake.order_number, viewer)
     except NotFound as exc:

@@ -33,7 +33,8 @@ def scope_tickets(stmt: Select[Any], viewer: Principal) -> Select[Any]:
         # A POP merchant sees the tickets about its own orders.
         return stmt.where(Ticket.merchant_id == viewer.merchant_id) if viewer.merchant_id else stmt.where(false())
     if viewer.role is Role.INTEGRATION:
-        return stmt
+        # A platform-wide integration reads every ticket; one bound to a merchant only that merchant's.
+        return stmt if viewer.merchant_id is None else stmt.where(Ticket.merchant_id == viewer.merchant_id)
     return stmt.where(false())
 
 
@@ -141,10 +142,10 @@ class TicketsRepository:
         found = {t.id: t for t in self.session.scalars(scope_tickets(select(Ticket).where(Ticket.id.in_(ids)), viewer))}
         return [found[i] for i in ids if i in found]
 
-    def recent_for_customer(self, customer_id: int, exclude_id: int, limit: int = 10) -> list[Ticket]:
+    def recent_for_customer(self, customer_id: int, exclude_id: int, limit: int, viewer: Principal) -> list[Ticket]:
         return list(
             self.session.scalars(
-                select(Ticket)
+                scope_tickets(select(Ticket), viewer)
                 .where(Ticket.customer_id == customer_id, Ticket.id != exclude_id)
                 .order_by(Ticket.created_at.desc())
                 .limit(limit)

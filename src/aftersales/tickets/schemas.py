@@ -87,6 +87,8 @@ class ActionIn(BaseModel):
     assignee_user_id: int | None = None
     group_key: Annotated[str, Field(max_length=64)] = ""
     merge_into: Annotated[str, Field(max_length=24)] = ""
+    # Merging the tickets of two different customers must be confirmed on purpose.
+    confirm_other_customer: bool = False
     version: int | None = None
 
 

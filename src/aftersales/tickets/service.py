@@ -280,12 +280,15 @@ def list_tickets(
         return TicketPage(items=views.summaries(uow.session, rows, viewer), total=total, page=page, size=size)
 
 
-def customer_tickets(db: Database, customer_id: int, exclude_number: str = "", limit: int = 10) -> list[TicketSummary]:
+def customer_tickets(
+    db: Database, customer_id: int, exclude_number: str, limit: int, viewer: Principal
+) -> list[TicketSummary]:
+    """The customer's other tickets (the sidebar's history), as far as the viewer may see them."""
     with db.read() as uow:
         repo = TicketsRepository(uow.session)
         exclude = repo.by_number_unscoped(exclude_number) if exclude_number else None
-        rows = repo.recent_for_customer(customer_id, exclude.id if exclude else 0, limit)
-        return views.summaries(uow.session, rows, SYSTEM)
+        rows = repo.recent_for_customer(customer_id, exclude.id if exclude else 0, limit, viewer)
+        return views.summaries(uow.session, rows, viewer)
 
 
 # --- changes ------------------------------------------------------------------------------------------
@@ -335,7 +338,7 @@ def act(db: Database, number: str, data: ActionIn, by: Principal) -> TicketOut:
                     workflow.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
                 case TicketAction.MERGE:
                     target = _load(session, data.merge_into.strip(), by)
-                    workflow.merge(session, ticket, target, by)
+                    workflow.merge(session, ticket, target, by, confirmed=data.confirm_other_customer)
                 case TicketAction.WAIT_FOR_CUSTOMER | TicketAction.SOLVE | TicketAction.CLOSE | TicketAction.REOPEN:
                     workflow.transition(session, ticket, data.action, by, data.reason)
                 case _:

@@ -72,7 +72,8 @@ def summary(ticket: Ticket, clocks: list[ClockOut], names: dict[int, str], viewe
 
 def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOut:
     repo = TicketsRepository(session)
-    staff = viewer.role in TICKET_STAFF or viewer.role is Role.INTEGRATION
+    # Internal notes, classification and tags are the service desk's; no integration reads them.
+    staff = viewer.role in TICKET_STAFF
     full_contact = viewer.role is Role.CUSTOMER or masking.contact_visibility(viewer.role) == "full"
     names = identity.display_names_in(session, [ticket.assignee_user_id] if ticket.assignee_user_id else [])
     summary_out = summary(ticket, clocks(session, [ticket.id]).get(ticket.id, []), names, viewer)

@@ -33,8 +33,9 @@ SCOPES = ("mine", "unassigned", "active", "at_risk", "all")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def _sse(*channels: str) -> StreamingResponse:
-    return StreamingResponse(live.stream(*channels), media_type="text/event-stream", headers=SSE_HEADERS)
+def _sse(*channels: str, viewer: Principal) -> StreamingResponse:
+    """Only the signals the viewer may hear: a merchant hears its own tickets, a customer theirs."""
+    return StreamingResponse(live.stream(*channels, viewer=viewer), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
 # --- the agent workspace: queues -------------------------------------------------------------------
@@ -64,7 +65,7 @@ def desk(
 
 @router.get("/desk/stream")
 async def desk_stream(principal: Principal = Depends(page_principal(*DESK))) -> StreamingResponse:
-    return _sse("desk:all", agent_channel(principal.user_id))
+    return _sse("desk:all", agent_channel(principal.user_id), viewer=principal)
 
 
 @router.get("/desk/new", response_class=HTMLResponse)
@@ -128,13 +129,15 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
             order = orders.get_order(db, ticket.order_number, principal)
         except AppError:
             order = None
-    customer_orders = orders.recent_orders_of_customer(db, ticket.customer_id, 8) if ticket.customer_id else []
+    customer_orders = (
+        orders.recent_orders_of_customer(db, ticket.customer_id, 8, principal) if ticket.customer_id else []
+    )
     order_cases = (
         cases.list_cases(db, principal, PageRequest(1, 10), order_number=ticket.order_number).items
         if ticket.order_number
         else []
     )
-    past = service.customer_tickets(db, ticket.customer_id, ticket.number) if ticket.customer_id else []
+    past = service.customer_tickets(db, ticket.customer_id, ticket.number, 10, principal) if ticket.customer_id else []
     return {
         "ticket": ticket,
         "order": order,
@@ -168,9 +171,12 @@ def ticket_page(
 
 @router.get("/desk/tickets/{number}/stream")
 async def ticket_stream(
-    number: str, principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR))
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR)),
 ) -> StreamingResponse:
-    return _sse(ticket_channel(number[:24]))
+    service.get_ticket(db, number[:24], principal)  # 404 unless the viewer may see the ticket
+    return _sse(ticket_channel(number[:24]), viewer=principal)
 
 
 def _back(number: str) -> RedirectResponse:
@@ -238,6 +244,7 @@ def ticket_action(
     assignee_user_id: Annotated[str, Form(max_length=12)] = "",
     group_key: Annotated[str, Form(max_length=64)] = "",
     merge_into: Annotated[str, Form(max_length=24)] = "",
+    confirm_other_customer: Annotated[str, Form(max_length=8)] = "",
     version: Annotated[str, Form(max_length=12)] = "",
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*DESK)),
@@ -254,6 +261,7 @@ def ticket_action(
             assignee_user_id=int(assignee_user_id) if assignee_user_id.strip().isdigit() else None,
             group_key=group_key,
             merge_into=merge_into,
+            confirm_other_customer=bool(confirm_other_customer),
             version=_version(version),
         )
         service.act(db, number, data, principal)
@@ -431,7 +439,7 @@ async def support_stream(
     number: str, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(Role.CUSTOMER))
 ) -> StreamingResponse:
     service.get_ticket(db, number[:24], principal)  # 404 unless it is the customer's own
-    return _sse(ticket_channel(number[:24]))
+    return _sse(ticket_channel(number[:24]), viewer=principal)
 
 
 @router.post("/support/{number}")

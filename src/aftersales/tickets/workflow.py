@@ -27,6 +27,7 @@ from aftersales.tickets.domain import (
     mentioned_usernames,
     next_status,
     raised,
+    same_requester,
 )
 from aftersales.tickets.intake import actor_of, agent_channel, signal
 from aftersales.tickets.models import Mention, Ticket, TicketLink, TicketMessage
@@ -126,7 +127,7 @@ def apply_assignment(session: Session, ref: str, user_id: int | None, group_key:
     ticket.group_key = group_key
     ticket.updated_at = clock.now()
     if before_user:
-        live.notify(session, agent_channel(before_user))
+        live.notify(session, agent_channel(before_user), audience=live.Audience.of(user_id=before_user))
     signal(session, ticket)
 
 
@@ -167,7 +168,7 @@ def _mentions(session: Session, ticket: Ticket, message: TicketMessage) -> None:
         return
     for user_id in identity.active_user_ids_by_username_in(session, names).values():
         session.add(Mention(ticket_id=ticket.id, message_id=message.id, user_id=user_id, created_at=clock.now()))
-        live.notify(session, agent_channel(user_id), "mentioned")
+        live.notify(session, agent_channel(user_id), "mentioned", audience=live.Audience.of(user_id=user_id))
 
 
 def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: TicketStatus | None) -> TicketMessage:
@@ -282,7 +283,7 @@ def assign(
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.transferred", by, ticket.status, reason)
     if previous:
-        live.notify(session, agent_channel(previous))
+        live.notify(session, agent_channel(previous), audience=live.Audience.of(user_id=previous))
     signal(session, ticket)
 
 
@@ -305,16 +306,24 @@ def escalate_on_breach(session: Session, ticket: Ticket, metric: str) -> None:
             ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.sla_breached", SYSTEM, ticket.status, metric)
-    live.notify(session, "desk:supervisor", "breach")
+    live.notify(session, "desk:supervisor", "breach", audience=live.STAFF)
     signal(session, ticket)
 
 
-def merge(session: Session, source: Ticket, target: Ticket, by: Principal) -> None:
-    """The source closes into the target; the target gets the source's conversation as a note."""
+def merge(session: Session, source: Ticket, target: Ticket, by: Principal, *, confirmed: bool = False) -> None:
+    """The source closes into the target; the target gets the source's conversation as a note
+    (staff only, so neither customer reads the other's messages)."""
     if source.id == target.id:
         raise Invalid("A ticket cannot be merged into itself.")
     if TicketStatus(target.status) is TicketStatus.CLOSED:
         raise Conflict(f"Ticket {target.number} is closed; merge into an open ticket.")
+    if not confirmed and not same_requester(
+        source.customer_id, source.requester_email, target.customer_id, target.requester_email
+    ):
+        raise Conflict(
+            f"Tickets {source.number} and {target.number} are from different customers. Merge only if they are "
+            "the same person: tick 'different customers, merge anyway' (API: confirm_other_customer)."
+        )
     repo = TicketsRepository(session)
     lines = [f"[{m.author_name}] {m.body}" for m in repo.messages(source.id, include_notes=False)]
     add_message(
