@@ -30,14 +30,18 @@ def retry_delay(failures: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** min(failures - 1, 12), LONGEST_RETRY)
 
 
-def item_failed(scan: str, item_id: int | str, error: BaseException, failures: int) -> None:
-    """Log and count one failed item of `scan`; the caller has stored when to try it again."""
+def item_failed(
+    scan: str, item_id: int | str, error: BaseException, failures: int, retry_in: timedelta | None = None
+) -> None:
+    """Log and count one failed item of `scan`; the caller has stored when to try it again
+    (after `retry_in`, retry_delay(failures) unless the scan has its own schedule)."""
     ITEM_FAILURES.labels(scan).inc()
+    wait = retry_in if retry_in is not None else retry_delay(failures)
     log.error(
         "scan.item_failed",
         scan=scan,
         item_id=item_id,
         failures=failures,
-        retry_in_seconds=int(retry_delay(failures).total_seconds()),
+        retry_in_seconds=int(wait.total_seconds()),
         error=repr(error)[:500],
     )
