@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     mail_in_address: str = ""
     # Photos uploaded to cases, one folder per case.
     upload_dir: str = "./var/uploads"
+    # The worker process serves its own Prometheus metrics (the scans' failures and escalations
+    # are counted there) at http://HOST:PORT/metrics; port 0 turns it off.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9464
 
     @field_validator("timezone")
     @classmethod
