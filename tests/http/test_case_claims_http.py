@@ -99,3 +99,25 @@ def test_supervisors_see_escalated_reviews_and_metrics_count_them(
     # Customers get no supervisor alert.
     sign_in(client, "lina")
     assert client.get("/cases/escalations", follow_redirects=False).status_code in (302, 303, 403)
+
+
+def test_the_dry_run_shows_the_compensation_cap(client: TestClient, shop: Factory) -> None:
+    shop.user("root", Role.ADMIN)
+    facts = {"case.kind": "compensation", "case.reason": "late_delivery", "order.total": 2000, "order.delivered": True}
+    result = client.post("/api/v1/policies/dry-run", json={"facts": facts}, headers=bearer(shop, "root")).json()
+    assert (result["cap_share_of_paid"], result["cap_amount"], result["compensation_cap"]) == ("0.3", "500", "500.00")
+    assert "compensation_cap" in result["policy_keys"]
+
+
+def test_the_dry_run_page_shows_the_cap_in_words(client: TestClient, shop: Factory) -> None:
+    shop.user("root", Role.ADMIN)
+    token = sign_in(client, "root")
+    facts = '{"case.kind": "compensation", "case.reason": "late_delivery", "order.total": 398}'
+    page = client.post(
+        "/admin/policies/dry-run",
+        data={"csrf_token": token, "mode": "facts", "facts": facts},
+        headers={"HX-Request": "true"},
+    )
+    assert page.status_code == 200, page.text
+    cell = page.text.split('data-testid="compensation-cap">', 1)[1].split("</td>", 1)[0]
+    assert "119.40" in cell and "实付金额的 30%" in cell and "500" in cell
