@@ -79,11 +79,12 @@ def worker(
     from huey.consumer import Consumer
 
     from aftersales.web.ops import configure_logging
-    from aftersales.worker import tasks, wiring
+    from aftersales.worker import metrics, tasks, wiring
 
     settings = get_settings()
     configure_logging(settings.log_json, settings.log_level)
     wiring.connect(settings, _db())
+    metrics.serve(settings)
     _warm_up()
     Consumer(tasks.huey, workers=threads, worker_type="thread", periodic=True, check_worker_health=True).run()
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # Carrier scans stamped later than now by more than this are refused as from the future.
     logistics_clock_skew_seconds: int = Field(default=300, ge=0, le=86400)
+    # The worker process serves its own Prometheus metrics (the scans' failures and escalations
+    # are counted there) at http://HOST:PORT/metrics; port 0 turns it off.
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int = 9464
 
     @field_validator("timezone")
     @classmethod

@@ -59,7 +59,7 @@ def test_who_may_read_policies(client: TestClient, tokens: dict[Role, dict[str, 
     assert client.get("/api/v1/policies/quality_30", headers=tokens[role]).status_code == status
     if status == 200:
         keys = [p["key"] for p in listed.json()]
-        assert keys[0] == "invoice_always" and "catch_all_refuse" in keys
+        assert keys[0] == "compensation_cap" and "catch_all_refuse" in keys
     else:
         assert "needs one of: admin, supervisor" in listed.json()["message"]
 

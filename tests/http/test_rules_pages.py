@@ -75,7 +75,7 @@ def test_admin_sees_every_policy_in_chinese_and_english(client: TestClient, staf
     page = client.get("/admin/policies")
     assert page.status_code == 200
     rows = re.findall(r'data-testid="policy-row" data-key="([^"]+)"', page.text)
-    assert rows[0] == "invoice_always" and rows[-1] == "catch_all_refuse" and len(rows) >= 20
+    assert rows[0] == "compensation_cap" and rows[-1] == "catch_all_refuse" and len(rows) >= 20
     assert "售后策略" in page.text and "七天无理由退换货" in page.text and "全部商家" in page.text
     assert "rules." not in re.sub(r"<[^>]+>", "", page.text)  # every key is translated
     client.post("/language", data={"lang": "en", "next": "/", "csrf_token": sign_in(client, staff[Role.ADMIN])})

@@ -21,7 +21,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.messaging import outbox
 from aftersales.messaging.models import OutboxMessage
-from aftersales.notifications import handlers, service, tasks
+from aftersales.notifications import handlers, mailer, service, tasks
 from aftersales.notifications.models import EmailMessage, InboxMessage
 from aftersales.notifications.settings import notification_settings
 from aftersales.orders import service as orders
@@ -273,6 +273,34 @@ def test_a_permanent_refusal_fails_the_email_and_a_temporary_one_retries(
     clock.advance(timedelta(minutes=5))
     assert tasks.send_until_done(db).sent == 1  # the failed one is not tried again
     assert [m["To"] for m in smtp.messages] == ["busy@example.com"]
+
+
+def test_an_email_that_cannot_be_sent_is_retried_later_and_holds_up_no_other(
+    db: Database, factory: Factory, smtp: Relay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prometheus_client import REGISTRY
+
+    factory.catalogue()
+    bad = customer(factory, "C2", email="bad@example.com", locale="en", number="SO-2")
+    good = customer(factory, "C3", email="good@example.com", locale="en", number="SO-3")
+    for cid, number in ((bad, "SO-2"), (good, "SO-3")):
+        service.notify(db, cid, "order.status_changed", {"order": number, "from": "paid", "to": "shipped"}, number)
+    real_build = mailer.build_message
+
+    def planted(email: Any, sender: str) -> Any:  # a fault nobody foresaw, in one email only
+        if email.to_address == "bad@example.com":
+            raise RuntimeError("planted fault")
+        return real_build(email, sender)
+
+    monkeypatch.setattr(mailer, "build_message", planted)
+    before = REGISTRY.get_sample_value("aftersales_scan_item_failures_total", {"scan": "emails"}) or 0.0
+    report = service.send_due_emails(db, notification_settings(), limit=10)
+    assert (report.sent, report.retrying) == (1, 1)
+    assert [m["To"] for m in smtp.messages] == ["good@example.com"]
+    failed = next(e for e in email_rows(db) if e.to_address == "bad@example.com")
+    assert (failed.status, failed.attempts, failed.next_attempt_at) == ("queued", 1, NOW + timedelta(minutes=1))
+    assert "planted fault" in failed.last_error
+    assert REGISTRY.get_sample_value("aftersales_scan_item_failures_total", {"scan": "emails"}) == before + 1
 
 
 def test_after_a_crash_between_sending_and_recording_the_resend_carries_the_same_message_id(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.exc import IntegrityError
 
 from aftersales.db.uow import Database
@@ -140,8 +141,11 @@ def test_one_failing_message_does_not_hold_back_the_others(db: Database, handler
     outbox.subscribe(TOPIC, picky)
     for key in ("k1", "bad", "k2"):
         publish(db, key)
+    failed_before = REGISTRY.get_sample_value("aftersales_scan_item_failures_total", {"scan": "outbox"}) or 0.0
     assert outbox.drain(db) == 2
     rows = {r["idempotency_key"]: r for r in outbox_rows(db, TOPIC)}
     assert rows["bad"]["delivered_at"] is None
     assert rows["bad"]["attempts"] == 1
     assert rows["k1"]["delivered_at"] == rows["k2"]["delivered_at"] == NOW
+    # Counted in /metrics, labelled by the scan.
+    assert REGISTRY.get_sample_value("aftersales_scan_item_failures_total", {"scan": "outbox"}) == failed_before + 1

@@ -41,7 +41,7 @@ def test_load_defaults_inserts_once_and_keeps_admin_edits(db: Database) -> None:
     total = service.load_defaults(db)
     assert total >= 20
     policies = service.list_policies(db)
-    assert len(policies) == total and policies[0].key == "invoice_always"
+    assert len(policies) == total and policies[0].key == "compensation_cap"
     service.update_policy(db, "quality_30", service.get_policy(db, "quality_30").definition, False, 44, ADMIN)
     assert service.load_defaults(db) == 0
     edited = service.get_policy(db, "quality_30")

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from aftersales.db.uow import Database
@@ -146,6 +146,37 @@ def test_sweep_warns_then_breaches_once_and_publishes_each_once(sla_db: Database
     # Met late afterwards: recorded as late, no second breach.
     assert in_tx(sla_db, lambda s: service.met(s, 6, "first_response", MONDAY_9 + timedelta(hours=1))) is False
     assert [k for m, k, _ in events(sla_db, 6) if m == "first_response"].count("breached") == 1
+
+
+def test_a_failing_clock_is_backed_off_and_holds_up_no_other(sla_db: Database) -> None:
+    from prometheus_client import REGISTRY
+
+    start(sla_db, 20)
+    start(sla_db, 21)
+    with sla_db.write() as uow:  # a row no code path can handle (its status is unknown)
+        uow.session.execute(
+            update(SlaClock)
+            .where(SlaClock.subject_id == 20, SlaClock.metric == "first_response")
+            .values(status="bogus")
+        )
+        uow.commit()
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("aftersales_scan_item_failures_total", {"scan": "sla_clocks"}) or 0.0
+
+    before = failures()
+    at = MONDAY_9 + timedelta(minutes=31)
+    result = service.sweep(sla_db, at)
+    assert result.breached == 1 and clocks(sla_db, 21)["first_response"].status == "breached"
+    assert failures() == before + 1
+    bad = clocks(sla_db, 20)["first_response"]
+    assert (bad.sweep_failures, bad.next_check_at) == (1, at + timedelta(minutes=1))
+    # Not tried again before its delay; then tried again and put back for longer.
+    assert service.sweep(sla_db, at + timedelta(seconds=30)).checked == 0
+    service.sweep(sla_db, at + timedelta(minutes=1))
+    bad = clocks(sla_db, 20)["first_response"]
+    assert (bad.sweep_failures, bad.next_check_at) == (2, at + timedelta(minutes=3))
+    assert failures() == before + 2
 
 
 def test_a_clock_past_both_deadlines_breaches_without_a_separate_warning(sla_db: Database) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from aftersales.rules.domain import Decision, PolicyRule, decide
+from aftersales.rules.domain import Decision, PolicyRule, compensation_cap, decide
 from aftersales.rules.policy_file import parse_policy_entries
 
 DEFAULTS = Path(__file__).parents[2] / "src" / "aftersales" / "rules" / "policies" / "defaults.yaml"
@@ -222,6 +222,18 @@ def test_compensation_for_late_delivery_is_reviewed(rules: list[PolicyRule]) -> 
     assert d.eligible and d.approval == "review" and d.review_hours == 24
 
 
+def test_compensation_claims_are_capped_at_30_percent_of_what_was_paid_and_500(rules: list[PolicyRule]) -> None:
+    d = run(rules, case__kind="compensation", case__reason="late_delivery", order__delivered=False)
+    assert d.eligible and d.policy_keys[0] == "compensation_cap"
+    assert (d.cap_share_of_paid, d.cap_amount) == (Decimal("0.3"), Decimal("500"))
+    assert compensation_cap(Decimal("398.00"), d.cap_share_of_paid, d.cap_amount) == Decimal("119.40")
+    assert compensation_cap(Decimal("9999.99"), d.cap_share_of_paid, d.cap_amount) == Decimal("500.00")
+    assert compensation_cap(Decimal("0.05"), d.cap_share_of_paid, d.cap_amount) == Decimal("0.01")
+    # No policy sets a cap: never more than what was paid.
+    assert compensation_cap(Decimal("398.00"), None, None) == Decimal("398.00")
+    assert run(rules).cap_amount is None  # returns refund what the lines are worth, not a claimed sum
+
+
 # --- approval ------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("amount", "past", "approval"),
@@ -265,7 +277,7 @@ def test_no_offers_for_regular_customers_or_refusals(rules: list[PolicyRule]) ->
 )
 def test_anything_else_is_refused_with_a_reason(rules: list[PolicyRule], changes: dict[str, Any]) -> None:
     d = run(rules, **changes)
-    assert not d.eligible and d.policy_keys == ["catch_all_refuse"]
+    assert not d.eligible and [k for k in d.policy_keys if k != "compensation_cap"] == ["catch_all_refuse"]
     assert "客服" in d.reason("zh") and "customer service" in d.reason("en")
 
 

@@ -225,6 +225,11 @@ def test_no_policy_leaves_the_defaults() -> None:
         ({"when": {}, "then": {"resolutions": "refund"}}, "then.resolutions"),
         ({"when": {}, "then": {"offers": ["pony"]}}, "then.offers"),
         ({"when": {}, "then": {"stop": "yes"}}, "then.stop"),
+        ({"when": {}, "then": {"cap_share_of_paid": 1.5}}, "then.cap_share_of_paid: use a number above 0"),
+        ({"when": {}, "then": {"cap_share_of_paid": 0}}, "then.cap_share_of_paid"),
+        ({"when": {}, "then": {"cap_share_of_paid": "half"}}, "then.cap_share_of_paid"),
+        ({"when": {}, "then": {"cap_amount": -1}}, "then.cap_amount: use an amount of 0 or more"),
+        ({"when": {}, "then": {"cap_amount": True}}, "then.cap_amount"),
         ({"when": {}, "then": {"eligible": False, "reason_zh": "不行"}}, "a refusal needs reason_zh and reason_en"),
     ],
 )

@@ -69,6 +69,9 @@ def list_cases(
     kind: CaseKind | None = None,
     order: Annotated[str, Query(max_length=64)] = "",
     overdue: bool = False,
+    escalated: Annotated[
+        bool, Query(description="only cases whose review deadline passed and that wait for a supervisor")
+    ] = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     db: Database = Depends(get_db),
@@ -82,6 +85,7 @@ def list_cases(
         kind=kind.value if kind else None,
         order_number=order or None,
         overdue=overdue,
+        escalated=escalated,
     )
     return CasePage(items=result.items, total=result.total, page=page, size=size)
 

@@ -82,6 +82,8 @@ MONEY_KINDS = frozenset({K.REFUND_ONLY, K.PRICE_PROTECTION, K.COMPENSATION})
 FINAL = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED, S.APPEALED})
 # Quantity taken out of what can still be claimed on a line while a case is open or done.
 CLAIMING = frozenset(set(S) - {S.REJECTED, S.CANCELLED})
+# A person still has to decide: the statuses an escalated review stays on the supervisors' list in.
+AWAITING_DECISION = frozenset({S.UNDER_REVIEW, S.AWAITING_EVIDENCE})
 
 _REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.REJECT): S.REJECTED,
@@ -293,3 +295,12 @@ def task_due(created_at: datetime, answer_hours: int) -> datetime:
 
 def task_overdue(due_at: datetime, handled_at: datetime | None, now: datetime) -> bool:
     return handled_at is None and due_at <= now
+
+
+def compensation_over_cap(order_number: str, currency: str, cap: Decimal, left: Decimal) -> tuple[str, str]:
+    """The sentence (zh, en) for a compensation claim above what the order can still carry."""
+    return (
+        f"订单 {order_number} 的赔付总额最多为 {cap} {currency}，目前最多还可申请 {left} {currency}。",
+        f"Compensation on order {order_number} is capped at {cap} {currency} in total; "
+        f"at most {left} {currency} can still be claimed.",
+    )

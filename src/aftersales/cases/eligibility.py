@@ -196,8 +196,26 @@ def evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Pre
             if line is not None
         ],
         policy_keys=list(dict.fromkeys(k for d in merged for k in d.policy_keys)),
+        approval_policies=list(dict.fromkeys(d.approval_policy for d in merged if d.approval_policy)),
     )
+    if draft.kind is CaseKind.COMPENSATION:
+        _apply_compensation_cap(repo, order, preview, merged[0])
     return preview, picked
+
+
+def _apply_compensation_cap(
+    repo: CasesRepository, order: OrderFacts, preview: Preview, decision: rules.Decision
+) -> None:
+    """Compensation claims on one order together never exceed the cap the policies set (a share
+    of what was paid, an absolute ceiling); a claim above what is left is not eligible."""
+    cap = rules.compensation_cap(order.payable_total, decision.cap_share_of_paid, decision.cap_amount)
+    left = max(cap - repo.compensation_claimed(order.order_id), Decimal("0.00"))
+    preview.compensation_cap, preview.compensation_claimable = cap, left
+    if preview.amount > left:
+        preview.eligible = False
+        zh, en = domain.compensation_over_cap(order.number, order.currency, cap, left)
+        preview.reason_zh = f"{preview.reason_zh} {zh}".strip()
+        preview.reason_en = f"{preview.reason_en} {en}".strip()
 
 
 def preview(db: Database, draft: CaseDraft, viewer: Principal) -> Preview:

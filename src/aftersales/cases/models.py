@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftersales.db.base import Amount, Base, UTCDateTime
@@ -18,6 +18,13 @@ class Case(Base):
         Index("ix_cases_status_review_due", "status", "review_due_at"),
         Index("ix_cases_merchant_status", "merchant_id", "status"),
         Index("ix_cases_customer_created", "customer_id", "created_at"),
+        # Only cases the review sweep still has to look at are in this index.
+        Index(
+            "ix_cases_review_check_at",
+            "review_check_at",
+            sqlite_where=text("review_check_at IS NOT NULL"),
+            postgresql_where=text("review_check_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +51,15 @@ class Case(Base):
     eligibility_reason: Mapped[str] = mapped_column(Text, default="")
     policy_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the review sweep looks at the case next: the deadline, later after a failed attempt
+    # (back-off), None once escalated or decided.
+    review_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_sweep_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Set once when the review deadline passed without a decision; the supervisors' list.
+    review_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Compensation: the most all compensation claims on the order may total, as the policies
+    # decided at submission (None for other kinds).
+    compensation_cap: Mapped[Decimal | None] = mapped_column(Amount)
     submitted_via: Mapped[str] = mapped_column(String(16))
     submitted_by_user_id: Mapped[int | None] = mapped_column(Integer)
     assignee_user_id: Mapped[int | None] = mapped_column(Integer, index=True)

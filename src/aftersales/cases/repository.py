@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, false, func, select
 from sqlalchemy.orm import Session
 
-from aftersales.cases.domain import CLAIMING, CaseStatus
+from aftersales.cases.domain import AWAITING_DECISION, CLAIMING, CaseKind, CaseStatus
 from aftersales.cases.models import Case, CaseLine, MerchantTask, OrderAction
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.pagination import Page, PageRequest
@@ -85,6 +86,19 @@ class CasesRepository:
         )
         return {line_id: int(total or 0) for line_id, total in rows}
 
+    def compensation_claimed(self, order_id: int, *, except_case_id: int | None = None) -> Decimal:
+        """What open and approved compensation cases on the order add up to (the approved amount
+        where one was set, else the amount claimed)."""
+        stmt = select(func.sum(func.coalesce(Case.approved_amount, Case.requested_amount))).where(
+            Case.order_id == order_id,
+            Case.kind == CaseKind.COMPENSATION.value,
+            Case.status.in_([s.value for s in CLAIMING]),
+        )
+        if except_case_id is not None:
+            stmt = stmt.where(Case.id != except_case_id)
+        total = self.session.scalar(stmt)
+        return Decimal(str(total)) if total is not None else Decimal("0.00")
+
     def past_returns(self, customer_id: int, since: datetime) -> int:
         return (
             self.session.scalar(
@@ -102,6 +116,7 @@ class CasesRepository:
         kind: str | None = None,
         order_number: str | None = None,
         overdue_before: datetime | None = None,
+        escalated: bool = False,
     ) -> Page[Case]:
         stmt = scope_cases(select(Case), viewer)
         if status:
@@ -112,6 +127,10 @@ class CasesRepository:
             stmt = stmt.where(Case.order_number == order_number)
         if overdue_before is not None:
             stmt = stmt.where(Case.status == CaseStatus.UNDER_REVIEW.value, Case.review_due_at <= overdue_before)
+        if escalated:
+            stmt = stmt.where(
+                Case.review_escalated_at.is_not(None), Case.status.in_([s.value for s in AWAITING_DECISION])
+            )
         total = self.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
         rows = self.session.scalars(
             stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(request.size).offset(request.offset)
@@ -119,15 +138,34 @@ class CasesRepository:
         items: list[Case] = list(rows)
         return Page(items=items, total=total, request=request)
 
-    def due_reviews(self, now: datetime, limit: int) -> list[Case]:
-        """Reads only what is due, through the (status, review_due_at) index."""
+    def due_reviews(self, now: datetime, limit: int) -> list[int]:
+        """Ids of cases whose review check has come, through the partial index on
+        review_check_at (escalated and decided cases are not in it)."""
         stmt = (
-            select(Case)
-            .where(Case.status == CaseStatus.UNDER_REVIEW.value, Case.review_due_at <= now)
-            .order_by(Case.review_due_at)
+            select(Case.id)
+            .where(
+                Case.review_check_at.is_not(None),
+                Case.review_check_at <= now,
+                Case.status == CaseStatus.UNDER_REVIEW.value,
+            )
+            .order_by(Case.review_check_at, Case.id)
             .limit(limit)
         )
         return list(self.session.scalars(stmt))
+
+    def due_review(self, case_id: int, now: datetime, *, skip_locked: bool) -> Case | None:
+        """The case, if its review check is still due; with skip_locked (PostgreSQL) a case
+        another worker is sweeping right now is left to that worker."""
+        stmt = select(Case).where(
+            Case.id == case_id,
+            Case.review_check_at.is_not(None),
+            Case.review_check_at <= now,
+            Case.status == CaseStatus.UNDER_REVIEW.value,
+        )
+        if skip_locked:
+            stmt = stmt.with_for_update(skip_locked=True)
+        case: Case | None = self.session.scalar(stmt)
+        return case
 
     def actions_since(self, order_id: int, action: str, since: datetime) -> int:
         return (

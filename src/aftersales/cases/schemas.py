@@ -74,6 +74,11 @@ class Preview(BaseModel):
     currency: str
     lines: list[LineDecision]
     policy_keys: list[str]
+    # Compensation: the most all claims on the order may total, and what can still be claimed.
+    compensation_cap: Decimal | None = None
+    compensation_claimable: Decimal | None = None
+    # The policies that approve the case at once (approval "auto"), for its timeline.
+    approval_policies: list[str] = Field(default_factory=list)
 
 
 class ActionIn(BaseModel):
@@ -135,6 +140,8 @@ class CaseSummary(BaseModel):
     created_at: datetime
     review_due_at: datetime | None
     overdue: bool
+    # The review deadline passed without a decision and the supervisors were alerted.
+    escalated: bool = False
 
 
 class CaseOut(CaseSummary):

@@ -4,15 +4,17 @@ kind's transition table, appends a timeline entry and leaves an outbox message."
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
+import structlog
+from prometheus_client import Counter
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from aftersales.cases import domain
-from aftersales.cases.domain import FINAL, CaseAction, CaseKind, CaseStatus
+from aftersales.cases.domain import AWAITING_DECISION, FINAL, CaseAction, CaseKind, CaseStatus
 from aftersales.cases.eligibility import build_facts, eligibility_facts, evaluate, local_today, order_line, preview
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
 from aftersales.cases.repository import CasesRepository
@@ -36,12 +38,21 @@ from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.kit.ids import request_fingerprint
 from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
+from aftersales.messaging import live, scans
 from aftersales.messaging.outbox import publish
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+
+log = structlog.get_logger(__name__)
+REVIEW_SCAN = "case_reviews"
+SUPERVISORS = "desk:supervisor"  # the live channel supervisors' pages listen on
+REVIEW_ESCALATIONS = Counter(
+    "aftersales_case_review_escalations",
+    "Case reviews whose deadline passed without a decision (escalated to the supervisors)",
+)
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -73,7 +84,16 @@ def submit(
         order = orders.order_facts(session, draft.order_number, viewer)
         if viewer.role is Role.CUSTOMER and order.customer_id != viewer.customer_id:
             raise NotFound(f"No order '{draft.order_number}' that you can see.")
+        if draft.kind is CaseKind.COMPENSATION:
+            # Claims on one order are checked against its cap one after the other (PostgreSQL).
+            orders.money_facts_in(session, order.order_id, lock=True)
         outcome, picked = evaluate(session, order, draft)
+        if outcome.compensation_claimable is not None and outcome.amount > outcome.compensation_claimable:
+            assert outcome.compensation_cap is not None
+            zh, en = domain.compensation_over_cap(
+                order.number, order.currency, outcome.compensation_cap, outcome.compensation_claimable
+            )
+            raise Invalid(en, reason_zh=zh, claimable=str(outcome.compensation_claimable))
         if not outcome.eligible:
             raise Conflict(
                 f"Not eligible: {outcome.reason_en or 'no policy allows it'} "
@@ -83,7 +103,9 @@ def submit(
         case = _create(session, order, draft, outcome, picked, viewer, via, key)
         case.idempotency_fingerprint = fingerprint
         if outcome.approval == "auto":
-            _apply(session, case, ActionIn(action=CaseAction.APPROVE, note="note.auto_approved"), SYSTEM)
+            # Only a policy approves at submission; the timeline names it.
+            note = f"note.auto_approved_by:{', '.join(outcome.approval_policies)}"
+            _apply(session, case, ActionIn(action=CaseAction.APPROVE, note=note), SYSTEM)
         uow.commit()
         return _view(session, case, viewer)
 
@@ -118,6 +140,8 @@ def _create(
         eligibility_reason=outcome.reason_en,
         policy_keys=outcome.policy_keys,
         review_due_at=now + timedelta(hours=outcome.review_hours),
+        review_check_at=now + timedelta(hours=outcome.review_hours),
+        compensation_cap=outcome.compensation_cap,
         submitted_via=via,
         submitted_by_user_id=viewer.user_id or None,
         idempotency_key=key,
@@ -275,6 +299,8 @@ def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:
         raise Conflict("The review is still within its deadline; an appeal is possible once it has passed.")
     if action is CaseAction.BOOK_PICKUP and data.pickup_at is None:
         raise Invalid("'book_pickup' needs pickup_at, the time the courier should come.")
+    if action is CaseAction.APPROVE and kind is CaseKind.COMPENSATION:
+        _check_within_cap(session, case, data.amount if data.amount is not None else case.requested_amount)
     _side_effects(session, case, kind, action, data, target)
     _add_evidence(case, data.evidence, by)
     if action in (CaseAction.SHIP_REPLACEMENT, CaseAction.FINISH_REPAIR, CaseAction.SHIP_BACK):
@@ -284,10 +310,23 @@ def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:
     previous = case.status
     case.status = target.value
     case.updated_at = clock.now()
+    if target not in AWAITING_DECISION:
+        case.review_check_at = None  # decided: nothing left for the review sweep
     if target in FINAL:
         case.closed_at = clock.now()
     evidence = {"tracking": f"{data.carrier} {data.tracking_number}".strip()} if data.tracking_number else {}
     _record(session, case, f"case.{action.value}", by, previous, case.status, data.note, evidence)
+
+
+def _check_within_cap(session: Session, case: Case, amount: Decimal) -> None:
+    """An approval never takes the order's compensation past the cap decided at submission."""
+    if case.compensation_cap is None:
+        return
+    others = CasesRepository(session).compensation_claimed(case.order_id, except_case_id=case.id)
+    left = max(case.compensation_cap - others, Decimal("0.00"))
+    if amount > left:
+        zh, en = domain.compensation_over_cap(case.order_number, case.currency, case.compensation_cap, left)
+        raise Invalid(f"Approve at most {left} {case.currency}: {en}", reason_zh=zh)
 
 
 def _side_effects(
@@ -421,18 +460,69 @@ def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
 
 
 def sweep_due_reviews(db: Database, limit: int = 200) -> int:
-    """Cases nobody reviewed by their deadline are approved, as the platform promises buyers."""
+    """Reviews nobody finished by their deadline are escalated to the supervisors, once per case:
+    never approved (money leaves only by a person's decision, or a policy's at submission). Each
+    case is handled in its own transaction; one that fails is logged, counted in /metrics and
+    tried again later with back-off, and the others go on. Returns how many were escalated."""
+    now = clock.now()
+    with db.read() as uow:
+        due = CasesRepository(uow.session).due_reviews(now, limit)
+    escalated = 0
+    for case_id in due:
+        try:
+            escalated += _escalate_review(db, case_id, now)
+        except StaleDataError:
+            continue  # someone acted on the case meanwhile; the next sweep reads it afresh
+        except Exception as exc:
+            _review_sweep_failed(db, case_id, exc)
+    return escalated
+
+
+def _escalate_review(db: Database, case_id: int, now: datetime) -> int:
     with db.write() as uow:
-        due = CasesRepository(uow.session).due_reviews(clock.now(), limit)
-        for case in due:
-            _apply(
-                uow.session,
-                case,
-                ActionIn(action=CaseAction.APPROVE, note="note.review_deadline_passed"),
-                SYSTEM,
-            )
+        case = CasesRepository(uow.session).due_review(case_id, now, skip_locked=not db.is_sqlite)
+        if case is None:
+            return 0  # decided meanwhile, or another worker has it
+        kind, status = CaseKind(case.kind), CaseStatus(case.status)
+        if domain.next_status(kind, status, CaseAction.APPROVE) is None:
+            raise Conflict(domain.refusal(kind, status, CaseAction.APPROVE))
+        case.review_escalated_at = now
+        case.review_check_at = None
+        case.review_sweep_failures = 0
+        case.updated_at = now
+        due_at = case.review_due_at.isoformat() if case.review_due_at else ""
+        _record(
+            uow.session,
+            case,
+            "case.review_escalated",
+            SYSTEM,
+            case.status,
+            case.status,
+            "note.review_escalated",
+            {"review_due_at": due_at},
+        )
+        live.notify(uow.session, SUPERVISORS, "review_escalated", audience=live.STAFF)
         uow.commit()
-        return len(due)
+        number = case.number
+    REVIEW_ESCALATIONS.inc()
+    log.warning("case.review_escalated", case=number, review_due_at=due_at)
+    return 1
+
+
+def _review_sweep_failed(db: Database, case_id: int, error: Exception) -> None:
+    """Put the case back with a growing delay; even this failing must not stop the sweep."""
+    failures = 0
+    try:
+        with db.write() as uow:
+            case = CasesRepository(uow.session).by_id(case_id)
+            if case is not None:
+                case.review_sweep_failures += 1
+                failures = case.review_sweep_failures
+                case.review_check_at = clock.now() + scans.retry_delay(failures)
+                uow.commit()
+    except Exception as exc:  # the case stays due and is tried on the next sweep
+        log.error("case.review_backoff_failed", case_id=case_id, error=repr(exc))
+    scans.item_failed(REVIEW_SCAN, case_id, error, failures)
 
 
 # --- reads ---------------------------------------------------------------------------------------
@@ -453,6 +543,7 @@ def list_cases(
     kind: str | None = None,
     order_number: str | None = None,
     overdue: bool = False,
+    escalated: bool = False,
 ) -> Page[CaseSummary]:
     with db.read() as uow:
         page = CasesRepository(uow.session).search(
@@ -462,6 +553,7 @@ def list_cases(
             kind=kind,
             order_number=order_number,
             overdue_before=clock.now() if overdue else None,
+            escalated=escalated,
         )
         return Page(items=[_summary(c) for c in page.items], total=page.total, request=request)
 
@@ -481,6 +573,7 @@ def _summary(case: Case) -> CaseSummary:
         overdue=case.status == CaseStatus.UNDER_REVIEW.value
         and case.review_due_at is not None
         and case.review_due_at <= clock.now(),
+        escalated=case.review_escalated_at is not None and CaseStatus(case.status) in AWAITING_DECISION,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from aftersales.cases import photos, self_service, service
@@ -19,6 +19,7 @@ from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
+from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import AddressIn
 from aftersales.web.deps import csrf_protect, get_db, page_principal
@@ -32,6 +33,7 @@ CASE_READERS = (*SUBMITTERS, Role.MERCHANT, Role.WAREHOUSE, Role.ARBITRATOR)
 SELF = SUBMITTERS
 # Who sees merchants' task lists (urged orders): the merchant's side and platform staff.
 TASK_READERS = (Role.MERCHANT, Role.WAREHOUSE, Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN)
+SUPERVISING = (Role.SUPERVISOR, Role.ADMIN)  # alerted when a review deadline passes
 
 
 def _upload_dir(request: Request) -> str:
@@ -124,7 +126,7 @@ async def after_sales_submit(
             kinds=list(CaseKind),
             reasons=list(CaseReason),
             preview=None,
-            error=exc.message,
+            error=_in_language(exc, request),
         )
     uploaded = f"/cases/{case.number}/photos/"
     if checked and not any(e.uri.startswith(uploaded) for e in case.evidence):  # not a repeated submission
@@ -143,6 +145,7 @@ def cases_page(
     status: Annotated[str, Query(max_length=24)] = "",
     kind: Annotated[str, Query(max_length=24)] = "",
     overdue: bool = False,
+    escalated: bool = False,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*CASE_READERS)),
@@ -150,7 +153,13 @@ def cases_page(
     chosen_status = status if status in {s.value for s in CaseStatus} else ""
     chosen_kind = kind if kind in {k.value for k in CaseKind} else ""
     result = service.list_cases(
-        db, principal, PageRequest(page, 20), status=chosen_status or None, kind=chosen_kind or None, overdue=overdue
+        db,
+        principal,
+        PageRequest(page, 20),
+        status=chosen_status or None,
+        kind=chosen_kind or None,
+        overdue=overdue,
+        escalated=escalated,
     )
     tasks = self_service.open_merchant_tasks(db, principal) if principal.role in TASK_READERS else []
     return render(
@@ -161,8 +170,31 @@ def cases_page(
         status=chosen_status,
         kind=chosen_kind,
         overdue=overdue,
+        escalated=escalated,
+        supervising=principal.role in SUPERVISING,
         statuses=list(CaseStatus),
         kinds=list(CaseKind),
+    )
+
+
+@router.get("/cases/escalations", response_class=HTMLResponse)
+def escalations_alert(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*SUPERVISING)),
+) -> Response:
+    """The supervisors' alert on the cases list: reviews whose deadline passed, waiting for them."""
+    waiting = service.list_cases(db, principal, PageRequest(1, 1), escalated=True).total
+    return render(request, "cases/_escalations.html", waiting=waiting)
+
+
+@router.get("/cases/stream")
+async def escalations_stream(principal: Principal = Depends(page_principal(*SUPERVISING))) -> StreamingResponse:
+    """Server-Sent Events: `review_escalated` the moment the review sweep escalates a case."""
+    return StreamingResponse(
+        live.stream(service.SUPERVISORS, viewer=principal),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
@@ -256,6 +288,12 @@ async def case_act(
         photos.remove_photos(_upload_dir(request), number, stored)
         raise
     return RedirectResponse(f"/cases/{number}", status_code=303)
+
+
+def _in_language(exc: AppError, request: Request) -> str:
+    """The error's sentence; in Chinese where the service gave one (reason_zh)."""
+    zh = exc.details.get("reason_zh")
+    return zh if request.state.lang == "zh-CN" and isinstance(zh, str) and zh else exc.message
 
 
 def _local_datetime(text: str, request: Request) -> datetime:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from aftersales.db.uow import Database
 from aftersales.kit import clock
+from aftersales.messaging import scans
 from aftersales.messaging.models import OutboxMessage
 
 log = structlog.get_logger(__name__)
@@ -23,6 +24,7 @@ ALERT_AFTER_ATTEMPTS = 12
 # published event must have a handler here (tests/unit/test_events_consumed.py): an event that
 # nobody hears is a promise nobody keeps.
 WEBHOOK_TOPICS: frozenset[str] = frozenset()
+SCAN = "outbox"
 
 
 def subscribe(topic: str, handler: Handler) -> None:
@@ -85,23 +87,35 @@ def drain(db: Database, batch: int = 100) -> int:
                 handler(payload, key)
         except Exception as exc:  # a handler's failure must not lose the message
             error = exc
-        with db.write() as uow:
-            message = uow.session.get(OutboxMessage, message_id)
-            if message is None:
-                continue
-            if error is None:
-                message.delivered_at = clock.now()
-                delivered += 1
-            else:
-                message.attempts += 1
-                message.last_error = repr(error)[:2000]
-                message.available_at = clock.now() + timedelta(seconds=min(2**message.attempts, 3600))
-                log.warning("outbox.handler_failed", topic=topic, id=message_id, error=repr(error))
-                if message.attempts >= ALERT_AFTER_ATTEMPTS:
-                    # Never dropped: it keeps retrying hourly and the operator is alerted.
-                    log.error("outbox.stuck", topic=topic, id=message_id, attempts=message.attempts)
-            uow.commit()
+        try:
+            delivered += _settle(db, message_id, topic, error)
+        except Exception as exc:  # its lease runs out and it is delivered again; the rest go on
+            log.error("outbox.settle_failed", topic=topic, id=message_id, error=repr(exc))
     return delivered
+
+
+def _settle(db: Database, message_id: int, topic: str, error: Exception | None) -> int:
+    """Write down a delivery (1) or a failure with its back-off (0)."""
+    with db.write() as uow:
+        message = uow.session.get(OutboxMessage, message_id)
+        if message is None:
+            return 0
+        if error is None:
+            message.delivered_at = clock.now()
+            uow.commit()
+            return 1
+        message.attempts += 1
+        message.last_error = repr(error)[:2000]
+        wait = timedelta(seconds=min(2**message.attempts, 3600))
+        message.available_at = clock.now() + wait
+        attempts = message.attempts
+        uow.commit()
+    log.warning("outbox.handler_failed", topic=topic, id=message_id, error=repr(error))
+    scans.item_failed(SCAN, message_id, error, attempts, wait)
+    if attempts >= ALERT_AFTER_ATTEMPTS:
+        # Never dropped: it keeps retrying hourly and the operator is alerted.
+        log.error("outbox.stuck", topic=topic, id=message_id, attempts=attempts)
+    return 0
 
 
 def pending_count(db: Database) -> int:

@@ -14,7 +14,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.errors import NotFound
 from aftersales.kit.pagination import PageRequest
-from aftersales.messaging import live
+from aftersales.messaging import live, scans
 from aftersales.notifications import domain
 from aftersales.notifications.domain import EmailStatus
 from aftersales.notifications.mailer import Mailer, Outcome, OutgoingEmail, Unreachable
@@ -29,6 +29,7 @@ log = structlog.get_logger(__name__)
 # A claimed email is left alone by other senders for this long; a sender that dies mid-way leaves
 # it to be sent again afterwards, with the same Message-ID.
 LEASE = timedelta(minutes=10)
+SCAN = "emails"  # failed sends are counted in /metrics under this scan
 
 
 # --- writing a notice ----------------------------------------------------------------------------
@@ -136,6 +137,8 @@ def send_due_emails(
                     _record(db, rest_id, Outcome(ok=False, error=str(exc)), report)
                 log.warning("notifications.smtp_unreachable", error=str(exc), waiting=len(claimed) - index)
                 break
+            except Exception as exc:  # a fault of this one email: it is retried later, the rest go on
+                outcome = Outcome(ok=False, error=f"could not send: {exc!r}")
             _record(db, email_id, outcome, report)
     return report
 
@@ -177,12 +180,14 @@ def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport) -
             email.last_error = ""
             report.sent += 1
         elif outcome.permanent or domain.gives_up(email.attempts):
+            scans.ITEM_FAILURES.labels(SCAN).inc()
             email.status = EmailStatus.FAILED.value
             email.next_attempt_at = None
             email.last_error = outcome.error[:2000]
             report.failed += 1
             log.error("notifications.email_failed", email_id=email_id, attempts=email.attempts, error=outcome.error)
         else:
+            scans.ITEM_FAILURES.labels(SCAN).inc()
             email.next_attempt_at = now + domain.retry_delay(email.attempts)
             email.last_error = outcome.error[:2000]
             report.retrying += 1

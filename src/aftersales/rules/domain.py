@@ -21,6 +21,9 @@ Outcome fields (all optional; the first matching policy that sets a field decide
   resolutions: [refund, exchange, repair, coupon, invoice, compensation]
   offers: [extra_coupon, extended_warranty, waived_return_shipping]
   priority: "urgent" | "high" | "medium" | "low"   (ticket_priority policies)
+  cap_share_of_paid: number in (0, 1]   cap_amount: number >= 0
+                             the most a compensation claim may total on one order: this share of
+                             what was paid, and never more than cap_amount
   stop: bool (no later policy is considered)
 
 Ticket-priority policies (purpose ticket_priority) look at the ticket.* facts the tickets context
@@ -32,7 +35,7 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -152,8 +155,21 @@ OUTCOME_FIELDS = frozenset(
         "resolutions",
         "offers",
         "priority",
+        "cap_share_of_paid",
+        "cap_amount",
         "stop",
     }
+)
+# Fields where the first matching policy that sets them decides.
+FIRST_DECIDES = (
+    "eligible",
+    "approval",
+    "review_hours",
+    "return_shipping_paid_by",
+    "resolutions",
+    "priority",
+    "cap_share_of_paid",
+    "cap_amount",
 )
 
 Facts = Mapping[str, Any]
@@ -184,6 +200,11 @@ class Decision:
     offers: list[str] = field(default_factory=list)
     policy_keys: list[str] = field(default_factory=list)
     priority: str | None = None  # ticket_priority policies only; None until one decides
+    # The compensation cap (None: no policy set it); see compensation_cap().
+    cap_share_of_paid: Decimal | None = None
+    cap_amount: Decimal | None = None
+    # The policy that set `approval`, so an automatic approval can say which rule approved it.
+    approval_policy: str | None = None
 
     def reason(self, lang: str) -> str:
         reasons = self.reasons_zh if lang.startswith("zh") else self.reasons_en
@@ -352,6 +373,8 @@ def validate_outcome(outcome: Any, where: str = "then") -> None:
         ("resolutions", words_in("resolutions", RESOLUTIONS), "a list of " + ", ".join(sorted(RESOLUTIONS))),
         ("offers", words_in("offers", OFFERS), "a list of " + ", ".join(sorted(OFFERS))),
         ("priority", word_in("priority", frozenset(PRIORITIES), "medium"), "urgent, high, medium or low"),
+        ("cap_share_of_paid", _number_within(outcome.get("cap_share_of_paid", 1), 0, 1), "a number above 0, at most 1"),
+        ("cap_amount", _number_within(outcome.get("cap_amount", 0), 0, None), "an amount of 0 or more"),
         ("reason_zh", isinstance(outcome.get("reason_zh", ""), str), "a text (in YAML, quote yes, no, on, off)"),
         ("reason_en", isinstance(outcome.get("reason_en", ""), str), "a text (in YAML, quote yes, no, on, off)"),
     ]
@@ -360,6 +383,28 @@ def validate_outcome(outcome: Any, where: str = "then") -> None:
             raise PolicyError(f"{where}.{name}: use {expected}")
     if outcome.get("eligible") is False and not (outcome.get("reason_zh") and outcome.get("reason_en")):
         raise PolicyError(f"{where}: a refusal needs reason_zh and reason_en in words the customer understands")
+
+
+def _number_within(value: Any, low: int, high: int | None) -> bool:
+    """A number (not a boolean, not a text) above `low` (0 itself allowed only without `high`)
+    and at most `high`."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return False
+    number = _number(value)
+    if not number.is_finite():
+        return False
+    if high is None:
+        return number >= low
+    return low < number <= high
+
+
+def compensation_cap(paid: Decimal, share: Decimal | None, ceiling: Decimal | None) -> Decimal:
+    """The most compensation one order may carry in total: `share` of what was paid (all of it
+    when no policy set a share), never above `ceiling`, rounded down to the cent."""
+    cap = paid * (share if share is not None else Decimal(1))
+    if ceiling is not None:
+        cap = min(cap, ceiling)
+    return max(cap, Decimal(0)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
 
 
 def validate_definition(definition: Any) -> dict[str, Any]:
@@ -432,10 +477,17 @@ def decide(rules: list[PolicyRule], facts: Facts, merchant_id: int | None = None
             continue
         then = rule.then
         decision.policy_keys.append(rule.key)
-        for name in ("eligible", "approval", "review_hours", "return_shipping_paid_by", "resolutions", "priority"):
+        for name in FIRST_DECIDES:
             if name in then and name not in decided:
-                setattr(decision, name, list(then[name]) if name == "resolutions" else then[name])
+                value = then[name]
+                if name == "resolutions":
+                    value = list(value)
+                elif name.startswith("cap_"):
+                    value = _number(value)
+                setattr(decision, name, value)
                 decided.add(name)
+                if name == "approval":
+                    decision.approval_policy = rule.key
                 if f"decision.{name}" in DECISION_ATTRIBUTES:
                     so_far[f"decision.{name}"] = then[name]
         if then.get("reason_zh"):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from aftersales.rules.domain import DEFAULT_PRIORITY, Decision
+from aftersales.rules.domain import DEFAULT_PRIORITY, Decision, compensation_cap
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.]*$"
 # The same words as rules.domain.KINDS and REASONS (a unit test keeps them in step).
@@ -98,6 +99,11 @@ class DryRunOut(BaseModel):
     policy_matched: bool | None = None
     purpose: str = "eligibility"
     priority: str | None = Field(default=None, description="ticket_priority dry runs: urgent, high, medium or low")
+    cap_share_of_paid: Decimal | None = Field(default=None, description="compensation cap: share of what was paid")
+    cap_amount: Decimal | None = Field(default=None, description="compensation cap: absolute ceiling")
+    compensation_cap: Decimal | None = Field(
+        default=None, description="the resulting cap for this order (needs order.total); null when no cap applies"
+    )
 
     @classmethod
     def of(
@@ -128,4 +134,15 @@ class DryRunOut(BaseModel):
             policy_matched=(policy_key in decision.policy_keys) if policy_key else None,
             purpose=purpose,
             priority=(decision.priority or DEFAULT_PRIORITY) if purpose == "ticket_priority" else None,
+            cap_share_of_paid=decision.cap_share_of_paid,
+            cap_amount=decision.cap_amount,
+            compensation_cap=_cap_for(decision, facts),
         )
+
+
+def _cap_for(decision: Decision, facts: dict[str, Any]) -> Decimal | None:
+    """The cap a compensation claim on these facts would meet (what the cases context applies)."""
+    paid = facts.get("order.total")
+    if facts.get("case.kind") != "compensation" or paid is None:
+        return None
+    return compensation_cap(Decimal(str(paid)), decision.cap_share_of_paid, decision.cap_amount)

@@ -20,7 +20,14 @@ from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.orders import service as orders
 from aftersales.rules import domain
-from aftersales.rules.domain import Decision, PolicyError, PolicyRule, PriorityDecision, Purpose
+from aftersales.rules.domain import (
+    Decision,
+    PolicyError,
+    PolicyRule,
+    PriorityDecision,
+    Purpose,
+    compensation_cap,
+)
 from aftersales.rules.models import Policy
 from aftersales.rules.policy_file import PolicySpec, parse_policy_entries
 from aftersales.rules.repository import PoliciesRepository
@@ -34,6 +41,7 @@ __all__ = [
     "PolicyRule",
     "PriorityDecision",
     "active_rules",
+    "compensation_cap",
     "decide",
     "decide_ticket_priority",
     "dry_run",

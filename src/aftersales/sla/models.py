@@ -111,6 +111,8 @@ class SlaClock(Base):
     warned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Sweeps in a row that failed on this clock; its next check backs off accordingly.
+    sweep_failures: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class SlaEvent(Base):

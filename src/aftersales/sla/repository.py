@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
@@ -96,7 +96,7 @@ class SlaRepository:
         ).all()
         return [subject_id for subject_id, _ in rows]
 
-    def due(self, now: datetime, limit: int, *, skip_locked: bool) -> list[SlaClock]:
+    def due(self, now: datetime, limit: int, *, skip_locked: bool, leaving_out: Collection[int] = ()) -> list[SlaClock]:
         """Clocks whose next check has come, oldest first, through the partial index on
         next_check_at. With skip_locked (PostgreSQL) two sweeping workers take disjoint rows."""
         stmt = (
@@ -105,6 +105,8 @@ class SlaRepository:
             .order_by(SlaClock.next_check_at)
             .limit(limit)
         )
+        if leaving_out:
+            stmt = stmt.where(SlaClock.id.not_in(list(leaving_out)))
         if skip_locked:
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.scalars(stmt))

@@ -19,7 +19,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock as wall
 from aftersales.kit.clock import ensure_utc
 from aftersales.kit.errors import Invalid
-from aftersales.messaging import outbox
+from aftersales.messaging import outbox, scans
 from aftersales.sla.calendar import WEEKDAYS, BusinessCalendar, CalendarError, PublicDayKind, business_time_between
 from aftersales.sla.calendar import weekly_from_mapping as _weekly
 from aftersales.sla.domain import (
@@ -59,6 +59,7 @@ __all__ = [
 log = structlog.get_logger(__name__)
 TOPIC_WARNING = "sla.warning"
 TOPIC_BREACHED = "sla.breached"
+SCAN = "sla_clocks"
 ALWAYS_OPEN = BusinessCalendar(key=ALWAYS_OPEN_KEY, always_open=True, chinese_holidays=False)
 
 
@@ -423,34 +424,71 @@ def _payload(row: SlaClock) -> dict[str, object]:
     }
 
 
+def _check_clock(session: Session, repo: SlaRepository, row: SlaClock, now: datetime) -> str:
+    """Warn or breach one due clock; returns "breached", "warned" or ""."""
+    decision = due_action(now, row.target_at, row.warn_at, row.warned_at is not None, ClockStatus(row.status))
+    done = ""
+    if decision.breach:
+        # The promise broke at target_at, whenever the sweep noticed it.
+        row.breached_at = row.target_at
+        row.status = ClockStatus.BREACHED.value
+        _event(repo, row, EventKind.BREACHED, row.target_at, row.target_seconds, late=True)
+        outbox.publish(session, TOPIC_BREACHED, _payload(row), f"sla.breached:{row.id}")
+        done = "breached"
+    elif decision.warn and row.warn_at is not None:
+        row.warned_at = row.warn_at
+        _event(repo, row, EventKind.WARNED, row.warn_at, row.warn_seconds)
+        outbox.publish(session, TOPIC_WARNING, _payload(row), f"sla.warning:{row.id}")
+        done = "warned"
+    row.next_check_at = decision.next_check_at
+    row.sweep_failures = 0
+    return done
+
+
+def _back_off(session: Session, row_id: int, now: datetime, error: Exception) -> bool:
+    """Put a clock the sweep failed on back with a growing delay; False when even that failed."""
+    failures = 0
+    try:
+        with session.begin_nested():
+            row = session.get(SlaClock, row_id)
+            if row is not None:
+                row.sweep_failures += 1
+                failures = row.sweep_failures
+                row.next_check_at = now + scans.retry_delay(failures)
+        backed_off = True
+    except Exception as exc:
+        log.error("sla.backoff_failed", clock_id=row_id, error=repr(exc))
+        backed_off = False
+    scans.item_failed(SCAN, row_id, error, failures)
+    return backed_off
+
+
 def sweep(db: Database, now: datetime | None = None, batch: int = 500) -> SweepResult:
     """Warn and breach the clocks whose next check has come, in batches of `batch` rows, each
-    batch in its own transaction. Reads only due rows through the index; with PostgreSQL two
-    workers can sweep at once (SKIP LOCKED). A clock warns once and breaches once: the state it
-    leaves behind takes it out of the due set, so a second sweep publishes nothing new."""
+    batch in one transaction and each clock in its own savepoint inside it: a clock that fails
+    is rolled back alone, logged, counted in /metrics and checked again later with back-off,
+    and the others are committed (a commit per clock would multiply the cost of a big sweep).
+    Reads only due rows through the index; with PostgreSQL two workers can sweep at once (SKIP
+    LOCKED). A clock warns once and breaches once: the state it leaves behind takes it out of
+    the due set, so a second sweep publishes nothing new."""
     now = ensure_utc(now or wall.now())
     checked = warned = breached = batches = 0
+    stuck: set[int] = set()  # failed and could not even be put back: not read again this run
     while True:
         with db.write() as uow:
             repo = SlaRepository(uow.session)
-            rows = repo.due(now, batch, skip_locked=not db.is_sqlite)
-            for row in rows:
-                decision = due_action(
-                    now, row.target_at, row.warn_at, row.warned_at is not None, ClockStatus(row.status)
-                )
-                if decision.breach:
-                    # The promise broke at target_at, whenever the sweep noticed it.
-                    row.breached_at = row.target_at
-                    row.status = ClockStatus.BREACHED.value
-                    _event(repo, row, EventKind.BREACHED, row.target_at, row.target_seconds, late=True)
-                    outbox.publish(uow.session, TOPIC_BREACHED, _payload(row), f"sla.breached:{row.id}")
-                    breached += 1
-                elif decision.warn and row.warn_at is not None:
-                    row.warned_at = row.warn_at
-                    _event(repo, row, EventKind.WARNED, row.warn_at, row.warn_seconds)
-                    outbox.publish(uow.session, TOPIC_WARNING, _payload(row), f"sla.warning:{row.id}")
-                    warned += 1
-                row.next_check_at = decision.next_check_at
+            rows = repo.due(now, batch, skip_locked=not db.is_sqlite, leaving_out=stuck)
+            for row_id in [row.id for row in rows]:
+                try:
+                    with uow.session.begin_nested():
+                        row = uow.session.get(SlaClock, row_id)
+                        done = _check_clock(uow.session, repo, row, now) if row is not None else ""
+                except Exception as exc:
+                    if not _back_off(uow.session, row_id, now, exc):
+                        stuck.add(row_id)
+                    continue
+                warned += done == "warned"
+                breached += done == "breached"
             checked += len(rows)
             batches += 1
             uow.commit()

@@ -34,6 +34,10 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
 
     def reason_text(text: str) -> str:
         """System notes are stored as keys so each reader sees them in their own language."""
+        if text.startswith("note.") and ":" in text:
+            # "note.key:detail", e.g. the policy that approved a case at once.
+            key, _sep, detail = text.partition(":")
+            return _(key, detail=detail)
         if text.startswith(("note.", "reason.")):
             return _(text)
         if text.startswith("order system revision"):

@@ -50,7 +50,8 @@ def drain_outbox_periodically() -> int:
 
 @huey.periodic_task(crontab(minute="*/5"))
 def sweep_due_case_reviews() -> int:
-    """Cases nobody reviewed by their deadline are approved; reads only what is due (indexed)."""
+    """Cases nobody reviewed by their deadline are escalated to the supervisors (never approved),
+    each on its own; reads only what is due (indexed)."""
     from aftersales.cases import service as cases
 
     return cases.sweep_due_reviews(_db())
