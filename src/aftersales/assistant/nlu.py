@@ -34,6 +34,7 @@ from sklearn.svm import LinearSVC
 from aftersales.assistant import entities as entities_module
 from aftersales.assistant import text as text_module
 from aftersales.assistant.domain import INTENTS, Intent
+from aftersales.assistant.evaluation import canonical_label
 from aftersales.assistant.text import Views, views
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ MODEL_VERSION = "1"  # bump by hand for changes the fingerprint cannot see
 DATA_DIR = Path(__file__).with_name("data")
 TRAIN_FILE = DATA_DIR / "train.csv"
 HELDOUT_FILE = DATA_DIR / "heldout.csv"
+FROZEN_TEST_FILE = DATA_DIR / "frozen_test.csv"  # for measuring only: never trained or tuned on
 DEFAULT_CACHE_DIR = Path("var") / "cache"
 # Each view's block of features is scaled by its weight before the classifier sees it.
 VIEW_WEIGHTS = {"words": 1.0, "chars": 1.0, "pinyin": 0.7}
@@ -56,16 +58,26 @@ class DataError(ValueError):
 
 
 def read_examples(path: Path, *, known_only: bool = True) -> list[tuple[str, str]]:
-    """(text, intent) rows of a CSV file with a header naming the columns text and intent."""
+    """(text, intent) rows of a CSV file with a header naming the columns text and intent.
+
+    Lines starting with # before the header are comments (a file's provenance); the label `oos`
+    means out_of_scope, as public evaluation sets write it."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
+        comments = 0
+        position = handle.tell()
+        while handle.readline().startswith("#"):
+            comments += 1
+            position = handle.tell()
+        handle.seek(position)
         reader = csv.DictReader(handle)
         fields = [name.strip().lower() for name in reader.fieldnames or []]
         if "text" not in fields or "intent" not in fields:
             raise DataError(f"{path}: the header must name the columns text and intent, found {fields}")
         reader.fieldnames = fields
         rows = []
-        for line, row in enumerate(reader, start=2):
-            text, intent = (row.get("text") or "").strip(), (row.get("intent") or "").strip()
+        for line, row in enumerate(reader, start=2 + comments):
+            text = (row.get("text") or "").strip()
+            intent = canonical_label(row.get("intent") or "")
             if not text:
                 continue
             if known_only and intent not in INTENTS:
