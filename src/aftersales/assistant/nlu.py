@@ -31,16 +31,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
 
+from aftersales.assistant import augment as augment_module
 from aftersales.assistant import entities as entities_module
 from aftersales.assistant import text as text_module
 from aftersales.assistant.domain import INTENTS, Intent
 from aftersales.assistant.evaluation import canonical_label
-from aftersales.assistant.text import Views, views
+from aftersales.assistant.text import Speller, Views, tokens, views
 
 log = logging.getLogger(__name__)
 _HAN = re.compile(r"[\u3400-\u9fff]")
 
-MODEL_VERSION = "1"  # bump by hand for changes the fingerprint cannot see
+MODEL_VERSION = "2"  # bump by hand for changes the fingerprint cannot see
 DATA_DIR = Path(__file__).with_name("data")
 TRAIN_FILE = DATA_DIR / "train.csv"
 HELDOUT_FILE = DATA_DIR / "heldout.csv"
@@ -112,6 +113,7 @@ class IntentModel:
         intercept: np.ndarray,
         platt: np.ndarray,
         sharpness: float = 1.0,
+        speller: Speller | None = None,
     ) -> None:
         self.vectorizers = vectorizers
         self.classes: tuple[str, ...] = tuple(classes)
@@ -119,6 +121,7 @@ class IntentModel:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.platt = np.asarray(platt, dtype=np.float64)  # (2, intents): slope a, offset b
         self.sharpness = sharpness  # exponent on the normalised Platt probabilities (temperature)
+        self.speller = speller  # spells unknown Latin words as the training text did
         self.fingerprint = ""
         self._analyzers: dict[str, tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]] = {}
 
@@ -139,7 +142,7 @@ class IntentModel:
 
     def probabilities_batch(self, texts: Sequence[str]) -> np.ndarray:
         """(messages, intents) probabilities through scikit-learn's vectorizers."""
-        matrix = self.features([views(t) for t in texts])
+        matrix = self.features([views(t, self.speller) for t in texts])
         return self._calibrate(np.asarray(matrix @ self.coef, dtype=np.float64) + self.intercept)
 
     def _prepared(self) -> list[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int]]:
@@ -179,7 +182,7 @@ class IntentModel:
         """Calibrated probability of every intent, for each text."""
         out = []
         for text in texts:
-            row = self._calibrate(self.margins(views(text)))
+            row = self._calibrate(self.margins(views(text, self.speller)))
             out.append(dict(zip(self.classes, map(float, row), strict=True)))
         return out
 
@@ -228,8 +231,15 @@ def augment(examples: Sequence[tuple[str, str]], seed: int = 7) -> list[tuple[st
 
 
 def train(examples: Sequence[tuple[str, str]], *, wrap: bool = True) -> IntentModel:
-    """Fit the model on (text, intent) examples; every intent needs a few examples."""
-    rows = augment(examples) if wrap else [(text, intent, i) for i, (text, intent) in enumerate(examples)]
+    """Fit the model on (text, intent) examples; every intent needs a few examples. With `wrap`,
+    it also learns from the examples wrapped in greetings, their keyword forms and out-of-scope
+    negatives made from them (augment.py)."""
+    if wrap:
+        rows = augment(examples)
+        rows += augment_module.keyword_forms(examples, tokens)
+        rows += augment_module.negatives(examples, tokens)
+    else:
+        rows = [(text, intent, i) for i, (text, intent) in enumerate(examples)]
     texts = [views(text) for text, _, _ in rows]
     labels = [intent for _, intent, _ in rows]
     groups = [group for _, _, group in rows]
@@ -253,7 +263,8 @@ def train(examples: Sequence[tuple[str, str]], *, wrap: bool = True) -> IntentMo
     svm = _svm().fit(features, labels)
     if list(svm.classes_) != classes:
         raise DataError("the classifier's intents do not match the training labels")
-    return IntentModel(vectorizers, classes, svm.coef_.T, svm.intercept_, platt, sharpness)
+    speller = Speller.from_texts([v.chars for v in texts])
+    return IntentModel(vectorizers, classes, svm.coef_.T, svm.intercept_, platt, sharpness, speller)
 
 
 def _svm() -> LinearSVC:
@@ -299,7 +310,7 @@ def cache_dir() -> Path:
 def fingerprint(data_files: Iterable[Path] = (TRAIN_FILE,)) -> str:
     """A hash of the training data, the code that turns it into a model, and the libraries."""
     digest = hashlib.sha256(MODEL_VERSION.encode())
-    code = [Path(module.__file__ or "") for module in (text_module, entities_module)]
+    code = [Path(module.__file__ or "") for module in (text_module, entities_module, augment_module)]
     for path in (*data_files, Path(__file__), *code, DATA_DIR / "products.yaml"):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
