@@ -162,6 +162,7 @@ def test_eval_json_reports_in_scope_accuracy_out_of_scope_and_the_curve(runner: 
         "predicted": 1,
     }
     assert report["threshold"] in [point["threshold"] for point in report["oos_curve"]]
+    assert sum(b["count"] for b in report["reliability"]) == 4 and 0.0 <= report["calibration_error"] <= 1.0
     assert "warning" not in result.output
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from aftersales.assistant import nlu
 from aftersales.assistant.domain import INTENTS
-from aftersales.assistant.evaluation import dedup_key, oos_curve, overlaps, score
+from aftersales.assistant.evaluation import dedup_key, oos_curve, overlaps, reliability, score
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,17 @@ def test_the_out_of_scope_curve_trades_recall_for_precision() -> None:
     assert (low.precision, low.recall, low.in_scope_accuracy) == (1.0, 0.5, 1.0)
     assert (middle.precision, middle.recall, middle.in_scope_accuracy) == (1.0, 1.0, 1.0)
     assert (high.precision, high.recall, high.in_scope_accuracy) == (2 / 3, 1.0, 0.5)
+
+
+def test_calibration_error_compares_confidence_with_accuracy() -> None:
+    bins = reliability([0.95, 0.95, 0.55, 0.55], [True, True, True, False])
+    assert [(b.low, b.count, b.accuracy) for b in bins] == [(0.5, 2, 0.5), (0.9, 2, 1.0)]
+    report = score(["a", "a", "b", "b"], ["a", "a", "b", "c"], confidences=[0.95, 0.95, 0.55, 0.55])
+    assert report.calibration_error == pytest.approx((2 * 0.05 + 2 * 0.05) / 4)
+    assert report.as_json()["reliability"][1] == {
+        "low": 0.9,
+        "high": 1.0,
+        "count": 2,
+        "confidence": 0.95,
+        "accuracy": 1.0,
+    }

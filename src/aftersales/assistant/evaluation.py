@@ -48,6 +48,30 @@ class CurvePoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Bin:
+    """Messages whose confidence fell in (low, high]: their mean confidence and their accuracy."""
+
+    low: float
+    high: float
+    count: int
+    confidence: float
+    accuracy: float
+
+
+def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> list[Bin]:
+    """A confidence that means what it says has accuracy close to confidence in every bin."""
+    out = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        chosen = [i for i, c in enumerate(confidences) if low < c <= high or (b == 0 and c <= 0)]
+        if chosen:
+            confidence = sum(confidences[i] for i in chosen) / len(chosen)
+            accuracy = sum(1 for i in chosen if correct[i]) / len(chosen)
+            out.append(Bin(low, high, len(chosen), confidence, accuracy))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     total: int
     correct: int
@@ -57,6 +81,13 @@ class Report:
     in_scope_correct: int = 0
     oos_curve: list[CurvePoint] = field(default_factory=list)
     threshold: float | None = None  # the operating point the predictions were made at
+    reliability: list[Bin] = field(default_factory=list)  # confidence against accuracy
+
+    @property
+    def calibration_error(self) -> float:
+        """Expected calibration error: |confidence - accuracy| per bin, weighted by its messages."""
+        total = sum(b.count for b in self.reliability)
+        return sum(b.count * abs(b.confidence - b.accuracy) for b in self.reliability) / total if total else 0.0
 
     @property
     def accuracy(self) -> float:
@@ -95,6 +126,7 @@ class Report:
             "oos_precision": round(self.oos_precision, 4),
             "oos_recall": round(self.oos_recall, 4),
             "macro_f1": round(self.macro_f1, 4),
+            "calibration_error": round(self.calibration_error, 4),
             "threshold": self.threshold,
             "per_intent": {
                 s.intent: {
@@ -116,6 +148,16 @@ class Report:
                 }
                 for c in self.oos_curve
             ],
+            "reliability": [
+                {
+                    "low": b.low,
+                    "high": b.high,
+                    "count": b.count,
+                    "confidence": round(b.confidence, 4),
+                    "accuracy": round(b.accuracy, 4),
+                }
+                for b in self.reliability
+            ],
         }
 
     def lines(self, top_confusions: int = 10) -> list[str]:
@@ -126,6 +168,7 @@ class Report:
             f"out-of-scope precision: {self.oos_precision:.4f}",
             f"out-of-scope recall: {self.oos_recall:.4f}",
             f"macro F1: {self.macro_f1:.4f}",
+            f"calibration error (ECE): {self.calibration_error:.4f}",
             "",
             f"{'intent':<18} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}",
         ]
@@ -157,6 +200,7 @@ def score(
     *,
     curve: Sequence[CurvePoint] = (),
     threshold: float | None = None,
+    confidences: Sequence[float] = (),
 ) -> Report:
     """Compare predictions with labels. `intents` fixes the order of the per-intent rows; labels
     or predictions outside it are appended, so an unknown label in a file is visible, not lost."""
@@ -190,6 +234,9 @@ def score(
         in_scope_correct=in_scope_correct,
         oos_curve=list(curve),
         threshold=threshold,
+        reliability=reliability(confidences, [t == p for t, p in zip(truth, predicted, strict=True)])
+        if confidences
+        else [],
     )
 
 

@@ -73,4 +73,11 @@ def evaluate(
     best = [max(p.items(), key=lambda item: (item[1], item[0])) for p in nlu.load_model().probabilities(texts)]
     thresholds = sorted({*CURVE_THRESHOLDS, threshold})
     curve = evaluation.oos_curve(truth, best, thresholds)
-    return evaluation.score(truth, [u.intent for u in understood], INTENTS, curve=curve, threshold=threshold)
+    return evaluation.score(
+        truth,
+        [u.intent for u in understood],
+        INTENTS,
+        curve=curve,
+        threshold=threshold,
+        confidences=[u.confidence for u in understood],
+    )
