@@ -50,6 +50,7 @@ DEFAULT_CACHE_DIR = Path("var") / "cache"
 # Each view's block of features is scaled by its weight before the classifier sees it.
 VIEW_WEIGHTS = {"words": 1.0, "chars": 1.0, "pinyin": 0.7}
 SVM_C = 0.5
+NEGATIVE_WEIGHT = 0.3  # of an out-of-scope negative made from the training text (augment.py)
 CALIBRATION_FOLDS = 5
 KEEP_CACHED = 3  # model files kept in the cache directory (a rolling upgrade may run two versions)
 
@@ -237,9 +238,13 @@ def train(examples: Sequence[tuple[str, str]], *, wrap: bool = True) -> IntentMo
     if wrap:
         rows = augment(examples)
         rows += augment_module.keyword_forms(examples, tokens)
+        written = len(rows)
         rows += augment_module.negatives(examples, tokens)
     else:
         rows = [(text, intent, i) for i, (text, intent) in enumerate(examples)]
+        written = len(rows)
+    # Made-up negatives count less than messages people wrote (chosen by cross-validation).
+    weights = np.where(np.arange(len(rows)) < written, 1.0, NEGATIVE_WEIGHT)
     texts = [views(text) for text, _, _ in rows]
     labels = [intent for _, intent, _ in rows]
     groups = [group for _, _, group in rows]
@@ -255,12 +260,12 @@ def train(examples: Sequence[tuple[str, str]], *, wrap: bool = True) -> IntentMo
     folds = StratifiedGroupKFold(n_splits=CALIBRATION_FOLDS, shuffle=True, random_state=7)
     margins = np.zeros((len(labels), len(classes)))
     for train_rows, test_rows in folds.split(features, labels, groups):
-        svm = _svm().fit(features[train_rows], [labels[i] for i in train_rows])
+        svm = _svm().fit(features[train_rows], [labels[i] for i in train_rows], sample_weight=weights[train_rows])
         margins[test_rows] = svm.decision_function(features[test_rows])
     truth = np.array(labels)
     platt = np.array([_platt(margins[:, k], truth == intent) for k, intent in enumerate(classes)]).T
     sharpness = _sharpness(margins, platt, np.array([classes.index(label) for label in labels]))
-    svm = _svm().fit(features, labels)
+    svm = _svm().fit(features, labels, sample_weight=weights)
     if list(svm.classes_) != classes:
         raise DataError("the classifier's intents do not match the training labels")
     speller = Speller.from_texts([v.chars for v in texts])
