@@ -10,7 +10,7 @@ import pytest
 
 from aftersales.assistant import augment, nlu, service
 from aftersales.assistant.domain import ACTION_INTENTS
-from aftersales.assistant.text import Speller, clean, squeeze, tokens
+from aftersales.assistant.text import Speller, clean, squeeze, tokens, views
 
 TODAY = date(2026, 11, 22)
 
@@ -107,3 +107,22 @@ def test_noise_and_other_services_are_out_of_scope(model: nlu.IntentModel, text:
     understood = service.understand(text, TODAY)
     assert understood.intent == "out_of_scope", understood.ranking
     assert understood.intent not in ACTION_INTENTS
+
+
+def test_pinyin_readings_come_without_loading_pypinyins_phrase_dictionary(model: nlu.IntentModel) -> None:
+    import os
+    import subprocess
+    import sys
+
+    assert views("退款还没到").pinyin == "tuikuanhaimeidao"
+    env = {**os.environ, "AFTERSALES_CACHE_DIR": str(nlu.cache_dir().resolve())}
+    script = (
+        "import sys; from aftersales.assistant import service; "
+        "u = service.understand('wo yao tuihuo 退货'); "
+        "print(u.intent, 'pypinyin' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["return_goods", "False"]  # about 45 MB less in every web process

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import importlib.metadata
 import logging
 import os
 import random
@@ -321,17 +322,18 @@ def fingerprint(data_files: Iterable[Path] = (TRAIN_FILE,)) -> str:
         digest.update(path.read_bytes())
     versions = [sys.version.split()[0], sklearn.__version__, np.__version__, joblib.__version__]
     for package in ("jieba", "pypinyin", "opencc", "scipy"):
-        module = sys.modules.get(package) or _try_import(package)
-        versions.append(f"{package}={getattr(module, '__version__', '?')}")
+        versions.append(f"{package}={_version(package)}")
     digest.update(";".join(versions).encode())
     return digest.hexdigest()[:16]
 
 
-def _try_import(name: str) -> Any:
+def _version(distribution: str) -> str:
+    """The installed version, from the package metadata: importing pypinyin only to read its
+    version would load its phrase dictionary (tens of MB) into every process."""
     try:
-        return __import__(name)
-    except ImportError:
-        return None
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "?"
 
 
 _lock = threading.Lock()

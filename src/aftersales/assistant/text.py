@@ -17,11 +17,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from aftersales.assistant.entities import find_product, mask_numbers, normalise
@@ -235,11 +239,28 @@ def _tokenizer() -> Any:
     return tokenizer
 
 
+@lru_cache(maxsize=1)
+def _readings() -> dict[str, str]:
+    """Each Chinese character's first (most common) reading, toneless, from pypinyin's single-
+    character table, read as data: importing pypinyin would also load its phrase dictionary
+    (about 45 MB of memory in every web process) for polyphone readings that barely matter here,
+    since customers type toneless pinyin syllable by syllable."""
+    spec = importlib.util.find_spec("pypinyin")  # locates the package without running it
+    folder = Path(next(iter(spec.submodule_search_locations or []))) if spec else None
+    if folder is None or not (folder / "pinyin_dict.json").exists():
+        return {}
+    table = json.loads((folder / "pinyin_dict.json").read_text(encoding="utf-8"))
+    out = {}
+    for code, readings in table.items():
+        first = unicodedata.normalize("NFKD", readings.split(",")[0])
+        out[chr(int(code))] = "".join(ch for ch in first if not unicodedata.combining(ch))  # ü → u
+    return out
+
+
 @lru_cache(maxsize=100_000)
 def _pinyin(word: str) -> str:
-    from pypinyin import lazy_pinyin
-
-    return "".join(lazy_pinyin(word, errors="default"))
+    readings = _readings()
+    return "".join(readings.get(ch, ch) for ch in word)
 
 
 def clean(text: str, speller: Speller | None = None) -> str:
