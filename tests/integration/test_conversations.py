@@ -276,10 +276,17 @@ def test_out_of_scope_never_acts(shop: Factory, db: Database) -> None:
     talk = Chat(db, _customer(shop, db))
     before = (_count(db, Case), _count(db, OrderAction))
     first = talk.say("今天天气怎么样")
+    assert talk.keys(first) == ["chat.clarify"] and "human" in talk.buttons()
     second = talk.say("asdfgh qwerty")
-    assert talk.keys(first)[-1] in ("chat.clarify", "chat.faq_answer")
-    assert talk.keys(second)[-1] in ("chat.offer_human", "chat.faq_answer")
-    assert "human" in talk.buttons()
+    # A second miss in a row: a person takes over with the transcript; no action on a guess.
+    assert talk.keys(second) == ["chat.handoff.not_understood", "chat.handoff.done"]
+    state = chat.transcript(db, talk.who, talk.conversation.id)
+    assert state.status == "waiting_human" and state.handed_off_to
+    from aftersales.tickets import service as tickets
+
+    staff = Principal(user_id=0, username="sup", role=Role.SUPERVISOR, display_name="sup")
+    dump = tickets.get_ticket(db, state.handed_off_to, staff).model_dump_json()
+    assert "今天天气怎么样" in dump and "asdfgh qwerty" in dump and "not_understood" in dump
     assert (_count(db, Case), _count(db, OrderAction)) == before
     assert orders.get_order(db, "SO-X", talk.who).status == "paid"
 

@@ -138,3 +138,39 @@ def test_aftersales_assistant_classify_as_a_real_process(runner: CliRunner) -> N
     rows = _json_lines(done.stdout.decode("utf-8"))
     _check_shape(rows)
     assert [r["intent"] for r in rows] == ["track_order", "track_order", "refund_status"]
+
+
+def test_eval_json_reports_in_scope_accuracy_out_of_scope_and_the_curve(runner: CliRunner, tmp_path: Path) -> None:
+    labelled = tmp_path / "public.csv"
+    labelled.write_text(
+        "# a comment line before the header\ntext,intent\n我要退货,return_goods\n退款咋还没到,refund_status\n"
+        "讲个笑话听听,oos\nwhat is the capital of japan,oos\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(assistant_app, ["eval", str(labelled), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["total"] == 4 and report["in_scope_total"] == 2
+    assert report["accuracy"] == 1.0 and report["in_scope_accuracy"] == 1.0
+    assert report["oos_precision"] == 1.0 and report["oos_recall"] == 1.0
+    assert report["per_intent"]["out_of_scope"]["support"] == 2  # "oos" is out_of_scope
+    assert report["per_intent"]["return_goods"] == {
+        "precision": 1.0,
+        "recall": 1.0,
+        "f1": 1.0,
+        "support": 1,
+        "predicted": 1,
+    }
+    assert report["threshold"] in [point["threshold"] for point in report["oos_curve"]]
+    assert sum(b["count"] for b in report["reliability"]) == 4 and 0.0 <= report["calibration_error"] <= 1.0
+    assert "warning" not in result.output
+
+
+def test_eval_text_names_in_scope_accuracy_and_out_of_scope(runner: CliRunner, tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled.csv"
+    labelled.write_text("text,intent\n我要退货,return_goods\n讲个笑话听听,oos\n", encoding="utf-8")
+    result = runner.invoke(assistant_app, ["eval", str(labelled)])
+    assert result.exit_code == 0, result.output
+    assert "in-scope accuracy: 1.0000 (1/1)" in result.output
+    assert "out-of-scope precision: 1.0000" in result.output and "out-of-scope recall: 1.0000" in result.output
+    assert "<- operating point" in result.output

@@ -252,11 +252,23 @@ def test_refund_status_lists_refunds_and_open_cases() -> None:
 
 
 # --- unsure, out of scope, people ----------------------------------------------------------------
-def test_out_of_scope_clarifies_then_offers_a_person_and_never_acts() -> None:
+def test_out_of_scope_clarifies_then_hands_off_and_never_acts() -> None:
     first = respond(said("今天天气怎么样", "out_of_scope", 0.8), State(), CTX)
     assert keys(first) == ["chat.clarify"] and first.action is None and "human" in values(first)
     second = respond(said("讲个笑话", "out_of_scope", 0.8), first.state, CTX)
-    assert keys(second) == ["chat.offer_human"] and second.action is None
+    assert keys(second) == ["chat.handoff.not_understood"] and second.action == HandOff("not_understood")
+
+
+def test_an_unsure_message_asks_with_the_two_likeliest_requests_then_a_person_takes_over() -> None:
+    ranking = (("refund", 0.35), ("return_goods", 0.3), ("exchange", 0.2))
+    unsure = Understanding("那个东西", "out_of_scope", 0.65, {}, ranking)
+    first = respond(unsure, State(), CTX)
+    assert keys(first) == ["chat.clarify"] and first.action is None
+    assert values(first) == ["intent:refund", "intent:return_goods", "human"]
+    second = respond(unsure, first.state, CTX)
+    assert isinstance(second.action, HandOff) and second.action.reason == "not_understood"
+    understood = respond(said("我要退货", "return_goods"), first.state, CTX)  # a clear message resets the count
+    assert not isinstance(understood.action, HandOff)
 
 
 def test_a_low_confidence_action_intent_is_confirmed_by_a_button_not_acted_on() -> None:

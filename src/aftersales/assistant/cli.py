@@ -3,6 +3,7 @@
     aftersales assistant classify < messages.txt > understood.jsonl
     aftersales assistant classify --input messages.txt
     aftersales assistant eval labelled.csv          (columns text,intent; header row)
+    aftersales assistant eval labelled.csv --json   (the same report as one JSON object)
 
 Output of `classify`: one JSON object per non-blank input line, in input order, written and
 flushed as each line is read (so it also works as a filter in a pipe):
@@ -91,11 +92,13 @@ def evaluate(
     file: Annotated[Path, typer.Argument(help="CSV with a header row and the columns text,intent")],
     confusions: Annotated[int, typer.Option(help="how many of the most common confusions to list")] = 10,
     today: Annotated[str | None, typer.Option(help="the day relative dates are read against, YYYY-MM-DD")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
 ) -> None:
-    """Print accuracy, per-intent precision/recall/F1 and the most common confusions."""
+    """Print accuracy, in-scope accuracy, out-of-scope precision and recall, per-intent
+    precision/recall/F1, the most common confusions and the out-of-scope curve (label `oos` or
+    `out_of_scope` for out of scope)."""
     from aftersales.assistant import service
     from aftersales.assistant.domain import INTENTS
-    from aftersales.assistant.evaluation import score
     from aftersales.assistant.nlu import DataError, read_examples
 
     if not file.is_file():
@@ -111,10 +114,12 @@ def evaluate(
     unknown = sorted({intent for _, intent in rows} - set(INTENTS))
     if unknown:
         typer.echo(f"warning: labels that are not intents of this model: {', '.join(unknown)}", err=True)
-    understood = service.classify_many([text for text, _ in rows], _parse_day(today))
-    report = score([intent for _, intent in rows], [u.intent for u in understood], INTENTS)
+    report = service.evaluate(rows, _parse_day(today))
     _utf8(sys.stdout, "strict")
-    typer.echo("\n".join(report.lines(confusions)))
+    if as_json:
+        typer.echo(json.dumps(report.as_json(confusions), ensure_ascii=False, indent=2))
+    else:
+        typer.echo("\n".join(report.lines(confusions)))
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from aftersales.assistant.domain import Intent, Understanding
 
 SURE = 0.6  # below this an action intent is confirmed with a clarifying question first
 FAQ_COVERAGE = 0.5  # a help article answers when it covers at least this share of the question
-MISSES_BEFORE_HUMAN = 2
+MISSES_BEFORE_HUMAN = 2  # the second message in a row not understood goes to a person
+CLARIFY_CHOICES = 2  # a clarifying question offers the two likeliest requests (and a person)
 MAX_BUTTONS = 5
 
 
@@ -354,11 +355,13 @@ def not_sure(u: Understanding, state: State, ctx: Snapshot) -> Turn:
     if u.intent in FAQ_INTENTS:
         return Turn([Reply("chat.no_answer", buttons=(human_button(), *menu_buttons()[:3]))], State(misses=misses))
     if misses >= MISSES_BEFORE_HUMAN:
-        return Turn([Reply("chat.offer_human", buttons=(human_button(), *menu_buttons()[:4]))], State(misses=misses))
-    guesses = [name for name, _ in u.ranking if name in FLOWS][:3]
+        # Not understood twice in a row: a person takes over, with the transcript; never a guess.
+        return Turn([Reply("chat.handoff.not_understood")], State(), HandOff("not_understood"))
+    guesses = [name for name, _ in u.ranking if name in FLOWS]
     if u.intent in FLOWS and u.intent not in guesses:
         guesses.insert(0, u.intent)
-    buttons = tuple(Button(T(f"chat.intent.{name}"), f"intent:{name}") for name in guesses) or menu_buttons()
+    buttons = tuple(Button(T(f"chat.intent.{name}"), f"intent:{name}") for name in guesses[:CLARIFY_CHOICES])
+    buttons = buttons or menu_buttons()
     return Turn([Reply("chat.clarify", buttons=(*buttons[:MAX_BUTTONS], human_button()))], State(misses=misses))
 
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from aftersales.assistant import nlu
-from aftersales.assistant.domain import OUT_OF_SCOPE_THRESHOLD, Understanding, decide
+from aftersales.assistant import evaluation, nlu
+from aftersales.assistant.domain import INTENTS, OUT_OF_SCOPE_THRESHOLD, Understanding, decide
 from aftersales.assistant.entities import extract
 from aftersales.kit import clock
 
 RANKED = 3  # runner-up intents kept on an Understanding, for clarifying questions
+CURVE_THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(20))  # 0.00 … 0.95
 
 
 def load_model(*, retrain: bool = False) -> nlu.IntentModel:
@@ -59,3 +60,24 @@ def classify_many(
             )
         )
     return results
+
+
+def evaluate(
+    rows: Sequence[tuple[str, str]], today: date | None = None, *, threshold: float = OUT_OF_SCOPE_THRESHOLD
+) -> evaluation.Report:
+    """Score the model on labelled (text, intent) rows as the bot would answer them, with the
+    out-of-scope precision/recall curve over thresholds and the one in use marked."""
+    texts = [text for text, _ in rows]
+    truth = [evaluation.canonical_label(intent) for _, intent in rows]
+    understood = classify_many(texts, today, threshold=threshold)
+    best = [max(p.items(), key=lambda item: (item[1], item[0])) for p in nlu.load_model().probabilities(texts)]
+    thresholds = sorted({*CURVE_THRESHOLDS, threshold})
+    curve = evaluation.oos_curve(truth, best, thresholds)
+    return evaluation.score(
+        truth,
+        [u.intent for u in understood],
+        INTENTS,
+        curve=curve,
+        threshold=threshold,
+        confidences=[u.confidence for u in understood],
+    )
