@@ -109,7 +109,8 @@ def test_repeated_claims_on_one_order_share_one_cap(shop: Factory, db: Database)
 
 def test_an_agent_cannot_approve_more_than_the_cap(shop: Factory, db: Database) -> None:
     lina, agent = _principal(db, "lina"), _principal(db, "agent")
-    case = cases.submit(db, _claim("50"), lina, via="customer")
+    # A claim of the whole cap: approving more is refused (more than requested, more than the cap).
+    case = cases.submit(db, _claim(str(CAP)), lina, via="customer")
     with pytest.raises(Invalid) as refused:
         cases.act(db, case.number, ActionIn(action=CaseAction.APPROVE, amount=Decimal("500")), agent)
     assert "119.40" in refused.value.message
