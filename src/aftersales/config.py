@@ -94,7 +94,14 @@ class Settings(BaseSettings):
             return self
         unset = [name for name in GENERATED_SECRETS if not getattr(self, name)]
         if unset:
-            made = secret_file.load_or_create(Path(self.data_dir) / SECRETS_FILE, unset)
+            path = Path(self.data_dir) / SECRETS_FILE
+            try:
+                made = secret_file.load_or_create(path, unset)
+            except OSError as exc:
+                raise ValueError(
+                    f"cannot keep generated secrets in {path} ({exc.strerror}): make AFTERSALES_DATA_DIR writable "
+                    f"or set {_env_names(unset)}"
+                ) from exc
             for name in unset:
                 setattr(self, name, made[name])
         return self
