@@ -4,6 +4,7 @@ them our page (rel="noopener noreferrer nofollow")."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -91,6 +92,19 @@ def test_the_form_refuses_a_script_link_with_a_message(client: TestClient, peopl
     assert answer.status_code == 422
     assert "http" in answer.text
     assert 'href="javascript:' not in answer.text
+
+
+def test_the_evidence_form_on_a_case_says_which_links_it_takes(client: TestClient, people: dict[str, Any]) -> None:
+    number = submit(client, people["lina"], draft("SO-A"))["number"]
+    token = sign_in(client, "lina")
+    version = re.search(r'name="version" value="(\d+)"', client.get(f"/cases/{number}").text)
+    assert version
+    fields = {"action": "add_evidence", "version": version.group(1), "photo": "javascript:alert(1)"}
+    answer = post(client, f"/cases/{number}/act", token, **fields)
+    assert answer.status_code == 303
+    page = client.get(answer.headers["location"]).text
+    assert "http:// or https://" in html.unescape(page)
+    assert 'href="javascript:' not in page
 
 
 def _store_evidence(db: Database, number: str, uri: str) -> None:
