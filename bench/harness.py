@@ -89,6 +89,7 @@ def child_env(database_url: str, workdir: Path, **extra: str) -> dict[str, str]:
             "AFTERSALES_DATABASE_URL": database_url,
             "AFTERSALES_QUEUE_URL": f"sqlite:///{workdir / 'queue.db'}",
             "AFTERSALES_SECRET_KEY": f"bench-{uuid.uuid4().hex}{uuid.uuid4().hex}",
+            "AFTERSALES_REFUND_GATEWAY_CALLBACK_SECRET": f"bench-{uuid.uuid4().hex}{uuid.uuid4().hex}",
             "AFTERSALES_ENV": "production",
             "AFTERSALES_LOG_JSON": "true",
             "AFTERSALES_LOG_LEVEL": "WARNING",

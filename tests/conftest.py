@@ -8,6 +8,7 @@ PostgreSQL server (scripts/ensure-postgres.sh provides one).
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,9 @@ os.environ["AFTERSALES_ENV"] = "test"
 os.environ["AFTERSALES_LOG_JSON"] = "false"
 os.environ["AFTERSALES_LOG_LEVEL"] = "WARNING"
 os.environ.setdefault("AFTERSALES_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+os.environ.setdefault("AFTERSALES_REFUND_GATEWAY_CALLBACK_SECRET", "test-callback-secret-long-enough-0123456789")
+# Whatever a test install makes for itself stays out of the working directory.
+os.environ.setdefault("AFTERSALES_DATA_DIR", tempfile.mkdtemp(prefix="aftersales-test-data-"))
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
@@ -34,6 +36,15 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+def _check_settings() -> None:
+    """Refuse to start a long-running process on settings that do not validate (in production: no
+    secrets), with the sentence that says what to set rather than a traceback."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        _fail("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()))
+
+
 def _warm_up() -> None:
     """Load (or train, the first time) the assistant's and the ticket classifier's models and
     jieba's dictionary now, rather than on the first chat message, ticket or help search."""
@@ -59,6 +70,7 @@ def serve(
     """Serve the web UI and the API."""
     import uvicorn
 
+    _check_settings()
     _warm_up()
     uvicorn.run(
         "aftersales.main:create_app",
@@ -76,6 +88,7 @@ def worker(
     threads: Annotated[int, typer.Option(help="worker threads in this process")] = 2,
 ) -> None:
     """Run background work (outbox delivery, periodic scans) until stopped."""
+    _check_settings()
     from huey.consumer import Consumer
 
     from aftersales.web.ops import configure_logging
@@ -89,7 +102,11 @@ def worker(
     Consumer(tasks.huey, workers=threads, worker_type="thread", periodic=True, check_worker_health=True).run()
 
 
-app.command("mail-in")(mail_in)
+@app.command("mail-in")
+@functools.wraps(mail_in)
+def _mail_in(*args: Any, **kwargs: Any) -> None:
+    _check_settings()
+    mail_in(*args, **kwargs)
 
 
 @app.command()

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET = "dev-secret-change-me"  # noqa: S105 - the default is refused outside dev mode
+from aftersales.kit import secret_file
+
+# Keys published with earlier releases as defaults: anyone could sign cookies with them.
+PUBLISHED_SECRETS = frozenset({"dev-secret-change-me"})
+SECRETS_FILE = "secrets.json"
+# Settings holding secrets: made at random on a default install, required in production.
+GENERATED_SECRETS = ("secret_key", "refund_gateway_callback_secret")
 
 
 class Settings(BaseSettings):
@@ -18,7 +24,12 @@ class Settings(BaseSettings):
 
     env: Literal["dev", "test", "production"] = "dev"
     database_url: str = "sqlite:///./var/aftersales.db"
-    secret_key: str = DEFAULT_SECRET
+    # Empty: made at random on first start and kept in data_dir/secrets.json (refused in production).
+    secret_key: str = ""
+    # The refunds context's setting (aftersales.refunds.settings), here because it is a secret too.
+    refund_gateway_callback_secret: str = ""
+    # Where the install keeps what it makes for itself (the generated secrets).
+    data_dir: str = "./var"
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
     language: Literal["zh-CN", "en"] = "zh-CN"
@@ -76,12 +87,33 @@ class Settings(BaseSettings):
         return value.upper()
 
     @model_validator(mode="after")
-    def _secret_outside_dev(self) -> Settings:
-        if self.env == "production" and (self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32):
+    def _secrets(self) -> Settings:
+        published = [name for name in GENERATED_SECRETS if getattr(self, name) in PUBLISHED_SECRETS]
+        if published:
             raise ValueError(
-                "AFTERSALES_SECRET_KEY must be set to a random string of at least 32 characters "
-                "in production (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                f"{_env_names(published)} is a key published with Aftersales, so anyone can sign with it; "
+                "unset it (a random one is made and kept in the data folder) or set your own"
             )
+        if self.env == "production":
+            missing = [name for name in GENERATED_SECRETS if len(getattr(self, name)) < 32]
+            if missing:
+                raise ValueError(
+                    f"in production (AFTERSALES_ENV=production) set {_env_names(missing)} to a random string of "
+                    "at least 32 characters (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+                )
+            return self
+        unset = [name for name in GENERATED_SECRETS if not getattr(self, name)]
+        if unset:
+            path = Path(self.data_dir) / SECRETS_FILE
+            try:
+                made = secret_file.load_or_create(path, unset)
+            except OSError as exc:
+                raise ValueError(
+                    f"cannot keep generated secrets in {path} ({exc.strerror}): make AFTERSALES_DATA_DIR writable "
+                    f"or set {_env_names(unset)}"
+                ) from exc
+            for name in unset:
+                setattr(self, name, made[name])
         return self
 
     @property
@@ -96,6 +128,10 @@ class Settings(BaseSettings):
         for url in (self.database_url, self.queue_url):
             if url.startswith("sqlite:///") and not url.endswith(":memory:"):
                 Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _env_names(names: list[str]) -> str:
+    return " and ".join(f"AFTERSALES_{name.upper()}" for name in names)
 
 
 @lru_cache

@@ -48,9 +48,13 @@ def submitted(api: TestClient, db: Database, factory: Factory) -> tuple[int, str
     return refund.id, refund_row(db, refund.id).gateway_ref
 
 
+def _secret(app: FastAPI) -> str:
+    return str(app.state.settings.refund_gateway_callback_secret)
+
+
 def post_callback(client: TestClient, app: FastAPI, payload: dict[str, Any], *, signature: str | None = None) -> Any:
     body = json.dumps(payload).encode()
-    sent = domain.callback_signature(app.state.settings.secret_key, body) if signature is None else signature
+    sent = domain.callback_signature(_secret(app), body) if signature is None else signature
     return client.post(
         CALLBACK, content=body, headers={"Content-Type": "application/json", "X-Gateway-Signature": sent}
     )
@@ -102,7 +106,7 @@ def test_a_signature_over_another_body_is_401(
     api: TestClient, app: FastAPI, db: Database, submitted: tuple[int, str]
 ) -> None:
     refund_id, ref = submitted
-    other = domain.callback_signature(app.state.settings.secret_key, b'{"gateway_ref": "x", "status": "failed"}')
+    other = domain.callback_signature(_secret(app), b'{"gateway_ref": "x", "status": "failed"}')
     response = post_callback(api, app, {"gateway_ref": ref, "status": "succeeded"}, signature=other)
     assert response.status_code == 401
     assert refund_row(db, refund_id).status == "submitted"
@@ -111,7 +115,7 @@ def test_a_signature_over_another_body_is_401(
 def test_the_sha256_prefix_is_accepted(api: TestClient, app: FastAPI, submitted: tuple[int, str]) -> None:
     _, ref = submitted
     body = json.dumps({"gateway_ref": ref, "status": "succeeded"}).encode()
-    signature = "sha256=" + domain.callback_signature(app.state.settings.secret_key, body)
+    signature = "sha256=" + domain.callback_signature(_secret(app), body)
     response = api.post(CALLBACK, content=body, headers={"X-Gateway-Signature": signature})
     assert response.status_code == 200
 

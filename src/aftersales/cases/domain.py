@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,17 @@ from enum import StrEnum
 from aftersales.kit.access import Role
 from aftersales.kit.errors import Conflict, Invalid
 from aftersales.kit.money import allocate
+
+# Evidence links: a web address, or a photo uploaded here (cases/photos.py names them). Nothing
+# else, so no javascript:/data: link and no path into our own pages reaches a page as a link.
+_WEB_ADDRESS = re.compile(r"https?://[^\s/?#@]+(?:[/?#][^\s]*)?", re.IGNORECASE)
+_UPLOADED_PHOTO = re.compile(r"/cases/[A-Za-z0-9][A-Za-z0-9_-]{0,23}/photos/[0-9a-f]{32}\.(?:jpg|png|webp)")
+EVIDENCE_URI_RULE = "an evidence uri must be an http:// or https:// address, or a photo uploaded to the case"
+
+
+def evidence_uri_allowed(uri: str) -> bool:
+    """Whether an evidence uri may be stored and shown as a link (the empty uri: no link at all)."""
+    return uri == "" or bool(_WEB_ADDRESS.fullmatch(uri) or _UPLOADED_PHOTO.fullmatch(uri))
 
 
 class CaseKind(StrEnum):

@@ -6,9 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from aftersales.cases.domain import CaseAction, CaseKind, CaseReason
+from aftersales.cases.domain import EVIDENCE_URI_RULE, CaseAction, CaseKind, CaseReason, evidence_uri_allowed
 
 Short = Annotated[str, Field(max_length=200)]
 
@@ -16,7 +16,16 @@ Short = Annotated[str, Field(max_length=200)]
 class EvidenceIn(BaseModel):
     kind: Annotated[str, Field(pattern=r"^(photo|tracking|inspection|repair_note|note|invoice)$")] = "photo"
     text: Annotated[str, Field(max_length=1000)] = ""
-    uri: Annotated[str, Field(max_length=400)] = ""
+    uri: Annotated[
+        str, Field(max_length=400, description="an http(s) address, or a photo uploaded to the case; empty for none")
+    ] = ""
+
+    @field_validator("uri")
+    @classmethod
+    def _linkable(cls, value: str) -> str:
+        if not evidence_uri_allowed(value):
+            raise ValueError(f"{EVIDENCE_URI_RULE}, not {value[:60]!r}")
+        return value
 
 
 class CaseLineIn(BaseModel):
@@ -108,6 +117,11 @@ class EvidenceOut(BaseModel):
     uri: str
     added_by: str
     added_at: datetime
+
+    @property
+    def linkable(self) -> bool:
+        """Evidence stored before links were checked may hold anything: pages show it as text."""
+        return bool(self.uri) and evidence_uri_allowed(self.uri)
 
 
 class CaseEventOut(BaseModel):

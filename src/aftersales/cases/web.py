@@ -283,6 +283,8 @@ async def case_act(
     except (AppError, ValidationError, InvalidOperation, ValueError) as exc:
         photos.remove_photos(_upload_dir(request), number, stored)
         message = exc.message if isinstance(exc, AppError) else "Please check the values you entered."
+        if isinstance(exc, ValidationError):
+            message += " " + "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()[:3])
         return RedirectResponse(f"/cases/{number}?error={quote(message)}", status_code=303)
     except BaseException:
         photos.remove_photos(_upload_dir(request), number, stored)

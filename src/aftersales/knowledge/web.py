@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 from markupsafe import Markup
 
 from aftersales.db.uow import Database
@@ -21,6 +24,15 @@ from aftersales.web.templating import render
 router = APIRouter(include_in_schema=False)
 # Raw HTML in articles is shown as text, and markdown-it refuses javascript:/data: links.
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
+def _link_open(renderer: Any, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    # An editor's link opens without handing the other site our page (window.opener) or address.
+    tokens[idx].attrSet("rel", "noopener noreferrer nofollow")
+    return str(renderer.renderToken(tokens, idx, options, env))
+
+
+_markdown.add_render_rule("link_open", _link_open)
 VOTED_KEY = "kb_voted"
 MAX_VOTES_REMEMBERED = 30  # slugs kept in the signed session cookie
 SEARCH_LIMIT = 10

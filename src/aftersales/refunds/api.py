@@ -37,7 +37,9 @@ def order_refunds(
 
 
 def _callback_secret(request: Request) -> str:
-    return refund_settings().refund_gateway_callback_secret or str(request.app.state.settings.secret_key)
+    # Its own secret, never the session key: the gateway's operators must not be able to sign cookies.
+    app_secret = getattr(request.app.state.settings, "refund_gateway_callback_secret", "")
+    return str(app_secret or refund_settings().refund_gateway_callback_secret)
 
 
 _CALLBACK_BODY: dict[str, Any] = {
@@ -65,7 +67,8 @@ async def gateway_callback(
     x_gateway_signature: Annotated[str, Header(max_length=200)] = "",
 ) -> GatewayCallbackResult:
     body = await request.body()
-    if not domain.signature_matches(_callback_secret(request), body, x_gateway_signature):
+    secret = _callback_secret(request)
+    if not secret or not domain.signature_matches(secret, body, x_gateway_signature):
         raise Unauthorized(
             "The X-Gateway-Signature header does not match the body: send the hex HMAC-SHA256 of the raw "
             "body, keyed with the shared secret."

@@ -29,7 +29,8 @@ class RefundSettings(BaseSettings):
     refund_gateway_latency_ms: Annotated[int, Field(ge=0, le=60_000)] = 0
     # Acknowledged refunds without a confirmation for this long are looked up at the gateway.
     refund_reconcile_after_seconds: Annotated[int, Field(ge=1, le=7 * 24 * 3600)] = 120
-    # Shared secret of the gateway's signed callbacks; empty means the application's secret key.
+    # Shared secret of the gateway's signed callbacks. The application's Settings carries it too, and
+    # resolves it there: made at random and kept in the data folder when unset, required in production.
     refund_gateway_callback_secret: str = ""
 
     @property
