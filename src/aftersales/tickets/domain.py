@@ -6,6 +6,7 @@ Pure rules: no database, no clock. The service applies them inside a unit of wor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -188,3 +189,51 @@ def subject_from(text: str, limit: int = 80) -> str:
     """A subject from the first line of a message when the channel gives none (chat, phone)."""
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+# --- who may write into a ticket by email ------------------------------------------------------------
+# Results of the receiving MTA's checks (RFC 8601) that agents see flagged.
+FAILING_AUTH = {
+    "spf": frozenset({"fail", "softfail", "permerror"}),
+    "dkim": frozenset({"fail", "permerror"}),
+    "dmarc": frozenset({"fail", "permerror"}),
+}
+
+
+def auth_failures(results: Mapping[str, str]) -> list[str]:
+    """The checks that failed, as "dmarc=fail": shown in red next to the mail."""
+    return [
+        f"{method}={results[method]}"
+        for method in ("spf", "dkim", "dmarc")
+        if results.get(method) in FAILING_AUTH[method]
+    ]
+
+
+def sender_disproved(results: Mapping[str, str]) -> bool:
+    """The MTA found the From address forged: DMARC failed, or (without a DMARC verdict) SPF failed and
+    no DKIM signature passed. An SPF failure alone is not enough: forwarded mail fails SPF while
+    its DKIM signature (and so DMARC) still passes."""
+    if "dmarc" in results:
+        return results["dmarc"] in FAILING_AUTH["dmarc"]
+    return results.get("spf") == "fail" and results.get("dkim") != "pass"
+
+
+@dataclass(frozen=True, slots=True)
+class MailSender:
+    address: str  # lower case
+    ambiguous: bool  # From held more than one address
+    authentication: Mapping[str, str]
+
+    @property
+    def trusted(self) -> bool:
+        """The address may stand for a person: one address, and not shown forged by the MTA."""
+        return bool(self.address) and not self.ambiguous and not sender_disproved(self.authentication)
+
+
+def may_join(sender: MailSender, requester_email: str, participants: Iterable[str]) -> bool:
+    """A mail joins an existing ticket only from its requester or a participant (an address that wrote
+    into the ticket before or was copied on it): anyone can guess a ticket number or copy a thread's
+    headers, so the address decides, and only a trusted one."""
+    if not sender.trusted:
+        return False
+    return sender.address == requester_email.strip().lower() or sender.address in set(participants)
