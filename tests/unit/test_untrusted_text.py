@@ -193,3 +193,12 @@ def test_numbers_are_still_found_after_the_rewrite() -> None:
     assert entities.extract("tracking no. # YT12345678901", TODAY)["tracking_number"] == "YT12345678901"
     assert entities.extract("paid 30 dollars", TODAY)["amount"] == "30"
     assert masking.mask_contacts("mail a.b%c@example.com") == "mail a***@example.com"
+
+
+@pytest.mark.parametrize("line", ["1" * 100, "2026年11月2日 10:00，" + "李" * 80, "On " + "x" * 250, "from: x"])
+def test_a_mail_of_millions_of_characters_is_read_within_the_budget(line: str) -> None:
+    """The quoted-history cut walks the body line by line; the body is read up to MAX_SCANNED_CHARS,
+    so a 5 MB mail of lines that look almost like a quote header costs what 100,000 characters do."""
+    body = (line + "\n") * (5_000_000 // (len(line) + 1))
+    took = elapsed(lambda t: mailparse.parse_email(_as_email(t)), body)
+    assert took <= 3 * BUDGET, f"{took:.2f} s"

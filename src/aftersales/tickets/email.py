@@ -192,7 +192,8 @@ def _store(db: Database, parsed: ParsedEmail, key: str, understood: _Understood 
                 message = repo.messages(ticket.id, include_notes=False)[0]
                 created = True
             message.email_from = parsed.from_address
-            message.email_recipients = [a for a in parsed.recipients if a not in own_addresses()]
+            ours = own_addresses()
+            message.email_recipients = [a for a in parsed.recipients if a not in ours]
             message.email_auth = dict(parsed.authentication)
             _keep_attachments(session, ticket, message, parsed, written)
             _note_refused(session, ticket, list(parsed.refused))
