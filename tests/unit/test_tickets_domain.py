@@ -115,6 +115,8 @@ def test_the_requester_and_participants_join_anyone_else_does_not() -> None:
         ({"spf": "fail"}, True),
         ({"spf": "fail", "dkim": "pass"}, False),
         ({"spf": "softfail"}, False),
+        ({"dmarc": "none", "spf": "fail"}, True),  # no DMARC record: SPF and DKIM decide
+        ({"dmarc": "permerror", "spf": "pass"}, False),
     ],
 )
 def test_a_sender_the_mta_found_forged_is_not_trusted(auth: dict[str, str], disproved: bool) -> None:

@@ -210,11 +210,12 @@ def auth_failures(results: Mapping[str, str]) -> list[str]:
 
 
 def sender_disproved(results: Mapping[str, str]) -> bool:
-    """The MTA found the From address forged: DMARC failed, or (without a DMARC verdict) SPF failed and
-    no DKIM signature passed. An SPF failure alone is not enough: forwarded mail fails SPF while
-    its DKIM signature (and so DMARC) still passes."""
-    if "dmarc" in results:
-        return results["dmarc"] in FAILING_AUTH["dmarc"]
+    """The MTA found the From address forged: DMARC failed, or (without a DMARC pass or fail: no
+    record, an error) SPF failed and no DKIM signature passed. An SPF failure is not enough when
+    DMARC passed: forwarded mail fails SPF while its DKIM signature (and so DMARC) still passes."""
+    dmarc = results.get("dmarc")
+    if dmarc in ("pass", "fail"):
+        return dmarc == "fail"
     return results.get("spf") == "fail" and results.get("dkim") != "pass"
 
 
