@@ -62,8 +62,13 @@ KEYWORDS = [
     "3 days",
     "last ",
     "傻瓜相机",
+    "re",
+    "回复",
 ]
 FILLERS = [" ", "1", "-", "1-", " 1", ".", ",", "\t", "\n", "1,", "9.", "<", "%", "@a", "a.", "元", "> "]
+
+
+REPEATED = ["order ", "so1", "¥1", "$1", "1.1 ", "%a", "on <", "tracking 1 ", "a@a.", "2026-1-", "傻瓜相机", "傻瓜机"]
 
 
 def _adversarial() -> Iterator[tuple[str, str]]:
@@ -73,7 +78,7 @@ def _adversarial() -> Iterator[tuple[str, str]]:
     for filler in FILLERS:
         yield f"{filler!r}…", (filler * SIZE)[:SIZE]
         yield f"'order' then {filler!r}…", ("order" + filler * SIZE)[:SIZE]
-    for piece in ("order ", "so1", "¥1", "$1", "1.1 ", "%a", "on <", "tracking 1 ", "a@a.", "2026-1-", "傻瓜相机"):
+    for piece in REPEATED:
         yield f"{piece!r} repeated", (piece * SIZE)[:SIZE]
     yield "10k digits joined by '-'", "-".join("1" * (SIZE // 2))
     yield "mixed separators", ("1 -.,/:#\t" * SIZE)[:SIZE]

@@ -141,8 +141,11 @@ def raw_digest_id(raw: bytes) -> str:
     return f"<digest.{hashlib.sha256(raw).hexdigest()}@mail-in.invalid>"
 
 
+# Bounded separators: "re" followed by thousands of spaces and no colon took seconds with \s* on
+# both sides of the optional counter.
 _PREFIX = re.compile(
-    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|回复|回覆|答复|答覆|转发|轉寄)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*", re.I
+    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|回复|回覆|答复|答覆|转发|轉寄)\s{0,3}(?:(?:\[\d{1,4}\]|\(\d{1,4}\))\s{0,3})?[:：]\s*",
+    re.I,
 )
 TICKET_TAG = re.compile(r"\[\s*(TK\d{12,18})\s*\]", re.I)
 
