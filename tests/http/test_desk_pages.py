@@ -13,6 +13,7 @@ from aftersales.identity import service as identity
 from aftersales.routing import service as routing
 from aftersales.rules import service as rules
 from aftersales.sla import service as sla
+from aftersales.tickets import email as ticket_email
 from aftersales.tickets import service as tickets
 
 from ..factories import Factory, Role
@@ -145,3 +146,29 @@ def test_live_fragments_render_for_htmx(client: TestClient, shop: Factory) -> No
     for target in ("head", "thread", "viewers"):
         part = client.get(f"/desk/tickets/{number}", headers={"HX-Request": "true", "HX-Target": target})
         assert part.status_code == 200 and "<html" not in part.text, target
+
+
+def test_the_ticket_page_shows_an_unverified_sender_and_failed_mail_checks(
+    client: TestClient, shop: Factory, db: Database
+) -> None:
+    """A mail whose display name holds a customer's address and whose From the shop's MTA found failing
+    DMARC: the agent sees who really wrote, that the contact is unverified, and the failed checks."""
+    raw = (
+        b"From: =?utf-8?q?li.na=40example.com?= <eve@evil.example>\r\nTo: service@shop.example.com\r\n"
+        b"Subject: refund\r\nMessage-ID: <page@evil.example>\r\n"
+        b"Authentication-Results: mx.shop.example.com; spf=fail smtp.mailfrom=evil.example; dmarc=fail\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\nplease refund to my new account\r\n"
+    )
+    number = ticket_email.receive_email(db, raw).ticket_number
+    token = sign_in(client, "agent1")
+    for lang, unverified, failed in (
+        ("en", "Unverified contact", "Failed sender check"),
+        ("zh-CN", "未验证的联系人", "发件人验证未通过"),
+    ):
+        client.post("/language", data={"csrf_token": token, "lang": lang, "next": "/desk"})
+        page = client.get(f"/desk/tickets/{number}")
+        assert f'lang="{lang}"' in page.text
+        assert page.status_code == 200
+        assert unverified in page.text and "eve@evil.example" in page.text
+        assert 'data-testid="mail-auth-failed"' in page.text and failed in page.text
+        assert "spf=fail" in page.text and "dmarc=fail" in page.text and "mx.shop.example.com" in page.text

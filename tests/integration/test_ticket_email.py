@@ -7,6 +7,7 @@ is one message; auto-replies, bounces and our own mail are dropped; a database t
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 from collections.abc import Iterator
@@ -396,3 +397,121 @@ def test_a_mail_without_message_id_is_received_once(db: Database, agent: Princip
     assert first.created and again.duplicate and again.ticket_number == first.ticket_number
     [message] = messages_of(db, first.ticket_number)
     assert message.email_message_id is not None and message.email_message_id.startswith("<digest.")
+
+
+# --- who sent it: the address, not the display name; joining a ticket ----------------------------------
+AUTH_FAIL = (
+    "mx.shop.example.com; spf=fail (1.2.3.4 is not allowed) smtp.mailfrom=example.com;"
+    " dkim=none; dmarc=fail (p=reject) header.from=example.com"
+)
+
+
+def raw_mail(from_header: str, body: str, *, subject: str = "杯子碎了", message_id: str, extra: str = "") -> bytes:
+    """A mail written byte by byte: headers exactly as an attacker would type them."""
+    head = (
+        f"From: {from_header}\r\nTo: service@shop.example.com\r\nSubject: {subject}\r\nMessage-ID: {message_id}\r\n"
+        f"{extra}MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: 8bit\r\n\r\n"
+    )
+    return head.encode() + body.encode() + b"\r\n"
+
+
+def send_raw(gateway: MailGateway, raw: bytes, envelope_from: str) -> tuple[int, bytes]:
+    with smtplib.SMTP(gateway.host, gateway.port, timeout=120) as conn:
+        conn.ehlo()
+        assert conn.mail(envelope_from)[0] == 250
+        assert conn.rcpt("service@shop.example.com")[0] == 250
+        return conn.data(raw)
+
+
+def encoded(text: str) -> str:
+    return f"=?utf-8?b?{base64.b64encode(text.encode()).decode()}?="
+
+
+def test_an_encoded_display_name_holding_a_customers_address_files_as_the_real_sender(
+    db: Database, agent: Principal, relay: Relay, gateway: MailGateway
+) -> None:
+    # The display name decodes to 李娜's address; the address in the header is Eve's.
+    forged = raw_mail(
+        f"{encoded('li.na@example.com')} <eve@evil.example>",
+        f"订单 {ORDER} 的退款请改打到我的新账户",
+        message_id="<f1@evil.example>",
+    )
+    assert send_raw(gateway, forged, "eve@evil.example")[0] == 250
+    [ticket] = ticket_rows(db)
+    assert (ticket.requester_email, ticket.customer_id, ticket.order_number) == ("eve@evil.example", None, "")
+    assert ticket.requester_verified is False
+    [message] = messages_of(db, ticket.number)
+    assert message.email_from == "eve@evil.example"
+
+
+def test_a_forged_sender_with_the_victims_ticket_number_opens_a_linked_ticket(
+    db: Database, agent: Principal, relay: Relay, gateway: MailGateway
+) -> None:
+    send(gateway, customer_mail(f"订单 {ORDER} 的杯子碎了"))
+    [victim] = ticket_rows(db)
+    # The display-name trick with the (sequential, guessable) ticket number in the subject.
+    trick = raw_mail(
+        f"{encoded('李娜 <li.na@example.com>')} <eve@evil.example>",
+        "退款请打到新账户",
+        subject=f"Re: [{victim.number}]",
+        message_id="<f2@evil.example>",
+    )
+    assert send_raw(gateway, trick, "eve@evil.example")[0] == 250
+    # A plain forged From with the victim's address, which the shop's MTA found failing DMARC.
+    spoof = raw_mail(
+        "李娜 <li.na@example.com>",
+        "退款请打到新账户",
+        subject=f"Re: [{victim.number}]",
+        message_id="<f3@evil.example>",
+        extra=f"Authentication-Results: {AUTH_FAIL}\r\nAuthentication-Results: evil.example; dmarc=pass\r\n",
+    )
+    assert send_raw(gateway, spoof, "li.na@example.com")[0] == 250
+
+    assert len(messages_of(db, victim.number)) == 1  # nothing posted into the victim's ticket
+    assert victim.requester_verified is True
+    _, by_trick, by_spoof = ticket_rows(db)
+    for ticket in (by_trick, by_spoof):
+        assert (ticket.customer_id, ticket.order_number, ticket.requester_verified) == (None, "", False)
+        with db.read() as uow:
+            link = uow.session.scalar(select(TicketLink).where(TicketLink.ticket_id == ticket.id))
+        assert link is not None and link.other_ticket_id == victim.id
+        note = [m for m in messages_of(db, ticket.number) if m.kind == MessageKind.NOTE.value]
+        assert note and victim.number in note[0].body
+    [spoofed] = [m for m in messages_of(db, by_spoof.number) if m.kind == "customer"]
+    assert spoofed.email_from == "li.na@example.com"
+    # The topmost header (the shop's MTA) counts; the one the sender wrote below it does not.
+    assert spoofed.email_auth == {"authserv_id": "mx.shop.example.com", "spf": "fail", "dkim": "none", "dmarc": "fail"}
+
+
+def test_a_reply_joins_only_from_the_requester_or_a_participant(
+    db: Database, agent: Principal, relay: Relay, gateway: MailGateway
+) -> None:
+    first = customer_mail("杯子碎了", headers={"Cc": "王伟 <wang.wei@example.com>"})
+    send(gateway, first)
+    [ticket] = ticket_rows(db)
+    # Someone copied on the conversation answers it: the same ticket.
+    copied = customer_mail(
+        "我是她家人，补充一下地址",
+        sender="王伟 <wang.wei@example.com>",
+        message_id="<w1@example.com>",
+        in_reply_to="<c1@mail.example.com>",
+    )
+    send(gateway, copied)
+    # A stranger who copied the thread's headers: a new ticket, linked, nothing from the old one.
+    stranger = customer_mail(
+        "退款打到这个账户",
+        sender="Eve <eve@evil.example>",
+        message_id="<e2@evil.example>",
+        in_reply_to="<c1@mail.example.com>",
+    )
+    send(gateway, stranger)
+    rows = ticket_rows(db)
+    assert len(rows) == 2
+    assert [m.body for m in messages_of(db, ticket.number)] == ["杯子碎了", "我是她家人，补充一下地址"]
+    assert [m.email_from for m in messages_of(db, ticket.number)] == ["li.na@example.com", "wang.wei@example.com"]
+    assert messages_of(db, ticket.number)[0].email_recipients == ["wang.wei@example.com"]  # our address left out
+    eve = rows[1]
+    assert (eve.requester_email, eve.customer_id, eve.requester_verified) == ("eve@evil.example", None, False)
+    with db.read() as uow:
+        assert uow.session.scalar(select(TicketLink).where(TicketLink.ticket_id == eve.id)) is not None

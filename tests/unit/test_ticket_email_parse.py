@@ -293,3 +293,75 @@ def test_a_broken_mail_still_gives_text() -> None:
     parsed = parse_email(raw)
     assert parsed.from_address == "ann@example.com"
     assert "just text" in parsed.full_text or parsed.full_text == ""
+
+
+# --- who sent it ------------------------------------------------------------------------------------------
+def _from(header: str, extra: str = "") -> bytes:
+    return f"From: {header}\r\n{extra}Subject: x\r\nMessage-ID: <id@x>\r\n\r\nhello\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"=?utf-8?b?{b64('li.na@example.com', 'utf-8')}?= <eve@evil.example>",
+        f"=?utf-8?b?{b64('李娜 <li.na@example.com>', 'utf-8')}?= <eve@evil.example>",
+        "=?utf-8?q?li.na=40example.com?= <eve@evil.example>",
+        f"=?gbk?b?{b64('li.na@example.com,', 'gbk')}?= <eve@evil.example>",
+    ],
+)
+def test_an_encoded_word_is_only_ever_a_display_name(header: str) -> None:
+    parsed = parse_email(_from(header))
+    assert parsed.from_address == "eve@evil.example"
+    assert not parsed.from_ambiguous
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"=?utf-8?b?{b64('li.na@example.com', 'utf-8')}?=",  # an encoded word where the address should be
+        '"li.na@example.com"@evil.example',  # a quoted local part holding an address
+        "li.na",
+        "<>",
+    ],
+)
+def test_no_address_is_read_out_of_what_is_not_one(header: str) -> None:
+    assert parse_email(_from(header)).from_address == ""
+
+
+def test_several_senders_are_ambiguous() -> None:
+    for raw in (
+        _from("li.na@example.com, eve@evil.example"),
+        _from("eve@evil.example", extra="From: li.na@example.com\r\n"),
+        _from("Friends: eve@evil.example, li.na@example.com;"),
+    ):
+        parsed = parse_email(raw)
+        assert parsed.from_ambiguous and parsed.from_address in ("eve@evil.example", "li.na@example.com")
+
+
+def test_to_and_cc_addresses_are_the_recipients() -> None:
+    parsed = parse_email(
+        _from("a@x.example", extra="To: Service <service@shop.example.com>\r\nCc: B@Y.example, c@z\r\n")
+    )
+    assert parsed.recipients == ("service@shop.example.com", "b@y.example", "c@z")
+
+
+# --- Authentication-Results (RFC 8601) --------------------------------------------------------------------
+def test_the_topmost_authentication_results_are_read() -> None:
+    extra = (
+        "Authentication-Results: mx.shop.example.com;\r\n"
+        "  spf=softfail (domain of x does not designate 1.2.3.4) smtp.mailfrom=example.com;\r\n"
+        "  dkim=fail (bad signature) header.d=example.com; dkim = pass header.d=mailer.example;\r\n"
+        '  dmarc=pass (p=none dis=none; "quoted ; text") header.from=example.com\r\n'
+        "Authentication-Results: forged.example; spf=pass; dmarc=pass\r\n"
+    )
+    found = parse_email(_from("a@example.com", extra=extra)).authentication
+    assert found == {"authserv_id": "mx.shop.example.com", "spf": "softfail", "dkim": "pass", "dmarc": "pass"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "mx.shop.example.com; none", "mx.shop.example.com 1; arc=pass", "mx; spf=maybe", "(" * 5000 + ";dmarc=fail"],
+)
+def test_authentication_results_without_a_known_verdict_are_nothing(value: str) -> None:
+    extra = f"Authentication-Results: {value}\r\n" if value else ""
+    assert parse_email(_from("a@example.com", extra=extra)).authentication == {}

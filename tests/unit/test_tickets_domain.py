@@ -10,14 +10,18 @@ from aftersales.tickets.domain import (
     ACTIVE,
     PRIORITY_RANK,
     TRANSITIONS,
+    MailSender,
     Priority,
     TicketAction,
     TicketStatus,
     TransitionRefused,
+    auth_failures,
+    may_join,
     mentioned_usernames,
     next_status,
     raised,
     render_macro,
+    sender_disproved,
     subject_from,
     ticket_number,
     unknown_variables,
@@ -87,3 +91,43 @@ def test_subjects_come_from_the_first_line() -> None:
     assert subject_from("\n  我的耳机坏了\n第二行") == "我的耳机坏了"
     assert subject_from("x" * 100).endswith("…") and len(subject_from("x" * 100)) == 80
     assert ticket_number("261123", 42) == "TK261123000042"
+
+
+# --- who may write into a ticket by email ------------------------------------------------------------------
+def _sender(address: str = "li.na@example.com", ambiguous: bool = False, **auth: str) -> MailSender:
+    return MailSender(address, ambiguous, auth)
+
+
+def test_the_requester_and_participants_join_anyone_else_does_not() -> None:
+    participants = {"wang.wei@example.com"}
+    assert may_join(_sender(), "Li.Na@example.com", participants)
+    assert may_join(_sender("wang.wei@example.com"), "li.na@example.com", participants)
+    assert not may_join(_sender("eve@evil.example"), "li.na@example.com", participants)
+    assert not may_join(_sender(""), "", participants)
+
+
+@pytest.mark.parametrize(
+    ("auth", "disproved"),
+    [
+        ({}, False),
+        ({"dmarc": "pass", "spf": "fail"}, False),  # forwarded: SPF breaks, DKIM and so DMARC hold
+        ({"dmarc": "fail", "spf": "pass", "dkim": "pass"}, True),
+        ({"spf": "fail"}, True),
+        ({"spf": "fail", "dkim": "pass"}, False),
+        ({"spf": "softfail"}, False),
+        ({"dmarc": "none", "spf": "fail"}, True),  # no DMARC record: SPF and DKIM decide
+        ({"dmarc": "permerror", "spf": "pass"}, False),
+    ],
+)
+def test_a_sender_the_mta_found_forged_is_not_trusted(auth: dict[str, str], disproved: bool) -> None:
+    assert sender_disproved(auth) is disproved
+    assert may_join(_sender(**auth), "li.na@example.com", []) is not disproved
+
+
+def test_an_ambiguous_sender_joins_nothing() -> None:
+    assert not may_join(_sender(ambiguous=True), "li.na@example.com", [])
+
+
+def test_failed_checks_are_listed_for_the_agents() -> None:
+    assert auth_failures({"spf": "softfail", "dkim": "pass", "dmarc": "fail"}) == ["spf=softfail", "dmarc=fail"]
+    assert auth_failures({"spf": "pass", "dkim": "none"}) == []

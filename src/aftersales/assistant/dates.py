@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from aftersales.kit.spans import Taken
+
 SOON_DAYS = 31
 _CN_DIGITS = {
     "零": 0,
@@ -110,16 +112,16 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 def find_dates(text: str, today: date) -> list[tuple[int, int, date]]:
     """Every date mentioned in a normalised (NFKC, lower-case) text: (start, end, date), in order."""
     found: list[tuple[int, int, date]] = []
-    taken: list[tuple[int, int]] = []
+    taken = Taken()
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(text):
             start, end = match.span()
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
+            if taken.overlaps(start, end):
                 continue
             value = _resolve(kind, match, today)
             if value is not None:
                 found.append((start, end, value))
-                taken.append((start, end))
+                taken.add(start, end)
     return sorted(found)
 
 

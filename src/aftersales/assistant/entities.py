@@ -28,30 +28,37 @@ from typing import Any
 import yaml
 
 from aftersales.assistant.dates import find_dates
+from aftersales.kit.spans import Taken
 
 DATA_DIR = Path(__file__).with_name("data")
 
+# Every pattern here reads customer text, so each runs in time linear in the text: separators are
+# bounded (\s{0,3}, never \s* next to another \s*), and a number starts only where a digit run
+# starts ((?<!\d)), so no position is tried against the whole rest of the text. Text longer than
+# MAX_CHARS is read up to there. tests/unit/test_untrusted_text.py holds them to a time budget.
+MAX_CHARS = 5000
+_SEP = r"\s{0,3}"
 _ID = r"(?<![a-z0-9])(so|as)[-\s]?(\d{8,22})(?!\d)"
 _KEYED_ORDER = (
-    r"(?:订单编号|订单号码?|订单|单号|order\s*(?:number|num|no\.?|id)?|ord\s*(?:no\.?|#))"
-    r"\s*(?:是|为|:|#|no\.?|number)?\s*#?\s*([a-z]{0,4}\d{6,22})(?!\d)"
+    rf"(?:订单编号|订单号码?|订单|单号|order(?:{_SEP}(?:number|num|no\.?|id))?|ord{_SEP}(?:no\.?|#))"
+    rf"{_SEP}(?:(?:是|为|:|#|no\.?|number){_SEP})?#?{_SEP}([a-z]{{0,4}}\d{{6,22}})(?!\d)"
 )
 _TRACKING = (
-    r"(?:快递单号|运单号码?|物流单号|快递号|tracking\s*(?:number|no\.?|num|id|#)?|waybill)"
-    r"\s*(?:是|为|:|#)?\s*#?\s*([a-z]{0,4}\d{8,22})(?!\d)"
+    rf"(?:快递单号|运单号码?|物流单号|快递号|tracking(?:{_SEP}(?:number|no\.?|num|id|#))?|waybill)"
+    rf"{_SEP}(?:(?:是|为|:|#){_SEP})?#?{_SEP}([a-z]{{0,4}}\d{{8,22}})(?!\d)"
     r"|(?<![a-z0-9])((?:sf|jdv?|yt|zto|sto|yto|ems)\d{10,20})(?!\d)"
 )
 _PHONE = r"(?<![\d])(?:(?:\+|00)?86[\s-]?)?(1[3-9]\d)[\s-]?(\d{4})[\s-]?(\d{4})(?!\d)"
 _LONG_DIGITS = r"(?<![\d.])(\d{12,22})(?![\d.])"
-_HASH_NUMBER = r"#\s*(\d{6,22})(?!\d)"
-_NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d{1,2})?|\d+(?:\.\d{1,2})?)"
-_CURRENCY_BEFORE = r"(¥|\$|rmb|cny|usd|us\$)\s*"
-_CURRENCY_AFTER = r"\s*(元|块钱|块|圆|rmb|cny|yuan|kuai|usd|dollars?|bucks)(?![a-z])"
+_HASH_NUMBER = r"#\s{0,3}(\d{6,22})(?!\d)"
+_NUMBER = r"(?<!\d)(\d{1,3}(?:,\d{3}){1,6}(?:\.\d{1,2})?|\d{1,15}(?:\.\d{1,2})?)"
+_CURRENCY_BEFORE = r"(¥|\$|rmb|cny|usd|us\$)\s{0,3}"
+_CURRENCY_AFTER = r"\s{0,3}(元|块钱|块|圆|rmb|cny|yuan|kuai|usd|dollars?|bucks)(?![a-z])"
 _AMOUNT_CONTEXT = (
     r"(?:退款|退了|退我|付了|花了|扣了|扣款|支付了?|差价|价格是?|refund(?:ed)?|paid|charged|cost|spent)"
-    r"\s*(?:了|是|为|of)?\s*" + _NUMBER + r"(?![\d%a-z年月日号天个件台只瓶盒袋箱斤克寸岁小号码])"
+    r"\s{0,3}(?:(?:了|是|为|of)\s{0,3})?" + _NUMBER + r"(?![\d%a-z年月日号天个件台只瓶盒袋箱斤克寸岁小号码])"
 )
-_BARE_DECIMAL = r"(?<![\d.:/a-z-])(\d+\.\d{1,2})(?![\d.%a-z年月日号天个件台只瓶盒袋箱斤克寸匹升])"
+_BARE_DECIMAL = r"(?<![\d.:/a-z-])(\d{1,15}\.\d{1,2})(?![\d.%a-z年月日号天个件台只瓶盒袋箱斤克寸匹升])"
 
 _RE_ID = re.compile(_ID)
 _RE_KEYED_ORDER = re.compile(_KEYED_ORDER)
@@ -73,8 +80,8 @@ def normalise(text: str) -> str:
 
 
 def extract(text: str, today: date) -> dict[str, Any]:
-    """The entities of a raw message (normalised here), relative to `today` for dates."""
-    return extract_normalised(normalise(text), today)
+    """The entities of a raw message (normalised here, read up to MAX_CHARS), relative to `today` for dates."""
+    return extract_normalised(normalise(text[:MAX_CHARS]), today)
 
 
 def extract_normalised(norm: str, today: date) -> dict[str, Any]:
@@ -87,9 +94,11 @@ def extract_normalised(norm: str, today: date) -> dict[str, Any]:
                 entities["amount"], entities["currency"] = number, currency
         elif kind not in entities:
             entities[kind] = value
-    blocked = [(start, end) for start, end, _, _ in spans]
+    blocked = Taken()
+    for start, end, _, _ in spans:
+        blocked.add(start, end)
     for start, end, day in find_dates(norm, today):
-        if not any(start < b_end and b_start < end for b_start, b_end in blocked):
+        if not blocked.overlaps(start, end):
             entities["date"] = day.isoformat()
             break
     product = find_product(norm)
@@ -104,9 +113,10 @@ def number_spans(norm: str) -> list[Span]:
     Found in decreasing certainty, so a phone is never also read as an amount or an order number.
     """
     spans: list[Span] = []
+    taken = Taken()
 
     def add(start: int, end: int, kind: str, value: str) -> None:
-        if not any(start < s_end and s_start < end for s_start, s_end, _, _ in spans):
+        if taken.add(start, end):
             spans.append((start, end, kind, value))
 
     for m in _RE_ID.finditer(norm):
@@ -180,7 +190,7 @@ def _product_lexicon() -> tuple[re.Pattern[str], dict[str, str], re.Pattern[str]
     categories = {normalise(str(word)): category for category, words in raw.items() for word in words}
     alternatives = []
     for word in sorted(categories, key=len, reverse=True):
-        escaped = re.escape(word).replace(r"\ ", r"\s*")
+        escaped = re.escape(word).replace(r"\ ", r"\s{0,3}")
         alternatives.append(rf"(?<![a-z]){escaped}(?:s|es)?(?![a-z])" if word.isascii() else escaped)
     stop = re.compile("|".join(map(re.escape, not_products))) if not_products else None
     compact = {re.sub(r"\s+", "", word): category for word, category in categories.items()}

@@ -6,6 +6,7 @@ Pure rules: no database, no clock. The service applies them inside a unit of wor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -198,3 +199,52 @@ def same_requester(a_customer_id: int | None, a_email: str, b_customer_id: int |
         return a_customer_id == b_customer_id
     a, b = a_email.strip().lower(), b_email.strip().lower()
     return bool(a) and a == b
+
+
+# --- who may write into a ticket by email ------------------------------------------------------------
+# Results of the receiving MTA's checks (RFC 8601) that agents see flagged.
+FAILING_AUTH = {
+    "spf": frozenset({"fail", "softfail", "permerror"}),
+    "dkim": frozenset({"fail", "permerror"}),
+    "dmarc": frozenset({"fail", "permerror"}),
+}
+
+
+def auth_failures(results: Mapping[str, str]) -> list[str]:
+    """The checks that failed, as "dmarc=fail": shown in red next to the mail."""
+    return [
+        f"{method}={results[method]}"
+        for method in ("spf", "dkim", "dmarc")
+        if results.get(method) in FAILING_AUTH[method]
+    ]
+
+
+def sender_disproved(results: Mapping[str, str]) -> bool:
+    """The MTA found the From address forged: DMARC failed, or (without a DMARC pass or fail: no
+    record, an error) SPF failed and no DKIM signature passed. An SPF failure is not enough when
+    DMARC passed: forwarded mail fails SPF while its DKIM signature (and so DMARC) still passes."""
+    dmarc = results.get("dmarc")
+    if dmarc in ("pass", "fail"):
+        return dmarc == "fail"
+    return results.get("spf") == "fail" and results.get("dkim") != "pass"
+
+
+@dataclass(frozen=True, slots=True)
+class MailSender:
+    address: str  # lower case
+    ambiguous: bool  # From held more than one address
+    authentication: Mapping[str, str]
+
+    @property
+    def trusted(self) -> bool:
+        """The address may stand for a person: one address, and not shown forged by the MTA."""
+        return bool(self.address) and not self.ambiguous and not sender_disproved(self.authentication)
+
+
+def may_join(sender: MailSender, requester_email: str, participants: Iterable[str]) -> bool:
+    """A mail joins an existing ticket only from its requester or a participant (an address that wrote
+    into the ticket before or was copied on it): anyone can guess a ticket number or copy a thread's
+    headers, so the address decides, and only a trusted one."""
+    if not sender.trusted:
+        return False
+    return sender.address == requester_email.strip().lower() or sender.address in set(participants)

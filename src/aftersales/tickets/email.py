@@ -2,10 +2,14 @@
 ticket it answers), and an agent's public reply on an email ticket goes back by SMTP, threaded.
 
 In: `receive_email` is idempotent by Message-ID (a mail without one is keyed by the digest of its
-bytes), threads by In-Reply-To/References against the Message-IDs stored on ticket messages, then
-by a "[TK…]" number in the subject from the requester's own address, and otherwise opens a ticket
-through intake (classification, priority, SLA, routing). Machine-sent mail (auto-replies, bounces)
-and mail from our own addresses are dropped: answering them is how mail loops start.
+bytes), finds the ticket a mail refers to by In-Reply-To/References against the Message-IDs stored
+on ticket messages, then by a "[TK…]" number in the subject, and lets it join that ticket only when
+its sender (the address in From, read by the header registry, never a display name) is the
+requester or a participant and the MTA's Authentication-Results do not show it forged; anyone else
+opens a new ticket linked to it. Otherwise a ticket opens through intake (classification, priority,
+SLA, routing), attached to a customer only by a trusted address that is theirs. Machine-sent mail
+(auto-replies, bounces) and mail from our own addresses are dropped: answering them is how mail
+loops start.
 
 Out: `send_reply` is what the "tickets.public_reply" handler runs. The Message-ID is derived from
 the outbox key (keyed with the secret, so nobody can guess an id to slip into a thread) and is
@@ -41,7 +45,7 @@ from aftersales.notifications.mailer import Mailer, Outcome, Unreachable
 from aftersales.notifications.settings import NotificationSettings, notification_settings
 from aftersales.orders import service as orders
 from aftersales.tickets import workflow
-from aftersales.tickets.domain import Channel, MessageKind, TicketStatus, same_requester
+from aftersales.tickets.domain import Channel, MailSender, MessageKind, TicketStatus, may_join, same_requester
 from aftersales.tickets.intake import open_in, signal
 from aftersales.tickets.mailparse import (
     MAX_MESSAGE_BYTES,
@@ -104,8 +108,8 @@ def receive_email(db: Database, raw: bytes, *, envelope_from: str | None = None)
         repo = TicketsRepository(uow.session)
         if (seen := _already_received(repo, key)) is not None:
             return seen
-        target = thread_target(repo, parsed)
-        answers_open_ticket = target is not None and TicketStatus(target.status) is not TicketStatus.CLOSED
+        target, joins = route_of(repo, parsed)
+        answers_open_ticket = joins and target is not None and TicketStatus(target.status) is not TicketStatus.CLOSED
     # Understanding runs outside the write transaction: the model's first load takes seconds.
     understood = None if answers_open_ticket else _understand(parsed)
     try:
@@ -127,13 +131,12 @@ def _already_received(repo: TicketsRepository, key: str) -> ReceivedEmail | None
 
 
 def thread_target(repo: TicketsRepository, parsed: ParsedEmail) -> Ticket | None:
-    """The ticket a mail answers: by its Message-ID references, else by a [TK…] number in the subject
-    when the sender is that ticket's requester (a number is easy to guess; a Message-ID is not)."""
+    """The ticket a mail refers to: by its Message-ID references, else by a [TK…] number in the subject.
+    Whether the mail may join it is the sender's question (route_of): a number is easy to guess and
+    a thread's headers easy to copy."""
     ticket = repo.by_email_message_ids(parsed.thread_keys)
     if ticket is None and parsed.ticket_hint:
-        hinted = repo.by_number_unscoped(parsed.ticket_hint)
-        if hinted is not None and hinted.requester_email.strip().lower() == parsed.from_address:
-            ticket = hinted
+        ticket = repo.by_number_unscoped(parsed.ticket_hint)
     seen: set[int] = set()
     # A merged ticket's conversation goes on in the ticket it was merged into, unless that ticket
     # is someone else's: then the mail stays with its sender (a follow-up of the closed ticket).
@@ -146,6 +149,20 @@ def thread_target(repo: TicketsRepository, parsed: ParsedEmail) -> Ticket | None
             break
         ticket = into
     return ticket
+
+
+def mail_sender(parsed: ParsedEmail) -> MailSender:
+    return MailSender(parsed.from_address, parsed.from_ambiguous, parsed.authentication)
+
+
+def route_of(repo: TicketsRepository, parsed: ParsedEmail) -> tuple[Ticket | None, bool]:
+    """(the ticket the mail refers to, whether it joins it): only the requester or a participant joins;
+    anyone else opens a new ticket linked to that one."""
+    target = thread_target(repo, parsed)
+    if target is None:
+        return None, False
+    participants = repo.email_participants(target.id) - own_addresses()
+    return target, may_join(mail_sender(parsed), target.requester_email, participants)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,20 +183,24 @@ def _store(db: Database, parsed: ParsedEmail, key: str, understood: _Understood 
         with db.write() as uow:
             session = uow.session
             repo = TicketsRepository(session)
-            target = thread_target(repo, parsed)
+            target, joins = route_of(repo, parsed)
             body = _body(parsed)
             author = parsed.from_name or parsed.from_address
             created = False
-            if target is not None and TicketStatus(target.status) is not TicketStatus.CLOSED:
+            if target is not None and joins and TicketStatus(target.status) is not TicketStatus.CLOSED:
                 ticket = target
                 message = workflow.customer_writes(
                     session, ticket, body, MAIL_GATEWAY, Channel.EMAIL, author_name=author, email_message_id=key
                 )
             else:
-                ticket = _open(session, parsed, body, key, understood or _understand(parsed), target)
+                ticket = _open(session, parsed, body, key, understood or _understand(parsed), target, joins)
                 session.flush()
-                message = repo.messages(ticket.id, include_notes=False)[-1]
+                message = repo.messages(ticket.id, include_notes=False)[0]
                 created = True
+            message.email_from = parsed.from_address
+            ours = own_addresses()
+            message.email_recipients = [a for a in parsed.recipients if a not in ours]
+            message.email_auth = dict(parsed.authentication)
             _keep_attachments(session, ticket, message, parsed, written)
             _note_refused(session, ticket, list(parsed.refused))
             signal(session, ticket)
@@ -201,11 +222,26 @@ def _body(parsed: ParsedEmail) -> str:
 
 
 def _open(
-    session: Session, parsed: ParsedEmail, body: str, key: str, understood: _Understood, closed: Ticket | None
+    session: Session,
+    parsed: ParsedEmail,
+    body: str,
+    key: str,
+    understood: _Understood,
+    target: Ticket | None,
+    joins: bool,
 ) -> Ticket:
-    """A new ticket, or the follow-up of a closed one (linked to it, with its customer and order)."""
-    customer_id = closed.customer_id if closed else orders.customer_id_by_email_in(session, parsed.from_address)
-    order_number = closed.order_number if closed else ""
+    """A new ticket. The follow-up of the sender's own closed ticket keeps its customer and order; a
+    mail about a ticket its sender may not join is linked to that ticket and takes nothing from it.
+    A ticket is attached to a customer only by a trusted sender address that is theirs; otherwise
+    its requester is an unverified contact."""
+    sender = mail_sender(parsed)
+    follow_up = target if joins else None
+    if follow_up is not None:
+        customer_id, verified = follow_up.customer_id, follow_up.requester_verified
+    else:
+        customer_id = orders.customer_id_by_email_in(session, parsed.from_address) if sender.trusted else None
+        verified = customer_id is not None
+    order_number = follow_up.order_number if follow_up else ""
     if not order_number and customer_id is not None:
         # Only a known customer's own order is linked; open_in checks that it is theirs.
         order_number = str(understood.entities.get("order_number") or "")
@@ -227,8 +263,23 @@ def _open(
     except Invalid:
         # Not their order (or no such order): open the ticket anyway, without the link.
         ticket = open_in(session, intake.model_copy(update={"order_number": ""}), MAIL_GATEWAY)
-    if closed is not None:
-        workflow.link(session, ticket, closed, MAIL_GATEWAY)
+    ticket.requester_verified = verified
+    if target is not None:
+        workflow.link(session, ticket, target, MAIL_GATEWAY)
+    if target is not None and not joins:
+        workflow.add_message(
+            session,
+            ticket,
+            kind=MessageKind.NOTE,
+            body=(
+                f"This email refers to ticket {target.number}, but its sender {parsed.from_address} is neither that "
+                f"ticket's requester nor a participant (or the sender could not be verified), so it opened this "
+                f"ticket instead. / 此邮件指向工单 {target.number}，但发件人 {parsed.from_address} 不是该工单的"
+                f"提交人或参与者（或发件人未通过验证），因此另开此工单。"
+            ),
+            by=MAIL_GATEWAY,
+            channel=Channel.EMAIL,
+        )
     return ticket
 
 

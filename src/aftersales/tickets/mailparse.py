@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.header import decode_header
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 from html import unescape
@@ -24,6 +25,10 @@ MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 10
 MAX_BODY_CHARS = 20_000  # as much as a ticket message takes from any channel
 MAX_ID_LENGTH = 255  # TicketMessage.email_message_id
+# The body text is read up to here for the quoted-history cut (the new text comes first and is kept
+# up to MAX_BODY_CHARS): 25 MB of text lines took seconds to walk, 100,000 characters take milliseconds.
+MAX_SCANNED_CHARS = 100_000
+MAX_HTML_CHARS = 1_000_000  # an HTML body is read up to here (its text is cut at MAX_BODY_CHARS anyway)
 
 # Declared charsets that lie: GB2312 and GBK mail often carries GBK/GB18030 characters (堃, 喆, 镕).
 _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "euc-cn": "gb18030"}
@@ -60,6 +65,11 @@ class ParsedEmail:
     refused: tuple[Refused, ...] = ()
     auto_reply: str = ""  # why this looks machine-sent ("" for a person's mail)
     ticket_hint: str = ""  # a ticket number in the subject ("[TK…]"), the threading fallback
+    # More than one address in From (or several From headers): nobody in particular wrote it, so the
+    # mail joins no ticket and is matched to no customer; replies go to the first address.
+    from_ambiguous: bool = False
+    recipients: tuple[str, ...] = ()  # To and Cc addresses: who else takes part in the conversation
+    authentication: dict[str, str] = field(default_factory=dict)  # see authentication_results
 
     @property
     def thread_keys(self) -> list[str]:
@@ -131,8 +141,11 @@ def raw_digest_id(raw: bytes) -> str:
     return f"<digest.{hashlib.sha256(raw).hexdigest()}@mail-in.invalid>"
 
 
+# Bounded separators: "re" followed by thousands of spaces and no colon took seconds with \s* on
+# both sides of the optional counter.
 _PREFIX = re.compile(
-    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|回复|回覆|答复|答覆|转发|轉寄)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*", re.I
+    r"^\s*(?:re|fw|fwd|aw|wg|sv|vs|回复|回覆|答复|答覆|转发|轉寄)\s{0,3}(?:(?:\[\d{1,4}\]|\(\d{1,4}\))\s{0,3})?[:：]\s*",
+    re.I,
 )
 TICKET_TAG = re.compile(r"\[\s*(TK\d{12,18})\s*\]", re.I)
 
@@ -151,6 +164,119 @@ def ticket_subject(subject: str) -> str:
 def ticket_hint(subject: str) -> str:
     match = TICKET_TAG.search(subject)
     return match.group(1).upper() if match else ""
+
+
+# --- who wrote, who else reads -----------------------------------------------------------------------
+MAX_ADDRESSES = 50  # To and Cc addresses kept per mail
+
+
+def _address(found: Address) -> str:
+    """The address as stored ("user@domain", lower case), or "" when it is not one we can answer: no
+    domain, or a local part that needs quoting (it could hold another address: "a@b"@c)."""
+    user, domain = found.username.strip(), found.domain.strip()
+    if not user or not domain or any(c in user for c in '@"<>()[]\\,;: \t') or "@" in domain:
+        return ""
+    return f"{user}@{domain}".lower()[:254]
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    """(display name, address) of each address in every `name` header, parsed from the raw header by
+    the standard library's header registry: an encoded word (RFC 2047) is only ever a display name,
+    never an address, whatever it decodes to."""
+    found: list[tuple[str, str]] = []
+    try:
+        headers = msg.get_all(name) or []
+        for header in headers:
+            for item in getattr(header, "addresses", ()):
+                found.append((str(item.display_name), _address(item)))
+    except Exception:  # a header the parser cannot read names nobody
+        return []
+    return found
+
+
+def _display_name(name: str) -> str:
+    if any("\udc80" <= ch <= "\udcff" for ch in name):  # raw 8-bit bytes (UTF-8 or GBK)
+        name = decode_bytes(name.encode("utf-8", "surrogateescape"), None)
+    return _one_line(name).strip('"')[:120]
+
+
+def sender(msg: Message) -> tuple[str, str, bool]:
+    """(display name, address, ambiguous) of the From header(s). Ambiguous: not exactly one address."""
+    found = _addresses(msg, "From")
+    if not found:
+        return "", "", False
+    name, address = found[0]
+    # The library decodes a display name in its declared charset only; a GBK name labelled GB2312
+    # needs our forgiving decoder. Its reading is taken only when it names the same address.
+    forgiving = getaddresses([decode_header_value(_raw_header(msg, "From"))])
+    if len(forgiving) == 1 and forgiving[0][1].strip().lower() == address:
+        name = forgiving[0][0]
+    return _display_name(name), address, len(found) != 1
+
+
+def recipients(msg: Message) -> tuple[str, ...]:
+    addresses = [a for name in ("To", "Cc") for _, a in _addresses(msg, name) if a]
+    return tuple(dict.fromkeys(addresses))[:MAX_ADDRESSES]
+
+
+# --- Authentication-Results (RFC 8601) -------------------------------------------------------------------
+AUTH_METHODS = ("spf", "dkim", "dmarc")
+_AUTH_RESULTS = frozenset(
+    {"pass", "fail", "softfail", "neutral", "none", "temperror", "permerror", "policy", "hardfail"}
+)
+MAX_AUTH_HEADER = 4000
+
+
+def _without_comments(text: str) -> str:
+    """The header without (comments), nested or not; quoted strings kept as they are."""
+    out: list[str] = []
+    depth = 0
+    quoted = False
+    escaped = False
+    for char in text:
+        if escaped:
+            escaped = False
+            if not depth:
+                out.append(char)
+            continue
+        if char == "\\":
+            escaped = True
+            if not depth:
+                out.append(char)
+        elif quoted:
+            quoted = char != '"'
+            out.append(char)
+        elif char == "(":
+            depth += 1
+        elif char == ")" and depth:
+            depth -= 1
+        elif not depth:
+            quoted = char == '"'
+            out.append(char)
+    return "".join(out)
+
+
+def authentication_results(msg: Message) -> dict[str, str]:
+    """What the receiving MTA found: {"authserv_id", "spf", "dkim", "dmarc"} (only those present).
+
+    Only the topmost Authentication-Results header is read: the MTA in front of the gateway adds its
+    own on top; any lower one came with the mail and is the sender's say-so. One passing DKIM
+    signature is enough for "pass" (a mail may carry several)."""
+    raw = _raw_header(msg, "Authentication-Results")
+    if not raw.strip():
+        return {}
+    parts = _without_comments(raw[:MAX_AUTH_HEADER]).split(";")
+    head = parts[0].split()
+    found = {"authserv_id": head[0][:100]} if head else {}
+    for part in parts[1:]:
+        words = " ".join(part.split()).replace(" =", "=").replace("= ", "=").split(" ")
+        method, _, result = words[0].partition("=")
+        method, result = method.split("/")[0].lower(), result.lower()
+        if method not in AUTH_METHODS or result not in _AUTH_RESULTS:
+            continue
+        if method not in found or (method == "dkim" and result == "pass"):
+            found[method] = result
+    return found if any(method in found for method in AUTH_METHODS) else {}
 
 
 # --- machine-sent mail ---------------------------------------------------------------------------------
@@ -218,13 +344,23 @@ class _HtmlText(HTMLParser):
             self.parts.append(re.sub(r"[ \t\r\n\xa0]+", " ", data))
 
 
+def _close_or_escape_brackets(html: str) -> str:
+    """Each "<" with no ">" before the next "<" becomes "&lt;": it opens no tag. The parser looks for
+    the end of an unclosed tag up to the end of the text, once per "<", which made a mail of
+    thousands of stray "<" take seconds; with every "<" closed before the next one it reads the text
+    once."""
+    head, *pieces = html.split("<")
+    return head + "".join(("<" if ">" in piece else "&lt;") + piece for piece in pieces)
+
+
 def html_to_text(html: str) -> str:
+    html = _close_or_escape_brackets(html[:MAX_HTML_CHARS])
     parser = _HtmlText()
     try:
         parser.feed(html)
         parser.close()
     except Exception:  # broken markup: strip the tags crudely rather than lose the mail
-        return unescape(re.sub(r"<[^>]+>", " ", html)).strip()
+        return unescape(re.sub(r"<[^<>]*>", " ", html)).strip()
     lines = [line.strip() for line in "".join(parser.parts).splitlines()]
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
@@ -271,7 +407,8 @@ def strip_quoted(text: str) -> str:
         stripped = line.strip()
         if stripped == "--" and line.rstrip(" ") == "--":  # RFC 3676 signature separator "-- "
             break
-        if any(p.match(stripped) for p in _QUOTE_HEADERS):
+        # Every quote header ends in one of these: the cheap test first, the patterns only then.
+        if stripped.endswith((":", "：", "-", "_")) and any(p.match(stripped) for p in _QUOTE_HEADERS):
             break
         # "On Mon, 2 Nov 2026 at 10:00, Ann Lee <ann@example.com>\nwrote:" (wrapped by the mailer)
         if (
@@ -370,22 +507,17 @@ def _decoded_filename(part: Message) -> str | None:
 def parse_email(raw: bytes) -> ParsedEmail:
     msg = message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)  # policy.default builds EmailMessage objects
-    from_header = decode_header_value(_raw_header(msg, "From"))
-    addresses = getaddresses([from_header])
-    from_name, from_address = addresses[0] if addresses else ("", "")
-    from_address = from_address.strip().lower()
-    if "@" not in from_address:
-        from_address = ""
+    from_name, from_address, ambiguous = sender(msg)
     subject = decode_header_value(_raw_header(msg, "Subject"))
     try:
-        full_text = body_text(msg)
+        full_text = body_text(msg)[:MAX_SCANNED_CHARS]
         attachments, refused = attachments_of(msg)
     except Exception:  # a structure the library cannot walk: keep what the raw text says
         full_text, attachments, refused = decode_bytes(raw.partition(b"\n\n")[2], None).strip(), [], []
     text = strip_quoted(full_text)
     return ParsedEmail(
-        from_name=from_name.strip().strip('"')[:120],
-        from_address=from_address[:254],
+        from_name=from_name,
+        from_address=from_address,
         subject=subject,
         ticket_subject=ticket_subject(subject)[:200],
         message_id=next(iter(message_ids(decode_header_value(_raw_header(msg, "Message-ID")))), ""),
@@ -397,6 +529,9 @@ def parse_email(raw: bytes) -> ParsedEmail:
         refused=tuple(refused),
         auto_reply=auto_reply_reason(msg, from_address),
         ticket_hint=ticket_hint(subject),
+        from_ambiguous=ambiguous,
+        recipients=recipients(msg),
+        authentication=authentication_results(msg),
     )
 
 

@@ -34,6 +34,9 @@ class Ticket(Base):
     requester_name: Mapped[str] = mapped_column(String(120), default="")
     requester_email: Mapped[str] = mapped_column(String(254), default="", index=True)
     requester_phone: Mapped[str] = mapped_column(String(32), default="")
+    # False when the requester is an unverified contact: an email whose sender matches no customer,
+    # or whose From the receiving mail server found forged. Agents see it on the ticket.
+    requester_verified: Mapped[bool] = mapped_column(Boolean, default=True)
     order_number: Mapped[str] = mapped_column(String(64), default="", index=True)
     case_number: Mapped[str] = mapped_column(String(24), default="")
     merchant_id: Mapped[int | None] = mapped_column(Integer)
@@ -80,6 +83,11 @@ class TicketMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     # Email threading: our own Message-ID for what we send, theirs for what we receive.
     email_message_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # A received email's sender address, its To/Cc addresses, and the receiving MTA's
+    # Authentication-Results ({"authserv_id", "spf", "dkim", "dmarc"}).
+    email_from: Mapped[str] = mapped_column(String(254), default="")
+    email_recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    email_auth: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     attachments: Mapped[list[TicketAttachment]] = relationship(

@@ -88,6 +88,18 @@ class TicketsRepository:
         )
         return ticket
 
+    def email_participants(self, ticket_id: int) -> set[str]:
+        """Addresses that wrote into the ticket by email, or were copied (To/Cc) on those mails."""
+        found: set[str] = set()
+        rows = self.session.execute(
+            select(TicketMessage.email_from, TicketMessage.email_recipients).where(
+                TicketMessage.ticket_id == ticket_id, TicketMessage.kind == "customer"
+            )
+        ).all()
+        for sender, copied in rows:
+            found.update(a for a in [sender, *(copied or [])] if a)
+        return found
+
     def email_message_exists(self, message_id: str) -> bool:
         return (
             self.session.scalar(select(TicketMessage.id).where(TicketMessage.email_message_id == message_id))

@@ -118,6 +118,11 @@ class MessageOut(BaseModel):
     body: str
     created_at: datetime
     attachments: list[AttachmentOut] = Field(default_factory=list)
+    # A received email: its sender's address and the receiving MTA's checks (staff only), the failed
+    # ones listed apart ("dmarc=fail").
+    email_from: str = ""
+    email_auth: dict[str, str] = Field(default_factory=dict)
+    email_auth_failures: list[str] = Field(default_factory=list)
 
 
 class ClockOut(BaseModel):
@@ -155,6 +160,7 @@ class TicketOut(TicketSummary):
     customer_id: int | None
     requester_email: str
     requester_phone: str
+    requester_verified: bool = True  # False: an unverified contact (see Ticket.requester_verified)
     conversation_id: int | None
     confidence: float
     auto_classification: dict[str, Any]

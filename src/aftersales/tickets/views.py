@@ -17,6 +17,7 @@ from aftersales.tickets.domain import (
     TicketStatus,
     TicketType,
     actions_for,
+    auth_failures,
 )
 from aftersales.tickets.models import Ticket
 from aftersales.tickets.repository import TicketsRepository
@@ -95,6 +96,9 @@ def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOu
                 )
                 for a in m.attachments
             ],
+            email_from=(m.email_from if full_contact else masking.mask_email(m.email_from)) if staff else "",
+            email_auth=dict(m.email_auth or {}) if staff else {},
+            email_auth_failures=auth_failures(m.email_auth or {}) if staff else [],
         )
         for m in repo.messages(ticket.id, include_notes=staff)
     ]
@@ -108,6 +112,7 @@ def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOu
         customer_id=ticket.customer_id,
         requester_email=ticket.requester_email if full_contact else masking.mask_email(ticket.requester_email),
         requester_phone=ticket.requester_phone if full_contact else masking.mask_phone(ticket.requester_phone),
+        requester_verified=ticket.requester_verified,
         conversation_id=ticket.conversation_id,
         confidence=ticket.confidence,
         auto_classification=ticket.auto_classification if staff else {},
