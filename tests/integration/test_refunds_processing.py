@@ -261,3 +261,46 @@ def test_two_workers_on_the_same_refund_reach_the_gateway_with_one_refund(
     assert errors == []
     assert refund_row(db, refund.id).status == "submitted"
     assert [e.idempotency_key for e in ledger(db)] == ["k1"]
+
+
+class _BrokenFor:
+    """A gateway whose query API breaks on one refund's key (a malformed answer, a bug)."""
+
+    def __init__(self, inner: Recording, broken_key: str) -> None:
+        self.inner, self.broken_key = inner, broken_key
+
+    def submit(self, idempotency_key: str, payment_reference: str, amount: Decimal, currency: str) -> object:
+        return self.inner.submit(idempotency_key, payment_reference, amount, currency)
+
+    def lookup(self, idempotency_key: str) -> object:
+        if idempotency_key == self.broken_key:
+            raise ValueError("gateway answered something we cannot read")
+        return self.inner.lookup(idempotency_key)
+
+
+def test_one_refund_the_reconciliation_cannot_read_holds_up_no_other(
+    db: Database, order_id: int, gateway: Recording
+) -> None:
+    from prometheus_client import REGISTRY
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("aftersales_scan_item_failures_total", {"scan": "refund_reconcile"}) or 0.0
+
+    before = failures()
+    with clock.frozen_at(NOW):
+        first = request(db, order_id, "10.00", "k1")
+        second = request(db, order_id, "20.00", "k2")
+        refunds.process_refund(db, first.id, gateway)
+        refunds.process_refund(db, second.id, gateway)
+        broken = _BrokenFor(gateway, refund_row(db, first.id).idempotency_key)
+        clock.advance(timedelta(seconds=61))
+        assert refunds.reconcile(db, broken, older_than=timedelta(seconds=60)) == 1  # type: ignore[arg-type]
+        assert refund_row(db, second.id).status == "succeeded"
+        assert refund_row(db, first.id).status == "submitted"
+        assert failures() == before + 1
+        # Backed off: the next run a moment later leaves it alone; after the delay it is tried again.
+        assert refunds.reconcile(db, broken, older_than=timedelta(seconds=60)) == 0  # type: ignore[arg-type]
+        assert failures() == before + 1
+        clock.advance(timedelta(minutes=2))
+        assert refunds.reconcile(db, gateway, older_than=timedelta(seconds=60)) == 1
+    assert refund_row(db, first.id).status == "succeeded"

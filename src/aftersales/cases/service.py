@@ -291,12 +291,6 @@ def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:
         raise Invalid(f"'{action.value}' needs a note saying why.")
     if action in domain.NEEDS_TRACKING and not data.tracking_number.strip():
         raise Invalid(f"'{action.value}' needs a tracking number (and carrier).")
-    if (
-        action is CaseAction.APPEAL
-        and status is CaseStatus.UNDER_REVIEW
-        and (case.review_due_at is None or case.review_due_at > clock.now())
-    ):
-        raise Conflict("The review is still within its deadline; an appeal is possible once it has passed.")
     if action is CaseAction.BOOK_PICKUP and data.pickup_at is None:
         raise Invalid("'book_pickup' needs pickup_at, the time the courier should come.")
     if action is CaseAction.APPROVE and kind is CaseKind.COMPENSATION:

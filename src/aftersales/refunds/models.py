@@ -46,6 +46,9 @@ class Refund(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The reconciliation's own back-off: a refund it could not read waits before the next look.
+    reconcile_failures: Mapped[int] = mapped_column(Integer, default=0)
+    reconcile_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     lines: Mapped[list[RefundLine]] = relationship(

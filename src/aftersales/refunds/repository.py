@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 # Every table on the metadata: a refund's foreign keys point at orders and cases, and SQLAlchemy
@@ -46,11 +46,16 @@ class RefundsRepository:
         rows = self.session.execute(select(Refund.amount, Refund.status).where(Refund.order_id == order_id))
         return [(amount, status) for amount, status in rows]
 
-    def submitted_before(self, cutoff: datetime, limit: int) -> list[Refund]:
-        """Acknowledged refunds still waiting for their confirmation since before `cutoff`."""
+    def submitted_before(self, cutoff: datetime, limit: int, now: datetime) -> list[Refund]:
+        """Acknowledged refunds still waiting for their confirmation since before `cutoff`, except
+        those the reconciliation failed to read and put back until later."""
         stmt = (
             select(Refund)
-            .where(Refund.status == RefundStatus.SUBMITTED.value, Refund.submitted_at <= cutoff)
+            .where(
+                Refund.status == RefundStatus.SUBMITTED.value,
+                Refund.submitted_at <= cutoff,
+                or_(Refund.reconcile_after.is_(None), Refund.reconcile_after <= now),
+            )
             .order_by(Refund.submitted_at, Refund.id)
             .limit(limit)
         )

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.errors import Conflict, Invalid, NotFound
+from aftersales.messaging import scans
 from aftersales.messaging.outbox import publish
 from aftersales.orders import service as orders
 from aftersales.refunds import domain
@@ -37,6 +38,7 @@ from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 
 log = structlog.get_logger(__name__)
+RECONCILE_SCAN = "refund_reconcile"  # its failures in /metrics: aftersales_scan_item_failures_total{scan=…}
 T = TypeVar("T")
 
 REQUESTED_TOPIC = "refund.requested"
@@ -377,30 +379,42 @@ def reconcile(
     db: Database, gateway: PaymentGateway | None = None, *, older_than: timedelta | None = None, limit: int = 200
 ) -> int:
     """Confirmations get lost (a webhook never arrives, a worker dies while confirming): refunds
-    acknowledged long ago are looked up at the gateway and settled from its answer. Returns how many."""
+    acknowledged long ago are looked up at the gateway and settled from its answer. Returns how many.
+    Each refund is looked at on its own: one the gateway cannot answer for, or whose answer we cannot
+    use, is logged, counted and put back with a growing delay, and the others go on."""
     gateway = gateway or default_gateway(db)
     wait = older_than if older_than is not None else timedelta(seconds=refund_settings().refund_reconcile_after_seconds)
+    now = clock.now()
     with db.read() as uow:
         waiting = [
-            (r.id, r.idempotency_key)
-            for r in RefundsRepository(uow.session).submitted_before(clock.now() - wait, limit)
+            (r.id, r.idempotency_key) for r in RefundsRepository(uow.session).submitted_before(now - wait, limit, now)
         ]
     settled = 0
     for refund_id, key in waiting:
         try:
             ack = gateway.lookup(key)
-        except GatewayUnavailable as exc:
-            log.warning("refund.reconcile_unavailable", refund_id=refund_id, error=str(exc))
-            continue
-        if ack is None:
-            log.error("refund.unknown_at_gateway", refund_id=refund_id, key=key)
-        elif ack.final:
-            try:
+            if ack is None:
+                log.error("refund.unknown_at_gateway", refund_id=refund_id, key=key)
+            elif ack.final:
                 settle(db, ack.gateway_ref, ack.status == GatewayStatus.SUCCEEDED, idempotency_key=key)
                 settled += 1
-            except Conflict as exc:  # one odd refund must not hold back the others
-                log.error("refund.reconcile_refused", refund_id=refund_id, error=exc.message)
+        except GatewayUnavailable as exc:  # the gateway is down: every refund waits for the next run
+            log.warning("refund.reconcile_unavailable", refund_id=refund_id, error=str(exc))
+        except Exception as exc:  # one odd refund must not hold back the others
+            _reconcile_failed(db, refund_id, exc)
     return settled
+
+
+def _reconcile_failed(db: Database, refund_id: int, error: Exception) -> None:
+    with db.write() as uow:
+        refund = RefundsRepository(uow.session).get(refund_id)
+        if refund is None:
+            return
+        refund.reconcile_failures += 1
+        refund.reconcile_after = clock.now() + scans.retry_delay(refund.reconcile_failures)
+        failures = refund.reconcile_failures
+        uow.commit()
+    scans.item_failed(RECONCILE_SCAN, refund_id, error, failures)
 
 
 # --- plumbing -------------------------------------------------------------------------------------------------
