@@ -13,7 +13,7 @@ from prometheus_client import Counter
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from aftersales.cases import domain
+from aftersales.cases import domain, views
 from aftersales.cases.domain import AWAITING_DECISION, FINAL, CaseAction, CaseKind, CaseStatus
 from aftersales.cases.eligibility import build_facts, eligibility_facts, evaluate, local_today, order_line, preview
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
@@ -21,15 +21,11 @@ from aftersales.cases.repository import CasesRepository
 from aftersales.cases.schemas import (
     ActionIn,
     CaseDraft,
-    CaseEventOut,
-    CaseLineOut,
     CaseOut,
     CaseSummary,
     EvidenceIn,
-    EvidenceOut,
     LineDecision,
     Preview,
-    RefundView,
 )
 from aftersales.db.uow import Database
 from aftersales.kit import clock
@@ -80,7 +76,7 @@ def submit(
                     "with different content. Use a new key for a new case, or resend the identical "
                     "request to get that case."
                 )
-            return _view(session, existing, viewer)
+            return views.case_view(session, existing, viewer)
         order = orders.order_facts(session, draft.order_number, viewer)
         if viewer.role is Role.CUSTOMER and order.customer_id != viewer.customer_id:
             raise NotFound(f"No order '{draft.order_number}' that you can see.")
@@ -107,7 +103,7 @@ def submit(
             note = f"note.auto_approved_by:{', '.join(outcome.approval_policies)}"
             _apply(session, case, ActionIn(action=CaseAction.APPROVE, note=note), SYSTEM)
         uow.commit()
-        return _view(session, case, viewer)
+        return views.case_view(session, case, viewer)
 
 
 def _create(
@@ -242,7 +238,7 @@ def act(db: Database, number: str, data: ActionIn, viewer: Principal) -> CaseOut
             raise Conflict(
                 f"Case {number} was changed by someone else at the same time. Reload and try again."
             ) from exc
-        return _view(uow.session, case, viewer)
+        return views.case_view(uow.session, case, viewer)
 
 
 def _current(case: Case) -> dict[str, Any]:
@@ -525,7 +521,7 @@ def get_case(db: Database, number: str, viewer: Principal) -> CaseOut:
         case = CasesRepository(uow.session).by_number(number, viewer)
         if case is None:
             raise NotFound(f"No case '{number}' that you can see.")
-        return _view(uow.session, case, viewer)
+        return views.case_view(uow.session, case, viewer)
 
 
 def list_cases(
@@ -549,76 +545,7 @@ def list_cases(
             overdue_before=clock.now() if overdue else None,
             escalated=escalated,
         )
-        return Page(items=[_summary(c) for c in page.items], total=page.total, request=request)
-
-
-def _summary(case: Case) -> CaseSummary:
-    return CaseSummary(
-        number=case.number,
-        kind=case.kind,
-        status=case.status,
-        order_number=case.order_number,
-        merchant_id=case.merchant_id,
-        reason=case.reason,
-        requested_amount=case.requested_amount,
-        currency=case.currency,
-        created_at=case.created_at,
-        review_due_at=case.review_due_at,
-        overdue=case.status == CaseStatus.UNDER_REVIEW.value
-        and case.review_due_at is not None
-        and case.review_due_at <= clock.now(),
-        escalated=case.review_escalated_at is not None and CaseStatus(case.status) in AWAITING_DECISION,
-    )
-
-
-def _view(session: Session, case: Case, viewer: Principal) -> CaseOut:
-    customer = viewer.role is Role.CUSTOMER
-    entries = timeline.entries_for(session, [(SubjectType.CASE.value, case.id)], customer_view=customer)
-    return CaseOut(
-        **_summary(case).model_dump(),
-        version=case.version,
-        description=case.description,
-        approved_amount=case.approved_amount,
-        resolution=case.resolution,
-        allowed_resolutions=list(case.allowed_resolutions or []),
-        offers=list(case.offers or []),
-        return_shipping_paid_by=case.return_shipping_paid_by,
-        return_method=case.return_method,
-        return_carrier=case.return_carrier,
-        return_tracking=case.return_tracking,
-        pickup_at=case.pickup_at,
-        eligibility_reason=case.eligibility_reason,
-        policy_keys=list(case.policy_keys or []),
-        submitted_via=case.submitted_via,
-        closed_at=case.closed_at,
-        lines=[CaseLineOut.model_validate(line) for line in case.lines],
-        evidence=[EvidenceOut.model_validate(e) for e in case.evidence if e.customer_visible or not customer],
-        timeline=[
-            CaseEventOut(
-                action=e.action,
-                actor_kind=e.actor_kind,
-                actor_name=e.actor_name,
-                from_state=e.from_state,
-                to_state=e.to_state,
-                reason=e.reason,
-                occurred_at=e.occurred_at,
-            )
-            for e in entries
-        ],
-        refunds=[
-            RefundView(
-                amount=r.amount,
-                currency=r.currency,
-                status=r.status,
-                requested_at=r.requested_at,
-                settled_at=r.settled_at,
-            )
-            for r in refunds.refunds_for_case(session, case.id)
-        ],
-        next_actions=[
-            a.value for a in domain.allowed_actions(CaseKind(case.kind), CaseStatus(case.status), viewer.role)
-        ],
-    )
+        return Page(items=[views.case_summary(c) for c in page.items], total=page.total, request=request)
 
 
 # Re-exported: other contexts (the rules' dry run) reach cases through this module.
