@@ -459,9 +459,12 @@ def merchant_id_for(db: Database, code: str) -> int | None:
         return merchant.id if merchant else None
 
 
-def audit_log(db: Database, subject_type: str | None = None) -> list[TimelineEntryOut]:
+def audit_log(
+    db: Database, subject_type: str | None = None, request: PageRequest | None = None
+) -> Page[TimelineEntryOut]:
+    """The audit log a page at a time, newest first."""
     with db.read() as uow:
-        return timeline.audit_log(uow.session, 200, subject_type)
+        return timeline.audit_page(uow.session, request or PageRequest(1, 50), subject_type)
 
 
 def count_orders(db: Database) -> int:

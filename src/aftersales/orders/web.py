@@ -82,11 +82,12 @@ def order_page(
 def audit_page(
     request: Request,
     subject: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.ADMIN, Role.SUPERVISOR)),
 ) -> Response:
-    entries = service.audit_log(db, subject or None)
-    return render(request, "admin/audit.html", entries=entries, subject=subject)
+    result = service.audit_log(db, subject or None, PageRequest(page, 50))
+    return render(request, "admin/audit.html", entries=result.items, page=result, subject=subject)
 
 
 # --- the rider's day ------------------------------------------------------------------------------
