@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftersales.db.base import Amount, Base, UTCDateTime
@@ -35,6 +35,8 @@ class Customer(Base):
     email: Mapped[str] = mapped_column(String(200), default="")
     tier: Mapped[str] = mapped_column(String(16), default="regular")
     locale: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    # The customer's choice on /account: notices also by email (the in-app inbox always gets them).
+    email_notices: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -329,6 +329,7 @@ class CustomerContact(BaseModel):
     locale: str
     phone: str = ""
     tier: str = "regular"
+    email_notices: bool = True  # the customer's choice: notices also by email
 
 
 class LineMoney(BaseModel):

@@ -38,6 +38,7 @@ from aftersales.orders.facts import (
     order_facts,
     order_facts_by_id,
     order_id_in,
+    set_contact_preferences,
 )
 from aftersales.orders.models import (
     Customer,
@@ -534,6 +535,7 @@ __all__ = [
     "order_facts",
     "order_facts_by_id",
     "order_id_in",
+    "set_contact_preferences",
     "upsert_category",
     "upsert_merchant",
     "upsert_product",
