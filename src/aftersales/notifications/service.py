@@ -41,9 +41,9 @@ def notify(
     settings: NotificationSettings | None = None,
 ) -> NotifyResult | None:
     """Tell a customer about an event: an inbox message, and a queued email when the customer has an
-    address and has not turned email off on /account, in one transaction. Idempotent by `key`: a
-    replayed event creates nothing new and returns what the first delivery created. None when the
-    event deserves no message or the customer is unknown."""
+    address, in one transaction. Idempotent by `key`: a replayed event creates nothing new and
+    returns what the first delivery created. None when the event deserves no message or the
+    customer is unknown."""
     contact = orders.customer_contact(db, customer_id)
     if contact is None:
         log.warning("notifications.unknown_customer", customer_id=customer_id, topic=topic, key=key)
@@ -71,7 +71,7 @@ def notify(
         uow.session.add(inbox)
         email: EmailMessage | None = None
         address = contact.email.strip()
-        if domain.looks_like_email(address) and contact.email_notices:  # the customer may turn email off
+        if domain.looks_like_email(address) and contact.email_notices:  # unless turned off on /account
             email = EmailMessage(
                 to_address=address[:200],
                 subject=notice.subject[:200],
