@@ -181,6 +181,9 @@ def test_a_failed_attempt_needs_a_reason_and_a_photo_which_only_its_viewers_see(
 
     sign_in(client, "agent")
     assert client.get(url).status_code == 200  # customer service sees the proof
+    assert f'href="{url}"' in client.get("/orders/SO-R2").text  # on the order's delivery block
+    sign_in(client, "lina")
+    assert f'href="{url}"' in client.get("/orders/SO-R2").text and client.get(url).status_code == 200
     sign_in(client, "zhao")
     assert client.get(url).status_code == 404  # another rider does not
 

@@ -37,6 +37,10 @@ def photo_uri(shipment_id: int, name: str) -> str:
     return f"/deliveries/{shipment_id}/photos/{name}"
 
 
+def photo_uris(upload_dir: str, shipment_id: int) -> list[str]:
+    return [photo_uri(shipment_id, n) for n in photos.stored_names(upload_dir, photo_folder(shipment_id))]
+
+
 def _start_of_day(now: datetime, zone: ZoneInfo) -> datetime:
     local = now.astimezone(zone)
     return local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -80,7 +84,7 @@ def _view(shipment: Shipment, now: datetime, upload_dir: str) -> DeliveryOut:
         late=domain.lateness(shipment.promised_at, shipment.delivered_at, now).late,
         last_note=" ".join(filter(None, [latest.place, latest.description])) if latest else "",
         marks=[m.value for m in domain.marks_allowed(ShipmentStatus(shipment.status))],
-        photos=[photo_uri(shipment.id, n) for n in photos.stored_names(upload_dir, photo_folder(shipment.id))],
+        photos=photo_uris(upload_dir, shipment.id),
     )
 
 

@@ -75,7 +75,11 @@ def order_page(
     principal: Principal = Depends(page_principal(*ORDER_READERS)),
 ) -> Response:
     order = service.get_order(db, number[:64], principal)
-    return render(request, "orders/detail.html", order=order, nodes=list(LogisticsNode))
+    # Photos riders took of failed attempts: the order's viewers may see them (served by delivery_photo).
+    photos_by_shipment = {s.id: deliveries.photo_uris(_upload_dir(request), s.id) for s in order.shipments}
+    return render(
+        request, "orders/detail.html", order=order, nodes=list(LogisticsNode), delivery_photos=photos_by_shipment
+    )
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
