@@ -161,6 +161,8 @@ def test_a_failed_attempt_needs_a_reason_and_a_photo_which_only_its_viewers_see(
         client, token, sid, "failed", event, [("photo", ("x.png", b"<?php evil", "image/png"))], reason="not_home"
     )
     assert not_an_image.status_code == 422
+    two = [("photo", ("a.png", PNG, "image/png")), ("photo", ("b.png", PNG, "image/png"))]
+    assert mark(client, token, sid, "failed", event, two, reason="not_home").status_code == 422
     no_reason = mark(client, token, sid, "failed", event, [("photo", ("door.png", PNG, "image/png"))])
     assert no_reason.status_code == 422 and "请选择配送未成功的原因" in no_reason.text
     assert not list(uploads.rglob("*.png"))  # nothing refused was stored

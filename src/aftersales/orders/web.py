@@ -145,6 +145,8 @@ async def mark_delivery(
         if reason and reason not in {r.value for r in FailureReason}:
             raise Invalid("Choose one of the listed reasons.")
         checked = photos.check_photos(photos.chosen((await request.form()).getlist("photo")))
+        if len(checked) > 1:
+            raise Invalid("Add one photo of the delivery attempt.")
         deliveries.mark_delivery(
             db,
             shipment_id,
