@@ -197,17 +197,7 @@ def _order_story(
     tracking = f"{carrier}{rng.randrange(10**12):012d}"
     pickup = packed_at + timedelta(hours=rng.uniform(1, 8))
     promised = pickup + timedelta(days=rng.choice([1, 2, 2, 3]))
-    shipment = ShipmentIn(
-        carrier=carrier,
-        tracking_number=tracking,
-        promised_at=promised,
-        shipped_at=None,
-        rider="rider" if merchant == "selfop" and rng.random() < 0.3 else None,
-    )
-    with_ship = {**with_pay, "shipments": [shipment]}
-    revisions.append(
-        OrderIn(version=4, updated_at=packed_at + timedelta(minutes=5), status=OrderStatus.FULFILLING, **with_ship)
-    )
+    rides = merchant == "selfop" and rng.random() < 0.3
     # Most parcels arrive before the promise; about one in eight is late or stuck on the way.
     late = rng.random() < 0.12
     total_hours = (
@@ -237,6 +227,20 @@ def _order_story(
                 place=place,
             )
         )
+    # The self-operated shop's own rider delivers some parcels, and every one now in the last mile
+    # (at the station or out for delivery): the demo rider's round of the day.
+    last_mile = bool(events) and events[-1].node in (LogisticsNode.ARRIVED_STATION, LogisticsNode.OUT_FOR_DELIVERY)
+    shipment = ShipmentIn(
+        carrier=carrier,
+        tracking_number=tracking,
+        promised_at=promised,
+        shipped_at=None,
+        rider="rider" if merchant == "selfop" and (rides or last_mile) else None,
+    )
+    with_ship = {**with_pay, "shipments": [shipment]}
+    revisions.append(
+        OrderIn(version=4, updated_at=packed_at + timedelta(minutes=5), status=OrderStatus.FULFILLING, **with_ship)
+    )
     if events and events[-1].node is LogisticsNode.DELIVERED and now - events[-1].occurred_at > timedelta(days=7):
         done_at = events[-1].occurred_at + timedelta(days=7)
         revisions.append(OrderIn(version=5, updated_at=done_at, status=OrderStatus.COMPLETED, **with_ship))

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, language switch and the administrators' user list."""
+"""Sign-in, sign-out, language switch, the person's own account and the administrators' user list."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from aftersales.db.uow import Database
+from aftersales.identity import account as accounts
 from aftersales.identity import service
 from aftersales.kit.access import Principal, Role
-from aftersales.kit.errors import AppError, TooManyRequests
+from aftersales.kit.errors import AppError, NotFound, TooManyRequests
+from aftersales.kit.masking import mask_email, mask_phone
 from aftersales.orders import service as orders
 from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
@@ -154,3 +156,44 @@ def set_active(
 ) -> Response:
     user = service.set_active(db, user_id, active, principal)
     return RedirectResponse(f"/admin/users?notice=active:{user.username}", status_code=303)
+
+
+# --- my account ------------------------------------------------------------------------------------
+@router.get("/account", response_class=HTMLResponse)
+def account_page(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*(r for r in Role if r is not Role.INTEGRATION))),
+) -> Response:
+    """Profile, language, contact preferences and (for customers) the membership level."""
+    me = accounts.account_of(db, principal.user_id)
+    if me is None:
+        raise NotFound("This account no longer exists.")
+    contact = orders.customer_contact(db, me.customer_id) if me.customer_id is not None else None
+    return render(
+        request,
+        "account.html",
+        me=me,
+        contact=contact,
+        phone_masked=mask_phone(contact.phone) if contact else "",
+        email_masked=mask_email(contact.email) if contact else me.email_masked,
+        languages=i18n.LANGUAGES,
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+@router.post("/account", dependencies=[Depends(csrf_protect)])
+def save_account(
+    request: Request,
+    lang: Annotated[str, Form(max_length=8)] = "zh-CN",
+    email_notices: Annotated[str, Form(max_length=8)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*(r for r in Role if r is not Role.INTEGRATION))),
+) -> Response:
+    chosen = i18n.normalize(lang)
+    request.session["lang"] = chosen
+    service.set_locale(db, principal.user_id, chosen)
+    if principal.customer_id is not None:
+        # An unticked box sends nothing: email off.
+        orders.set_contact_preferences(db, principal.customer_id, locale=chosen, email_notices=email_notices == "on")
+    return RedirectResponse("/account?saved=1", status_code=303)

@@ -32,6 +32,7 @@ FULL = "full"
 MASKED = "masked"
 
 # Roles by their value (kit.access.Role is a StrEnum, so a Role compares equal to these).
+# A rider sees the street (to deliver) but not the phone: orders/views.py masks that one for riders.
 FULL_VIEW_ROLES = frozenset({"customer", "agent_t1", "agent_t2", "supervisor", "warehouse", "rider", "admin"})
 MASKED_VIEW_ROLES = frozenset({"merchant", "arbitrator"})
 

@@ -73,7 +73,7 @@ def notify(
         uow.session.add(inbox)
         email: EmailMessage | None = None
         address = contact.email.strip()
-        if domain.looks_like_email(address):
+        if domain.looks_like_email(address) and contact.email_notices:  # unless turned off on /account
             email = EmailMessage(
                 to_address=address[:200],
                 subject=notice.subject[:200],

@@ -266,3 +266,58 @@ def may_rewrite_customer(owner_merchant_id: int | None, writer_merchant_id: int 
     """A platform-wide writer may correct any customer; a merchant's feed only the customers it
     created. Others' customers it may still attach its orders to, without changing who they are."""
     return writer_merchant_id is None or owner_merchant_id == writer_merchant_id
+
+
+# --- the platform's own riders --------------------------------------------------------------------
+class DeliveryMark(StrEnum):
+    """What a rider reports from the road; each becomes a logistics node, as a carrier's scan would."""
+
+    PICKED_UP = "picked_up"  # the rider has the parcel and sets off to the customer
+    DELIVERED = "delivered"
+    FAILED = "failed"  # an attempt that did not reach the customer, with a reason and a photo
+
+
+MARK_NODE: dict[DeliveryMark, LogisticsNode] = {
+    DeliveryMark.PICKED_UP: LogisticsNode.OUT_FOR_DELIVERY,
+    DeliveryMark.DELIVERED: LogisticsNode.DELIVERED,
+    DeliveryMark.FAILED: LogisticsNode.EXCEPTION,
+}
+
+
+class FailureReason(StrEnum):
+    NOT_HOME = "not_home"
+    UNREACHABLE = "unreachable"  # phone not answered
+    WRONG_ADDRESS = "wrong_address"
+    REFUSED = "refused"
+    OTHER = "other"
+
+
+# How a failed attempt reads in the logistics trail (stored text, like a carrier's description).
+FAILURE_TEXT: dict[FailureReason, str] = {
+    FailureReason.NOT_HOME: "配送未成功：收件人不在",
+    FailureReason.UNREACHABLE: "配送未成功：电话无人接听",
+    FailureReason.WRONG_ADDRESS: "配送未成功：地址有误",
+    FailureReason.REFUSED: "配送未成功：收件人拒收",
+    FailureReason.OTHER: "配送未成功",
+}
+
+# Shipments on a rider's list: on their way, not yet delivered (a pending label is not shipped yet).
+RIDER_OPEN = frozenset(
+    {
+        ShipmentStatus.PICKED_UP,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.AT_STATION,
+        ShipmentStatus.OUT_FOR_DELIVERY,
+        ShipmentStatus.EXCEPTION,
+    }
+)
+
+
+def marks_allowed(status: ShipmentStatus) -> tuple[DeliveryMark, ...]:
+    """What a rider may report next: pick the parcel up, then delivered or failed; after a failed
+    attempt, pick it up again for the next try. Nothing once delivered or before it has shipped."""
+    if status not in RIDER_OPEN:
+        return ()
+    if status is ShipmentStatus.OUT_FOR_DELIVERY:
+        return (DeliveryMark.DELIVERED, DeliveryMark.FAILED)
+    return (DeliveryMark.PICKED_UP,)

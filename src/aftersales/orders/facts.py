@@ -109,7 +109,20 @@ def customer_contact_in(session: Session, customer_id: int) -> CustomerContact |
         locale=customer.locale,
         phone=customer.phone,
         tier=customer.tier,
+        email_notices=customer.email_notices,
     )
+
+
+def set_contact_preferences(db: Database, customer_id: int, *, locale: str, email_notices: bool) -> None:
+    """The customer's own choices: the language of their notices and whether they also go by email.
+    The shop's order feed never overwrites them."""
+    with db.write() as uow:
+        customer = OrdersRepository(uow.session).customer(customer_id)
+        if customer is None:
+            return
+        customer.locale = locale
+        customer.email_notices = email_notices
+        uow.commit()
 
 
 def customer_id_by_email_in(session: Session, email: str) -> int | None:

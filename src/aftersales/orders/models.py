@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftersales.db.base import Amount, Base, UTCDateTime
@@ -38,6 +38,8 @@ class Customer(Base):
     # The merchant whose order feed created this customer; None for the platform's own. Only
     # the owner (or a platform-wide writer) may change the name, phone, email and tier.
     owner_merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    # The customer's choice on /account: notices also by email (the in-app inbox always gets them).
+    email_notices: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, exists, false, func, or_, select
+from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from aftersales.kit.access import Principal, Role
@@ -175,6 +176,37 @@ class OrdersRepository:
 
     def shipments_of_order(self, order_id: int) -> list[Shipment]:
         return list(self.session.scalars(select(Shipment).where(Shipment.order_id == order_id)))
+
+    def rider_shipments(self, rider_user_id: int, open_statuses: list[str], done_since: datetime) -> list[Shipment]:
+        """A rider's parcels still on the way, and those delivered since `done_since`."""
+        stmt = (
+            select(Shipment)
+            .where(
+                Shipment.rider_user_id == rider_user_id,
+                or_(
+                    Shipment.status.in_(open_statuses),
+                    and_(Shipment.status == "delivered", Shipment.delivered_at >= done_since),
+                ),
+            )
+            .options(selectinload(Shipment.order).selectinload(Order.lines), selectinload(Shipment.events))
+        )
+        return list(self.session.scalars(stmt))
+
+    def shipment_of_rider(self, shipment_id: int, rider_user_id: int) -> Shipment | None:
+        """One shipment, only when it is assigned to this rider (anyone else's is not there for them)."""
+        stmt = (
+            select(Shipment)
+            .where(Shipment.id == shipment_id, Shipment.rider_user_id == rider_user_id)
+            .options(selectinload(Shipment.events))
+        )
+        return self.session.scalar(stmt)
+
+    def shipment_for_viewer(self, shipment_id: int, viewer: Principal) -> Shipment | None:
+        shipment = self.session.get(Shipment, shipment_id)
+        if shipment is None:
+            return None
+        visible = scope_orders(select(Order.id).where(Order.id == shipment.order_id), viewer)
+        return shipment if self.session.scalar(visible) is not None else None
 
     def logistics_event_exists(self, event_id: str) -> bool:
         return self.session.scalar(select(LogisticsEvent.id).where(LogisticsEvent.event_id == event_id)) is not None

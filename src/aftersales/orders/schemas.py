@@ -334,6 +334,7 @@ class CustomerContact(BaseModel):
     locale: str
     phone: str = ""
     tier: str = "regular"
+    email_notices: bool = True  # the customer's choice: notices also by email
 
 
 class LineMoney(BaseModel):
@@ -351,3 +352,23 @@ class OrderMoney(BaseModel):
     customer_id: int
     captured: Decimal = Decimal(0)  # the sum of the captured payments, at most the payable total
     lines: list[LineMoney] = []
+
+
+class DeliveryOut(BaseModel):
+    """One parcel on a rider's list: where to take it, the recipient's phone masked (the rider
+    reaches the recipient through the platform's customer service), and what may be reported next."""
+
+    shipment_id: int
+    order_number: str
+    carrier: str
+    tracking_number: str
+    status: str
+    recipient_name: str
+    recipient_phone_masked: str
+    address: str
+    items: str
+    promised_at: datetime | None
+    late: bool
+    last_note: str
+    marks: list[str]
+    photos: list[str]

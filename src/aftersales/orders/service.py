@@ -38,6 +38,7 @@ from aftersales.orders.facts import (
     order_facts,
     order_facts_by_id,
     order_id_in,
+    set_contact_preferences,
 )
 from aftersales.orders.models import (
     Customer,
@@ -498,9 +499,12 @@ def merchant_id_for(db: Database, code: str) -> int | None:
         return merchant.id if merchant else None
 
 
-def audit_log(db: Database, subject_type: str | None = None) -> list[TimelineEntryOut]:
+def audit_log(
+    db: Database, subject_type: str | None = None, request: PageRequest | None = None
+) -> Page[TimelineEntryOut]:
+    """The audit log a page at a time, newest first."""
     with db.read() as uow:
-        return timeline.audit_log(uow.session, 200, subject_type)
+        return timeline.audit_page(uow.session, request or PageRequest(1, 50), subject_type)
 
 
 def count_orders(db: Database) -> int:
@@ -570,6 +574,7 @@ __all__ = [
     "order_facts",
     "order_facts_by_id",
     "order_id_in",
+    "set_contact_preferences",
     "upsert_category",
     "upsert_merchant",
     "upsert_product",

@@ -101,7 +101,15 @@ def order_view(order: Order, entries: list[TimelineEntryOut], now: datetime) -> 
 
 def as_seen_by(order: OrderOut, viewer: Principal) -> OrderOut:
     """Phones and the street address as the viewer's role may see them, as tickets already do:
-    the customer sees their own, merchants, arbitrators and integrations see them masked."""
+    the customer sees their own, merchants, arbitrators and integrations see them masked. A rider
+    needs the street to deliver, not the phone: calls go through the platform's customer service."""
+    if viewer.role is Role.RIDER:
+        return order.model_copy(
+            update={
+                "customer_phone": masking.mask_phone(order.customer_phone),
+                "recipient_phone": masking.mask_phone(order.recipient_phone),
+            }
+        )
     if viewer.role is Role.CUSTOMER or masking.contact_visibility(viewer.role) == masking.FULL:
         return order
     return order.model_copy(

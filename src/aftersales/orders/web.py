@@ -1,18 +1,22 @@
-"""Order pages: the customer's orders, staff order search, order detail, the audit log."""
+"""Order pages: the customer's orders, staff order search, order detail, the audit log, and the
+rider's deliveries of the day."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from aftersales.db.uow import Database
+from aftersales.kit import photos
 from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import AppError, Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
-from aftersales.orders import service
-from aftersales.orders.domain import LogisticsNode, OrderStatus
-from aftersales.web.deps import get_db, page_principal
+from aftersales.orders import deliveries, service
+from aftersales.orders.domain import DeliveryMark, FailureReason, LogisticsNode, OrderStatus
+from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +28,6 @@ ORDER_READERS = (
     Role.SUPERVISOR,
     Role.MERCHANT,
     Role.WAREHOUSE,
-    Role.RIDER,
     Role.ARBITRATOR,
     Role.ADMIN,
 )
@@ -34,6 +37,8 @@ ORDER_READERS = (
 def home(principal: Principal = Depends(page_principal())) -> Response:
     if principal.role is Role.ADMIN:
         return RedirectResponse("/admin/users", status_code=303)
+    if principal.role is Role.RIDER:
+        return RedirectResponse("/deliveries", status_code=303)
     return RedirectResponse("/orders", status_code=303)
 
 
@@ -70,15 +75,110 @@ def order_page(
     principal: Principal = Depends(page_principal(*ORDER_READERS)),
 ) -> Response:
     order = service.get_order(db, number[:64], principal)
-    return render(request, "orders/detail.html", order=order, nodes=list(LogisticsNode))
+    # Photos riders took of failed attempts: the order's viewers may see them (served by delivery_photo).
+    photos_by_shipment = {s.id: deliveries.photo_uris(_upload_dir(request), s.id) for s in order.shipments}
+    return render(
+        request, "orders/detail.html", order=order, nodes=list(LogisticsNode), delivery_photos=photos_by_shipment
+    )
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
     subject: Annotated[str, Query(max_length=32)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.ADMIN, Role.SUPERVISOR)),
 ) -> Response:
-    entries = service.audit_log(db, subject or None)
-    return render(request, "admin/audit.html", entries=entries, subject=subject)
+    result = service.audit_log(db, subject or None, PageRequest(page, 50))
+    return render(request, "admin/audit.html", entries=result.items, page=result, subject=subject)
+
+
+# --- the rider's day ------------------------------------------------------------------------------
+def _upload_dir(request: Request) -> str:
+    return str(request.app.state.settings.upload_dir)
+
+
+def _deliveries_page(
+    request: Request, db: Database, principal: Principal, *, error: str = "", status_code: int = 200
+) -> Response:
+    settings = request.app.state.settings
+    items = deliveries.todays_deliveries(db, principal, settings.zone, _upload_dir(request))
+    return render(
+        request,
+        "orders/deliveries.html",
+        status_code=status_code,
+        deliveries=items,
+        # A fresh event id per form: the same form sent twice records one mark.
+        event_ids={d.shipment_id: f"rider-{d.shipment_id}-{secrets.token_hex(8)}" for d in items},
+        reasons=list(FailureReason),
+        error=error,
+        done=request.query_params.get("done", "")[:16],
+    )
+
+
+@router.get("/deliveries", response_class=HTMLResponse)
+def deliveries_page(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.RIDER)),
+) -> Response:
+    return _deliveries_page(request, db, principal)
+
+
+@router.post("/deliveries/{shipment_id}/mark", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
+async def mark_delivery(
+    request: Request,
+    shipment_id: int,
+    mark: Annotated[str, Form(max_length=16)] = "",
+    event_id: Annotated[str, Form(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")] = "",
+    reason: Annotated[str, Form(max_length=24)] = "",
+    note: Annotated[str, Form(max_length=500)] = "",
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.RIDER)),
+) -> Response:
+    try:
+        if mark not in {m.value for m in DeliveryMark}:
+            raise Invalid("Choose picked up, delivered or failed.")
+        if not event_id:
+            raise Invalid("This form is incomplete; reload the page and try again.")
+        if reason and reason not in {r.value for r in FailureReason}:
+            raise Invalid("Choose one of the listed reasons.")
+        checked = photos.check_photos(photos.chosen((await request.form()).getlist("photo")))
+        if len(checked) > 1:
+            raise Invalid("Add one photo of the delivery attempt.")
+        deliveries.mark_delivery(
+            db,
+            shipment_id,
+            DeliveryMark(mark),
+            principal,
+            event_id=event_id,
+            upload_dir=_upload_dir(request),
+            reason=FailureReason(reason) if reason else None,
+            note=note,
+            photo=checked[0] if checked else None,
+        )
+    except NotFound:
+        raise
+    except AppError as exc:
+        return _deliveries_page(request, db, principal, error=exc.message, status_code=exc.status_code)
+    return RedirectResponse(f"/deliveries?done={mark}", status_code=303)
+
+
+@router.get("/deliveries/{shipment_id}/photos/{name}")
+def delivery_photo(
+    request: Request,
+    shipment_id: int,
+    name: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*ORDER_READERS, Role.RIDER)),
+) -> Response:
+    """A photo of a delivery attempt, for the rider of the parcel and those who may see its order."""
+    path = deliveries.delivery_photo(db, shipment_id, name[:64], principal, _upload_dir(request))
+    if path is None:
+        raise NotFound("No such photo of this delivery.")
+    return FileResponse(
+        path,
+        media_type=photos.content_type(name),
+        headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+    )

@@ -297,3 +297,9 @@ def parse_skills(text: str) -> list[str]:
         if part and part not in seen:
             seen.append(part)
     return seen
+
+
+def may_work_in(agent_merchant_id: int | None, group_merchant_id: int | None) -> bool:
+    """Who may be handed work in a group: a platform queue is worked by platform staff (bound to no
+    merchant), a merchant's own queue by that merchant's staff only."""
+    return agent_merchant_id == group_merchant_id

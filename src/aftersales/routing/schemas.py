@@ -22,6 +22,7 @@ class AgentLoad:
     skills: list[str]
     groups: list[str]
     version: int
+    merchant_id: int | None = None  # the merchant whose staff this agent is; None for platform staff
 
     @property
     def full_chats(self) -> bool:
@@ -84,6 +85,9 @@ class Board:
     queues: list[QueueStat]
     open_work: list[WorkView]
     now: datetime
+    # Who may be handed each open item ("kind:ref" → user ids): platform staff for platform queues,
+    # the merchant's own staff for a merchant's queue.
+    candidates: dict[str, list[int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

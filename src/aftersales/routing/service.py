@@ -37,6 +37,7 @@ from aftersales.routing.models import AgentProfile, GroupMembership, SkillGroup,
 from aftersales.routing.repository import RoutingRepository
 from aftersales.routing.schemas import AgentLoad, Board, GroupOption
 from aftersales.routing.views import (
+    agent_merchant_id,
     agents_overview,
     escalation_group,
     group_snapshots,
@@ -188,6 +189,16 @@ def _refuse_unfit(repo: RoutingRepository, agent: AgentProfile, kind: WorkKind) 
         raise Conflict(f"{name} is full: {load} of {capacity} {kind.value}s open. Choose another agent or wait.")
 
 
+def _refuse_other_side(session: Session, repo: RoutingRepository, agent: AgentProfile, group_key: str) -> None:
+    group = repo.group(group_key)
+    group_merchant = group.merchant_id if group is not None else None
+    if not domain.may_work_in(agent_merchant_id(session, agent.user_id), group_merchant):
+        name = agent.display_name or agent.username or f"#{agent.user_id}"
+        if group_merchant is None:
+            raise Conflict(f"{name} works for a merchant; work in a platform queue goes to platform staff only.")
+        raise Conflict(f"{name} is not staff of this merchant; work in a merchant's queue goes to its own staff only.")
+
+
 def _record(
     repo: RoutingRepository,
     item: WorkItem,
@@ -237,6 +248,7 @@ def _move(
         if target is None:
             raise NotFound(f"User #{to_user_id} has no routing profile, so they cannot take work.")
         _refuse_unfit(repo, target, kind)
+        _refuse_other_side(session, repo, target, to_group or item.group_key)
         item.group_key = to_group or item.group_key
         item.passed_over = []  # a person chosen by name may take it, whoever had it before
         transfer_row = _record(repo, item, move, holder, from_group, reason, by_user_id)
@@ -323,12 +335,18 @@ def reassign(
 def board(db: Database, limit: int = 50) -> Board:
     with db.read() as uow:
         repo = RoutingRepository(uow.session)
-        return Board(
-            agents=agents_overview(uow.session),
-            queues=queues_overview(uow.session),
-            open_work=[work_view(repo, w, with_history=False) for w in repo.open_work(limit)],
-            now=clock.now(),
-        )
+        agents, queues = agents_overview(uow.session), queues_overview(uow.session)
+        work = [work_view(repo, w, with_history=False) for w in repo.open_work(limit)]
+        group_merchant = {q.key: q.merchant_id for q in queues}
+        candidates = {
+            f"{w.kind}:{w.ref}": [
+                a.user_id
+                for a in agents
+                if a.user_id != w.assigned_to and domain.may_work_in(a.merchant_id, group_merchant.get(w.group_key))
+            ]
+            for w in work
+        }
+        return Board(agents=agents, queues=queues, open_work=work, now=clock.now(), candidates=candidates)
 
 
 def my_profile(db: Database, user_id: int) -> AgentLoad | None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from aftersales.identity import service as identity
 from aftersales.routing import domain
 from aftersales.routing.domain import AgentSnapshot, AgentStatus, GroupSnapshot, Tier, WaitingWork, WorkKind, WorkState
 from aftersales.routing.models import AgentProfile, WorkItem
@@ -96,7 +97,9 @@ def work_for(session: Session, kind: WorkKind | str, ref: str) -> WorkView | Non
     return work_view(repo, item, with_history=True) if item is not None else None
 
 
-def _agent_load(profile: AgentProfile, groups: Iterable[str], load: dict[str, int]) -> AgentLoad:
+def _agent_load(
+    profile: AgentProfile, groups: Iterable[str], load: dict[str, int], merchant_id: int | None = None
+) -> AgentLoad:
     return AgentLoad(
         user_id=profile.user_id,
         username=profile.username,
@@ -111,6 +114,7 @@ def _agent_load(profile: AgentProfile, groups: Iterable[str], load: dict[str, in
         skills=list(profile.skills or []),
         groups=sorted(groups),
         version=profile.version,
+        merchant_id=merchant_id,
     )
 
 
@@ -119,7 +123,15 @@ def agents_overview(session: Session) -> list[AgentLoad]:
     profiles = repo.profiles()
     groups = repo.group_keys_of(p.id for p in profiles)
     loads = repo.loads()
-    return [_agent_load(p, groups[p.id], loads.get(p.user_id, {})) for p in profiles]
+    return [
+        _agent_load(p, groups[p.id], loads.get(p.user_id, {}), agent_merchant_id(session, p.user_id)) for p in profiles
+    ]
+
+
+def agent_merchant_id(session: Session, user_id: int) -> int | None:
+    """The merchant an agent works for (merchant staff), or None (platform staff)."""
+    principal = identity.principal_in(session, user_id)
+    return principal.merchant_id if principal is not None else None
 
 
 def profile(session: Session, user_id: int) -> AgentLoad | None:

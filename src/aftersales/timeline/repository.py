@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from aftersales.timeline.models import TimelineEvent
@@ -26,6 +26,16 @@ class TimelineRepository:
             stmt = stmt.where(TimelineEvent.customer_visible.is_(True))
         stmt = stmt.order_by(TimelineEvent.occurred_at, TimelineEvent.id)
         return list(self.session.scalars(stmt))
+
+    def newest_first(self, offset: int, limit: int, subject_type: str | None = None) -> tuple[list[TimelineEvent], int]:
+        """One page of the audit log, newest first, and how many entries there are in all."""
+        stmt = select(TimelineEvent)
+        count = select(func.count(TimelineEvent.id))
+        if subject_type:
+            stmt = stmt.where(TimelineEvent.subject_type == subject_type)
+            count = count.where(TimelineEvent.subject_type == subject_type)
+        rows = self.session.scalars(stmt.order_by(TimelineEvent.id.desc()).offset(offset).limit(limit))
+        return list(rows), self.session.scalar(count) or 0
 
     def recent(self, limit: int = 200, subject_type: str | None = None) -> list[TimelineEvent]:
         stmt = select(TimelineEvent).order_by(TimelineEvent.id.desc()).limit(limit)

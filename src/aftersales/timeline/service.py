@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from aftersales.kit import clock
+from aftersales.kit.pagination import Page, PageRequest
 from aftersales.timeline.domain import Entry
 from aftersales.timeline.models import TimelineEvent
 from aftersales.timeline.repository import TimelineRepository
@@ -42,3 +43,8 @@ def entries_for(
 
 def audit_log(session: Session, limit: int = 200, subject_type: str | None = None) -> list[TimelineEntryOut]:
     return [TimelineEntryOut.model_validate(r) for r in TimelineRepository(session).recent(limit, subject_type)]
+
+
+def audit_page(session: Session, request: PageRequest, subject_type: str | None = None) -> Page[TimelineEntryOut]:
+    rows, total = TimelineRepository(session).newest_first(request.offset, request.size, subject_type)
+    return Page(items=[TimelineEntryOut.model_validate(r) for r in rows], total=total, request=request)
