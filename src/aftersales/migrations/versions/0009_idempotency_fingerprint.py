@@ -1,8 +1,8 @@
 """Cases keep what their Idempotency-Key's first request asked for, so the key reused with other
 content is refused instead of silently answered with the first case.
 
-Revision ID: 0012
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0009"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

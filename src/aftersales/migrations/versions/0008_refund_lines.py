@@ -1,6 +1,6 @@
 """Refunds per order line and per business fact; what each case line asks for.
 
-Revision ID: 0009
+Revision ID: 0008
 Revises: 0007
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import aftersales.db.base
 
-revision = "0009"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """Merchant tasks (an urged order waits for the merchant by a deadline) and the staff inbox
 (supervisors' breach alerts).
 
-Revision ID: 0014
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import aftersales.db.base
 
-revision = "0014"
-down_revision = "0012"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

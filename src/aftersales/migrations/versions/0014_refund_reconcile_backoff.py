@@ -1,8 +1,8 @@
 """Refunds the reconciliation could not read are looked at again after a growing delay, so one odd
 refund never holds back the others.
 
-Revision ID: 0015
-Revises: 0010
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from alembic import op
 
 import aftersales.db.base
 
-revision = "0015"
-down_revision = "0010"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """Mail identity: who sent each received email (address, To/Cc, the MTA's Authentication-Results)
 and whether a ticket's requester is verified.
 
-Revision ID: 0010
-Revises: 0007
+Revision ID: 0013
+Revises: 0012
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010"
-down_revision = "0008"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Compensation caps and review escalation on cases; back-off for failing items of the periodic scans.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0012
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 import aftersales.db.base
 
-revision = "0008"
-down_revision = "0013"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """API tokens carry scopes; customers remember which merchant's feed created them.
 
-Revision ID: 0013
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 
 Tokens issued before scopes existed get every scope their user's role may hold, so running
 integrations keep working after the upgrade; the operator narrows them by issuing new tokens
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013"
-down_revision = "0014"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
