@@ -10,20 +10,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aftersales.db.base import Base, UTCDateTime
 
 
-class InboxMessage(Base):
+class _Message:
+    """What an inbox message holds, for customers and for staff alike (two tables: customers are
+    not users)."""
+
+    topic: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(200), default="")
+    # One message per event (and person), however often the event is delivered.
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InboxMessage(_Message, Base):
     __tablename__ = "inbox_messages"
     __table_args__ = (Index("ix_inbox_customer_created", "customer_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    topic: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    link: Mapped[str] = mapped_column(String(200), default="")
-    # One message per event, however often the event is delivered.
-    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EmailMessage(Base):
@@ -44,7 +50,7 @@ class EmailMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class StaffInboxMessage(Base):
+class StaffInboxMessage(_Message, Base):
     """A message for a member of staff (a supervisor's breach alert), shown in their inbox."""
 
     __tablename__ = "staff_inbox_messages"
@@ -52,11 +58,3 @@ class StaffInboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    topic: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    link: Mapped[str] = mapped_column(String(200), default="")
-    # One message per event and person, however often the event is delivered.
-    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -198,14 +198,7 @@ def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport) -
 # --- the customer's inbox ------------------------------------------------------------------------
 def inbox(db: Database, customer_id: int, page: int = 1, size: int = 20) -> InboxPage:
     """The customer's messages, newest first, with how many are unread."""
-    request = PageRequest(page, size)
-    with db.read() as uow:
-        repo = NotificationsRepository(uow.session)
-        total = repo.inbox_total(customer_id)
-        items = [InboxItem.model_validate(m) for m in repo.inbox_page(customer_id, request.offset, request.size)]
-        unread = repo.unread_count(customer_id)
-    pages = max(1, -(-total // request.size))
-    return InboxPage(items=items, total=total, page=request.page, pages=pages, unread=unread)
+    return _inbox_page(db, customer_id, page, size, staff=False)
 
 
 def unread_count(db: Database, customer_id: int) -> int:
@@ -215,8 +208,29 @@ def unread_count(db: Database, customer_id: int) -> int:
 
 def mark_read(db: Database, customer_id: int, message_id: int) -> InboxItem:
     """Mark one of the customer's messages read (again is harmless); another's is not found."""
+    return _mark_read(db, customer_id, message_id, staff=False)
+
+
+def _inbox_page(db: Database, owner_id: int, page: int, size: int, *, staff: bool) -> InboxPage:
+    """A customer's or a staff member's inbox (two tables: customers are not users)."""
+    request = PageRequest(page, size)
+    with db.read() as uow:
+        repo = NotificationsRepository(uow.session)
+        if staff:
+            total, unread = repo.staff_total(owner_id), repo.staff_unread(owner_id)
+            rows: Sequence[Any] = repo.staff_page(owner_id, request.offset, request.size)
+        else:
+            total, unread = repo.inbox_total(owner_id), repo.unread_count(owner_id)
+            rows = repo.inbox_page(owner_id, request.offset, request.size)
+        items = [InboxItem.model_validate(m) for m in rows]
+    pages = max(1, -(-total // request.size))
+    return InboxPage(items=items, total=total, page=request.page, pages=pages, unread=unread)
+
+
+def _mark_read(db: Database, owner_id: int, message_id: int, *, staff: bool) -> InboxItem:
     with db.write() as uow:
-        message = NotificationsRepository(uow.session).customer_message(customer_id, message_id)
+        repo = NotificationsRepository(uow.session)
+        message = repo.staff_message(owner_id, message_id) if staff else repo.customer_message(owner_id, message_id)
         if message is None:
             raise NotFound(f"No message {message_id} in your inbox.")
         if message.read_at is None:
@@ -277,14 +291,7 @@ def alert_staff(
 
 
 def staff_inbox(db: Database, user_id: int, page: int = 1, size: int = 20) -> InboxPage:
-    request = PageRequest(page, size)
-    with db.read() as uow:
-        repo = NotificationsRepository(uow.session)
-        total = repo.staff_total(user_id)
-        items = [InboxItem.model_validate(m) for m in repo.staff_page(user_id, request.offset, request.size)]
-        unread = repo.staff_unread(user_id)
-    pages = max(1, -(-total // request.size))
-    return InboxPage(items=items, total=total, page=request.page, pages=pages, unread=unread)
+    return _inbox_page(db, user_id, page, size, staff=True)
 
 
 def staff_unread_count(db: Database, user_id: int) -> int:
@@ -293,12 +300,4 @@ def staff_unread_count(db: Database, user_id: int) -> int:
 
 
 def staff_mark_read(db: Database, user_id: int, message_id: int) -> InboxItem:
-    with db.write() as uow:
-        message = NotificationsRepository(uow.session).staff_message(user_id, message_id)
-        if message is None:
-            raise NotFound(f"No message {message_id} in your inbox.")
-        if message.read_at is None:
-            message.read_at = clock.now()
-        item = InboxItem.model_validate(message)
-        uow.commit()
-        return item
+    return _mark_read(db, user_id, message_id, staff=True)
