@@ -156,7 +156,9 @@ def test_out_of_stock_asks_once_with_the_amount_then_refunds_once(
 ) -> None:
     token = sign_in(client, "whouse")
     # The old button refunded at once; now the first post only shows what will happen.
-    asked = client.post("/orders/SO-P/self-service/out-of-stock", data={"csrf_token": token, "line_no": "1", "quantity": "2"})
+    asked = client.post(
+        "/orders/SO-P/self-service/out-of-stock", data={"csrf_token": token, "line_no": "1", "quantity": "2"}
+    )
     assert asked.status_code == 200, asked.text
     assert "398.00" in asked.text and refunds_of(db, "SO-P") == []
     fields = _confirm_form(asked.text)

@@ -293,3 +293,17 @@ def task_due(created_at: datetime, answer_hours: int) -> datetime:
 
 def task_overdue(due_at: datetime, handled_at: datetime | None, now: datetime) -> bool:
     return handled_at is None and due_at <= now
+
+
+def out_of_stock_units(asked: int | None, unclaimed: int, line_no: int) -> int:
+    """How many units of a line a stock-out report refunds: the units asked for (all that are left
+    when none are named), never units already claimed by another case."""
+    if unclaimed <= 0:
+        raise Conflict(f"Line {line_no} is already covered by after-sales cases; nothing is left to refund.")
+    if asked is None:
+        return unclaimed
+    if asked < 1:
+        raise Invalid("Report at least 1 unit out of stock.")
+    if asked > unclaimed:
+        raise Invalid(f"Line {line_no} has {unclaimed} unit(s) not yet claimed; report at most {unclaimed}.")
+    return asked

@@ -23,7 +23,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, NotFound
-from aftersales.kit.money import allocate
+from aftersales.kit.money import allocate, share_of_units
 from aftersales.orders import service as orders
 from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import AddressIn, OrderFacts
@@ -210,10 +210,54 @@ def urge_delivery(db: Database, number: str, by: Principal) -> ActionResult:
         return result
 
 
-def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) -> ActionResult:
-    """The warehouse cannot ship a line: the buyer is told and refunded for it automatically."""
+@dataclass(frozen=True)
+class OutOfStockQuote:
+    """What reporting units of a line out of stock will do, shown before anything moves. `seen` is
+    the line's claimed units when quoted: confirming the same quote twice refunds once."""
+
+    order_number: str
+    line_no: int
+    product_name: str
+    quantity: int
+    unclaimed: int
+    amount: Decimal
+    currency: str
+    seen: int
+
+
+def _may_report_stock(by: Principal) -> None:
     if by.role not in (Role.MERCHANT, Role.WAREHOUSE, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("Only the merchant, the warehouse or a supervisor can report a line out of stock.")
+
+
+def quote_out_of_stock(db: Database, number: str, line_no: int, quantity: int | None, by: Principal) -> OutOfStockQuote:
+    """The refund a stock-out report would start, for the person to confirm; writes nothing."""
+    _may_report_stock(by)
+    with db.read() as uow:
+        order = orders.order_facts(uow.session, number, by)
+        if order.shipped or order.status not in NOT_SHIPPED:
+            raise Conflict(f"Order {number} is {order.status.value}; only lines not yet shipped can be out of stock.")
+        line = order_line(order, line_no)
+        claimed = CasesRepository(uow.session).claimed_per_line(order.order_id).get(line.line_id, 0)
+        units = domain.out_of_stock_units(quantity, line.quantity - claimed, line_no)
+        return OutOfStockQuote(
+            order_number=order.number,
+            line_no=line.line_no,
+            product_name=line.product_name,
+            quantity=units,
+            unclaimed=line.quantity - claimed,
+            amount=share_of_units(line.paid, line.quantity, claimed, units, order.currency),
+            currency=order.currency,
+            seen=claimed,
+        )
+
+
+def report_out_of_stock(
+    db: Database, number: str, line_no: int, by: Principal, quantity: int | None = None, seen: int | None = None
+) -> ActionResult:
+    """The warehouse cannot ship units of a line: the buyer is told and refunded for them at once.
+    `quantity` defaults to every unit not yet claimed; `seen` comes from a confirmed quote."""
+    _may_report_stock(by)
     with db.write() as uow:
         session = uow.session
         # Two reports at once meet on the order's row: the second waits, then sees the first one's case.
@@ -226,8 +270,10 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
         picked = order_line(order, line_no)
         repo = CasesRepository(session)
         reported = repo.open_case_for_line(picked.line_id, CaseReason.OUT_OF_STOCK.value)
-        if reported is not None:
-            # The same fact reported again (a double click, a retried feed): it is refunded once.
+        claimed = repo.claimed_per_line(order.order_id).get(picked.line_id, 0)
+        # The same fact reported again (a double click, a retried feed, a quote confirmed twice): it is
+        # refunded once. A confirmed quote that saw the earlier report is a report of further units.
+        if reported is not None and (seen is None or seen != claimed):
             result = ActionResult(
                 "out_of_stock",
                 True,
@@ -238,18 +284,16 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
             _log(session, order, "out_of_stock", result, by)
             uow.commit()
             return result
+        if seen is not None and seen != claimed:
+            raise Conflict(f"Line {line_no} of order {number} changed since you checked it; check the refund again.")
+        units = domain.out_of_stock_units(quantity, picked.quantity - claimed, line_no)
         line = orders.mark_out_of_stock_in(session, order.order_id, line_no, by)
-        unclaimed = line.quantity - repo.claimed_per_line(order.order_id).get(line.line_id, 0)
-        if unclaimed <= 0:
-            raise Conflict(
-                f"Line {line_no} of order {number} is already covered by after-sales cases; nothing is left to refund."
-            )
         draft = CaseDraft(
             order_number=order.number,
             kind=CaseKind.REFUND_ONLY,
             reason=CaseReason.OUT_OF_STOCK,
-            lines=[CaseLineIn(line_no=line.line_no, quantity=unclaimed)],
-            description=f"{line.product_name} is out of stock",
+            lines=[CaseLineIn(line_no=line.line_no, quantity=units)],
+            description=f"{line.product_name} is out of stock ({units} of {line.quantity})",
         )
         case = cases.create_without_policy(session, order, draft, SYSTEM, via="warehouse", note="note.out_of_stock")
         result = ActionResult(
@@ -258,6 +302,7 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
             "The buyer is told and refunded for this line.",
             "已通知买家并自动退款。",
             case_number=case.number,
+            detail={"quantity": units},
         )
         _log(session, order, "out_of_stock", result, by)
         uow.commit()

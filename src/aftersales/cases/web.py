@@ -290,7 +290,15 @@ async def self_service_action(
             )
             result = self_service.change_address(db, number, address, principal)
         elif action == "out-of-stock":
-            result = self_service.report_out_of_stock(db, number, int(str(form.get("line_no", "0")) or 0), principal)
+            line_no = _whole(form.get("line_no"), "The line")
+            quantity = _whole(form.get("quantity"), "The quantity") if str(form.get("quantity", "")).strip() else None
+            seen = form.get("seen")
+            if seen is None:  # first step: what will be refunded, to confirm once
+                asked = self_service.quote_out_of_stock(db, number, line_no, quantity, principal)
+                return _confirm_out_of_stock(request, asked)
+            result = self_service.report_out_of_stock(
+                db, number, line_no, principal, quantity, seen=_whole(seen, "The confirmation")
+            )
         else:
             raise Invalid(f"Unknown action '{action}'.")
     except (AppError, ValidationError, ValueError) as exc:
@@ -301,6 +309,32 @@ async def self_service_action(
     if result.case_number:
         return RedirectResponse(f"/cases/{result.case_number}", status_code=303)
     return RedirectResponse(f"/orders/{number}?notice={quote(message)}&ok={int(result.done)}", status_code=303)
+
+
+def _whole(value: object, what: str) -> int:
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 9:
+        raise Invalid(f"{what} must be a whole number.")
+    return int(text)
+
+
+def _confirm_out_of_stock(request: Request, asked: self_service.OutOfStockQuote) -> Response:
+    # Message ids; the page translates them.
+    return render(
+        request,
+        "cases/confirm.html",
+        heading="confirm.out_of_stock",
+        facts=[
+            ("confirm.out_of_stock_line", {"name": asked.product_name, "n": asked.quantity, "left": asked.unclaimed})
+        ],
+        amount=asked.amount,
+        currency=asked.currency,
+        action=f"/orders/{asked.order_number}/self-service/out-of-stock",
+        testid="confirm-out-of-stock",
+        fields={"line_no": asked.line_no, "quantity": asked.quantity, "seen": asked.seen},
+        confirm_label="confirm.out_of_stock_yes",
+        back=f"/orders/{asked.order_number}",
+    )
 
 
 @router.get("/orders/{number}/urges", response_class=HTMLResponse)
