@@ -182,3 +182,47 @@ def test_out_of_stock_quantity_is_checked(
     assert says in unescape(asked.text)
     assert 'data-testid="confirm-out-of-stock"' not in asked.text
     assert refunds_of(db, "SO-P") == []
+
+
+def test_cancelling_a_paid_order_shows_the_refund_and_asks_once(
+    client: TestClient, warehouse: Factory, db: Database
+) -> None:
+    warehouse.customer_user("lina", "C1")
+    token = sign_in(client, "lina")
+    asked = client.post("/orders/SO-P/self-service/cancel", data={"csrf_token": token})
+    assert asked.status_code == 200 and "597.00" in asked.text
+    assert refunds_of(db, "SO-P") == []
+    form = re.search(r'<form[^>]*data-testid="confirm-cancel".*?</form>', asked.text, re.S)
+    assert form
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form.group(0)))
+    assert client.post("/orders/SO-P/self-service/cancel", data=fields).status_code == 200
+    assert client.post("/orders/SO-P/self-service/cancel", data=fields).status_code == 200  # twice
+    assert refunds_of(db, "SO-P") == [(Decimal("597.00"), "succeeded")]
+
+
+def test_approving_a_compensation_shows_the_amount_and_refunds_once_confirmed(
+    client: TestClient, desk: Factory, db: Database
+) -> None:
+    token = sign_in(client, "agent1")
+    made = client.post(
+        "/orders/SO-1/after-sales",
+        data={"csrf_token": token, "kind": "compensation", "reason": "defect", "compensation_amount": "30"},
+    )
+    assert made.status_code == 200, made.text
+    number = made.url.path.rsplit("/", 1)[-1]
+    page = client.get(f"/cases/{number}").text
+    assert 'data-testid="action-approve"' in page, "the compensation should wait for review"
+    version = re.search(r'name="version" value="(\d+)"', page)
+    assert version
+
+    asked = client.post(
+        f"/cases/{number}/act", data={"csrf_token": token, "action": "approve", "version": version.group(1)}
+    )
+    assert asked.status_code == 200 and "30.00" in asked.text
+    assert refunds_of(db, "SO-1") == []
+    form = re.search(r'<form[^>]*data-testid="confirm-refund".*?</form>', asked.text, re.S)
+    assert form
+    fields = dict(re.findall(r'name="([a-z_]+)" value="([^"]*)"', form.group(0)))
+    assert client.post(f"/cases/{number}/act", data=fields).status_code == 200
+    assert client.post(f"/cases/{number}/act", data=fields).status_code == 200  # a second click: stale version
+    assert refunds_of(db, "SO-1") == [(Decimal("30.00"), "succeeded")]

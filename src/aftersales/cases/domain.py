@@ -307,3 +307,9 @@ def out_of_stock_units(asked: int | None, unclaimed: int, line_no: int) -> int:
     if asked > unclaimed:
         raise Invalid(f"Line {line_no} has {unclaimed} unit(s) not yet claimed; report at most {unclaimed}.")
     return asked
+
+
+def moves_money(kind: CaseKind, status: CaseStatus, action: CaseAction) -> bool:
+    """The action starts a refund at once (approving a refund or compensation, retrying a refund):
+    the page asks once, with the amount, before doing it."""
+    return next_status(kind, status, action) is CaseStatus.REFUNDING and action is not CaseAction.INSPECT_PASS

@@ -108,12 +108,28 @@ def cancel_order(db: Database, number: str, by: Principal) -> ActionResult:
         return result
 
 
+def quote_cancel(db: Database, number: str, by: Principal) -> tuple[Decimal, str] | None:
+    """What cancelling now would pay back at once (amount, currency), shown before the person confirms: None when
+    nothing is refunded at once (not paid; shipped, so the carrier brings it back first)."""
+    _customer_or_staff(by)
+    with db.read() as uow:
+        order = orders.order_facts(uow.session, number, by)
+        if order.status not in NOT_SHIPPED or order.shipped or order.paid_at is None:
+            return None
+        total = _the_rest(uow.session, order)[0]
+        return (total, order.currency) if total > 0 else None
+
+
+def _the_rest(session: Session, order: OrderFacts) -> tuple[Decimal, list[Any]]:
+    left = [x for x in refunds.refundable_by_line(session, order.order_id) if x.left > 0]
+    on_order = refunds.refundable_amount(session, order.order_id)
+    return min(on_order, sum((x.left for x in left), Decimal(0))), left
+
+
 def _refund_the_rest(session: Session, order: OrderFacts) -> RefundOut | None:
     """Cancelling pays back what each line can still refund, never more than the order as a whole
     can (a goodwill refund without lines counts against the order)."""
-    left = [x for x in refunds.refundable_by_line(session, order.order_id) if x.left > 0]
-    on_order = refunds.refundable_amount(session, order.order_id)
-    total = min(on_order, sum((x.left for x in left), Decimal(0)))
+    total, left = _the_rest(session, order)
     if total <= 0:
         return None
     parts = allocate(total, [x.left for x in left], order.currency)
