@@ -226,3 +226,22 @@ def test_approving_a_compensation_shows_the_amount_and_refunds_once_confirmed(
     assert client.post(f"/cases/{number}/act", data=fields).status_code == 200
     assert client.post(f"/cases/{number}/act", data=fields).status_code == 200  # a second click: stale version
     assert refunds_of(db, "SO-1") == [(Decimal("30.00"), "succeeded")]
+
+
+def test_the_rest_of_a_partly_reported_line_can_be_reported_later(
+    client: TestClient, warehouse: Factory, db: Database
+) -> None:
+    token = sign_in(client, "whouse")
+    post = "/orders/SO-P/self-service/out-of-stock"
+    first = _confirm_form(client.post(post, data={"csrf_token": token, "line_no": "1", "quantity": "1"}).text)
+    client.post(post, data=first)
+    page = client.get("/orders/SO-P").text
+    assert 'data-testid="out-of-stock-qty-1"' in page  # 2 units may still ship: the line is not out of stock
+
+    asked = client.post(post, data={"csrf_token": token, "line_no": "1", "quantity": "3"})
+    assert "at most 2" in unescape(asked.text)  # the unit already refunded cannot be reported again
+    rest = _confirm_form(client.post(post, data={"csrf_token": token, "line_no": "1", "quantity": "2"}).text)
+    client.post(post, data=rest)
+    client.post(post, data=first)  # an old confirmation sent again
+    assert refunds_of(db, "SO-P") == [(Decimal("199.00"), "succeeded"), (Decimal("398.00"), "succeeded")]
+    assert 'data-testid="out-of-stock-qty-1"' not in client.get("/orders/SO-P").text

@@ -303,7 +303,9 @@ def report_out_of_stock(
         if seen is not None and seen != claimed:
             raise Conflict(f"Line {line_no} of order {number} changed since you checked it; check the refund again.")
         units = domain.out_of_stock_units(quantity, picked.quantity - claimed, line_no)
-        line = orders.mark_out_of_stock_in(session, order.order_id, line_no, by)
+        line = picked
+        if units == picked.quantity - claimed:  # the line says "out of stock" once no unit is left to ship
+            line = orders.mark_out_of_stock_in(session, order.order_id, line_no, by)
         draft = CaseDraft(
             order_number=order.number,
             kind=CaseKind.REFUND_ONLY,
@@ -315,8 +317,8 @@ def report_out_of_stock(
         result = ActionResult(
             "out_of_stock",
             True,
-            "The buyer is told and refunded for this line.",
-            "已通知买家并自动退款。",
+            f"The buyer is told and refunded for {units} unit(s) of this line.",
+            f"已通知买家，并为该商品的 {units} 件自动退款。",
             case_number=case.number,
             detail={"quantity": units},
         )
