@@ -57,6 +57,8 @@ DEFAULT_VIEWPORT = {"width": 1280, "height": 900}
 # Anker charger from the self-operated shop, delivered yesterday. The demo seeds one order fewer,
 # so the journeys still count the 80 orders they always saw.
 JOURNEY_ORDER = "SO-E2E-RETURN"
+# The warehouse's journey: an order paid and waiting to ship (2 units), reported out of stock.
+STOCK_ORDER = "SO-E2E-STOCK"
 DEMO_ORDERS = 79
 
 
@@ -150,6 +152,24 @@ def create_journey_order() -> None:
         shipments=[ShipmentIn(carrier="JD", tracking_number=tracking, promised_at=delivered + timedelta(hours=6))],
     )
     orders.upsert_order(db, order, feed)
+    waiting = OrderIn(
+        number=STOCK_ORDER,
+        version=1,
+        updated_at=now - timedelta(hours=2),
+        merchant_code="selfop",
+        status=OrderStatus.FULFILLING,
+        placed_at=now - timedelta(hours=3),
+        paid_at=now - timedelta(hours=3),
+        customer=CustomerIn(external_id="C9001", name="王芳", phone="13900139001", email="wangfang@example.com"),
+        shipping_address=AddressIn(name="王芳", phone="13900139001", region="杭州市 西湖区", detail="文三路 9 号"),
+        lines=[OrderLineIn(line_no=1, sku="AK-65W", quantity=2, unit_price=price)],
+        payments=[
+            PaymentIn(
+                reference=f"PAY{STOCK_ORDER}", method="alipay", amount=price * 2, paid_at=now - timedelta(hours=3)
+            )
+        ],
+    )
+    orders.upsert_order(db, waiting, feed)
     scans = [
         (LogisticsNode.PICKED_UP, "仓库揽收"),
         (LogisticsNode.DEPARTED_HUB, "上海转运中心"),

@@ -18,6 +18,7 @@ from aftersales.messaging import outbox
 from aftersales.messaging.models import OutboxMessage
 from aftersales.routing import service as routing
 from aftersales.sla import service as sla
+from aftersales.tickets import macros
 from aftersales.tickets import service as tickets
 from aftersales.tickets.domain import Channel, MessageKind, TicketAction, TicketStatus
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
@@ -245,14 +246,18 @@ def test_abusive_words_are_masked_when_shown(db: Database, desk: dict[str, Princ
     assert "傻逼" not in shown and "东西坏了都不管" in shown
 
 
-def test_a_macro_replies_with_the_ticket_values_and_sets_the_status(db: Database, desk: dict[str, Principal]) -> None:
+def test_a_macro_fills_the_ticket_values_and_proposes_status_and_tags(db: Database, desk: dict[str, Principal]) -> None:
+
     number = _open(db, desk["lina"], "Where is my order?")
+    before = tickets.get_ticket(db, number, desk["agent1"])
     macro = next(m for m in tickets.macros(db) if m["key"] == "ask_photos")
-    out = tickets.apply_macro(db, number, macro["id"], desk["agent1"], "zh-CN", None)
-    reply = out.messages[-1]
-    assert reply.kind is MessageKind.REPLY and "李娜" in reply.body and "SO-1" in reply.body
-    assert out.status is TicketStatus.PENDING
-    assert "evidence.requested" in out.tags
+    fill = macros.fill(db, number, macro["id"], desk["agent1"], "zh-CN")
+    assert "李娜" in fill.body and "SO-1" in fill.body and "{{" not in fill.body
+    assert (fill.status, fill.tags) == ("pending", ["evidence.requested"])
+    after = tickets.get_ticket(db, number, desk["agent1"])  # proposing writes nothing
+    assert (after.status, len(after.messages), after.tags) == (before.status, len(before.messages), before.tags)
+    with pytest.raises(Forbidden):
+        macros.fill(db, number, macro["id"], desk["lina"], "zh-CN")
 
 
 def test_a_case_started_from_the_ticket_goes_through_the_cases_policies(

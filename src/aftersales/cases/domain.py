@@ -316,3 +316,23 @@ def compensation_over_cap(order_number: str, currency: str, cap: Decimal, left: 
         f"Compensation on order {order_number} is capped at {cap} {currency} in total; "
         f"at most {left} {currency} can still be claimed.",
     )
+
+
+def out_of_stock_units(asked: int | None, unclaimed: int, line_no: int) -> int:
+    """How many units of a line a stock-out report refunds: the units asked for (all that are left
+    when none are named), never units already claimed by another case."""
+    if unclaimed <= 0:
+        raise Conflict(f"Line {line_no} is already covered by after-sales cases; nothing is left to refund.")
+    if asked is None:
+        return unclaimed
+    if asked < 1:
+        raise Invalid("Report at least 1 unit out of stock.")
+    if asked > unclaimed:
+        raise Invalid(f"Line {line_no} has {unclaimed} unit(s) not yet claimed; report at most {unclaimed}.")
+    return asked
+
+
+def moves_money(kind: CaseKind, status: CaseStatus, action: CaseAction) -> bool:
+    """The action starts a refund at once (approving a refund or compensation, retrying a refund):
+    the page asks once, with the amount, before doing it."""
+    return next_status(kind, status, action) is CaseStatus.REFUNDING and action is not CaseAction.INSPECT_PASS

@@ -23,7 +23,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, NotFound
-from aftersales.kit.money import allocate
+from aftersales.kit.money import allocate, share_of_units
 from aftersales.orders import service as orders
 from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import AddressIn, OrderFacts
@@ -108,12 +108,28 @@ def cancel_order(db: Database, number: str, by: Principal) -> ActionResult:
         return result
 
 
+def quote_cancel(db: Database, number: str, by: Principal) -> tuple[Decimal, str] | None:
+    """What cancelling now would pay back at once (amount, currency), shown before the person confirms: None when
+    nothing is refunded at once (not paid; shipped, so the carrier brings it back first)."""
+    _customer_or_staff(by)
+    with db.read() as uow:
+        order = orders.order_facts(uow.session, number, by)
+        if order.status not in NOT_SHIPPED or order.shipped or order.paid_at is None:
+            return None
+        total = _the_rest(uow.session, order)[0]
+        return (total, order.currency) if total > 0 else None
+
+
+def _the_rest(session: Session, order: OrderFacts) -> tuple[Decimal, list[Any]]:
+    left = [x for x in refunds.refundable_by_line(session, order.order_id) if x.left > 0]
+    on_order = refunds.refundable_amount(session, order.order_id)
+    return min(on_order, sum((x.left for x in left), Decimal(0))), left
+
+
 def _refund_the_rest(session: Session, order: OrderFacts) -> RefundOut | None:
     """Cancelling pays back what each line can still refund, never more than the order as a whole
     can (a goodwill refund without lines counts against the order)."""
-    left = [x for x in refunds.refundable_by_line(session, order.order_id) if x.left > 0]
-    on_order = refunds.refundable_amount(session, order.order_id)
-    total = min(on_order, sum((x.left for x in left), Decimal(0)))
+    total, left = _the_rest(session, order)
     if total <= 0:
         return None
     parts = allocate(total, [x.left for x in left], order.currency)
@@ -210,10 +226,54 @@ def urge_delivery(db: Database, number: str, by: Principal) -> ActionResult:
         return result
 
 
-def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) -> ActionResult:
-    """The warehouse cannot ship a line: the buyer is told and refunded for it automatically."""
+@dataclass(frozen=True)
+class OutOfStockQuote:
+    """What reporting units of a line out of stock will do, shown before anything moves. `seen` is
+    the line's claimed units when quoted: confirming the same quote twice refunds once."""
+
+    order_number: str
+    line_no: int
+    product_name: str
+    quantity: int
+    unclaimed: int
+    amount: Decimal
+    currency: str
+    seen: int
+
+
+def _may_report_stock(by: Principal) -> None:
     if by.role not in (Role.MERCHANT, Role.WAREHOUSE, Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("Only the merchant, the warehouse or a supervisor can report a line out of stock.")
+
+
+def quote_out_of_stock(db: Database, number: str, line_no: int, quantity: int | None, by: Principal) -> OutOfStockQuote:
+    """The refund a stock-out report would start, for the person to confirm; writes nothing."""
+    _may_report_stock(by)
+    with db.read() as uow:
+        order = orders.order_facts(uow.session, number, by)
+        if order.shipped or order.status not in NOT_SHIPPED:
+            raise Conflict(f"Order {number} is {order.status.value}; only lines not yet shipped can be out of stock.")
+        line = order_line(order, line_no)
+        claimed = CasesRepository(uow.session).claimed_per_line(order.order_id).get(line.line_id, 0)
+        units = domain.out_of_stock_units(quantity, line.quantity - claimed, line_no)
+        return OutOfStockQuote(
+            order_number=order.number,
+            line_no=line.line_no,
+            product_name=line.product_name,
+            quantity=units,
+            unclaimed=line.quantity - claimed,
+            amount=share_of_units(line.paid, line.quantity, claimed, units, order.currency),
+            currency=order.currency,
+            seen=claimed,
+        )
+
+
+def report_out_of_stock(
+    db: Database, number: str, line_no: int, by: Principal, quantity: int | None = None, seen: int | None = None
+) -> ActionResult:
+    """The warehouse cannot ship units of a line: the buyer is told and refunded for them at once.
+    `quantity` defaults to every unit not yet claimed; `seen` comes from a confirmed quote."""
+    _may_report_stock(by)
     with db.write() as uow:
         session = uow.session
         # Two reports at once meet on the order's row: the second waits, then sees the first one's case.
@@ -226,8 +286,10 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
         picked = order_line(order, line_no)
         repo = CasesRepository(session)
         reported = repo.open_case_for_line(picked.line_id, CaseReason.OUT_OF_STOCK.value)
-        if reported is not None:
-            # The same fact reported again (a double click, a retried feed): it is refunded once.
+        claimed = repo.claimed_per_line(order.order_id).get(picked.line_id, 0)
+        # The same fact reported again (a double click, a retried feed, a quote confirmed twice): it is
+        # refunded once. A confirmed quote that saw the earlier report is a report of further units.
+        if reported is not None and (seen is None or seen != claimed):
             result = ActionResult(
                 "out_of_stock",
                 True,
@@ -238,26 +300,27 @@ def report_out_of_stock(db: Database, number: str, line_no: int, by: Principal) 
             _log(session, order, "out_of_stock", result, by)
             uow.commit()
             return result
-        line = orders.mark_out_of_stock_in(session, order.order_id, line_no, by)
-        unclaimed = line.quantity - repo.claimed_per_line(order.order_id).get(line.line_id, 0)
-        if unclaimed <= 0:
-            raise Conflict(
-                f"Line {line_no} of order {number} is already covered by after-sales cases; nothing is left to refund."
-            )
+        if seen is not None and seen != claimed:
+            raise Conflict(f"Line {line_no} of order {number} changed since you checked it; check the refund again.")
+        units = domain.out_of_stock_units(quantity, picked.quantity - claimed, line_no)
+        line = picked
+        if units == picked.quantity - claimed:  # the line says "out of stock" once no unit is left to ship
+            line = orders.mark_out_of_stock_in(session, order.order_id, line_no, by)
         draft = CaseDraft(
             order_number=order.number,
             kind=CaseKind.REFUND_ONLY,
             reason=CaseReason.OUT_OF_STOCK,
-            lines=[CaseLineIn(line_no=line.line_no, quantity=unclaimed)],
-            description=f"{line.product_name} is out of stock",
+            lines=[CaseLineIn(line_no=line.line_no, quantity=units)],
+            description=f"{line.product_name} is out of stock ({units} of {line.quantity})",
         )
         case = cases.create_without_policy(session, order, draft, SYSTEM, via="warehouse", note="note.out_of_stock")
         result = ActionResult(
             "out_of_stock",
             True,
-            "The buyer is told and refunded for this line.",
-            "已通知买家并自动退款。",
+            f"The buyer is told and refunded for {units} unit(s) of this line.",
+            f"已通知买家，并为该商品的 {units} 件自动退款。",
             case_number=case.number,
+            detail={"quantity": units},
         )
         _log(session, order, "out_of_stock", result, by)
         uow.commit()

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from aftersales.cases import photos, self_service, service
+from aftersales.cases import domain, photos, self_service, service
 from aftersales.cases.domain import CaseAction, CaseKind, CaseReason, CaseStatus
-from aftersales.cases.schemas import ActionIn, CaseDraft, CaseLineIn, EvidenceIn
+from aftersales.cases.schemas import ActionIn, CaseDraft, CaseLineIn, CaseOut, EvidenceIn
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Invalid, NotFound
@@ -246,6 +246,7 @@ async def case_act(
     pickup_at: Annotated[str, Form(max_length=40)] = "",
     amount: Annotated[str, Form(max_length=20)] = "",
     photo: Annotated[str, Form(max_length=400)] = "",
+    confirm: Annotated[str, Form(max_length=4)] = "",
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*CASE_READERS)),
     _csrf: None = Depends(csrf_protect),
@@ -254,6 +255,11 @@ async def case_act(
     inspecting = action.value.startswith("inspect")
     stored: list[photos.StoredPhoto] = []
     try:
+        if not confirm:  # a refund that starts at once is confirmed first, with its amount
+            case = service.get_case(db, number, principal)
+            if domain.moves_money(CaseKind(case.kind), CaseStatus(case.status), action):
+                shown = Decimal(amount) if amount.strip() else (case.approved_amount or case.requested_amount)
+                return _confirm_refund(request, case, action, shown, version, amount, note)
         checked = photos.check_photos(photos.chosen((await request.form()).getlist("photos")))
         if action is CaseAction.ADD_EVIDENCE and not photo.strip() and not checked:
             raise Invalid("Choose a photo to upload or enter a photo link.")
@@ -298,6 +304,27 @@ def _in_language(exc: AppError, request: Request) -> str:
     return zh if request.state.lang == "zh-CN" and isinstance(zh, str) and zh else exc.message
 
 
+def _confirm_refund(
+    request: Request, case: CaseOut, action: CaseAction, shown: Decimal, version: int | None, amount: str, note: str
+) -> Response:
+    fields: dict[str, object] = {"action": action.value, "amount": amount.strip(), "note": note, "confirm": 1}
+    if version is not None:
+        fields["version"] = version
+    return render(
+        request,
+        "cases/confirm.html",
+        heading=f"confirm.case.{action.value}",
+        facts=[("confirm.case_refund", {"case": case.number, "order": case.order_number})],
+        amount=shown,
+        currency=case.currency,
+        action=f"/cases/{case.number}/act",
+        testid="confirm-refund",
+        fields=fields,
+        confirm_label=f"confirm.case.{action.value}_yes",
+        back=f"/cases/{case.number}",
+    )
+
+
 def _local_datetime(text: str, request: Request) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
@@ -318,6 +345,8 @@ async def self_service_action(
     form = await request.form()
     try:
         if action == "cancel":
+            if form.get("confirm") is None:  # first step: what is paid back, to confirm once
+                return _confirm_cancel(request, number, self_service.quote_cancel(db, number, principal))
             result = self_service.cancel_order(db, number, principal)
         elif action == "urge":
             result = self_service.urge_delivery(db, number, principal)
@@ -330,7 +359,15 @@ async def self_service_action(
             )
             result = self_service.change_address(db, number, address, principal)
         elif action == "out-of-stock":
-            result = self_service.report_out_of_stock(db, number, int(str(form.get("line_no", "0")) or 0), principal)
+            line_no = _whole(form.get("line_no"), "The line")
+            quantity = _whole(form.get("quantity"), "The quantity") if str(form.get("quantity", "")).strip() else None
+            seen = form.get("seen")
+            if seen is None:  # first step: what will be refunded, to confirm once
+                asked = self_service.quote_out_of_stock(db, number, line_no, quantity, principal)
+                return _confirm_out_of_stock(request, asked)
+            result = self_service.report_out_of_stock(
+                db, number, line_no, principal, quantity, seen=_whole(seen, "The confirmation")
+            )
         else:
             raise Invalid(f"Unknown action '{action}'.")
     except (AppError, ValidationError, ValueError) as exc:
@@ -341,6 +378,48 @@ async def self_service_action(
     if result.case_number:
         return RedirectResponse(f"/cases/{result.case_number}", status_code=303)
     return RedirectResponse(f"/orders/{number}?notice={quote(message)}&ok={int(result.done)}", status_code=303)
+
+
+def _whole(value: object, what: str) -> int:
+    text = str(value or "").strip()
+    if not text.isdigit() or len(text) > 9:
+        raise Invalid(f"{what} must be a whole number.")
+    return int(text)
+
+
+def _confirm_cancel(request: Request, number: str, refund: tuple[Decimal, str] | None) -> Response:
+    return render(
+        request,
+        "cases/confirm.html",
+        heading="confirm.cancel",
+        facts=[("confirm.cancel_refund" if refund else "confirm.cancel_no_refund", {})],
+        amount=refund[0] if refund else None,
+        currency=refund[1] if refund else "",
+        action=f"/orders/{number}/self-service/cancel",
+        testid="confirm-cancel",
+        fields={"confirm": 1},
+        confirm_label="confirm.cancel_yes",
+        back=f"/orders/{number}",
+    )
+
+
+def _confirm_out_of_stock(request: Request, asked: self_service.OutOfStockQuote) -> Response:
+    # Message ids; the page translates them.
+    return render(
+        request,
+        "cases/confirm.html",
+        heading="confirm.out_of_stock",
+        facts=[
+            ("confirm.out_of_stock_line", {"name": asked.product_name, "n": asked.quantity, "left": asked.unclaimed})
+        ],
+        amount=asked.amount,
+        currency=asked.currency,
+        action=f"/orders/{asked.order_number}/self-service/out-of-stock",
+        testid="confirm-out-of-stock",
+        fields={"line_no": asked.line_no, "quantity": asked.quantity, "seen": asked.seen},
+        confirm_label="confirm.out_of_stock_yes",
+        back=f"/orders/{asked.order_number}",
+    )
 
 
 @router.get("/orders/{number}/urges", response_class=HTMLResponse)

@@ -35,7 +35,6 @@ from aftersales.tickets.domain import (
     Priority,
     TicketAction,
     TicketStatus,
-    render_macro,
     unknown_variables,
 )
 from aftersales.tickets.intake import open_in, signal, ticket_channel
@@ -418,40 +417,6 @@ def link_tickets(db: Database, number: str, other: str, by: Principal) -> Ticket
     with db.write() as uow:
         ticket = _load(uow.session, number, by)
         workflow.link(uow.session, ticket, _load(uow.session, other.strip(), by), by)
-        return _commit_and_view(uow, ticket, by)
-
-
-def apply_macro(db: Database, number: str, macro_id: int, by: Principal, lang: str, version: int | None) -> TicketOut:
-    """Fill the macro's text with the ticket's values, send it as a reply and run its actions."""
-    _require_staff(by)
-    with db.write() as uow:
-        session = uow.session
-        repo = TicketsRepository(session)
-        ticket = _load(session, number, by, lock=True)
-        _check_version(ticket, version)
-        macro = repo.macro(macro_id)
-        if macro is None or not macro.active:
-            raise NotFound(f"No macro {macro_id}.")
-        body = render_macro(
-            macro.body_zh if lang.startswith("zh") else macro.body_en,
-            {
-                "customer_name": ticket.requester_name,
-                "ticket_number": ticket.number,
-                "order_number": ticket.order_number,
-                "case_number": ticket.case_number,
-                "agent_name": by.display_name or by.username,
-            },
-        )
-        then = TicketStatus(macro.set_status) if macro.set_status else None
-        workflow.reply(session, ticket, body, by, then)
-        if macro.set_priority and macro.set_priority != ticket.priority:
-            ticket.priority = macro.set_priority
-            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
-        have = {t.tag for t in ticket.tags}
-        for tag in macro.add_tags:
-            if tag not in have:
-                ticket.tags.append(TicketTag(tag=tag))
-        signal(session, ticket)
         return _commit_and_view(uow, ticket, by)
 
 

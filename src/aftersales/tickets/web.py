@@ -20,7 +20,7 @@ from aftersales.kit.pagination import PageRequest
 from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.routing import service as routing
-from aftersales.tickets import service, taxonomy
+from aftersales.tickets import handoffs, macros, service, taxonomy
 from aftersales.tickets.domain import Channel, MessageKind, Priority, TicketAction, TicketStatus, TicketType
 from aftersales.tickets.intake import agent_channel, ticket_channel
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
@@ -153,6 +153,8 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
         "kinds": [CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY, CaseKind.EXCHANGE, CaseKind.COMPENSATION],
         "reasons": list(CaseReason),
         "viewers": service.touch_viewer(db, number, principal),
+        "handoffs": handoffs.notes(db, number, principal),
+        "fill": None,
         "error": None,
     }
 
@@ -215,11 +217,13 @@ def post_message(
     kind: Annotated[str, Form(max_length=16)] = "reply",
     then: Annotated[str, Form(max_length=16)] = "",
     version: Annotated[str, Form(max_length=12)] = "",
+    tags: Annotated[str, Form(max_length=400)] = "",
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*DESK)),
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     number = number[:24]
+    added = [t for t in tags.replace("，", ",").split(",") if t.strip()]
 
     def change() -> None:
         if not body.strip():
@@ -231,6 +235,8 @@ def post_message(
             version=_version(version),
         )
         service.post_message(db, number, data, principal)
+        if added:  # the tags a macro proposed, as the agent left them
+            service.set_tags(db, number, added, [], principal)
 
     return _change(request, db, number, principal, change)
 
@@ -297,24 +303,30 @@ def classify(
     return _change(request, db, number, principal, change)
 
 
-@router.post("/desk/tickets/{number}/macro")
-def use_macro(
+@router.get("/desk/tickets/{number}/macro", response_class=HTMLResponse)
+def fill_macro(
     request: Request,
     number: str,
-    macro_id: Annotated[str, Form(max_length=12)],
-    version: Annotated[str, Form(max_length=12)] = "",
+    macro_id: Annotated[str, Query(max_length=12)] = "",
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*DESK)),
-    _csrf: None = Depends(csrf_protect),
 ) -> Response:
+    """The reply box filled from a macro (its text for this ticket, its proposed status and tags):
+    an htmx fragment, or the whole page without JavaScript. Nothing is written or sent."""
     number = number[:24]
-
-    def change() -> None:
-        if not macro_id.strip().isdigit():
-            raise Invalid("Choose a macro.")
-        service.apply_macro(db, number, int(macro_id), principal, request.state.lang, _version(version))
-
-    return _change(request, db, number, principal, change)
+    if not macro_id.strip().isdigit():
+        return _error_page(request, db, number, principal, Invalid("Choose a macro."))
+    fill = macros.fill(db, number, int(macro_id), principal, request.state.lang)
+    if request.headers.get("hx-request"):
+        return render(
+            request,
+            "tickets/_reply.html",
+            fill=fill,
+            statuses_after_reply=[TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED],
+        )
+    context = _ticket_context(db, number, principal)
+    context["fill"] = fill
+    return render(request, "tickets/ticket.html", **context)
 
 
 @router.post("/desk/tickets/{number}/tags")
