@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from aftersales.kit.access import Role
 
@@ -62,3 +65,14 @@ def event(event_id: str, tracking: str, node: str, at: str, place: str = "上海
         "occurred_at": at,
         "place": place,
     }
+
+
+def flashed(client: TestClient, answer: Response) -> str:
+    """The sentence a page action redirected with: it travels in the session (never the address),
+    so follow the redirect and read the notice the page shows once."""
+    assert answer.status_code == 303, answer.text
+    assert "notice=" not in answer.headers["location"] and "error=" not in answer.headers["location"]
+    page = client.get(answer.headers["location"]).text
+    shown = re.search(r'data-testid="(?:order-notice|case-error|cases-notice)">([^<]*)<', page)
+    assert shown, "the page does not show the message"
+    return html.unescape(shown.group(1))

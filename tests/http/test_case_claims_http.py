@@ -6,6 +6,7 @@ scan items."""
 from __future__ import annotations
 
 import html
+import re
 from datetime import timedelta
 
 import pytest
@@ -121,3 +122,13 @@ def test_the_dry_run_page_shows_the_cap_in_words(client: TestClient, shop: Facto
     assert page.status_code == 200, page.text
     cell = page.text.split('data-testid="compensation-cap">', 1)[1].split("</td>", 1)[0]
     assert "119.40" in cell and "实付金额的 30%" in cell and "500" in cell
+
+
+def test_the_customer_can_state_the_compensation_amount_on_the_form(client: TestClient, shop: Factory) -> None:
+    token = sign_in(client, "lina")
+    page = client.get("/orders/SO-A/after-sales").text
+    field = re.search(r'<input[^>]*name="compensation_amount"[^>]*>', page)
+    assert field is not None and 'type="hidden"' not in field.group(0)  # a person can fill it in
+    form = {"csrf_token": token, "kind": "compensation", "reason": "late_delivery", "compensation_amount": "20"}
+    made = client.post("/orders/SO-A/after-sales", data={**form, "qty_1": "0"}, follow_redirects=False)
+    assert made.status_code == 303 and made.headers["location"].startswith("/cases/AS")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -172,8 +171,8 @@ def test_a_refused_action_comes_back_with_the_reason_on_the_page(client: TestCli
     assert act(client, token, number, "approve", version=seen).status_code == 303
 
     refused = act(client, token, number, "inspect_pass")
-    assert refused.status_code == 303 and refused.headers["location"].startswith(f"/cases/{number}?error=")
-    assert "awaiting_return" in unquote(refused.headers["location"])
+    # The sentence travels in the signed session, not the address: no link can make the page say it.
+    assert refused.status_code == 303 and refused.headers["location"] == f"/cases/{number}"
     shown = client.get(refused.headers["location"]).text
     error = re.search(r'data-testid="case-error">([^<]+)<', shown)
     assert error, "the page does not show the refusal"
@@ -223,7 +222,7 @@ def test_customers_never_see_another_customers_case(client: TestClient, shop: Fa
     assert page.status_code == 404 and 'data-testid="error-message"' in page.text
     assert linas not in client.get("/cases").text
     refused = act(client, token, linas, "cancel")
-    assert refused.status_code == 303 and "No case" in unquote(refused.headers["location"])
+    assert refused.status_code == 303 and refused.headers["location"] == "/cases"
     sign_in(client, "lina")
     assert status_on(client.get(f"/cases/{linas}").text) == "awaiting_return"  # Bob's cancel did nothing
 
@@ -256,3 +255,11 @@ def test_a_refund_on_the_customers_order_page_is_in_words(client: TestClient, sh
     page = client.get("/orders/SO-A").text
     assert "action.refund." not in page and "order.submitted" not in page and "order.succeeded" not in page
     assert "gateway reference" not in page
+
+
+def test_no_link_can_put_words_in_the_sites_mouth(client: TestClient, shop: Factory) -> None:
+    number = request_case(client, sign_in(client, "lina"))
+    bait = "您的账户存在风险，请立即拨打 400-123-4567"
+    case_page = client.get(f"/cases/{number}", params={"error": bait}).text
+    order_page = client.get("/orders/SO-A", params={"notice": bait, "ok": "1"}).text
+    assert bait not in html.unescape(case_page) and bait not in html.unescape(order_page)

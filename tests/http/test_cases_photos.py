@@ -8,7 +8,6 @@ import re
 import struct
 import zlib
 from pathlib import Path
-from urllib.parse import unquote
 
 import pytest
 from fastapi import FastAPI
@@ -23,7 +22,7 @@ from aftersales.main import create_app
 from aftersales.rules import service as rules
 
 from ..factories import Factory
-from ._support import sign_in
+from ._support import flashed, sign_in
 from .test_cases_api import put_order
 from .test_cases_pages import act, status_on, version_on
 
@@ -87,8 +86,7 @@ def photo_urls(page: str) -> list[str]:
 
 
 def error_on(client: TestClient, answer: Response) -> str:
-    assert answer.status_code == 303 and "?error=" in answer.headers["location"]
-    return unquote(answer.headers["location"].split("?error=", 1)[1])
+    return flashed(client, answer)
 
 
 def test_photos_sent_with_the_request_are_shown_and_served_to_the_customer(

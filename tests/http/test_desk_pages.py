@@ -124,6 +124,10 @@ def test_the_api_opens_once_per_idempotency_key_and_scopes_reads(client: TestCli
     assert first.status_code == 201 and second.status_code == 201
     assert first.json()["number"] == second.json()["number"]
     assert first.json()["clocks"]
+    # The same key with other content is another request: refused, not answered with the first.
+    other = client.post("/api/v1/tickets", json={**body, "body": "Wrong colour delivered"}, headers=headers)
+    assert other.status_code == 422 and "Idempotency-Key 'crm-42'" in other.json()["message"]
+    assert first.json()["number"] in other.json()["message"]
     bad = client.post("/api/v1/tickets", json={"body": "x", "channel": "email"}, headers=bearer(shop, "feed"))
     assert bad.status_code == 422 and "mail gateway" in bad.text
     lina = bearer(shop, "lina")

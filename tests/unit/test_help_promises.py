@@ -51,6 +51,10 @@ UNKEPT = [
         ],
     ),
     ("agents every day 8–22 (the desk's calendar says otherwise)", ["8:00–22:00", "8:00 to 22:00"]),
+    (
+        "a review nobody does in time is approved (a missed deadline goes to a supervisor; no timer pays)",
+        ["超时未审核的会自动同意", "系统会**自动同意**", "is approved automatically", "is **approved automatically**"],
+    ),
 ]
 
 

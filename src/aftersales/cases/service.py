@@ -31,7 +31,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
-from aftersales.kit.ids import request_fingerprint
+from aftersales.kit.ids import refuse_other_request, request_fingerprint
 from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging import live, scans
@@ -70,12 +70,9 @@ def submit(
         repo = CasesRepository(session)
         if key and (existing := repo.by_idempotency_key(key)) is not None:
             # Cases from before fingerprints were kept (None) answer as before.
-            if existing.idempotency_fingerprint not in (None, fingerprint):
-                raise Invalid(
-                    f"The Idempotency-Key '{idempotency_key}' was already used for case {existing.number} "
-                    "with different content. Use a new key for a new case, or resend the identical "
-                    "request to get that case."
-                )
+            refuse_other_request(
+                str(idempotency_key), existing.idempotency_fingerprint, str(fingerprint), f"case {existing.number}"
+            )
             return views.case_view(session, existing, viewer)
         order = orders.order_facts(session, draft.order_number, viewer)
         if viewer.role is Role.CUSTOMER and order.customer_id != viewer.customer_id:

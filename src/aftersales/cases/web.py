@@ -23,6 +23,7 @@ from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import AddressIn
 from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.flash import flash, take_flash
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -165,6 +166,7 @@ def cases_page(
     return render(
         request,
         "cases/list.html",
+        notice=take_flash(request),
         tasks=tasks,
         page=result,
         status=chosen_status,
@@ -207,7 +209,8 @@ def case_page(
 ) -> Response:
     case = service.get_case(db, number[:24], principal)
     block = "progress" if request.headers.get("hx-request") else None
-    return render(request, "cases/detail.html", block=block, case=case, error=request.query_params.get("error", ""))
+    shown = take_flash(request) if block is None else None  # the progress poll leaves it for the page
+    return render(request, "cases/detail.html", block=block, case=case, error=shown.text if shown else "")
 
 
 @router.get("/cases/{number}/photos/{name}")
@@ -291,7 +294,9 @@ async def case_act(
         message = exc.message if isinstance(exc, AppError) else "Please check the values you entered."
         if isinstance(exc, ValidationError):
             message += " " + "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()[:3])
-        return RedirectResponse(f"/cases/{number}?error={quote(message)}", status_code=303)
+        flash(request, message, ok=False)
+        # A case the person may not see would answer 404: say why on their list instead.
+        return RedirectResponse("/cases" if isinstance(exc, NotFound) else f"/cases/{number}", status_code=303)
     except BaseException:
         photos.remove_photos(_upload_dir(request), number, stored)
         raise
@@ -372,12 +377,14 @@ async def self_service_action(
             raise Invalid(f"Unknown action '{action}'.")
     except (AppError, ValidationError, ValueError) as exc:
         message = exc.message if isinstance(exc, AppError) else "Please check the values you entered."
-        return RedirectResponse(f"/orders/{number}?notice={quote(message)}&ok=0", status_code=303)
+        flash(request, message, ok=False)
+        return RedirectResponse(f"/orders/{number}", status_code=303)
     lang = request.state.lang
     message = result.message_zh if lang == "zh-CN" else result.message_en
     if result.case_number:
         return RedirectResponse(f"/cases/{result.case_number}", status_code=303)
-    return RedirectResponse(f"/orders/{number}?notice={quote(message)}&ok={int(result.done)}", status_code=303)
+    flash(request, message, ok=result.done)
+    return RedirectResponse(f"/orders/{number}", status_code=303)
 
 
 def _whole(value: object, what: str) -> int:
@@ -436,6 +443,7 @@ def order_urges(
 
 @router.post("/merchant-tasks/{task_id}/handled")
 def merchant_task_handled(
+    request: Request,
     task_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     note: Annotated[str, Form(max_length=1000)] = "",
     back: Annotated[str, Form(max_length=200)] = "/cases",
@@ -448,6 +456,6 @@ def merchant_task_handled(
     try:
         self_service.handle_merchant_task(db, task_id, note, principal)
     except AppError as exc:
-        sep = "&" if "?" in target else "?"
-        return RedirectResponse(f"{target}{sep}notice={quote(exc.message)}&ok=0", status_code=303)
+        flash(request, exc.message, ok=False)
+        return RedirectResponse(target, status_code=303)
     return RedirectResponse(target, status_code=303)

@@ -9,6 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from aftersales.kit.errors import Invalid
+
 
 def new_token(prefix: str = "as") -> str:
     """A high-entropy bearer token: prefix, underscore, 43 url-safe characters."""
@@ -37,3 +39,14 @@ def request_fingerprint(operation: str, payload: Any) -> str:
 
     canonical = json.dumps([operation, payload], sort_keys=True, separators=(",", ":"), default=plain)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def refuse_other_request(idempotency_key: str, stored: str | None, fingerprint: str, made: str) -> None:
+    """The key's first request made `made` and left `stored`: a request with other content under the
+    same key is another request, refused rather than answered with the first result (which would
+    silently drop what the caller meant). Rows from before fingerprints were kept (None) pass."""
+    if stored not in (None, fingerprint):
+        raise Invalid(
+            f"The Idempotency-Key '{idempotency_key}' was already used for {made} with different content. "
+            "Use a new key for a new request, or resend the identical request to get that result."
+        )

@@ -17,6 +17,7 @@ from aftersales.kit.pagination import PageRequest
 from aftersales.orders import deliveries, service
 from aftersales.orders.domain import DeliveryMark, FailureReason, LogisticsNode, OrderStatus
 from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.flash import take_flash
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +79,12 @@ def order_page(
     # Photos riders took of failed attempts: the order's viewers may see them (served by delivery_photo).
     photos_by_shipment = {s.id: deliveries.photo_uris(_upload_dir(request), s.id) for s in order.shipments}
     return render(
-        request, "orders/detail.html", order=order, nodes=list(LogisticsNode), delivery_photos=photos_by_shipment
+        request,
+        "orders/detail.html",
+        order=order,
+        nodes=list(LogisticsNode),
+        delivery_photos=photos_by_shipment,
+        notice=take_flash(request),
     )
 
 

@@ -56,6 +56,7 @@ class Ticket(Base):
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     external_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))  # what the key's request asked
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

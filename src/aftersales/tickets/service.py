@@ -22,6 +22,7 @@ from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.kit.ids import refuse_other_request, request_fingerprint
 from aftersales.knowledge import service as knowledge
 from aftersales.notifications import service as notifications
 from aftersales.sla import service as sla
@@ -110,6 +111,7 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
     if by.role is not Role.CUSTOMER and not (data.requester_email or data.requester_phone or data.order_number):
         raise Invalid("Give the requester's email, phone or an order number so the ticket reaches someone.")
     key = f"{by.user_id}:{idempotency_key}" if idempotency_key else None
+    fingerprint = request_fingerprint("tickets.open", data.model_dump(mode="json")) if key else None
     intake = Intake(
         subject=data.subject,
         body=data.body,
@@ -130,8 +132,15 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
         with db.write() as uow:
             repo = TicketsRepository(uow.session)
             if key and (existing := repo.by_external_key(key)) is not None:
+                refuse_other_request(
+                    str(idempotency_key),
+                    existing.idempotency_fingerprint,
+                    str(fingerprint),
+                    f"ticket {existing.number}",
+                )
                 return views.ticket_view(uow.session, existing, by)
             ticket = open_in(uow.session, intake, by)
+            ticket.idempotency_fingerprint = fingerprint
             uow.commit()
             if ticket.priority != Priority.LOW.value:
                 return views.ticket_view(uow.session, ticket, by)
@@ -140,6 +149,12 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
         # The same Idempotency-Key raced with itself: the first one won; return it.
         with db.read() as uow:
             if key and (existing := TicketsRepository(uow.session).by_external_key(key)) is not None:
+                refuse_other_request(
+                    str(idempotency_key),
+                    existing.idempotency_fingerprint,
+                    str(fingerprint),
+                    f"ticket {existing.number}",
+                )
                 return views.ticket_view(uow.session, existing, by)
         raise
     suggest_articles(db, number)
