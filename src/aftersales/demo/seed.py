@@ -267,7 +267,10 @@ def _ensure_user(
 
 def _accounts(db: Database, people: list[CustomerIn]) -> None:
     _ensure_user(db, "customer", Role.CUSTOMER, "李娜", customer_id=shop.customer_id_for(db, "C0001"))
-    _ensure_user(db, "emma", Role.CUSTOMER, "Emma Wilson", customer_id=shop.customer_id_for(db, "C0002"))
+    emma = shop.customer_id_for(db, "C0002")
+    _ensure_user(db, "emma", Role.CUSTOMER, "Emma Wilson", customer_id=emma)
+    if emma is not None:  # her notices (inbox and email) in English, as her pages
+        shop.set_contact_preferences(db, emma, locale="en", email_notices=True)
     _ensure_user(db, "agent1", Role.AGENT_T1, "张敏 (一线)")
     _ensure_user(db, "agent2", Role.AGENT_T2, "陈刚 (二线)")
     _ensure_user(db, "supervisor", Role.SUPERVISOR, "刘洋 (主管)")
