@@ -38,6 +38,8 @@ PUBLIC_ROUTES = frozenset(
         ("HEAD", "/redoc"),
         ("GET", "/healthz"),
         ("GET", "/metrics"),
+        # Browsers ask for it on every page: a redirect to the public static icon.
+        ("GET", "/favicon.ico"),
         ("GET", "/login"),
         ("POST", "/login"),
         ("POST", "/language"),

@@ -46,6 +46,8 @@ def _ticket_number(html: str) -> str:
 
 def test_a_customer_writes_in_and_the_agent_answers_from_the_desk(client: TestClient, shop: Factory) -> None:
     token = sign_in(client, "lina")
+    form = client.get("/support").text
+    assert "主题" in form and "对象" not in form  # a ticket's subject line, not "the object"
     page = client.post(
         "/support",
         data={

@@ -127,3 +127,9 @@ def test_database_down_signed_in_pages_answer_503(
     api = down_client.get("/api/v1/me")
     assert _is_down_json(api)
     assert client.get("/api/v1/me", headers=bearer(factory, "root")).status_code == 200
+
+
+def test_the_browsers_favicon_request_finds_the_icon(client: TestClient) -> None:
+    answer = client.get("/favicon.ico", follow_redirects=False)
+    assert answer.status_code == 301 and answer.headers["location"] == "/static/favicon.svg"
+    assert client.get("/favicon.ico").status_code == 200

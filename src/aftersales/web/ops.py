@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 
 import structlog
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from sqlalchemy import text
 
@@ -35,6 +35,12 @@ def healthz(request: Request) -> Response:
         structlog.get_logger(__name__).error("healthz.database_unreachable", error=str(exc)[:300])
         return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+def favicon() -> Response:
+    """Browsers ask for /favicon.ico whatever the page's <link rel="icon"> says: point them to ours."""
+    return RedirectResponse("/static/favicon.svg", status_code=301)
 
 
 @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
