@@ -74,6 +74,11 @@ def version_on(page: str) -> str:
     return match.group(1)
 
 
+def sent_back(client: TestClient, token: str, number: str) -> None:
+    """The customer (whose `token` it is) posts the goods back: only then can they be received."""
+    assert act(client, token, number, "ship_back", carrier="SF", tracking_number="SF100").status_code == 303
+
+
 def status_on(page: str) -> str:
     match = re.search(r'data-testid="case-status"><span class="badge [^"]*" data-status="([a-z_]+)"', page)
     assert match, "the page shows no case status"
@@ -185,7 +190,9 @@ def test_a_refused_action_comes_back_with_the_reason_on_the_page(client: TestCli
 
 
 def test_the_warehouse_receives_and_inspects_its_cases(client: TestClient, shop: Factory) -> None:
-    number = request_case(client, sign_in(client, "lina"))
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina)
+    sent_back(client, lina, number)
     token = sign_in(client, "whouse")
     assert f'href="/cases/{number}"' in client.get("/cases").text
     page = client.get(f"/cases/{number}").text
@@ -205,7 +212,9 @@ def test_the_warehouse_receives_and_inspects_its_cases(client: TestClient, shop:
 
 
 def test_the_merchant_handles_its_own_cases_only(client: TestClient, shop: Factory) -> None:
-    bobs = request_case(client, sign_in(client, "bob"), "SO-B")
+    bob = sign_in(client, "bob")
+    bobs = request_case(client, bob, "SO-B")
+    sent_back(client, bob, bobs)
     linas = request_case(client, sign_in(client, "lina"))
     sign_in(client, "merchant-a")
     listing = client.get("/cases").text
@@ -229,7 +238,9 @@ def test_customers_never_see_another_customers_case(client: TestClient, shop: Fa
 
 def _returned_and_refunded(client: TestClient) -> str:
     """Lina's return of one SO-A unit, received and passed by the warehouse: completed, refunded."""
-    number = request_case(client, sign_in(client, "lina"))
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina)
+    sent_back(client, lina, number)
     token = sign_in(client, "whouse")
     for action in ("receive", "inspect_pass"):
         act(client, token, number, action, note="ok")

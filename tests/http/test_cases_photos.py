@@ -24,7 +24,7 @@ from aftersales.rules import service as rules
 from ..factories import Factory
 from ._support import flashed, sign_in
 from .test_cases_api import put_order
-from .test_cases_pages import act, status_on, version_on
+from .test_cases_pages import act, sent_back, status_on, version_on
 
 
 def tiny_png() -> bytes:
@@ -181,7 +181,9 @@ def test_customers_add_photos_as_evidence(client: TestClient, shop: Factory) -> 
 
 
 def test_the_warehouse_attaches_inspection_photos(client: TestClient, shop: Factory, uploads: Path) -> None:
-    number = case_number(submit(client, sign_in(client, "lina"), []))
+    lina = sign_in(client, "lina")
+    number = case_number(submit(client, lina, []))
+    sent_back(client, lina, number)
     token = sign_in(client, "whouse")
     page = client.get(f"/cases/{number}").text
     assert act(client, token, number, "receive", version=version_on(page)).status_code == 303

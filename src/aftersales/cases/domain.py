@@ -191,6 +191,16 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
 # A coupon is only an agent's note (there is no coupon wallet): the note says what was offered.
 NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL, A.OFFER_COUPON})
 NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR})
+NOT_SENT_YET = (
+    "The customer has not sent the goods back yet: 'receive' needs the return's tracking number "
+    "or a booked pickup first."
+)
+
+
+def goods_sent(return_tracking: str | None, pickup_at: datetime | None) -> bool:
+    """Receipt is confirmed only of goods the customer sent: by post (a tracking number) or handed
+    to a booked courier; otherwise a seller could close a return nobody ever shipped."""
+    return bool((return_tracking or "").strip()) or pickup_at is not None
 
 
 def next_status(kind: CaseKind, status: CaseStatus, action: CaseAction) -> CaseStatus | None:

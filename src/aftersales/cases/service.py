@@ -280,6 +280,8 @@ def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:
     target = domain.next_status(kind, status, action)
     if target is None:
         raise Conflict(domain.refusal(kind, status, action))
+    if action is CaseAction.RECEIVE and not domain.goods_sent(case.return_tracking, case.pickup_at):
+        raise Conflict(domain.NOT_SENT_YET)
     if action in domain.NEEDS_REASON and not data.note.strip():
         raise Invalid(f"'{action.value}' needs a note saying why.")
     if action in domain.NEEDS_TRACKING and not data.tracking_number.strip():

@@ -81,6 +81,8 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
             for r in refunds.refunds_for_case(session, case.id)
         ],
         next_actions=[
-            a.value for a in domain.allowed_actions(CaseKind(case.kind), CaseStatus(case.status), viewer.role)
+            a.value
+            for a in domain.allowed_actions(CaseKind(case.kind), CaseStatus(case.status), viewer.role)
+            if a is not domain.CaseAction.RECEIVE or domain.goods_sent(case.return_tracking, case.pickup_at)
         ],
     )

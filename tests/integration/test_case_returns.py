@@ -1,0 +1,42 @@
+"""The return leg as the people in it live it: the goods are received only once the customer has
+sent them (a tracking number or a booked pickup), never on the seller's word alone."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from aftersales.cases.domain import CaseAction, CaseKind, CaseReason
+from aftersales.db.uow import Database
+from aftersales.kit import clock
+from aftersales.kit.access import Principal
+from aftersales.kit.errors import Conflict
+
+from .test_case_actions import _act, _submit, who
+
+__all__ = ["who"]
+
+
+def test_nothing_is_received_before_the_customer_sends_it(db: Database, who: dict[str, Principal]) -> None:
+    case = _submit(db, who, "SO-RR", CaseKind.RETURN_REFUND, CaseReason.DEFECT)
+    assert case.status == "awaiting_return"
+    seen = _act(db, case, who["whouse"], CaseAction.ADD_EVIDENCE, note="waiting")
+    assert "receive" not in seen.next_actions  # the page does not offer it yet
+    for by in ("whouse", "seller", "agent"):
+        with pytest.raises(Conflict, match="has not sent the goods back yet"):
+            _act(db, case, who[by], CaseAction.RECEIVE)
+
+    shipped = _act(db, case, who["lina"], CaseAction.SHIP_BACK, carrier="SF", tracking_number="SF1")
+    assert shipped.status == "return_in_transit"
+    assert "receive" in _act(db, case, who["whouse"], CaseAction.ADD_EVIDENCE, note="x").next_actions
+    assert _act(db, case, who["whouse"], CaseAction.RECEIVE).status == "received"
+
+
+def test_a_booked_pickup_lets_the_warehouse_receive(db: Database, who: dict[str, Principal]) -> None:
+    case = _submit(db, who, "SO-RR", CaseKind.RETURN_REFUND, CaseReason.DEFECT)
+    when = (clock.now() + timedelta(days=1)).replace(microsecond=0)
+    booked = _act(db, case, who["lina"], CaseAction.BOOK_PICKUP, pickup_at=when)
+    assert booked.status == "awaiting_return"
+    assert "receive" in _act(db, case, who["whouse"], CaseAction.ADD_EVIDENCE, note="x").next_actions
+    assert _act(db, case, who["whouse"], CaseAction.RECEIVE).status == "received"
