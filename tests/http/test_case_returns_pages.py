@@ -8,9 +8,14 @@ import re
 
 from fastapi.testclient import TestClient
 
+from aftersales.db.uow import Database
+from aftersales.orders import service as orders
+from aftersales.orders.domain import MerchantKind
+from aftersales.orders.schemas import MerchantIn
+
 from ..factories import Factory
 from ._support import sign_in
-from .test_cases_pages import act, request_case, sent_back, shop, status_on, version_on
+from .test_cases_pages import act, post, request_case, sent_back, shop, status_on, version_on
 
 __all__ = ["shop"]
 
@@ -33,3 +38,47 @@ def test_receipt_is_offered_only_once_the_customer_sent_the_goods(client: TestCl
     assert 'data-testid="action-receive"' in page
     assert act(client, token, number, "receive", version=version_on(page)).status_code == 303
     assert status_on(client.get(f"/cases/{number}").text) == "received"
+
+
+SELFOP_RETURNS = "上海市浦东新区张江路 88 号 云仓退货组 200120"
+
+
+def _with_return_address(db: Database) -> None:
+    orders.upsert_merchant(
+        db,
+        MerchantIn(
+            code="selfop", name="Merchant selfop", kind=MerchantKind.SELF_OPERATED, return_address=SELFOP_RETURNS
+        ),
+    )
+
+
+def test_the_customer_sees_where_to_send_the_goods_in_both_languages(
+    client: TestClient, shop: Factory, db: Database
+) -> None:
+    _with_return_address(db)
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina)  # one unit: approved at once, awaiting the return
+    page = client.get(f"/cases/{number}").text
+    address = re.search(r'data-testid="return-address">(.*?)</', page, re.S)
+    assert address and SELFOP_RETURNS in address.group(1)
+    assert "退货地址" in page
+    assert post(client, "/language", lina, lang="en", next=f"/cases/{number}").status_code == 303
+    page = client.get(f"/cases/{number}").text
+    assert "Send the goods back to" in page and SELFOP_RETURNS in page
+
+    sent_back(client, lina, number)  # on its way: the address stays readable for the parcel's label
+    assert SELFOP_RETURNS in client.get(f"/cases/{number}").text
+
+
+def test_an_address_is_not_shown_before_approval_nor_made_up(client: TestClient, shop: Factory, db: Database) -> None:
+    _with_return_address(db)
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina, qty=2)  # 398.00: a person reviews it first
+    page = client.get(f"/cases/{number}").text
+    assert status_on(page) == "under_review" and SELFOP_RETURNS not in page
+
+    bob = sign_in(client, "bob")  # pop-a gave no return address: the page says so instead of inventing one
+    bobs = request_case(client, bob, "SO-B")
+    page = client.get(f"/cases/{bobs}").text
+    assert 'data-testid="return-address"' not in page
+    assert 'data-testid="return-address-missing"' in page

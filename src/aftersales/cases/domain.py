@@ -96,6 +96,8 @@ FINAL = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED, S.APPEALED})
 CLAIMING = frozenset(set(S) - {S.REJECTED, S.CANCELLED})
 # A person still has to decide: the statuses an escalated review stays on the supervisors' list in.
 AWAITING_DECISION = frozenset({S.UNDER_REVIEW, S.AWAITING_EVIDENCE})
+# The return is approved and the goods are still to reach the merchant: the customer needs its address.
+GOODS_COMING_BACK = frozenset({S.AWAITING_RETURN, S.RETURN_IN_TRANSIT})
 
 _REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.REJECT): S.REJECTED,

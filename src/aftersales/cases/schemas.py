@@ -170,6 +170,8 @@ class CaseOut(CaseSummary):
     return_carrier: str
     return_tracking: str
     pickup_at: datetime | None
+    # Where the goods go while the return is due or on its way; "" when the merchant has not said.
+    return_address: str | None = None
     eligibility_reason: str
     policy_keys: list[str]
     submitted_via: str

@@ -11,6 +11,7 @@ from aftersales.cases.models import Case
 from aftersales.cases.schemas import CaseEventOut, CaseLineOut, CaseOut, CaseSummary, EvidenceOut, RefundView
 from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
+from aftersales.orders import service as orders
 from aftersales.refunds import service as refunds
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import SubjectType
@@ -52,6 +53,9 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         return_carrier=case.return_carrier,
         return_tracking=case.return_tracking,
         pickup_at=case.pickup_at,
+        return_address=orders.return_address(session, case.merchant_id)
+        if CaseStatus(case.status) in domain.GOODS_COMING_BACK
+        else None,
         eligibility_reason=case.eligibility_reason,
         policy_keys=list(case.policy_keys or []),
         submitted_via=case.submitted_via,

@@ -17,6 +17,12 @@ MERCHANTS = [
     ("pop-mama", "贝贝母婴专营店", "pop"),
     ("pop-style", "Urban Style 服饰", "pop"),
 ]
+# Where each demo merchant's returns go (shown to the customer once a return is approved).
+RETURN_ADDRESSES = {
+    "selfop": "上海市浦东新区张江路 88 号 云仓退货组 200120 (021-5080 0000)",
+    "pop-mama": "浙江省杭州市余杭区文一西路 969 号 贝贝母婴退货部 311121 (0571-8800 1234)",
+    "pop-style": "广东省广州市海珠区新港东路 1000 号 Urban Style 售后 510308 (020-8900 5678)",
+}
 
 # merchant, category, product name, brand, [(sku code, spec, price)]
 PRODUCTS = [

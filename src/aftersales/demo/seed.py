@@ -34,7 +34,7 @@ from aftersales.orders.schemas import (
 from aftersales.rules import service as rules
 
 from .cases import seed_cases
-from .catalogue import CARRIERS, CATEGORIES, CITIES, HUBS, MERCHANTS, PAY_METHODS, PRODUCTS
+from .catalogue import CARRIERS, CATEGORIES, CITIES, HUBS, MERCHANTS, PAY_METHODS, PRODUCTS, RETURN_ADDRESSES
 from .tickets import seed_tickets
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for people trying the demo
@@ -87,7 +87,9 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
 def orders_service_setup(db: Database) -> None:
     shop.ensure_categories(db, CATEGORIES)
     for code, name, kind in MERCHANTS:
-        shop.upsert_merchant(db, MerchantIn(code=code, name=name, kind=MerchantKind(kind)))
+        shop.upsert_merchant(
+            db, MerchantIn(code=code, name=name, kind=MerchantKind(kind), return_address=RETURN_ADDRESSES[code])
+        )
     for merchant, category, name, brand, skus in PRODUCTS:
         shop.upsert_product(
             db,

@@ -24,8 +24,16 @@ def upsert_merchant(db: Database, data: MerchantIn, by: Principal = SYSTEM) -> M
             repo.add(merchant)
         merchant.name = data.name
         merchant.kind = data.kind.value
+        if data.return_address is not None:
+            merchant.return_address = data.return_address.strip()
         uow.commit()
         return merchant
+
+
+def return_address(session: Session, merchant_id: int) -> str:
+    """Where the merchant's returns are sent ("" when it has not said)."""
+    merchant = OrdersRepository(session).merchant(merchant_id)
+    return merchant.return_address if merchant else ""
 
 
 def ensure_category(session: Session, code: str, name_zh: str, name_en: str) -> Category:

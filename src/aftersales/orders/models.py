@@ -22,6 +22,8 @@ class Merchant(Base):
     credit_score: Mapped[int] = mapped_column(Integer, default=100)
     # Service promises the merchant signed up to, e.g. "hassle_free_30" (30-day hassle-free returns).
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Where customers send returned goods; empty until the merchant gives it.
+    return_address: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -40,6 +40,8 @@ class MerchantIn(BaseModel):
     code: Code
     name: Annotated[str, Field(min_length=1, max_length=200)]
     kind: MerchantKind
+    # Where returns go; left out, the address already on file stays.
+    return_address: Annotated[str | None, Field(max_length=300)] = None
 
 
 class MerchantOut(BaseModel):
@@ -49,6 +51,7 @@ class MerchantOut(BaseModel):
     name: str
     kind: MerchantKind
     credit_score: int
+    return_address: str
 
 
 class SkuIn(BaseModel):
