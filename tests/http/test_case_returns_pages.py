@@ -82,3 +82,18 @@ def test_an_address_is_not_shown_before_approval_nor_made_up(client: TestClient,
     page = client.get(f"/cases/{bobs}").text
     assert 'data-testid="return-address"' not in page
     assert 'data-testid="return-address-missing"' in page
+
+
+def test_a_booked_pickup_shows_its_courier_reference_and_the_form_goes(client: TestClient, shop: Factory) -> None:
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina)
+    page = client.get(f"/cases/{number}").text
+    assert 'data-testid="action-book_pickup"' in page
+    booked = act(client, lina, number, "book_pickup", version=version_on(page), pickup_at="2031-05-06T10:30")
+    assert booked.status_code == 303
+    page = client.get(f"/cases/{number}").text
+    assert 'data-testid="case-error"' not in page
+    reference = re.search(r'data-testid="pickup-reference">(PU-[A-Z0-9]+)<', page)
+    assert reference, "the page shows no courier booking reference"
+    assert "2031/5/6 10:30" in page and "快递预约单号" in page
+    assert 'data-testid="action-book_pickup"' not in page

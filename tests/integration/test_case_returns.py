@@ -40,3 +40,20 @@ def test_a_booked_pickup_lets_the_warehouse_receive(db: Database, who: dict[str,
     assert booked.status == "awaiting_return"
     assert "receive" in _act(db, case, who["whouse"], CaseAction.ADD_EVIDENCE, note="x").next_actions
     assert _act(db, case, who["whouse"], CaseAction.RECEIVE).status == "received"
+
+
+def test_booking_a_pickup_books_the_courier_once_per_case(db: Database, who: dict[str, Principal]) -> None:
+    case = _submit(db, who, "SO-RR", CaseKind.RETURN_REFUND, CaseReason.DEFECT)
+    assert case.pickup_reference == ""
+    when = (clock.now() + timedelta(days=1)).replace(microsecond=0)
+    booked = _act(db, case, who["lina"], CaseAction.BOOK_PICKUP, pickup_at=when)
+    assert booked.pickup_reference.startswith("PU-") and booked.pickup_at == when
+    assert "book_pickup" not in booked.next_actions  # booked: the form is not offered again
+
+    later = when + timedelta(hours=3)  # moved through the API: the same booking, at the new time
+    moved = _act(db, case, who["agent"], CaseAction.BOOK_PICKUP, pickup_at=later)
+    assert (moved.pickup_reference, moved.pickup_at) == (booked.pickup_reference, later)
+
+    other = _submit(db, who, "SO-EX", CaseKind.EXCHANGE, CaseReason.DEFECT)
+    theirs = _act(db, other, who["lina"], CaseAction.BOOK_PICKUP, pickup_at=when)
+    assert theirs.pickup_reference not in ("", booked.pickup_reference)

@@ -205,6 +205,16 @@ def goods_sent(return_tracking: str | None, pickup_at: datetime | None) -> bool:
     return bool((return_tracking or "").strip()) or pickup_at is not None
 
 
+def offered(action: CaseAction, return_tracking: str | None, pickup_at: datetime | None) -> bool:
+    """Whether a page offers an action the table allows: receipt only of goods sent; a pickup
+    once (moving a booked one is for the API and staff, not a second booking form)."""
+    if action is A.RECEIVE:
+        return goods_sent(return_tracking, pickup_at)
+    if action is A.BOOK_PICKUP:
+        return pickup_at is None
+    return True
+
+
 def next_status(kind: CaseKind, status: CaseStatus, action: CaseAction) -> CaseStatus | None:
     return TRANSITIONS[kind].get((status, action))
 

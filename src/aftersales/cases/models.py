@@ -48,6 +48,8 @@ class Case(Base):
     return_carrier: Mapped[str] = mapped_column(String(32), default="")
     return_tracking: Mapped[str] = mapped_column(String(64), default="")
     pickup_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The courier's booking reference for the pickup ("" until booked).
+    pickup_reference: Mapped[str] = mapped_column(String(64), default="", server_default="")
     eligibility_reason: Mapped[str] = mapped_column(Text, default="")
     policy_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
     review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

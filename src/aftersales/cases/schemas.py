@@ -170,6 +170,7 @@ class CaseOut(CaseSummary):
     return_carrier: str
     return_tracking: str
     pickup_at: datetime | None
+    pickup_reference: str = ""
     # Where the goods go while the return is due or on its way; "" when the merchant has not said.
     return_address: str | None = None
     eligibility_reason: str

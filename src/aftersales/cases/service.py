@@ -13,7 +13,7 @@ from prometheus_client import Counter
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from aftersales.cases import domain, views
+from aftersales.cases import carrier, domain, views
 from aftersales.cases.domain import AWAITING_DECISION, FINAL, CaseAction, CaseKind, CaseStatus
 from aftersales.cases.eligibility import build_facts, eligibility_facts, evaluate, local_today, order_line, preview
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
@@ -334,8 +334,10 @@ def _side_effects(
     if action is CaseAction.SHIP_BACK:
         case.return_method = case.return_method or "mail_back"
         case.return_carrier, case.return_tracking = data.carrier, data.tracking_number
-    if action is CaseAction.BOOK_PICKUP:
-        case.return_method, case.pickup_at = "pickup", data.pickup_at
+    if action is CaseAction.BOOK_PICKUP and data.pickup_at is not None:
+        address = orders.return_address(session, case.merchant_id)
+        booking = carrier.default_courier().book_pickup(carrier.pickup_key(case.id), data.pickup_at, address)
+        case.return_method, case.pickup_at, case.pickup_reference = "pickup", booking.pickup_at, booking.reference
     if action is CaseAction.OFFER_COUPON:
         case.resolution = "coupon"
         case.offers = sorted({*case.offers, "extra_coupon"})

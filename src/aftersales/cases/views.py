@@ -53,6 +53,7 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         return_carrier=case.return_carrier,
         return_tracking=case.return_tracking,
         pickup_at=case.pickup_at,
+        pickup_reference=case.pickup_reference or "",
         return_address=orders.return_address(session, case.merchant_id)
         if CaseStatus(case.status) in domain.GOODS_COMING_BACK
         else None,
@@ -87,6 +88,6 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         next_actions=[
             a.value
             for a in domain.allowed_actions(CaseKind(case.kind), CaseStatus(case.status), viewer.role)
-            if a is not domain.CaseAction.RECEIVE or domain.goods_sent(case.return_tracking, case.pickup_at)
+            if domain.offered(a, case.return_tracking, case.pickup_at)
         ],
     )
