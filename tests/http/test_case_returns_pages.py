@@ -97,3 +97,25 @@ def test_a_booked_pickup_shows_its_courier_reference_and_the_form_goes(client: T
     assert reference, "the page shows no courier booking reference"
     assert "2031/5/6 10:30" in page and "快递预约单号" in page
     assert 'data-testid="action-book_pickup"' not in page
+
+
+def test_a_failed_inspection_sends_the_goods_back_and_the_customer_sees_the_parcel(
+    client: TestClient, shop: Factory
+) -> None:
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina)
+    sent_back(client, lina, number)
+    token = sign_in(client, "whouse")
+    for action in ("receive", "inspect_fail"):
+        assert act(client, token, number, action, note="scratched by use").status_code == 303
+    page = client.get(f"/cases/{number}").text
+    assert status_on(page) == "inspection_failed"
+    form = re.search(r'data-testid="action-return_goods".*?</form>', page, re.S)
+    assert form and 'name="tracking_number"' in form.group(0) and "将商品寄还给顾客" in form.group(0)
+    sent = act(client, token, number, "return_goods", carrier="SF", tracking_number="BACK-9")
+    assert sent.status_code == 303
+
+    sign_in(client, "lina")
+    page = client.get(f"/cases/{number}").text
+    assert status_on(page) == "rejected" and "SF BACK-9" in page  # the parcel coming back, to follow
+    assert "检验未通过，商品将寄还顾客" in page  # the step it went through, in the timeline

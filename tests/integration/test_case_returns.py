@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import pytest
 
+from aftersales.cases import service as cases
 from aftersales.cases.domain import CaseAction, CaseKind, CaseReason
 from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import Principal
-from aftersales.kit.errors import Conflict
+from aftersales.kit.errors import Conflict, Forbidden, Invalid
 
 from .test_case_actions import _act, _submit, who
 
@@ -57,3 +58,26 @@ def test_booking_a_pickup_books_the_courier_once_per_case(db: Database, who: dic
     other = _submit(db, who, "SO-EX", CaseKind.EXCHANGE, CaseReason.DEFECT)
     theirs = _act(db, other, who["lina"], CaseAction.BOOK_PICKUP, pickup_at=when)
     assert theirs.pickup_reference not in ("", booked.pickup_reference)
+
+
+def test_goods_that_fail_inspection_are_sent_back_to_the_customer(db: Database, who: dict[str, Principal]) -> None:
+    case = _submit(db, who, "SO-RR", CaseKind.RETURN_REFUND, CaseReason.DEFECT)
+    _act(db, case, who["lina"], CaseAction.SHIP_BACK, carrier="SF", tracking_number="SF1")
+    _act(db, case, who["whouse"], CaseAction.RECEIVE)
+    failed = _act(db, case, who["whouse"], CaseAction.INSPECT_FAIL, note="water damage, not a defect")
+    assert failed.status == "inspection_failed" and "return_goods" in failed.next_actions
+    seen = cases.get_case(db, case.number, who["lina"])
+    assert seen.next_actions == ["add_evidence"]  # the customer waits for the parcel
+
+    with pytest.raises(Invalid, match="tracking"):
+        _act(db, case, who["whouse"], CaseAction.RETURN_GOODS)
+    with pytest.raises(Forbidden):
+        _act(db, case, who["lina"], CaseAction.RETURN_GOODS, carrier="SF", tracking_number="BACK1")
+    back = _act(db, case, who["whouse"], CaseAction.RETURN_GOODS, carrier="SF", tracking_number="BACK1")
+    assert back.status == "rejected"
+    seen = cases.get_case(db, case.number, who["lina"])
+    assert ("tracking", "SF BACK1") in [(e.kind, e.text) for e in seen.evidence]  # the customer can follow it
+    assert [(e.from_state, e.to_state) for e in seen.timeline][-2:] == [
+        ("received", "inspection_failed"),
+        ("inspection_failed", "rejected"),
+    ]

@@ -40,7 +40,8 @@ def case_event(before: str | None, after: str, kind: str = "return_refund") -> d
         ("invoice", "approved", "completed", "case.completed"),
         ("compensation", "under_review", "completed", "case.completed"),
         ("refund_only", "under_review", "rejected", "case.rejected"),
-        ("return_refund", "received", "rejected", "case.inspection_failed"),
+        ("return_refund", "received", "inspection_failed", "case.inspection_failed"),
+        ("return_refund", "inspection_failed", "rejected", "case.goods_returned"),
     ],
 )
 def test_the_changes_a_customer_cares_about_get_a_message(

@@ -55,6 +55,7 @@ class CaseStatus(StrEnum):
     AWAITING_RETURN = "awaiting_return"  # approved; the goods are to come back
     RETURN_IN_TRANSIT = "return_in_transit"
     RECEIVED = "received"
+    INSPECTION_FAILED = "inspection_failed"  # the goods are to go back to the customer
     RESOLVING = "resolving"  # exchange: inspection passed, the replacement is being prepared
     REPAIRING = "repairing"
     REPLACEMENT_SHIPPED = "replacement_shipped"  # exchange or repaired item on its way back
@@ -81,6 +82,7 @@ class CaseAction(StrEnum):
     REFUND_FAILED = "refund_failed"
     RETRY_REFUND = "retry_refund"
     SHIP_REPLACEMENT = "ship_replacement"
+    RETURN_GOODS = "return_goods"  # the merchant sends goods that failed inspection back
     FINISH_REPAIR = "finish_repair"
     CONFIRM_RECEIPT = "confirm_receipt"
     ISSUE_INVOICE = "issue_invoice"
@@ -126,8 +128,11 @@ _RETURN_LEG: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.AWAITING_RETURN, A.RECEIVE): S.RECEIVED,  # handed over at the counter, no tracking
     (S.RETURN_IN_TRANSIT, A.RECEIVE): S.RECEIVED,
     (S.RETURN_IN_TRANSIT, A.ADD_EVIDENCE): S.RETURN_IN_TRANSIT,
-    (S.RECEIVED, A.INSPECT_FAIL): S.REJECTED,
+    (S.RECEIVED, A.INSPECT_FAIL): S.INSPECTION_FAILED,
     (S.RECEIVED, A.ADD_EVIDENCE): S.RECEIVED,
+    # The customer's goods are not kept: the case closes once they are on their way back.
+    (S.INSPECTION_FAILED, A.RETURN_GOODS): S.REJECTED,
+    (S.INSPECTION_FAILED, A.ADD_EVIDENCE): S.INSPECTION_FAILED,
 }
 TRANSITIONS: dict[CaseKind, dict[tuple[CaseStatus, CaseAction], CaseStatus]] = {
     K.REFUND_ONLY: {**_REVIEW, **_MONEY},
@@ -183,6 +188,7 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
     A.REFUND_FAILED: frozenset({Role.ADMIN}),
     A.RETRY_REFUND: _STAFF,
     A.SHIP_REPLACEMENT: _STAFF | _SELLER,
+    A.RETURN_GOODS: _STAFF | _SELLER,
     A.FINISH_REPAIR: _STAFF | _SELLER,
     A.CONFIRM_RECEIPT: _STAFF | {Role.CUSTOMER},
     A.ISSUE_INVOICE: _STAFF | {Role.MERCHANT},
@@ -192,7 +198,7 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
 # Actions that need something written down with them.
 # A coupon is only an agent's note (there is no coupon wallet): the note says what was offered.
 NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL, A.OFFER_COUPON})
-NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR})
+NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR, A.RETURN_GOODS})
 NOT_SENT_YET = (
     "The customer has not sent the goods back yet: 'receive' needs the return's tracking number "
     "or a booked pickup first."

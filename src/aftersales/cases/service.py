@@ -292,7 +292,7 @@ def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:
         _check_within_cap(session, case, data.amount if data.amount is not None else case.requested_amount)
     _side_effects(session, case, kind, action, data, target)
     _add_evidence(case, data.evidence, by)
-    if action in (CaseAction.SHIP_REPLACEMENT, CaseAction.FINISH_REPAIR, CaseAction.SHIP_BACK):
+    if action in domain.NEEDS_TRACKING:
         _add_evidence(case, [EvidenceIn(kind="tracking", text=f"{data.carrier} {data.tracking_number}".strip())], by)
     if action is CaseAction.ISSUE_INVOICE:
         _add_evidence(case, [EvidenceIn(kind="invoice", text=data.note or "invoice issued")], by)

@@ -139,14 +139,27 @@ MESSAGES: dict[str, dict[str, Text]] = {
     "case.inspection_failed": {
         "zh-CN": (
             "退回商品未通过检验（{case}）",
-            "很抱歉，您为售后申请 {case} 退回的商品未通过商家检验，检验说明和照片见售后详情页。"
+            "很抱歉，您为售后申请 {case} 退回的商品未通过商家检验，检验说明和照片见售后详情页；"
+            "商家会将商品寄还给您。"
             "如有异议，请通过在线客服或“联系客服”页面告诉我们，客服人员会查看您的申请。",
         ),
         "en": (
             "The item you returned for {case} did not pass inspection",
             "We are sorry: the item you sent back for request {case} did not pass the merchant's inspection; "
-            "their notes and photos are on the request's page. If you disagree, tell our customer service in the "
-            "chat or on the Support page; a person will look at your request.",
+            "their notes and photos are on the request's page, and the merchant sends the item back to you. "
+            "If you disagree, tell our customer service in the chat or on the Support page; a person will look "
+            "at your request.",
+        ),
+    },
+    "case.goods_returned": {
+        "zh-CN": (
+            "未通过检验的商品已寄还给您（{case}）",
+            "售后申请 {case} 中未通过检验的商品已由商家寄还给您，快递单号见售后详情页。",
+        ),
+        "en": (
+            "The item from {case} is on its way back to you",
+            "The item that did not pass inspection for request {case} has been sent back to you by the merchant; "
+            "the tracking number is on the request's page.",
         ),
     },
     # --- refunds -------------------------------------------------------------------------------

@@ -76,8 +76,10 @@ def case_template(kind: str, before: str | None, after: str) -> str | None:
         return "case.repair_shipped" if kind == "repair" else "case.replacement_shipped"
     if after == "completed":
         return None if before == "refunding" else "case.completed"
+    if after == "inspection_failed":
+        return "case.inspection_failed"
     if after == "rejected":
-        return "case.inspection_failed" if before == "received" else "case.rejected"
+        return "case.goods_returned" if before == "inspection_failed" else "case.rejected"
     # under_review after evidence, awaiting_return, return_in_transit, received, resolving,
     # repairing, refund_failed (told by refund.settled), cancelled and appealed (the customer's
     # own doing) are not worth a message.
