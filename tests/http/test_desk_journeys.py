@@ -16,31 +16,20 @@ from aftersales.identity import service as identity
 from aftersales.kit.access import Principal, Role
 from aftersales.routing import service as routing
 from aftersales.rules import service as rules
-from aftersales.sla import service as sla
 from aftersales.tickets import service as tickets
 
 from ..factories import Factory
-from ..integration.helpers import delivered_order
 from ._support import sign_in
 from .test_cases_api import put_order, refunds_of
+from .test_desk_pages import shop as shop
 
 
 @pytest.fixture
-def desk(db: Database, factory: Factory) -> Factory:
-    factory.catalogue()
-    delivered_order(factory, db, "SO-1", customer="C1")
-    factory.customer_user("lina", "C1")
-    factory.user("agent1", Role.AGENT_T1)
-    factory.user("agent2", Role.AGENT_T2)
-    factory.user("boss", Role.SUPERVISOR)
-    rules.load_defaults(db)
-    sla.load_defaults(db)
-    tickets.load_default_macros(db)
-    routing.ensure_defaults(db)
-    agent = identity.principal_for_username(db, "agent1")
-    assert agent is not None
-    routing.change_status(db, agent, routing.AgentStatus.ONLINE)
-    return factory
+def desk(shop: Factory) -> Factory:
+    """The desk pages' shop, with a tier-2 agent and a supervisor to hand tickets to."""
+    shop.user("agent2", Role.AGENT_T2)
+    shop.user("boss", Role.SUPERVISOR)
+    return shop
 
 
 def _open_ticket(client: TestClient) -> str:

@@ -63,18 +63,7 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         closed_at=case.closed_at,
         lines=[CaseLineOut.model_validate(line) for line in case.lines],
         evidence=[EvidenceOut.model_validate(e) for e in case.evidence if e.customer_visible or not customer],
-        timeline=[
-            CaseEventOut(
-                action=e.action,
-                actor_kind=e.actor_kind,
-                actor_name=e.actor_name,
-                from_state=e.from_state,
-                to_state=e.to_state,
-                reason=e.reason,
-                occurred_at=e.occurred_at,
-            )
-            for e in entries
-        ],
+        timeline=[CaseEventOut.model_validate(e, from_attributes=True) for e in entries],
         refunds=[
             RefundView(
                 amount=r.amount,
