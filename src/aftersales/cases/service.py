@@ -551,3 +551,6 @@ def list_cases(
 
 # Re-exported: other contexts (the rules' dry run) reach cases through this module.
 __all__ = ["build_facts", "eligibility_facts", "preview"]
+
+# The audit log names cases by their numbers, never by row id.
+timeline.name_subjects(SubjectType.CASE, lambda session, ids: CasesRepository(session).numbers_by_id(ids))

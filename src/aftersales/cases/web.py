@@ -22,6 +22,7 @@ from aftersales.kit.pagination import PageRequest
 from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import AddressIn
+from aftersales.rules import service as rules
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import flash, take_flash
 from aftersales.web.templating import render
@@ -210,7 +211,14 @@ def case_page(
     case = service.get_case(db, number[:24], principal)
     block = "progress" if request.headers.get("hx-request") else None
     shown = take_flash(request) if block is None else None  # the progress poll leaves it for the page
-    return render(request, "cases/detail.html", block=block, case=case, error=shown.text if shown else "")
+    return render(
+        request,
+        "cases/detail.html",
+        block=block,
+        case=case,
+        error=shown.text if shown else "",
+        note_details=rules.policy_names(db, request.state.lang),
+    )
 
 
 @router.get("/cases/{number}/photos/{name}")
