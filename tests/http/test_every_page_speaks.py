@@ -11,25 +11,30 @@ aria-label, alt).
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from rich.console import Console
-from sqlalchemy import String, Text, select
+from sqlalchemy import JSON, String, Text, select
 
 from aftersales.db.uow import Database
 from aftersales.demo import tickets as demo_tickets
 from aftersales.demo.seed import DEMO_PASSWORD, seed_demo
 from aftersales.models import metadata
+from aftersales.routing import service as routing
+from aftersales.sla import service as sla
+from aftersales.tickets import service as tickets
 from aftersales.web import templating
 
 from ..factories import csrf_from, login
@@ -77,6 +82,8 @@ SNAKE_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 ROW_ID = re.compile(r"#\d+")
 REPRS = re.compile(
     r"object at 0x|Decimal\(|datetime\.|\bNone\b|\{'|\[<|<bound |Traceback|\bTrue\b|\bFalse\b|\bUndefined\b"
+    # a validator's own words (pydantic), never a sentence for people
+    r"|validation errors? for|Input should|Value error|Field required|type=\w+_"
 )
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]*")
 LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ ,.:;!?/-]+[A-Za-z][A-Za-z'’]*)*")
@@ -120,11 +127,13 @@ ZH_ALLOWED_WORDS = {
     "AS",  # the prefixes of ticket, order and case numbers (in "TK…" hints)
 }
 # Columns whose text people of the shop wrote or named: any language may show it.
-DATA_COLUMNS = frozenset({"name", "display_name", "username", "brand", "spec", "description", "subject", "place"})
+DATA_COLUMNS = frozenset(
+    {"name", "display_name", "username", "requester_name", "brand", "spec", "description", "subject", "place"}
+)
 # Codes that are numbers to people: SKUs (MD-AC15, US-DOWN-M), tracking numbers, order numbers.
 NUMBER_LIKE = re.compile(r"\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b|\b\w*\d\w*\b")
 # The one Chinese word an English page may show: the language switcher's own name for Chinese.
-EN_ALLOWED_CJK = {"中文", "简体中文"}
+EN_ALLOWED_CJK = {"中文", "简体中文", "怎么退货"}  # and the article form's example of a customer's words
 
 
 # Not the product's words: scripts and styles are not shown, a <textarea> holds what the person
@@ -143,6 +152,8 @@ class VisibleText(HTMLParser):
         self.parts: list[str] = []
         self.links: list[str] = []
         self._hidden_depth = 0
+        self._form: tuple[str, dict[str, str]] | None = None
+        self._select: str | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in NOT_LABELS:
@@ -157,8 +168,21 @@ class VisibleText(HTMLParser):
             self.links.append(str(values["href"]))
         if values.get("hx-get"):
             self.links.append(str(values["hx-get"]))
+        # A GET form (a filter, a macro picker) is a link with its first choices filled in.
+        if tag == "form" and (values.get("method") or "get").lower() == "get" and values.get("action"):
+            self._form = (str(values["action"]), {})
+        elif self._form is not None and values.get("name") and tag in ("input", "select"):
+            if tag == "select" or values.get("type") not in ("checkbox", "radio", "submit"):
+                self._form[1].setdefault(str(values["name"]), str(values.get("value") or ""))
+                self._select = str(values["name"]) if tag == "select" else None
+        elif tag == "option" and self._form is not None and self._select and not self._form[1].get(self._select):
+            self._form[1][self._select] = str(values.get("value") or "")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._form is not None:
+            action, fields = self._form
+            self.links.append(f"{action}?{urlencode(fields)}" if fields else action)
+            self._form = self._select = None
         if tag in NOT_LABELS and self._hidden_depth:
             self._hidden_depth -= 1
 
@@ -239,6 +263,9 @@ def data_words_and_text(db: Database) -> tuple[set[str], str]:
     with db.read() as uow:
         for table in metadata.sorted_tables:
             for column in table.columns:
+                if isinstance(column.type, JSON):  # a policy's reasons in both languages, for instance
+                    stored = uow.session.scalars(select(column))
+                    chunks.extend(json.dumps(v, ensure_ascii=False, default=str) for v in stored if v)
                 if not isinstance(column.type, String | Text):
                     continue
                 values = [str(v) for v in uow.session.scalars(select(column)) if v]
@@ -259,6 +286,10 @@ def data_words_and_text(db: Database) -> tuple[set[str], str]:
 
 @pytest.fixture
 def demo_shop(db: Database) -> Database:
+    """The shop as `make run` shows it: what `aftersales migrate` loads, then a small demo."""
+    sla.load_defaults(db)
+    tickets.load_default_macros(db)
+    routing.ensure_defaults(db)
     seed_demo(db, customers=8, orders=60, seed=7, console=Console(file=io.StringIO()))
     return db
 
@@ -308,7 +339,6 @@ def walk(
         if route is None or url in seen or per_route[route] >= PER_ROUTE:
             continue
         seen.add(url)
-        per_route[route] += 1
         where = f"{who} GET {url}"
         try:
             answer = client.get(url, follow_redirects=True)
@@ -325,6 +355,7 @@ def walk(
         if "text/html" not in answer.headers.get("content-type", ""):
             continue
         reached.add(route)
+        per_route[route] += 1  # pages that answered: a link that fails does not use up the route
         page = visible(answer.text)
         for problem in check(" \n ".join(page.parts)):
             findings.add(problem, where)
@@ -335,6 +366,48 @@ def walk(
                 continue
             local = split.path + (f"?{split.query}" if split.query else "")
             queue.append((local, url))
+
+
+def _post(client: TestClient, url: str, data: dict[str, str], who: str, findings: Findings, check: Any) -> str:
+    """Send a form as the page would and check the page that answers; returns its HTML."""
+    token = csrf_from(client.get("/account").text)
+    answer = client.post(url, data={**data, "csrf_token": token}, follow_redirects=True)
+    where = f"{who} POST {url} {data}"
+    if answer.status_code >= 500:
+        findings.add(f"server error {answer.status_code} on POST {url}", where)
+        return ""
+    for problem in check(" \n ".join(visible(answer.text).parts)):
+        findings.add(problem, where)
+    return answer.text
+
+
+def scenes(client: TestClient, username: str, who: str, findings: Findings, check: Any) -> None:
+    """What only a form sends renders pages too: a request's preview and its mistakes, a refund to
+    confirm, a chat handed to a person, a policy's dry run."""
+    if username in ("customer", "emma"):
+        numbers = re.findall(r'href="/orders/(SO\w+)"', client.get("/orders").text)
+        for number in numbers[:8]:
+            page = client.get(f"/orders/{number}/after-sales")
+            lines = re.findall(r'name="(qty_\d+)"', page.text) if page.status_code == 200 else []
+            if lines:
+                form = {lines[0]: "1", "kind": "return_refund", "reason": "defect"}
+                _post(client, f"/orders/{number}/after-sales/preview", form, who, findings, check)
+                _post(client, f"/orders/{number}/after-sales", {**form, "kind": "bogus"}, who, findings, check)
+                wrong = {**form, "kind": "compensation", "compensation_amount": "abc"}
+                _post(client, f"/orders/{number}/after-sales", wrong, who, findings, check)
+                _post(client, f"/orders/{number}/after-sales", {**form, "return_method": "x"}, who, findings, check)
+                break
+        for number in numbers[:8]:
+            _post(client, f"/orders/{number}/self-service/cancel", {}, who, findings, check)
+        chat = re.search(r"/chat/(\d+)/messages", client.get("/chat").text)
+        if chat:
+            _post(client, f"/chat/{chat.group(1)}/human", {}, who, findings, check)
+    if username == "supervisor":
+        page = client.get("/admin/policies").text
+        facts = re.search(r'<textarea name="facts"[^>]*>(.*?)</textarea>', page, re.DOTALL)
+        assert facts, "the policies page offers no dry run"
+        form = {"mode": "facts", "purpose": "eligibility", "facts": html.unescape(facts.group(1))}
+        _post(client, "/admin/policies/dry-run", form, who, findings, check)
 
 
 def test_every_page_speaks_its_readers_language(
@@ -363,6 +436,7 @@ def test_every_page_speaks_its_readers_language(
             ) -> Iterator[str]:
                 return check_text(text, lang, words, stored)
 
+            scenes(client, username, f"{username} [{lang}]", findings, check)
             walk(client, routes, f"{username} [{lang}]", findings, reached, check)
     # The sign-in page, seen by someone not signed in.
     client.cookies.clear()

@@ -352,7 +352,7 @@ def _side_effects(
             case_id=case.id,
             amount=amount,
             currency=case.currency,
-            reason=f"{case.number} {case.kind}",
+            reason=f"note.refund_for_case:{case.number}",  # a note key: each reader sees it in their language
             business_key=domain.refund_business_key(case.id, [x.line_no for x in case.lines], case.reason),
             lines=domain.refund_parts(kind, amount, _asked_per_line(case), case.currency),
         )

@@ -64,6 +64,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         "_": _,
         "dt": lambda value, fmt="short": i18n.fmt_datetime(value, lang, zone, fmt),
         "money": lambda amount, currency: i18n.fmt_money(amount, currency, lang),
+        "zone_name": lambda key: i18n.zone_name(key, lang),
         "principal": principal,
         "csrf_token": request.state.csrf_token,
         **extra,
