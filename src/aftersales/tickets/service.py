@@ -447,7 +447,7 @@ def link_case(db: Database, number: str, case_number: str, by: Principal) -> Non
             uow.session,
             ticket,
             kind=MessageKind.NOTE,
-            body=f"Case {case_number} opened from this ticket.",
+            body=f"note.case_opened_from_ticket:{case_number}",  # a key: each agent reads it in their language
             by=by,
             channel=Channel(ticket.channel),
         )
