@@ -6,21 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from aftersales.assistant import conversation
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.messaging.outbox import subscribe
 
 _registered = False
 
 
-def _db() -> Database:
-    return Database(get_settings().database_url)
-
-
 def _public_reply(payload: dict[str, Any], _key: str) -> None:
     if payload.get("conversation_id"):
         conversation.on_agent_reply(
-            _db(),
+            configured_database(),
             int(payload["conversation_id"]),
             str(payload.get("message_id", "")),
             str(payload.get("author_name", "")),
@@ -31,7 +26,9 @@ def _public_reply(payload: dict[str, Any], _key: str) -> None:
 
 def _solved(payload: dict[str, Any], _key: str) -> None:
     if payload.get("conversation_id"):
-        conversation.on_ticket_solved(_db(), int(payload["conversation_id"]), str(payload.get("ticket_number", "")))
+        conversation.on_ticket_solved(
+            configured_database(), int(payload["conversation_id"]), str(payload.get("ticket_number", ""))
+        )
 
 
 def register() -> None:

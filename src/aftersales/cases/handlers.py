@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aftersales.cases import service
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.messaging.outbox import subscribe
 
 _registered = False
@@ -14,7 +13,7 @@ _registered = False
 
 def _refund_settled(payload: dict[str, Any], _key: str) -> None:
     if payload.get("case_id"):
-        db = Database(get_settings().database_url)
+        db = configured_database()
         service.on_refund_settled(db, int(payload["case_id"]), payload.get("status") == "succeeded")
 
 

@@ -40,7 +40,7 @@ from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 log = structlog.get_logger(__name__)
 REVIEW_SCAN = "case_reviews"
@@ -49,13 +49,6 @@ REVIEW_ESCALATIONS = Counter(
     "aftersales_case_review_escalations",
     "Case reviews whose deadline passed without a decision (escalated to the supervisors)",
 )
-
-
-def actor_of(principal: Principal) -> Actor:
-    if principal is SYSTEM:
-        return Actor(ActorKind.SYSTEM, "system")
-    kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
-    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
 
 
 # --- submission ----------------------------------------------------------------------------------

@@ -13,8 +13,7 @@ from typing import Any
 
 import structlog
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.messaging.outbox import subscribe
 from aftersales.notifications import service
 from aftersales.notifications.domain import Topic, template_for
@@ -35,7 +34,7 @@ def _deliver(topic: str, payload: dict[str, Any], key: str) -> None:
     if customer_id is None or not str(customer_id).isdigit():
         log.warning("notifications.no_customer_in_event", topic=topic, key=key)
         return
-    db = Database(get_settings().database_url)
+    db = configured_database()
     settings = notification_settings()
     result = service.notify(db, int(customer_id), topic, payload, key, settings=settings)
     if result is None or result.email_id is None or time.monotonic() < _paused_until:

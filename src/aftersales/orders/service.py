@@ -64,15 +64,10 @@ from aftersales.orders.schemas import (
 )
 from aftersales.orders.views import as_seen_by, order_view, summary_view
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Actor, Entry, SubjectType, actor_of
 from aftersales.timeline.schemas import TimelineEntryOut
 
 T = TypeVar("T")
-
-
-def actor_of(principal: Principal) -> Actor:
-    kind = ActorKind.INTEGRATION if principal.role.value == "integration" else ActorKind.USER
-    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
 
 
 # --- order upsert -----------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.messaging.outbox import subscribe
 from aftersales.refunds import gateway, service, tasks
 
@@ -13,7 +12,7 @@ _registered = False
 
 
 def handle_refund_requested(payload: dict[str, Any], _key: str) -> None:
-    service.process_refund(Database(get_settings().database_url), int(payload["refund_id"]))
+    service.process_refund(configured_database(), int(payload["refund_id"]))
 
 
 def register() -> None:

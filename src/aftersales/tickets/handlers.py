@@ -4,31 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.messaging.outbox import subscribe
 from aftersales.tickets import email, service
 
 _registered = False
 
 
-def _db() -> Database:
-    return Database(get_settings().database_url)
-
-
 def _sla_warning(payload: dict[str, Any], _key: str) -> None:
-    service.on_sla_warning(_db(), int(payload["subject_id"]), str(payload.get("metric", "")))
+    service.on_sla_warning(configured_database(), int(payload["subject_id"]), str(payload.get("metric", "")))
 
 
 def _sla_breached(payload: dict[str, Any], key: str) -> None:
-    service.on_sla_breached(_db(), int(payload["subject_id"]), str(payload.get("metric", "")), key)
+    service.on_sla_breached(configured_database(), int(payload["subject_id"]), str(payload.get("metric", "")), key)
 
 
 def _assigned(payload: dict[str, Any], _key: str) -> None:
     if payload.get("kind") == "ticket":
         user_id = payload.get("user_id")
         service.on_assigned(
-            _db(), str(payload["ref"]), int(user_id) if user_id else None, str(payload.get("group_key", ""))
+            configured_database(),
+            str(payload["ref"]),
+            int(user_id) if user_id else None,
+            str(payload.get("group_key", "")),
         )
 
 
@@ -36,7 +34,7 @@ def _public_reply(payload: dict[str, Any], key: str) -> None:
     """An agent's public reply on an email ticket goes to the requester by SMTP, once per event
     (email.send_reply; it raises to have the outbox try again while the relay is away)."""
     if payload.get("channel") == "email" and payload.get("message_id"):
-        email.send_reply(_db(), int(payload["message_id"]), key)
+        email.send_reply(configured_database(), int(payload["message_id"]), key)
 
 
 def register() -> None:

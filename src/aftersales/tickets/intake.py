@@ -29,17 +29,10 @@ from aftersales.tickets.models import Ticket, TicketMessage, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import Intake
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 VIP_TIERS = frozenset({"vip", "svip"})
 HIGH_VALUE = Decimal("2000")
-
-
-def actor_of(principal: Principal) -> Actor:
-    if principal is SYSTEM:
-        return Actor(ActorKind.SYSTEM, "system")
-    kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
-    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
 
 
 def queue_channel(group_key: str) -> str:

@@ -29,11 +29,11 @@ from aftersales.tickets.domain import (
     raised,
     same_requester,
 )
-from aftersales.tickets.intake import actor_of, agent_channel, signal
+from aftersales.tickets.intake import agent_channel, signal
 from aftersales.tickets.models import Mention, Ticket, TicketLink, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 
 def record(session: Session, ticket: Ticket, kind: str, by: Principal, before: str, reason: str = "") -> None:
