@@ -16,7 +16,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal
 from aftersales.kit.errors import Conflict, Invalid, NotFound
 from aftersales.kit.pagination import Page, PageRequest
-from aftersales.messaging.outbox import publish
+from aftersales.messaging.outbox import publish_event
 from aftersales.orders import domain
 from aftersales.orders.catalogue import (
     _check_feeds_merchant,
@@ -30,6 +30,7 @@ from aftersales.orders.catalogue import (
     upsert_product,
 )
 from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
+from aftersales.orders.events import OrderStatusChanged
 from aftersales.orders.facts import (
     _facts,
     customer_contact,
@@ -332,16 +333,15 @@ def _record_status(
             reason=reason,
         ),
     )
-    publish(
+    publish_event(
         session,
-        "order.status_changed",
-        {
-            "order": order.number,
-            "order_id": order.id,
-            "customer_id": order.customer_id,
-            "from": previous.value if previous else None,
-            "to": order.status,
-        },
+        OrderStatusChanged(
+            order=order.number,
+            order_id=order.id,
+            customer_id=order.customer_id,
+            from_status=previous.value if previous else None,
+            to_status=order.status,
+        ),
         idempotency_key=f"order:{order.id}:status:{order.status}:{order.source_version}:{order.version}",
     )
 

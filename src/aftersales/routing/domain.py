@@ -126,6 +126,7 @@ class Assignment:
     user_id: int
     group_key: str
     reason: str
+    nth: int = 0  # the work's how-manieth assignment this is (keys its announcement)
 
 
 @dataclass(frozen=True, slots=True)

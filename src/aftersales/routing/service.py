@@ -1,7 +1,7 @@
 """Use cases of routing. The tickets and chat contexts call `enqueue`, `release`, `transfer`,
 `escalate`, `reassign`, `set_status` inside their own transaction (a SQLAlchemy Session); pages
-and the CLI call the Database-level functions further down. Every assignment publishes
-"routing.assigned" to the outbox.
+and the CLI call the Database-level functions further down. An assignment the caller receives as
+its result is not published again; the others are announced as "routing.assigned" (assigning.py).
 
 How capacity holds with several workers at once: see assigning.py.
 """
@@ -131,7 +131,7 @@ def enqueue(session: Session, work: RoutableWork) -> Assignment | None:
 def _current(item: WorkItem) -> Assignment | None:
     if item.state != WorkState.ASSIGNED.value or item.assigned_to is None:
         return None
-    return Assignment(WorkKind(item.kind), item.ref, item.assigned_to, item.group_key, "current")
+    return Assignment(WorkKind(item.kind), item.ref, item.assigned_to, item.group_key, "current", item.assignments)
 
 
 def release(session: Session, kind: WorkKind | str, ref: str) -> list[Assignment]:
@@ -159,7 +159,7 @@ def set_status(session: Session, user_id: int, status: AgentStatus) -> list[Assi
         agent.status = status.value
         agent.status_changed_at = clock.now()
         repo.flush()
-    return assigning.fill(session, repo, agent) if status is AgentStatus.ONLINE else []
+    return assigning.announce(session, assigning.fill(session, repo, agent) if status is AgentStatus.ONLINE else [])
 
 
 def _open_item(repo: RoutingRepository, kind_or_name: WorkKind | str, ref: str) -> WorkItem:
@@ -267,7 +267,7 @@ def _move(
     if holder is not None:
         freed = assigning.lock_agents(repo, [holder]).get(holder)
         if freed is not None:
-            assigning.fill(session, repo, freed)
+            assigning.announce(session, assigning.fill(session, repo, freed))
     return assignment
 
 
@@ -362,6 +362,7 @@ def group_options(db: Database) -> list[GroupOption]:
 def supervisor_reassign(db: Database, kind: WorkKind | str, ref: str, to_user_id: int, by: Principal) -> Assignment:
     with db.write() as uow:
         result = reassign(uow.session, kind, ref, to_user_id, by.user_id)
+        assigning.announce(uow.session, [result])
         uow.commit()
         return result
 

@@ -13,7 +13,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid
 from aftersales.messaging import live
-from aftersales.messaging.outbox import publish
+from aftersales.messaging.outbox import publish_event
 from aftersales.routing import service as routing
 from aftersales.sla import service as sla
 from aftersales.tickets.domain import (
@@ -29,6 +29,7 @@ from aftersales.tickets.domain import (
     raised,
     same_requester,
 )
+from aftersales.tickets.events import PublicReplied, TicketSolved
 from aftersales.tickets.intake import agent_channel, signal
 from aftersales.tickets.models import Mention, Ticket, TicketLink, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
@@ -73,10 +74,9 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
         ticket.solved_at = now
         sla.met(session, ticket.id, "resolution", now)
         _release(session, ticket)
-        publish(
+        publish_event(
             session,
-            "tickets.solved",
-            {"ticket_number": ticket.number, "conversation_id": ticket.conversation_id},
+            TicketSolved(ticket_number=ticket.number, conversation_id=ticket.conversation_id),
             idempotency_key=f"ticket-solved:{ticket.number}:{now.isoformat()}",
         )
     elif after is TicketStatus.CLOSED:
@@ -183,17 +183,16 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
     if TicketStatus(ticket.status) is TicketStatus.NEW:
         transition(session, ticket, TicketAction.REPLY, by)
     # The reply leaves before any status change, so the chat shows it before "solved".
-    publish(
+    publish_event(
         session,
-        "tickets.public_reply",
-        {
-            "ticket_number": ticket.number,
-            "conversation_id": ticket.conversation_id,
-            "message_id": message.id,
-            "author_name": message.author_name,
-            "body": body,
-            "channel": ticket.channel,
-        },
+        PublicReplied(
+            ticket_number=ticket.number,
+            conversation_id=ticket.conversation_id,
+            message_id=message.id,
+            author_name=message.author_name,
+            body=body,
+            channel=ticket.channel,
+        ),
         idempotency_key=f"ticket-reply:{message.id}",
     )
     if then is not None and then.value != ticket.status:
