@@ -342,3 +342,32 @@ def test_concurrent_arrivals_never_overfill_an_agent(db: Database, desk: dict[st
         queues = {q.key: q for q in routing.queues_overview(uow.session)}
     assert load is not None and load.tickets == 3
     assert queues["tier1-general"].waiting == 5 and queues["tier1-general"].assigned == 3
+
+
+@pytest.mark.usefixtures("no_outbox_kick")
+def test_an_assignment_travels_once_to_whoever_needs_it(db: Database, desk: dict[str, int]) -> None:
+    online(db, desk["a1"])
+    placed = tx(db, lambda s: routing.enqueue(s, ticket("T-1")))
+    # The caller receives the assignment as the call's result: routing does not announce it again.
+    assert placed is not None and placed.user_id == desk["a1"]
+    assert outbox(db) == []
+    # Work an agent pulls when freed reaches the tickets context only through the outbox.
+    settings_of(db, desk["a1"], max_tickets=1)
+    tx(db, lambda s: routing.enqueue(s, ticket("T-2")))
+    handed = tx(db, lambda s: routing.release(s, "ticket", "T-1"))
+    assert [a.ref for a in handed] == ["T-2"] and outbox(db) == []  # the releasing caller mirrors it
+    tx(db, lambda s: routing.enqueue(s, ticket("T-3")))
+    moved = tx(
+        db,
+        lambda s: routing.transfer(
+            s,
+            "ticket",
+            "T-2",
+            to_user_id=None,
+            to_group="tier1-general",
+            reason="another agent, please",
+            by_user_id=desk["a1"],
+        ),
+    )
+    assert moved is None  # a2 is offline: T-2 waits; a1, freed, pulls T-3 on routing's own account
+    assert [(m["ref"], m["reason"]) for m in outbox(db)] == [("T-3", "freed")]

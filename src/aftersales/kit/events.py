@@ -50,8 +50,8 @@ class DomainEvent:
             return
         known = _BY_TOPIC.get(topic)
         # @dataclass(slots=True) builds the class a second time: the same name is no conflict.
-        if known is not None and (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
-            raise TypeError(f"two events claim the topic {topic!r}: {known.__qualname__} and {cls.__qualname__}")
+        if known is not None and (known.__module__, known.__name__) != (cls.__module__, cls.__name__):
+            raise TypeError(f"two events claim the topic {topic!r}: {known.__name__} and {cls.__name__}")
         _BY_TOPIC[topic] = cls
 
     def payload(self) -> dict[str, Any]:
