@@ -198,7 +198,7 @@ def test_a_pop_merchants_question_goes_to_its_queue_then_escalates_to_the_platfo
     assert work_b is not None and work_b.group_key == "tier1-returns"
     online(db, desk["b1"])
     moved = tx(db, lambda s: routing.escalate(s, "ticket", "T-pop", "buyer asks the platform to step in", desk["shop"]))
-    assert moved is not None and (moved.user_id, moved.group_key, moved.reason) == (
+    assert moved.assignment is not None and (moved.assignment.user_id, moved.group_key, moved.assignment.reason) == (
         desk["b1"],
         "tier2-disputes",
         "escalate",
@@ -232,7 +232,7 @@ def test_transfer_keeps_a_reason_and_never_hands_straight_back(db: Database, des
             s, "ticket", "T-1", to_group="tier1-returns", reason="refund question", by_user_id=desk["a1"]
         ),
     )
-    assert waited is None
+    assert waited.assignment is None and waited.group_key == "tier1-returns"
     [taken] = online(db, desk["a2"])
     assert (taken.ref, taken.user_id, taken.group_key) == ("T-1", desk["a2"], "tier1-returns")
     with pytest.raises(Conflict, match="offline"):
@@ -243,7 +243,7 @@ def test_transfer_keeps_a_reason_and_never_hands_straight_back(db: Database, des
             s, "ticket", "T-1", to_user_id=desk["a1"], reason="knows the buyer", by_user_id=desk["a2"]
         ),
     )
-    assert direct is not None and direct.user_id == desk["a1"]
+    assert direct.assignment is not None and direct.assignment.user_id == desk["a1"]
     with db.read() as uow:
         work = routing.work_for(uow.session, "ticket", "T-1")
     assert work is not None and [t.reason for t in work.transfers] == ["refund question", "knows the buyer"]
@@ -369,5 +369,5 @@ def test_an_assignment_travels_once_to_whoever_needs_it(db: Database, desk: dict
             by_user_id=desk["a1"],
         ),
     )
-    assert moved is None  # a2 is offline: T-2 waits; a1, freed, pulls T-3 on routing's own account
+    assert moved.assignment is None  # a2 is offline: T-2 waits; a1, freed, pulls T-3 on routing's own account
     assert [(m["ref"], m["reason"]) for m in outbox(db)] == [("T-3", "freed")]

@@ -30,8 +30,6 @@ def _coerce(annotation: object, value: Any) -> Any:
         return int(value)
     if base == "str":
         return str(value)
-    if base == "bool":
-        return bool(value)
     return value
 
 

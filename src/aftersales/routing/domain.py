@@ -130,6 +130,15 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
+class Placement:
+    """Where placed or moved work is now: its group, and the assignment when an agent took it at
+    once (None: it waits there). The caller learns both from the one call."""
+
+    group_key: str
+    assignment: Assignment | None
+
+
+@dataclass(frozen=True, slots=True)
 class AgentSnapshot:
     user_id: int
     status: AgentStatus

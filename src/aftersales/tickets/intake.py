@@ -148,7 +148,7 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
         )
     )
     sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now)
-    assignment = routing.enqueue(
+    placed = routing.place(
         session,
         routing.RoutableWork(
             kind="ticket",
@@ -163,11 +163,9 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
             problem_type=found.scenario,
         ),
     )
-    work = routing.work_for(session, "ticket", ticket.number)
-    ticket.group_key = work.group_key if work else ""
-    if assignment is not None:
-        ticket.assignee_user_id = assignment.user_id
-        ticket.group_key = assignment.group_key
+    ticket.group_key = placed.group_key
+    if placed.assignment is not None:
+        ticket.assignee_user_id = placed.assignment.user_id
     timeline.record(
         session,
         Entry(

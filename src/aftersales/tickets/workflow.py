@@ -117,6 +117,13 @@ def _route(session: Session, ticket: Ticket) -> None:
         ticket.group_key = assignment.group_key
 
 
+def _mirror(ticket: Ticket, placed: routing.Placement) -> None:
+    """Routing moved the ticket (in this transaction): it now sits in that group, with that agent
+    or waiting."""
+    ticket.assignee_user_id = placed.assignment.user_id if placed.assignment else None
+    ticket.group_key = placed.group_key
+
+
 def apply_assignment(session: Session, ref: str, user_id: int | None, group_key: str) -> None:
     """Routing gave (or took) a ticket: mirror it on the ticket. Idempotent."""
     ticket = TicketsRepository(session).by_number_unscoped(ref)
@@ -243,10 +250,8 @@ def escalate(session: Session, ticket: Ticket, by: Principal, reason: str) -> No
     if TicketStatus(ticket.status) is TicketStatus.PENDING:
         transition(session, ticket, TicketAction.ESCALATE, by, reason)
     ticket.escalated = True
-    assignment = routing.escalate(session, "ticket", ticket.number, reason, by.user_id)
-    work = routing.work_for(session, "ticket", ticket.number)
-    ticket.assignee_user_id = assignment.user_id if assignment else None
-    ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
+    placed = routing.escalate(session, "ticket", ticket.number, reason, by.user_id)
+    _mirror(ticket, placed)
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.escalated", by, before, reason)
     signal(session, ticket)
@@ -263,11 +268,12 @@ def assign(
     if to_user_id is None and not group_key:
         raise Invalid("Choose an agent or a group to transfer to.")
     previous = ticket.assignee_user_id
-    assignment: routing.Assignment | None
+    placed: routing.Placement
     if by.role in (Role.SUPERVISOR, Role.ADMIN) and to_user_id is not None:
         assignment = routing.reassign(session, "ticket", ticket.number, to_user_id, by.user_id)
+        placed = routing.Placement(assignment.group_key, assignment)
     else:
-        assignment = routing.transfer(
+        placed = routing.transfer(
             session,
             "ticket",
             ticket.number,
@@ -276,9 +282,7 @@ def assign(
             reason=reason,
             by_user_id=by.user_id,
         )
-    work = routing.work_for(session, "ticket", ticket.number)
-    ticket.assignee_user_id = assignment.user_id if assignment else None
-    ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
+    _mirror(ticket, placed)
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.transferred", by, ticket.status, reason)
     if previous:
@@ -299,10 +303,7 @@ def escalate_on_breach(session: Session, ticket: Ticket, metric: str) -> None:
             sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
         # Tier-2 groups have no next tier: the ticket stays and the supervisors take it from here.
         if routing.escalation_group(session, "ticket", ticket.number) is not None:
-            assignment = routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0)
-            work = routing.work_for(session, "ticket", ticket.number)
-            ticket.assignee_user_id = assignment.user_id if assignment else None
-            ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
+            _mirror(ticket, routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0))
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.sla_breached", SYSTEM, ticket.status, metric)
     live.notify(session, "desk:supervisor", "breach", audience=live.STAFF)
