@@ -3,7 +3,7 @@
 The owning context re-exports its words (tickets.domain: TicketType, Priority; cases.domain:
 CaseKind, CaseReason) and keeps the rules about them. Contexts below the owner in the context
 map (rules, sla, routing) cannot import the owner, so they import these words from here.
-See docs/decisions/0019-typed-events-and-shared-words.md.
+See docs/decisions/0020-typed-events-and-shared-words.md.
 """
 
 from __future__ import annotations
