@@ -13,7 +13,7 @@ from rich.table import Table
 
 from aftersales.assistant.cli import assistant_app
 from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
 from aftersales.tickets.cli import mail_in
@@ -23,12 +23,6 @@ app.add_typer(assistant_app, name="assistant")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 console = Console()
-
-
-def _db() -> Database:
-    settings = get_settings()
-    settings.ensure_data_dirs()
-    return Database(settings.database_url)
 
 
 def _fail(message: str) -> None:
@@ -55,7 +49,7 @@ def _warm_up() -> None:
     understanding.load_model()
     classification.warm_up()
     try:
-        knowledge.search(_db(), "退货 return", "zh-CN", limit=1)
+        knowledge.search(configured_database(make_data_dirs=True), "退货 return", "zh-CN", limit=1)
     except Exception as exc:  # not migrated yet: the first search pays instead
         console.print(f"help search not warmed up: {exc.__class__.__name__}")
 
@@ -96,7 +90,7 @@ def worker(
 
     settings = get_settings()
     configure_logging(settings.log_json, settings.log_level)
-    wiring.connect(settings, _db())
+    wiring.connect(settings, configured_database(make_data_dirs=True))
     metrics.serve(settings)
     _warm_up()
     Consumer(tasks.huey, workers=threads, worker_type="thread", periodic=True, check_worker_health=True).run()
@@ -119,23 +113,23 @@ def migrate() -> None:
     upgrade(settings.database_url)
     from aftersales.rules import service as rules
 
-    added = rules.load_defaults(_db())
+    added = rules.load_defaults(configured_database(make_data_dirs=True))
     if added:
         console.print(f"loaded {added} default policies")
     from aftersales.knowledge import service as knowledge
 
-    articles = knowledge.load_articles(_db())
+    articles = knowledge.load_articles(configured_database(make_data_dirs=True))
     if articles:
         console.print(f"loaded {articles} help articles")
     from aftersales.routing import service as routing
     from aftersales.sla import service as sla
     from aftersales.tickets import service as tickets
 
-    if loaded := sla.load_defaults(_db()):
+    if loaded := sla.load_defaults(configured_database(make_data_dirs=True)):
         console.print(f"loaded {loaded} SLA policies and calendars")
-    if macros := tickets.load_default_macros(_db()):
+    if macros := tickets.load_default_macros(configured_database(make_data_dirs=True)):
         console.print(f"loaded {macros} macros")
-    routing.ensure_defaults(_db())
+    routing.ensure_defaults(configured_database(make_data_dirs=True))
     console.print(f"schema up to date on {settings.database_url.split('@')[-1]}")
 
 
@@ -150,7 +144,7 @@ def demo(
     from aftersales.demo.seed import DEMO_ACCOUNTS, seed_demo
     from aftersales.orders import service as orders_service
 
-    db = _db()
+    db = configured_database(make_data_dirs=True)
     if if_empty and orders_service.count_orders(db) > 0:
         console.print("demo data already present; nothing to do")
     else:
@@ -181,7 +175,7 @@ def createuser(
     from aftersales.identity import service as identity
     from aftersales.orders import service as orders_service
 
-    db = _db()
+    db = configured_database(make_data_dirs=True)
     customer_id = orders_service.customer_id_for(db, customer) if customer else None
     merchant_id = orders_service.merchant_id_for(db, merchant) if merchant else None
     if customer and customer_id is None:
@@ -217,7 +211,7 @@ def token_create(
     from aftersales.identity import service as identity
 
     try:
-        issued = identity.create_token(_db(), user, name, scopes=scope or [])
+        issued = identity.create_token(configured_database(make_data_dirs=True), user, name, scopes=scope or [])
     except AppError as exc:
         _fail(exc.message)
     else:
@@ -234,7 +228,7 @@ def token_revoke(prefix: Annotated[str, typer.Argument(help="the token's prefix,
     from aftersales.identity import service as identity
 
     try:
-        identity.revoke_token(_db(), prefix)
+        identity.revoke_token(configured_database(make_data_dirs=True), prefix)
     except AppError as exc:
         _fail(exc.message)
     else:

@@ -19,6 +19,7 @@ from sqlalchemy import select, text, update
 from aftersales.config import reset_settings
 from aftersales.db.uow import Database
 from aftersales.kit import clock
+from aftersales.kit.events import StoredEvent
 from aftersales.messaging import outbox
 from aftersales.messaging.models import OutboxMessage
 from aftersales.notifications import handlers, mailer, service, tasks
@@ -213,7 +214,7 @@ def test_a_replayed_event_creates_and_sends_nothing_more(db: Database, factory: 
         uow.commit()
     clock.advance(outbox.LEASE)
     assert outbox.drain(db) >= 1
-    handlers.on_case_status_changed(event, "case:1:approve:2")  # and once more by hand
+    handlers.on_case_status_changed(StoredEvent("case.status_changed", event), "case:1:approve:2")  # and once more
     assert len(inbox_rows(db)) == 1 and len(email_rows(db)) == 1 and len(smtp.messages) == 1
     assert tasks.send_until_done(db).tried == 0
 

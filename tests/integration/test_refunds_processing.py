@@ -226,7 +226,7 @@ def test_the_outbox_handler_executes_requested_refunds(
     monkeypatch.setitem(outbox._handlers, "refund.requested", [])
     handlers.register()
     handlers.register()  # idempotent: still one subscription
-    assert outbox._handlers["refund.requested"] == [handlers.handle_refund_requested]
+    assert [h.handler for h in outbox._handlers["refund.requested"]] == [handlers.handle_refund_requested]  # type: ignore[attr-defined]
     outbox.drain(db)  # the order's own messages
     refund = request(db, order_id, "100.00", "k1")
     gateway.down = True

@@ -198,7 +198,7 @@ def test_a_pop_merchants_question_goes_to_its_queue_then_escalates_to_the_platfo
     assert work_b is not None and work_b.group_key == "tier1-returns"
     online(db, desk["b1"])
     moved = tx(db, lambda s: routing.escalate(s, "ticket", "T-pop", "buyer asks the platform to step in", desk["shop"]))
-    assert moved is not None and (moved.user_id, moved.group_key, moved.reason) == (
+    assert moved.assignment is not None and (moved.assignment.user_id, moved.group_key, moved.assignment.reason) == (
         desk["b1"],
         "tier2-disputes",
         "escalate",
@@ -232,7 +232,7 @@ def test_transfer_keeps_a_reason_and_never_hands_straight_back(db: Database, des
             s, "ticket", "T-1", to_group="tier1-returns", reason="refund question", by_user_id=desk["a1"]
         ),
     )
-    assert waited is None
+    assert waited.assignment is None and waited.group_key == "tier1-returns"
     [taken] = online(db, desk["a2"])
     assert (taken.ref, taken.user_id, taken.group_key) == ("T-1", desk["a2"], "tier1-returns")
     with pytest.raises(Conflict, match="offline"):
@@ -243,7 +243,7 @@ def test_transfer_keeps_a_reason_and_never_hands_straight_back(db: Database, des
             s, "ticket", "T-1", to_user_id=desk["a1"], reason="knows the buyer", by_user_id=desk["a2"]
         ),
     )
-    assert direct is not None and direct.user_id == desk["a1"]
+    assert direct.assignment is not None and direct.assignment.user_id == desk["a1"]
     with db.read() as uow:
         work = routing.work_for(uow.session, "ticket", "T-1")
     assert work is not None and [t.reason for t in work.transfers] == ["refund question", "knows the buyer"]
@@ -342,3 +342,32 @@ def test_concurrent_arrivals_never_overfill_an_agent(db: Database, desk: dict[st
         queues = {q.key: q for q in routing.queues_overview(uow.session)}
     assert load is not None and load.tickets == 3
     assert queues["tier1-general"].waiting == 5 and queues["tier1-general"].assigned == 3
+
+
+@pytest.mark.usefixtures("no_outbox_kick")
+def test_an_assignment_travels_once_to_whoever_needs_it(db: Database, desk: dict[str, int]) -> None:
+    online(db, desk["a1"])
+    placed = tx(db, lambda s: routing.enqueue(s, ticket("T-1")))
+    # The caller receives the assignment as the call's result: routing does not announce it again.
+    assert placed is not None and placed.user_id == desk["a1"]
+    assert outbox(db) == []
+    # Work an agent pulls when freed reaches the tickets context only through the outbox.
+    settings_of(db, desk["a1"], max_tickets=1)
+    tx(db, lambda s: routing.enqueue(s, ticket("T-2")))
+    handed = tx(db, lambda s: routing.release(s, "ticket", "T-1"))
+    assert [a.ref for a in handed] == ["T-2"] and outbox(db) == []  # the releasing caller mirrors it
+    tx(db, lambda s: routing.enqueue(s, ticket("T-3")))
+    moved = tx(
+        db,
+        lambda s: routing.transfer(
+            s,
+            "ticket",
+            "T-2",
+            to_user_id=None,
+            to_group="tier1-general",
+            reason="another agent, please",
+            by_user_id=desk["a1"],
+        ),
+    )
+    assert moved.assignment is None  # a2 is offline: T-2 waits; a1, freed, pulls T-3 on routing's own account
+    assert [(m["ref"], m["reason"]) for m in outbox(db)] == [("T-3", "freed")]

@@ -11,6 +11,8 @@ from enum import StrEnum
 from aftersales.kit.access import Role
 from aftersales.kit.errors import Conflict, Invalid
 from aftersales.kit.money import allocate
+from aftersales.kit.vocabulary import CaseKind as CaseKind
+from aftersales.kit.vocabulary import CaseReason as CaseReason
 
 # Evidence links: a web address, or a photo uploaded here (cases/photos.py names them). Nothing
 # else, so no javascript:/data: link and no path into our own pages reaches a page as a link.
@@ -22,30 +24,6 @@ EVIDENCE_URI_RULE = "an evidence uri must be an http:// or https:// address, or 
 def evidence_uri_allowed(uri: str) -> bool:
     """Whether an evidence uri may be stored and shown as a link (the empty uri: no link at all)."""
     return uri == "" or bool(_WEB_ADDRESS.fullmatch(uri) or _UPLOADED_PHOTO.fullmatch(uri))
-
-
-class CaseKind(StrEnum):
-    REFUND_ONLY = "refund_only"  # 仅退款
-    RETURN_REFUND = "return_refund"  # 退货退款
-    EXCHANGE = "exchange"  # 换货
-    REPAIR = "repair"  # 维修
-    PRICE_PROTECTION = "price_protection"  # 价保
-    COMPENSATION = "compensation"  # 赔付
-    INVOICE = "invoice"  # 补开发票
-
-
-class CaseReason(StrEnum):
-    CHANGED_MIND = "changed_mind"  # 七天无理由
-    DEFECT = "defect"
-    DAMAGED = "damaged"
-    WRONG_ITEM = "wrong_item"
-    MISSING_ITEM = "missing_item"
-    NOT_RECEIVED = "not_received"
-    LATE_DELIVERY = "late_delivery"
-    OUT_OF_STOCK = "out_of_stock"
-    PRICE_DROP = "price_drop"
-    INVOICE_NEEDED = "invoice_needed"
-    OTHER = "other"
 
 
 class CaseStatus(StrEnum):

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aftersales.cases import service
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
-from aftersales.messaging.outbox import subscribe
+from aftersales.db.uow import configured_database
+from aftersales.messaging.outbox import on
+from aftersales.refunds.events import RefundSettled
 
 _registered = False
 
 
-def _refund_settled(payload: dict[str, Any], _key: str) -> None:
-    if payload.get("case_id"):
-        db = Database(get_settings().database_url)
-        service.on_refund_settled(db, int(payload["case_id"]), payload.get("status") == "succeeded")
+def _refund_settled(event: RefundSettled, _key: str) -> None:
+    if event.case_id:
+        service.on_refund_settled(configured_database(), event.case_id, event.status == "succeeded")
 
 
 def register() -> None:
     global _registered
     if not _registered:
-        subscribe("refund.settled", _refund_settled)
+        on(RefundSettled, _refund_settled)
         _registered = True

@@ -30,7 +30,7 @@ from aftersales.orders.schemas import AddressIn, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.refunds.schemas import RefundOut
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 URGES_PER_ORDER_PER_DAY = 1
 NOT_SHIPPED = frozenset({OrderStatus.CREATED, OrderStatus.PAID, OrderStatus.FULFILLING})
@@ -355,7 +355,7 @@ def _order_entry(session: Session, order_id: int, action: str, by: Principal, re
             subject_type=SubjectType.ORDER,
             subject_id=order_id,
             action=action,
-            actor=cases.actor_of(by),
+            actor=actor_of(by),
             occurred_at=clock.now(),
             reason=reason,
         ),

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from aftersales.cases import carrier, domain, views
 from aftersales.cases.domain import AWAITING_DECISION, FINAL, CaseAction, CaseKind, CaseStatus
 from aftersales.cases.eligibility import build_facts, eligibility_facts, evaluate, local_today, order_line, preview
+from aftersales.cases.events import CaseStatusChanged
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
 from aftersales.cases.repository import CasesRepository
 from aftersales.cases.schemas import (
@@ -35,12 +36,12 @@ from aftersales.kit.ids import refuse_other_request, request_fingerprint
 from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging import live, scans
-from aftersales.messaging.outbox import publish
+from aftersales.messaging.outbox import publish_event
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 log = structlog.get_logger(__name__)
 REVIEW_SCAN = "case_reviews"
@@ -49,13 +50,6 @@ REVIEW_ESCALATIONS = Counter(
     "aftersales_case_review_escalations",
     "Case reviews whose deadline passed without a decision (escalated to the supervisors)",
 )
-
-
-def actor_of(principal: Principal) -> Actor:
-    if principal is SYSTEM:
-        return Actor(ActorKind.SYSTEM, "system")
-    kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
-    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
 
 
 # --- submission ----------------------------------------------------------------------------------
@@ -421,19 +415,18 @@ def _record(
         ),
     )
     if before != after:
-        publish(
+        publish_event(
             session,
-            "case.status_changed",
-            {
-                "case_id": case.id,
-                "case_number": case.number,
-                "customer_id": case.customer_id,
-                "merchant_id": case.merchant_id,
-                "order_number": case.order_number,
-                "kind": case.kind,
-                "from": before,
-                "to": after,
-            },
+            CaseStatusChanged(
+                case_id=case.id,
+                case_number=case.number,
+                customer_id=case.customer_id,
+                merchant_id=case.merchant_id,
+                order_number=case.order_number,
+                kind=case.kind,
+                from_status=before,
+                to_status=after,
+            ),
             idempotency_key=f"case:{case.id}:{action}:{before}:{after}:{case.version}",
         )
 

@@ -6,6 +6,7 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from aftersales.config import get_settings
 from aftersales.db.engine import SQLITE_WRITE_LOCK, session_factory
 
 
@@ -65,3 +66,13 @@ class Database:
 
     def read(self) -> UnitOfWork:
         return UnitOfWork(self.factory, write=False, sqlite=self.is_sqlite)
+
+
+def configured_database(*, make_data_dirs: bool = False) -> Database:
+    """The database the settings name, for work that runs outside a request (outbox handlers,
+    queued tasks, the command line); pages get theirs from the app (web.deps.get_db).
+    `make_data_dirs` creates the SQLite file's folder first (the CLI may run before anything else)."""
+    settings = get_settings()
+    if make_data_dirs:
+        settings.ensure_data_dirs()
+    return Database(settings.database_url)

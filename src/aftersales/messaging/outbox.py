@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import structlog
 from sqlalchemy import select
@@ -12,12 +13,14 @@ from sqlalchemy.orm import Session
 
 from aftersales.db.uow import Database
 from aftersales.kit import clock
+from aftersales.kit.events import DomainEvent, StoredEvent
 from aftersales.messaging import scans
 from aftersales.messaging.models import OutboxMessage
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[dict[str, Any], str], None]
+E = TypeVar("E", bound=DomainEvent)
 _handlers: dict[str, list[Handler]] = {}
 ALERT_AFTER_ATTEMPTS = 12
 # Events that leave for systems outside (documented in docs/api.md, "Webhooks"). Every other
@@ -31,13 +34,50 @@ def subscribe(topic: str, handler: Handler) -> None:
     _handlers.setdefault(topic, []).append(handler)
 
 
+@dataclass(frozen=True, slots=True)
+class EventHandler(Generic[E]):
+    """Reads a stored payload back into its event class and hands it on with the message's key."""
+
+    event: type[E]
+    handler: Callable[[E, str], None]
+
+    def __call__(self, payload: dict[str, Any], key: str) -> None:
+        self.handler(self.event.from_payload(payload), key)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEventHandler:
+    topic: str
+    handler: Callable[[StoredEvent, str], None]
+
+    def __call__(self, payload: dict[str, Any], key: str) -> None:
+        self.handler(StoredEvent(self.topic, payload), key)
+
+
+def on(event: type[E], handler: Callable[[E, str], None]) -> None:
+    """Hand `handler` each published `event`, as its class."""
+    subscribe(event.topic, EventHandler(event, handler))
+
+
+def on_topic(topic: str, handler: Callable[[StoredEvent, str], None]) -> None:
+    """For a consumer that may not import the publishing context (notifications tells customers
+    of events of contexts above it): the event's fields as they were stored."""
+    subscribe(topic, StoredEventHandler(topic, handler))
+
+
 def subscribed_topics() -> list[str]:
     """Topics with at least one registered handler (after wiring.register_handlers())."""
     return sorted(topic for topic, handlers in _handlers.items() if handlers)
 
 
+def publish_event(session: Session, event: DomainEvent, idempotency_key: str) -> None:
+    """Queue a domain event in the caller's transaction; the one way contexts publish."""
+    publish(session, event.topic, event.payload(), idempotency_key)
+
+
 def publish(session: Session, topic: str, payload: dict[str, Any], idempotency_key: str) -> None:
-    """Queue a message in the caller's transaction; it leaves only if that transaction commits."""
+    """Queue a message in the caller's transaction; it leaves only if that transaction commits.
+    Contexts publish typed events (publish_event); this is the transport underneath."""
     now = clock.now()
     session.add(
         OutboxMessage(

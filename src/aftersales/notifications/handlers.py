@@ -9,13 +9,12 @@ by the event's key, and an email that was already sent is never sent again.
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import structlog
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
-from aftersales.messaging.outbox import subscribe
+from aftersales.db.uow import configured_database
+from aftersales.kit.events import StoredEvent
+from aftersales.messaging.outbox import on_topic
 from aftersales.notifications import service
 from aftersales.notifications.domain import Topic, template_for
 from aftersales.notifications.settings import notification_settings
@@ -28,14 +27,15 @@ PAUSE_AFTER_UNREACHABLE = 60.0
 _paused_until = 0.0
 
 
-def _deliver(topic: str, payload: dict[str, Any], key: str) -> None:
+def _deliver(topic: str, event: StoredEvent, key: str) -> None:
+    payload = event.payload()
     if template_for(topic, payload) is None:
         return  # not worth a message; skip before touching the database
     customer_id = payload.get("customer_id")
     if customer_id is None or not str(customer_id).isdigit():
         log.warning("notifications.no_customer_in_event", topic=topic, key=key)
         return
-    db = Database(get_settings().database_url)
+    db = configured_database()
     settings = notification_settings()
     result = service.notify(db, int(customer_id), topic, payload, key, settings=settings)
     if result is None or result.email_id is None or time.monotonic() < _paused_until:
@@ -54,23 +54,23 @@ def _pause() -> None:
     _paused_until = time.monotonic() + PAUSE_AFTER_UNREACHABLE
 
 
-def on_case_status_changed(payload: dict[str, Any], key: str) -> None:
-    _deliver(Topic.CASE_STATUS_CHANGED, payload, key)
+def on_case_status_changed(event: StoredEvent, key: str) -> None:
+    _deliver(Topic.CASE_STATUS_CHANGED, event, key)
 
 
-def on_order_status_changed(payload: dict[str, Any], key: str) -> None:
-    _deliver(Topic.ORDER_STATUS_CHANGED, payload, key)
+def on_order_status_changed(event: StoredEvent, key: str) -> None:
+    _deliver(Topic.ORDER_STATUS_CHANGED, event, key)
 
 
-def on_refund_settled(payload: dict[str, Any], key: str) -> None:
-    _deliver(Topic.REFUND_SETTLED, payload, key)
+def on_refund_settled(event: StoredEvent, key: str) -> None:
+    _deliver(Topic.REFUND_SETTLED, event, key)
 
 
 def register() -> None:
     """Subscribe to the three topics; calling it again changes nothing."""
     global _registered
     if not _registered:
-        subscribe(Topic.CASE_STATUS_CHANGED.value, on_case_status_changed)
-        subscribe(Topic.ORDER_STATUS_CHANGED.value, on_order_status_changed)
-        subscribe(Topic.REFUND_SETTLED.value, on_refund_settled)
+        on_topic(Topic.CASE_STATUS_CHANGED.value, on_case_status_changed)
+        on_topic(Topic.ORDER_STATUS_CHANGED.value, on_order_status_changed)
+        on_topic(Topic.REFUND_SETTLED.value, on_refund_settled)
         _registered = True

@@ -10,8 +10,7 @@ import time
 import structlog
 from huey import crontab
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import Database, configured_database
 from aftersales.notifications import service
 from aftersales.notifications.schemas import SendReport
 from aftersales.notifications.settings import notification_settings
@@ -26,7 +25,7 @@ MAX_SECONDS_PER_RUN = 40.0
 def send_until_done(db: Database | None = None) -> SendReport:
     """Send due emails in batches until none is due, the relay is away, or the run took long enough
     (the next minute's run goes on)."""
-    db = db or Database(get_settings().database_url)
+    db = db or configured_database()
     settings = notification_settings()
     total, started = SendReport(), time.monotonic()
     while time.monotonic() - started < MAX_SECONDS_PER_RUN:

@@ -19,9 +19,9 @@ from aftersales.orders.domain import DeliveryMark, FailureReason, ShipmentStatus
 from aftersales.orders.models import Shipment
 from aftersales.orders.repository import OrdersRepository
 from aftersales.orders.schemas import DeliveryOut, LogisticsEventIn, LogisticsEventResult
-from aftersales.orders.service import _apply_event, actor_of
+from aftersales.orders.service import _apply_event
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 MARK_TEXT = {
     DeliveryMark.PICKED_UP: "骑手已取件，正在派送",

@@ -16,7 +16,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal
 from aftersales.kit.errors import Conflict, Invalid, NotFound
 from aftersales.kit.pagination import Page, PageRequest
-from aftersales.messaging.outbox import publish
+from aftersales.messaging.outbox import publish_event
 from aftersales.orders import domain
 from aftersales.orders.catalogue import (
     _check_feeds_merchant,
@@ -30,6 +30,7 @@ from aftersales.orders.catalogue import (
     upsert_product,
 )
 from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
+from aftersales.orders.events import OrderStatusChanged
 from aftersales.orders.facts import (
     _facts,
     customer_contact,
@@ -64,15 +65,10 @@ from aftersales.orders.schemas import (
 )
 from aftersales.orders.views import as_seen_by, order_view, summary_view
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Actor, Entry, SubjectType, actor_of
 from aftersales.timeline.schemas import TimelineEntryOut
 
 T = TypeVar("T")
-
-
-def actor_of(principal: Principal) -> Actor:
-    kind = ActorKind.INTEGRATION if principal.role.value == "integration" else ActorKind.USER
-    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
 
 
 # --- order upsert -----------------------------------------------------------------------------
@@ -337,16 +333,15 @@ def _record_status(
             reason=reason,
         ),
     )
-    publish(
+    publish_event(
         session,
-        "order.status_changed",
-        {
-            "order": order.number,
-            "order_id": order.id,
-            "customer_id": order.customer_id,
-            "from": previous.value if previous else None,
-            "to": order.status,
-        },
+        OrderStatusChanged(
+            order=order.number,
+            order_id=order.id,
+            customer_id=order.customer_id,
+            from_status=previous.value if previous else None,
+            to_status=order.status,
+        ),
         idempotency_key=f"order:{order.id}:status:{order.status}:{order.source_version}:{order.version}",
     )
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
-from aftersales.messaging.outbox import subscribe
+from aftersales.db.uow import configured_database
+from aftersales.messaging.outbox import on
 from aftersales.refunds import gateway, service, tasks
+from aftersales.refunds.events import RefundRequested
 
 _registered = False
 
 
-def handle_refund_requested(payload: dict[str, Any], _key: str) -> None:
-    service.process_refund(Database(get_settings().database_url), int(payload["refund_id"]))
+def handle_refund_requested(event: RefundRequested, _key: str) -> None:
+    service.process_refund(configured_database(), event.refund_id)
 
 
 def register() -> None:
@@ -23,5 +21,5 @@ def register() -> None:
     if _registered:
         return
     gateway.set_confirmation_scheduler(tasks.schedule_confirmation)
-    subscribe(service.REQUESTED_TOPIC, handle_refund_requested)
+    on(RefundRequested, handle_refund_requested)
     _registered = True

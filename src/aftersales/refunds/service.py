@@ -18,10 +18,11 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.errors import Conflict, Invalid, NotFound
 from aftersales.messaging import scans
-from aftersales.messaging.outbox import publish
+from aftersales.messaging.outbox import publish_event
 from aftersales.orders import service as orders
 from aftersales.refunds import domain
 from aftersales.refunds.domain import FINAL, RefundStatus
+from aftersales.refunds.events import RefundRequested, RefundSettled
 from aftersales.refunds.gateway import (
     GatewayAck,
     GatewayRejected,
@@ -41,8 +42,8 @@ log = structlog.get_logger(__name__)
 RECONCILE_SCAN = "refund_reconcile"  # its failures in /metrics: aftersales_scan_item_failures_total{scan=…}
 T = TypeVar("T")
 
-REQUESTED_TOPIC = "refund.requested"
-SETTLED_TOPIC = "refund.settled"
+REQUESTED_TOPIC = RefundRequested.topic
+SETTLED_TOPIC = RefundSettled.topic
 REFUNDS_ACTOR = Actor(ActorKind.SYSTEM, "refunds")
 GATEWAY_ACTOR = Actor(ActorKind.INTEGRATION, "payment gateway")
 
@@ -159,7 +160,7 @@ def _request(
     )
     repo.add(refund)
     session.flush()
-    publish(session, REQUESTED_TOPIC, {"refund_id": refund.id}, idempotency_key=f"refund-requested:{key}")
+    publish_event(session, RefundRequested(refund.id), idempotency_key=f"refund-requested:{key}")
     _record(session, refund, None, REFUNDS_ACTOR, reason)
     log.info("refund.requested", refund_id=refund.id, order=order.number, amount=str(amount), key=key)
     return RefundOut.model_validate(refund)
@@ -354,20 +355,18 @@ def _settle_row(session: Session, refund: Refund, succeeded: bool, gateway_ref: 
     refund.next_attempt_at = None
     if error:
         refund.last_error = error[:2000]
-    publish(
+    money = orders.money_facts_in(session, refund.order_id, lock=False)
+    publish_event(
         session,
-        SETTLED_TOPIC,
-        {
-            "refund_id": refund.id,
-            "case_id": refund.case_id,
-            "customer_id": money.customer_id
-            if (money := orders.money_facts_in(session, refund.order_id, lock=False))
-            else None,
-            "order_number": refund.order_number,
-            "status": refund.status,
-            "amount": str(refund.amount),
-            "currency": refund.currency,
-        },
+        RefundSettled(
+            refund_id=refund.id,
+            case_id=refund.case_id,
+            customer_id=money.customer_id if money else None,
+            order_number=refund.order_number,
+            status=refund.status,
+            amount=str(refund.amount),
+            currency=refund.currency,
+        ),
         idempotency_key=f"refund-settled:{refund.id}",
     )
     _record(session, refund, current, GATEWAY_ACTOR, error or "")

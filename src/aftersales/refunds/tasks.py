@@ -6,8 +6,7 @@ from __future__ import annotations
 import structlog
 from huey import crontab
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.kit.errors import Conflict, NotFound
 from aftersales.refunds import service
 from aftersales.refunds.gateway import GatewayStatus, SimulatedGateway
@@ -16,15 +15,11 @@ from aftersales.worker.queue import huey
 log = structlog.get_logger(__name__)
 
 
-def _db() -> Database:
-    return Database(get_settings().database_url)
-
-
 @huey.task(retries=5, retry_delay=10)
 def confirm_gateway_refund(gateway_ref: str) -> str | None:
     """The simulated gateway finishes a refund and calls us back (a real one posts to
     /api/v1/refunds/gateway-callback). Idempotent: running it twice settles once."""
-    db = _db()
+    db = configured_database()
     ack = SimulatedGateway(db).confirm(gateway_ref)
     if ack is None or not ack.final:
         return None
@@ -47,7 +42,7 @@ def schedule_confirmation(gateway_ref: str, delay: float) -> None:
 @huey.periodic_task(crontab(minute="*"))
 def reconcile_refunds() -> int:
     """Refunds acknowledged long ago without a confirmation are looked up at the gateway."""
-    settled = service.reconcile(_db())
+    settled = service.reconcile(configured_database())
     if settled:
         log.info("refunds.reconciled", count=settled)
     return settled

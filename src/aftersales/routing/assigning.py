@@ -1,5 +1,10 @@
-"""The assigning engine shared by the use cases: lock, check again, assign, publish; and an
-agent who frees up pulls the best waiting work that fits.
+"""The assigning engine shared by the use cases: lock, check again, assign; and an agent who
+frees up pulls the best waiting work that fits.
+
+Each assignment travels once: work a caller placed (enqueue, transfer, escalate, reassign,
+release) comes back to that caller as the call's result, and the caller mirrors it; assignments
+nobody asked for in that call (an agent came online or freed up, a supervisor moved work on the
+board) are announced as WorkAssigned through the outbox.
 
 Capacity holds also with several workers at once: before an agent gets work their profile row is
 locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite has one writer at a time) and their load is
@@ -14,14 +19,15 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from aftersales.kit import clock
-from aftersales.messaging.outbox import publish
+from aftersales.messaging.outbox import publish_event
 from aftersales.routing import domain
 from aftersales.routing.domain import AgentStatus, Assignment, AssignReason, WaitingWork, WorkKind, WorkState
+from aftersales.routing.events import WorkAssigned
 from aftersales.routing.models import AgentProfile, WorkItem
 from aftersales.routing.repository import PULL_WINDOW, RoutingRepository
 from aftersales.routing.views import snapshot, waiting
 
-TOPIC_ASSIGNED = "routing.assigned"
+TOPIC_ASSIGNED = WorkAssigned.topic
 
 
 # --- assigning --------------------------------------------------------------------------------------
@@ -33,21 +39,26 @@ def assign(session: Session, item: WorkItem, agent: AgentProfile, reason: Assign
     item.assignments = (item.assignments or 0) + 1
     agent.last_assigned_at = now
     agent.assigned_total = (agent.assigned_total or 0) + 1
-    result = Assignment(WorkKind(item.kind), item.ref, agent.user_id, item.group_key, reason.value)
-    publish(
-        session,
-        TOPIC_ASSIGNED,
-        {
-            "kind": item.kind,
-            "ref": item.ref,
-            "user_id": agent.user_id,
-            "group_key": item.group_key,
-            "reason": reason.value,
-        },
-        f"{TOPIC_ASSIGNED}:{item.kind}:{item.ref}:{item.assignments}",
-    )
+    result = Assignment(WorkKind(item.kind), item.ref, agent.user_id, item.group_key, reason.value, item.assignments)
     session.flush()
     return result
+
+
+def announce(session: Session, made: list[Assignment]) -> list[Assignment]:
+    """Publish the assignments no caller receives (see the module's docstring); returns them."""
+    for assignment in made:
+        publish_event(
+            session,
+            WorkAssigned(
+                kind=assignment.kind.value,
+                ref=assignment.ref,
+                user_id=assignment.user_id,
+                group_key=assignment.group_key,
+                reason=assignment.reason,
+            ),
+            f"{TOPIC_ASSIGNED}:{assignment.kind.value}:{assignment.ref}:{assignment.nth}",
+        )
+    return made
 
 
 def fits_now(repo: RoutingRepository, agent: AgentProfile, work: WaitingWork) -> bool:

@@ -20,6 +20,8 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from aftersales.kit.vocabulary import Priority
+
 
 class AgentStatus(StrEnum):
     ONLINE = "online"
@@ -62,8 +64,15 @@ class AssignReason(StrEnum):
 DEFAULT_GROUP = "tier1-general"
 # Orders at or above this value (in the order's currency) count as high-value and move up the queue.
 HIGH_VALUE_ORDER = Decimal("2000")
-# Ranks the tickets context may use; lower is more urgent.
-PRIORITY_RANKS = {"urgent": 0, "high": 1, "medium": 2, "normal": 2, "low": 3}
+# Ranks of the ticket priorities (kit.vocabulary); lower is more urgent. "normal" is an alias of
+# medium that callers outside the desk may send.
+PRIORITY_RANKS: dict[str, int] = {
+    Priority.URGENT.value: 0,
+    Priority.HIGH.value: 1,
+    Priority.MEDIUM.value: 2,
+    "normal": 2,
+    Priority.LOW.value: 3,
+}
 MAX_CHATS = 50
 MAX_TICKETS = 500
 SKILL_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.\-]{0,39}$")
@@ -117,6 +126,16 @@ class Assignment:
     user_id: int
     group_key: str
     reason: str
+    nth: int = 0  # the work's how-manieth assignment this is (keys its announcement)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """Where placed or moved work is now: its group, and the assignment when an agent took it at
+    once (None: it waits there). The caller learns both from the one call."""
+
+    group_key: str
+    assignment: Assignment | None
 
 
 @dataclass(frozen=True, slots=True)

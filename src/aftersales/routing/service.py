@@ -1,7 +1,7 @@
 """Use cases of routing. The tickets and chat contexts call `enqueue`, `release`, `transfer`,
 `escalate`, `reassign`, `set_status` inside their own transaction (a SQLAlchemy Session); pages
-and the CLI call the Database-level functions further down. Every assignment publishes
-"routing.assigned" to the outbox.
+and the CLI call the Database-level functions further down. An assignment the caller receives as
+its result is not published again; the others are announced as "routing.assigned" (assigning.py).
 
 How capacity holds with several workers at once: see assigning.py.
 """
@@ -28,6 +28,7 @@ from aftersales.routing.domain import (
     Assignment,
     AssignReason,
     MoveKind,
+    Placement,
     RoutableWork,
     Tier,
     WorkKind,
@@ -52,6 +53,7 @@ from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 __all__ = [
     "AgentStatus",
     "Assignment",
+    "Placement",
     "RoutableWork",
     "WorkKind",
     "agents_overview",
@@ -60,6 +62,7 @@ __all__ = [
     "ensure_defaults",
     "escalate",
     "escalation_group",
+    "place",
     "profile",
     "queues_overview",
     "reassign",
@@ -92,8 +95,13 @@ def _check_ref(ref: str) -> str:
 
 
 def enqueue(session: Session, work: RoutableWork) -> Assignment | None:
+    """Place new work (see place) and say only who took it, if anyone."""
+    return place(session, work).assignment
+
+
+def place(session: Session, work: RoutableWork) -> Placement:
     """Place new work: choose its group, then give it to an agent who fits, or let it wait.
-    Sending the same open work again changes nothing (it returns its current assignment)."""
+    Sending the same open work again changes nothing (it returns its current placement)."""
     ref = _check_ref(work.ref)
     repo = RoutingRepository(session)
     if work.group_key and repo.group(work.group_key) is None:
@@ -103,7 +111,7 @@ def enqueue(session: Session, work: RoutableWork) -> Assignment | None:
         raise Invalid(problem)
     item = repo.work(kind, ref, lock=True)
     if item is not None and item.state != WorkState.DONE.value:
-        return _current(item)
+        return Placement(item.group_key, _current(item))
     group_key = domain.pick_group(work, group_snapshots(repo))
     now = clock.now()
     if item is None:
@@ -125,13 +133,13 @@ def enqueue(session: Session, work: RoutableWork) -> Assignment | None:
     item.done_at = None
     item.passed_over = []
     repo.flush()
-    return assigning.try_assign(session, repo, item, AssignReason.ARRIVAL)
+    return Placement(item.group_key, assigning.try_assign(session, repo, item, AssignReason.ARRIVAL))
 
 
 def _current(item: WorkItem) -> Assignment | None:
     if item.state != WorkState.ASSIGNED.value or item.assigned_to is None:
         return None
-    return Assignment(WorkKind(item.kind), item.ref, item.assigned_to, item.group_key, "current")
+    return Assignment(WorkKind(item.kind), item.ref, item.assigned_to, item.group_key, "current", item.assignments)
 
 
 def release(session: Session, kind: WorkKind | str, ref: str) -> list[Assignment]:
@@ -159,7 +167,7 @@ def set_status(session: Session, user_id: int, status: AgentStatus) -> list[Assi
         agent.status = status.value
         agent.status_changed_at = clock.now()
         repo.flush()
-    return assigning.fill(session, repo, agent) if status is AgentStatus.ONLINE else []
+    return assigning.announce(session, assigning.fill(session, repo, agent) if status is AgentStatus.ONLINE else [])
 
 
 def _open_item(repo: RoutingRepository, kind_or_name: WorkKind | str, ref: str) -> WorkItem:
@@ -232,7 +240,7 @@ def _move(
     to_group: str | None,
     reason: str,
     by_user_id: int,
-) -> Assignment | None:
+) -> Placement:
     repo = RoutingRepository(session)
     if to_group is not None and repo.group(to_group) is None:
         raise NotFound(f"There is no routing group '{to_group}'.")
@@ -267,8 +275,8 @@ def _move(
     if holder is not None:
         freed = assigning.lock_agents(repo, [holder]).get(holder)
         if freed is not None:
-            assigning.fill(session, repo, freed)
-    return assignment
+            assigning.announce(session, assigning.fill(session, repo, freed))
+    return Placement(item.group_key, assignment)
 
 
 def transfer(
@@ -280,7 +288,7 @@ def transfer(
     to_group: str | None = None,
     reason: str,
     by_user_id: int,
-) -> Assignment | None:
+) -> Placement:
     """Hand work to a person or a group with a reason; the ticket or chat keeps its whole context.
     To a group, it goes to the best agent there (not back to the sender) or waits."""
     reason = _reason(reason, "transfer")
@@ -292,7 +300,7 @@ def transfer(
     )
 
 
-def escalate(session: Session, kind: WorkKind | str, ref: str, reason: str, by_user_id: int) -> Assignment | None:
+def escalate(session: Session, kind: WorkKind | str, ref: str, reason: str, by_user_id: int) -> Placement:
     """Move work to its group's escalation group: tier 1 to tier 2, a merchant's queue to the platform."""
     reason = _reason(reason, "escalation")
     repo = RoutingRepository(session)
@@ -326,7 +334,7 @@ def reassign(
         to_group=None,
         reason=reason.strip()[:MAX_REASON] or "reassigned by a supervisor",
         by_user_id=by_user_id,
-    )
+    ).assignment
     assert assignment is not None  # a move to a person assigns or raises
     return assignment
 
@@ -367,6 +375,7 @@ def group_names(db: Database, lang: str) -> dict[str, str]:
 def supervisor_reassign(db: Database, kind: WorkKind | str, ref: str, to_user_id: int, by: Principal) -> Assignment:
     with db.write() as uow:
         result = reassign(uow.session, kind, ref, to_user_id, by.user_id)
+        assigning.announce(uow.session, [result])
         uow.commit()
         return result
 

@@ -39,6 +39,8 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from aftersales.kit.vocabulary import CaseKind, CaseReason, Priority, TicketType
+
 
 class Purpose(StrEnum):
     ELIGIBILITY = "eligibility"
@@ -91,24 +93,13 @@ DECISION_ATTRIBUTES: dict[str, type] = {
     "decision.priority": str,
 }
 # The words conditions may compare these attributes with, so a typo is caught when loading.
-KINDS = ("refund_only", "return_refund", "exchange", "repair", "price_protection", "compensation", "invoice")
-REASONS = (
-    "changed_mind",
-    "defect",
-    "damaged",
-    "wrong_item",
-    "missing_item",
-    "not_received",
-    "late_delivery",
-    "out_of_stock",
-    "price_drop",
-    "invoice_needed",
-    "other",
-)
+KINDS = tuple(k.value for k in CaseKind)
+REASONS = tuple(r.value for r in CaseReason)
 TIERS = ("regular", "vip", "svip")
-# Ticket words; tests keep them the same as the tickets taxonomy (tickets/taxonomy.yaml).
-PRIORITIES = ("urgent", "high", "medium", "low")
-TICKET_TYPES = ("consultation", "complaint", "dispute")
+# Ticket words, highest priority first; the scenarios below are kept the same as the tickets
+# taxonomy (tickets/taxonomy.yaml) by tests.
+PRIORITIES = tuple(p.value for p in reversed(Priority))
+TICKET_TYPES = tuple(t.value for t in TicketType)
 RESPONSIBILITIES = ("merchant", "logistics", "platform", "customer")
 SCENARIO_GROUPS = ("product", "service", "experience", "consultation", "other")
 SCENARIOS = (

@@ -8,24 +8,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from aftersales.kit.vocabulary import CaseKind, CaseReason
 from aftersales.rules.domain import DEFAULT_PRIORITY, Decision, compensation_cap
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_.]*$"
-# The same words as rules.domain.KINDS and REASONS (a unit test keeps them in step).
-Kind = Literal["refund_only", "return_refund", "exchange", "repair", "price_protection", "compensation", "invoice"]
-Reason = Literal[
-    "changed_mind",
-    "defect",
-    "damaged",
-    "wrong_item",
-    "missing_item",
-    "not_received",
-    "late_delivery",
-    "out_of_stock",
-    "price_drop",
-    "invoice_needed",
-    "other",
-]
 
 
 class PolicyIn(BaseModel):
@@ -62,8 +48,8 @@ class DryRunIn(BaseModel):
     )
     order_number: Annotated[str | None, Field(max_length=64)] = None
     line_no: Annotated[int | None, Field(ge=1, le=10_000)] = None
-    kind: Kind | None = None
-    reason: Reason | None = None
+    kind: CaseKind | None = None
+    reason: CaseReason | None = None
     quantity: Annotated[int, Field(ge=1, le=100_000)] = 1
     opened: bool = False
     policy_key: Annotated[str | None, Field(max_length=64, description="also try this policy, even if off")] = None

@@ -17,6 +17,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.clock import ensure_utc
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.kit.vocabulary import Priority, TicketType
 from aftersales.sla import service
 from aftersales.sla.calendar import (
     WEEKDAYS,
@@ -29,7 +30,7 @@ from aftersales.sla.calendar import (
     weekly_from_mapping,
     weekly_to_mapping,
 )
-from aftersales.sla.domain import Metric, Priority, SlaRuleError, TicketType, check_target
+from aftersales.sla.domain import Metric, SlaRuleError, check_target
 from aftersales.sla.models import SlaCalendar, SlaPolicy, SlaPublicDay
 from aftersales.sla.repository import SlaRepository
 from aftersales.sla.schemas import CalendarOut, ClosureOut, PolicyIn, PolicyOut, PublicDayOut, YearCoverage

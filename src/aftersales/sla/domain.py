@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from aftersales.kit.vocabulary import Priority, TicketType
 from aftersales.sla.calendar import BusinessCalendar, add_business_time
 
 SUBJECT_TICKET = "ticket"
@@ -20,19 +21,6 @@ ALWAYS_OPEN_KEY = "24x7"  # clocks of policies that count wall-clock time use th
 # The calendar of the human service desk (defaults.yaml's policy_defaults.calendar): the hours the
 # help center tells customers, so what it says is what the deadlines count.
 DESK_CALENDAR_KEY = "platform"
-
-
-class TicketType(StrEnum):
-    CONSULTATION = "consultation"
-    COMPLAINT = "complaint"
-    DISPUTE = "dispute"
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    URGENT = "urgent"
 
 
 class Metric(StrEnum):

@@ -37,6 +37,7 @@ from aftersales.sla.domain import (
     due_action,
     schedule,
 )
+from aftersales.sla.events import SlaBreached, SlaWarning
 from aftersales.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy, SlaPublicDay
 from aftersales.sla.repository import SlaRepository
 from aftersales.sla.schemas import ClockView, DeskHours, SweepResult
@@ -57,8 +58,8 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
-TOPIC_WARNING = "sla.warning"
-TOPIC_BREACHED = "sla.breached"
+TOPIC_WARNING = SlaWarning.topic
+TOPIC_BREACHED = SlaBreached.topic
 SCAN = "sla_clocks"
 ALWAYS_OPEN = BusinessCalendar(key=ALWAYS_OPEN_KEY, always_open=True, chinese_holidays=False)
 
@@ -211,7 +212,7 @@ def _breach_if_due(session: Session, repo: SlaRepository, row: SlaClock, at: dat
     row.status = ClockStatus.BREACHED.value
     _event(repo, row, EventKind.BREACHED, row.target_at, row.target_seconds, late=True)
     if publish:
-        outbox.publish(session, TOPIC_BREACHED, _payload(row), f"sla.breached:{row.id}")
+        _announce(session, row, SlaBreached(*_clock_facts(row)))
 
 
 def _at(at: datetime) -> datetime:
@@ -415,13 +416,14 @@ def events_of(db: Database, subject_id: int) -> list[SlaEvent]:
 
 
 # --- the sweep ----------------------------------------------------------------------------------
-def _payload(row: SlaClock) -> dict[str, object]:
-    return {
-        "subject_id": row.subject_id,
-        "metric": row.metric,
-        "target_at": row.target_at.astimezone(UTC).isoformat(),
-        "clock_id": row.id,
-    }
+def _clock_facts(row: SlaClock) -> tuple[int, str, str, int]:
+    """What a warning or a breach says: the ticket, the metric, the target (UTC) and the clock."""
+    return row.subject_id, row.metric, row.target_at.astimezone(UTC).isoformat(), row.id
+
+
+def _announce(session: Session, row: SlaClock, event: SlaWarning | SlaBreached) -> None:
+    """The one place the SLA context publishes: a clock warned or breached, once per clock."""
+    outbox.publish_event(session, event, f"{event.topic}:{row.id}")
 
 
 def _check_clock(session: Session, repo: SlaRepository, row: SlaClock, now: datetime) -> str:
@@ -433,12 +435,12 @@ def _check_clock(session: Session, repo: SlaRepository, row: SlaClock, now: date
         row.breached_at = row.target_at
         row.status = ClockStatus.BREACHED.value
         _event(repo, row, EventKind.BREACHED, row.target_at, row.target_seconds, late=True)
-        outbox.publish(session, TOPIC_BREACHED, _payload(row), f"sla.breached:{row.id}")
+        _announce(session, row, SlaBreached(*_clock_facts(row)))
         done = "breached"
     elif decision.warn and row.warn_at is not None:
         row.warned_at = row.warn_at
         _event(repo, row, EventKind.WARNED, row.warn_at, row.warn_seconds)
-        outbox.publish(session, TOPIC_WARNING, _payload(row), f"sla.warning:{row.id}")
+        _announce(session, row, SlaWarning(*_clock_facts(row)))
         done = "warned"
     row.next_check_at = decision.next_check_at
     row.sweep_failures = 0

@@ -5,15 +5,10 @@ from __future__ import annotations
 
 from huey import crontab
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.kit import clock
 from aftersales.sla import service
 from aftersales.worker.queue import huey
-
-
-def _db() -> Database:
-    return Database(get_settings().database_url)
 
 
 @huey.periodic_task(crontab(minute="*"))
@@ -21,5 +16,5 @@ def sweep_sla_clocks() -> int:
     """Every minute: reads only the clocks whose next check has come (indexed), so its cost
     follows what is due, not the open backlog. Safe with several workers (SKIP LOCKED on
     PostgreSQL; SQLite has one writer at a time)."""
-    result = service.sweep(_db(), clock.now())
+    result = service.sweep(configured_database(), clock.now())
     return result.warned + result.breached

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from aftersales.kit.access import Role
+from aftersales.kit.vocabulary import Priority as Priority
+from aftersales.kit.vocabulary import TicketType as TicketType
 
 
 class TicketStatus(StrEnum):
@@ -27,19 +29,6 @@ class Channel(StrEnum):
     EMAIL = "email"
     API = "api"
     PHONE = "phone"
-
-
-class TicketType(StrEnum):
-    CONSULTATION = "consultation"
-    COMPLAINT = "complaint"
-    DISPUTE = "dispute"
-
-
-class Priority(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    URGENT = "urgent"
 
 
 PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.URGENT: 3}

@@ -2,48 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
-from aftersales.messaging.outbox import subscribe
+from aftersales.db.uow import configured_database
+from aftersales.messaging.outbox import on
+from aftersales.routing.events import WorkAssigned
+from aftersales.sla.events import SlaBreached, SlaWarning
 from aftersales.tickets import email, service
+from aftersales.tickets.events import PublicReplied
 
 _registered = False
 
 
-def _db() -> Database:
-    return Database(get_settings().database_url)
+def _sla_warning(event: SlaWarning, _key: str) -> None:
+    service.on_sla_warning(configured_database(), event.subject_id, event.metric)
 
 
-def _sla_warning(payload: dict[str, Any], _key: str) -> None:
-    service.on_sla_warning(_db(), int(payload["subject_id"]), str(payload.get("metric", "")))
+def _sla_breached(event: SlaBreached, key: str) -> None:
+    service.on_sla_breached(configured_database(), event.subject_id, event.metric, key)
 
 
-def _sla_breached(payload: dict[str, Any], key: str) -> None:
-    service.on_sla_breached(_db(), int(payload["subject_id"]), str(payload.get("metric", "")), key)
+def _assigned(event: WorkAssigned, _key: str) -> None:
+    if event.kind == "ticket":
+        service.on_assigned(configured_database(), event.ref, event.user_id or None, event.group_key)
 
 
-def _assigned(payload: dict[str, Any], _key: str) -> None:
-    if payload.get("kind") == "ticket":
-        user_id = payload.get("user_id")
-        service.on_assigned(
-            _db(), str(payload["ref"]), int(user_id) if user_id else None, str(payload.get("group_key", ""))
-        )
-
-
-def _public_reply(payload: dict[str, Any], key: str) -> None:
+def _public_reply(event: PublicReplied, key: str) -> None:
     """An agent's public reply on an email ticket goes to the requester by SMTP, once per event
     (email.send_reply; it raises to have the outbox try again while the relay is away)."""
-    if payload.get("channel") == "email" and payload.get("message_id"):
-        email.send_reply(_db(), int(payload["message_id"]), key)
+    if event.channel == "email" and event.message_id:
+        email.send_reply(configured_database(), event.message_id, key)
 
 
 def register() -> None:
     global _registered
     if not _registered:
-        subscribe("sla.warning", _sla_warning)
-        subscribe("sla.breached", _sla_breached)
-        subscribe("routing.assigned", _assigned)
-        subscribe("tickets.public_reply", _public_reply)
+        on(SlaWarning, _sla_warning)
+        on(SlaBreached, _sla_breached)
+        on(WorkAssigned, _assigned)
+        on(PublicReplied, _public_reply)
         _registered = True

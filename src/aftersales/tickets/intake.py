@@ -29,17 +29,10 @@ from aftersales.tickets.models import Ticket, TicketMessage, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import Intake
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 VIP_TIERS = frozenset({"vip", "svip"})
 HIGH_VALUE = Decimal("2000")
-
-
-def actor_of(principal: Principal) -> Actor:
-    if principal is SYSTEM:
-        return Actor(ActorKind.SYSTEM, "system")
-    kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
-    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
 
 
 def queue_channel(group_key: str) -> str:
@@ -155,7 +148,7 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
         )
     )
     sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now)
-    assignment = routing.enqueue(
+    placed = routing.place(
         session,
         routing.RoutableWork(
             kind="ticket",
@@ -170,11 +163,9 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
             problem_type=found.scenario,
         ),
     )
-    work = routing.work_for(session, "ticket", ticket.number)
-    ticket.group_key = work.group_key if work else ""
-    if assignment is not None:
-        ticket.assignee_user_id = assignment.user_id
-        ticket.group_key = assignment.group_key
+    ticket.group_key = placed.group_key
+    if placed.assignment is not None:
+        ticket.assignee_user_id = placed.assignment.user_id
     timeline.record(
         session,
         Entry(

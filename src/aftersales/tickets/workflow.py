@@ -13,7 +13,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid
 from aftersales.messaging import live
-from aftersales.messaging.outbox import publish
+from aftersales.messaging.outbox import publish_event
 from aftersales.routing import service as routing
 from aftersales.sla import service as sla
 from aftersales.tickets.domain import (
@@ -29,11 +29,12 @@ from aftersales.tickets.domain import (
     raised,
     same_requester,
 )
-from aftersales.tickets.intake import actor_of, agent_channel, signal
+from aftersales.tickets.events import PublicReplied, TicketSolved
+from aftersales.tickets.intake import agent_channel, signal
 from aftersales.tickets.models import Mention, Ticket, TicketLink, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 
 def record(session: Session, ticket: Ticket, kind: str, by: Principal, before: str, reason: str = "") -> None:
@@ -73,10 +74,9 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
         ticket.solved_at = now
         sla.met(session, ticket.id, "resolution", now)
         _release(session, ticket)
-        publish(
+        publish_event(
             session,
-            "tickets.solved",
-            {"ticket_number": ticket.number, "conversation_id": ticket.conversation_id},
+            TicketSolved(ticket_number=ticket.number, conversation_id=ticket.conversation_id),
             idempotency_key=f"ticket-solved:{ticket.number}:{now.isoformat()}",
         )
     elif after is TicketStatus.CLOSED:
@@ -115,6 +115,13 @@ def _route(session: Session, ticket: Ticket) -> None:
     if assignment is not None:
         ticket.assignee_user_id = assignment.user_id
         ticket.group_key = assignment.group_key
+
+
+def _mirror(ticket: Ticket, placed: routing.Placement) -> None:
+    """Routing moved the ticket (in this transaction): it now sits in that group, with that agent
+    or waiting."""
+    ticket.assignee_user_id = placed.assignment.user_id if placed.assignment else None
+    ticket.group_key = placed.group_key
 
 
 def apply_assignment(session: Session, ref: str, user_id: int | None, group_key: str) -> None:
@@ -183,17 +190,16 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
     if TicketStatus(ticket.status) is TicketStatus.NEW:
         transition(session, ticket, TicketAction.REPLY, by)
     # The reply leaves before any status change, so the chat shows it before "solved".
-    publish(
+    publish_event(
         session,
-        "tickets.public_reply",
-        {
-            "ticket_number": ticket.number,
-            "conversation_id": ticket.conversation_id,
-            "message_id": message.id,
-            "author_name": message.author_name,
-            "body": body,
-            "channel": ticket.channel,
-        },
+        PublicReplied(
+            ticket_number=ticket.number,
+            conversation_id=ticket.conversation_id,
+            message_id=message.id,
+            author_name=message.author_name,
+            body=body,
+            channel=ticket.channel,
+        ),
         idempotency_key=f"ticket-reply:{message.id}",
     )
     if then is not None and then.value != ticket.status:
@@ -244,10 +250,8 @@ def escalate(session: Session, ticket: Ticket, by: Principal, reason: str) -> No
     if TicketStatus(ticket.status) is TicketStatus.PENDING:
         transition(session, ticket, TicketAction.ESCALATE, by, reason)
     ticket.escalated = True
-    assignment = routing.escalate(session, "ticket", ticket.number, reason, by.user_id)
-    work = routing.work_for(session, "ticket", ticket.number)
-    ticket.assignee_user_id = assignment.user_id if assignment else None
-    ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
+    placed = routing.escalate(session, "ticket", ticket.number, reason, by.user_id)
+    _mirror(ticket, placed)
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.escalated", by, before, reason)
     signal(session, ticket)
@@ -264,11 +268,12 @@ def assign(
     if to_user_id is None and not group_key:
         raise Invalid("Choose an agent or a group to transfer to.")
     previous = ticket.assignee_user_id
-    assignment: routing.Assignment | None
+    placed: routing.Placement
     if by.role in (Role.SUPERVISOR, Role.ADMIN) and to_user_id is not None:
         assignment = routing.reassign(session, "ticket", ticket.number, to_user_id, by.user_id)
+        placed = routing.Placement(assignment.group_key, assignment)
     else:
-        assignment = routing.transfer(
+        placed = routing.transfer(
             session,
             "ticket",
             ticket.number,
@@ -277,9 +282,7 @@ def assign(
             reason=reason,
             by_user_id=by.user_id,
         )
-    work = routing.work_for(session, "ticket", ticket.number)
-    ticket.assignee_user_id = assignment.user_id if assignment else None
-    ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
+    _mirror(ticket, placed)
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.transferred", by, ticket.status, reason)
     if previous:
@@ -300,10 +303,7 @@ def escalate_on_breach(session: Session, ticket: Ticket, metric: str) -> None:
             sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
         # Tier-2 groups have no next tier: the ticket stays and the supervisors take it from here.
         if routing.escalation_group(session, "ticket", ticket.number) is not None:
-            assignment = routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0)
-            work = routing.work_for(session, "ticket", ticket.number)
-            ticket.assignee_user_id = assignment.user_id if assignment else None
-            ticket.group_key = assignment.group_key if assignment else (work.group_key if work else ticket.group_key)
+            _mirror(ticket, routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0))
     ticket.updated_at = clock.now()
     record(session, ticket, "ticket.sla_breached", SYSTEM, ticket.status, metric)
     live.notify(session, "desk:supervisor", "breach", audience=live.STAFF)

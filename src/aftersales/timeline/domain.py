@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from aftersales.kit.access import SYSTEM, Principal, Role
+
 
 class ActorKind(StrEnum):
     USER = "user"
@@ -31,6 +33,14 @@ class Actor:
 
 
 SYSTEM_ACTOR = Actor(ActorKind.SYSTEM, "system")
+
+
+def actor_of(principal: Principal) -> Actor:
+    """Who did it, as the timeline writes it down: the system, an integration or a person."""
+    if principal is SYSTEM:
+        return SYSTEM_ACTOR
+    kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER
+    return Actor(kind, principal.display_name or principal.username, principal.user_id or None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,16 +7,11 @@ import time
 import structlog
 from huey import crontab
 
-from aftersales.config import get_settings
-from aftersales.db.uow import Database
+from aftersales.db.uow import configured_database
 from aftersales.messaging import outbox
 from aftersales.worker.queue import huey
 
 log = structlog.get_logger(__name__)
-
-
-def _db() -> Database:
-    return Database(get_settings().database_url)
 
 
 BATCH = 200
@@ -26,7 +21,7 @@ MAX_SECONDS_PER_RUN = 20.0
 def _drain_until_empty() -> int:
     """Deliver in batches until the due backlog is empty or the run has taken long enough
     (the next kick or the periodic run continues)."""
-    db, total, started = _db(), 0, time.monotonic()
+    db, total, started = configured_database(), 0, time.monotonic()
     while time.monotonic() - started < MAX_SECONDS_PER_RUN:
         delivered = outbox.drain(db, batch=BATCH)
         total += delivered
@@ -54,7 +49,7 @@ def sweep_due_case_reviews() -> int:
     each on its own; reads only what is due (indexed)."""
     from aftersales.cases import service as cases
 
-    return cases.sweep_due_reviews(_db())
+    return cases.sweep_due_reviews(configured_database())
 
 
 # Tasks of other contexts live with them; importing registers them on the same queue.

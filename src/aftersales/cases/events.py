@@ -1,0 +1,23 @@
+"""Events the cases context publishes (through the outbox, from cases.service only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from aftersales.kit.events import DomainEvent, payload_key
+
+
+@dataclass(frozen=True, slots=True)
+class CaseStatusChanged(DomainEvent):
+    """A case moved from one status to another (the customer and the merchant may be told)."""
+
+    topic: ClassVar[str] = "case.status_changed"
+    case_id: int
+    case_number: str
+    customer_id: int | None
+    merchant_id: int | None
+    order_number: str
+    kind: str
+    from_status: str | None = payload_key("from")  # None: the case was just submitted
+    to_status: str = payload_key("to")

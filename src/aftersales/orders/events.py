@@ -1,0 +1,20 @@
+"""Events the orders context publishes (through the outbox, from orders.service only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from aftersales.kit.events import DomainEvent, payload_key
+
+
+@dataclass(frozen=True, slots=True)
+class OrderStatusChanged(DomainEvent):
+    """An order was created (from_status None) or moved to another status."""
+
+    topic: ClassVar[str] = "order.status_changed"
+    order: str  # the order number
+    order_id: int
+    customer_id: int | None
+    from_status: str | None = payload_key("from")
+    to_status: str = payload_key("to")
