@@ -106,6 +106,13 @@ def worker(
 @functools.wraps(mail_in)
 def _mail_in(*args: Any, **kwargs: Any) -> None:
     _check_settings()
+    from aftersales.worker import wiring
+
+    # Commits that write outbox rows kick the worker, as they do in the web process; wired here,
+    # in the composition root, so the tickets context never imports the worker.
+    settings = get_settings()
+    settings.ensure_data_dirs()
+    wiring.connect(settings, Database(settings.database_url))
     mail_in(*args, **kwargs)
 
 

@@ -12,10 +12,10 @@ from huey import crontab
 
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
+from aftersales.messaging.queue import huey
 from aftersales.notifications import service
 from aftersales.notifications.schemas import SendReport
 from aftersales.notifications.settings import notification_settings
-from aftersales.worker.queue import huey
 
 log = structlog.get_logger(__name__)
 

@@ -8,8 +8,8 @@ from huey import crontab
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit import clock
+from aftersales.messaging.queue import huey
 from aftersales.sla import service
-from aftersales.worker.queue import huey
 
 
 def _db() -> Database:

@@ -10,7 +10,7 @@ from huey import crontab
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.messaging import outbox
-from aftersales.worker.queue import huey
+from aftersales.messaging.queue import huey
 
 log = structlog.get_logger(__name__)
 
