@@ -15,6 +15,7 @@ from datetime import date
 from aftersales.assistant import evaluation, nlu
 from aftersales.assistant.domain import INTENTS, OUT_OF_SCOPE_THRESHOLD, Understanding, decide
 from aftersales.assistant.entities import extract
+from aftersales.config import get_settings
 from aftersales.kit import clock
 
 RANKED = 3  # runner-up intents kept on an Understanding, for clarifying questions
@@ -28,8 +29,6 @@ def load_model(*, retrain: bool = False) -> nlu.IntentModel:
 
 def local_today() -> date:
     """Today in the shop's time zone (settings: AFTERSALES_TIMEZONE)."""
-    from aftersales.config import get_settings
-
     return clock.now().astimezone(get_settings().zone).date()
 
 
