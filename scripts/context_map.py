@@ -150,7 +150,7 @@ def ranks(graph: dict[str, set[str]], nodes: Iterable[str]) -> dict[str, int]:
 
 
 # --- the picture ---------------------------------------------------------------------------------
-# Rows follow the layers contract of pyproject.toml (longest path down to a leaf). Arrows are drawn
+# Rows: the longest path down to a leaf, as in the layers contract of pyproject.toml. Arrows are drawn
 # over the boxes, so one that passes a box is seen to pass. The shared plumbing sits under the
 # contexts and the composition roots above them: every context uses the first and the second import
 # everything, so their arrows are left out of the picture (the test still checks them).
@@ -168,6 +168,8 @@ ROOTS = {
     "demo": "demo shop seed",
     "models": "every table (Alembic)",
 }
+# Not a bounded context, yet drawn with them (contexts import it, it imports only kit).
+SHARED = {"understanding": "reading customers' words"}
 BOX_W, BOX_H, GAP_X, GAP_Y, MARGIN = 150, 44, 24, 56, 20
 
 
@@ -222,7 +224,7 @@ def render_svg(graph: dict[str, set[str]], nodes: set[str]) -> str:
     ]
     for name in sorted(nodes):
         x, y = where[name]
-        label = ROOTS.get(name) or PLUMBING.get(name) or "bounded context"
+        label = ROOTS.get(name) or PLUMBING.get(name) or SHARED.get(name) or "bounded context"
         fill = "#fdf2e3" if name in ROOTS else ("#eef2f7" if name in PLUMBING else "#e6f4ea")
         out.append(
             f'<g><rect x="{x:.1f}" y="{y:.1f}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" '

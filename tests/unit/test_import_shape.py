@@ -32,11 +32,6 @@ context_map = _load_context_map()
 # only what it runs): main.py, every cli.py (a context's command is a small composition root of its
 # own), the worker and the demo seed. Everywhere else an import inside a function hides an arrow.
 COMPOSITION_ROOTS = ("main.py", "cli.py", "worker/", "demo/")
-# The assistant and tickets still call each other (the tickets desk asks the assistant to classify;
-# the assistant opens tickets). Being cut by extracting text understanding and handing off through
-# a port; until then this is the only cycle and the only hidden arrow allowed. Shrink, never grow.
-TOLERATED_CYCLES = [["assistant", "tickets"]]
-TOLERATED_DEFERRED = {("assistant/conversation.py", "tickets")}
 
 
 def is_composition_root(path: str) -> bool:
@@ -49,17 +44,17 @@ def hidden_arrows(src: Path) -> list[str]:
     return [
         f"{imp.path}:{imp.line} imports aftersales.{imp.target} inside a function"
         for imp in context_map.imports(src)
-        if imp.deferred and not is_composition_root(imp.path) and (imp.path, imp.target) not in TOLERATED_DEFERRED
+        if imp.deferred and not is_composition_root(imp.path)
     ]
 
 
-def new_cycles(src: Path) -> list[list[str]]:
+def cycles(src: Path) -> list[list[str]]:
     found: list[list[str]] = context_map.cycles(context_map.edges(context_map.imports(src)))
-    return [group for group in found if group not in TOLERATED_CYCLES]
+    return found
 
 
 def test_no_cycle_between_top_level_packages() -> None:
-    assert new_cycles(context_map.SRC) == []
+    assert cycles(context_map.SRC) == []
 
 
 def test_no_cross_package_import_hides_inside_a_function() -> None:
@@ -98,20 +93,20 @@ def shop(tmp_path: Path) -> Path:
 
 
 def test_a_clean_tree_passes(shop: Path) -> None:
-    assert new_cycles(shop) == []
+    assert cycles(shop) == []
     assert hidden_arrows(shop) == []
 
 
 def test_an_upward_import_is_a_cycle(shop: Path) -> None:
     (shop / "orders" / "refunds.py").write_text("from ..cases.service import preview\n", encoding="utf-8")
-    assert new_cycles(shop) == [["cases", "orders"]]
+    assert cycles(shop) == [["cases", "orders"]]
 
 
 def test_a_deferred_upward_import_is_a_cycle_and_a_hidden_arrow(shop: Path) -> None:
     (shop / "orders" / "web.py").write_text(
         "def page():\n    from aftersales.cases import service\n    return service\n", encoding="utf-8"
     )
-    assert new_cycles(shop) == [["cases", "orders"]]
+    assert cycles(shop) == [["cases", "orders"]]
     assert hidden_arrows(shop) == ["orders/web.py:2 imports aftersales.cases inside a function"]
 
 
@@ -122,7 +117,7 @@ def test_a_deferred_downward_import_is_a_hidden_arrow_too(shop: Path) -> None:
 
 def test_a_context_importing_the_composition_root_is_a_cycle(shop: Path) -> None:
     (shop / "cases" / "tasks.py").write_text("from aftersales import main\n", encoding="utf-8")
-    assert new_cycles(shop) == [["cases", "main"]]
+    assert cycles(shop) == [["cases", "main"]]
 
 
 def test_a_stale_picture_is_noticed(shop: Path) -> None:

@@ -26,9 +26,9 @@ def mail_in(
     workers: Annotated[int, typer.Option(help="mails stored at once (use PostgreSQL for more than 1–2)")] = 2,
 ) -> None:
     """Receive customers' emails over SMTP and turn them into tickets, until stopped."""
-    from aftersales.assistant import service as assistant
     from aftersales.tickets import classification
     from aftersales.tickets.mail_gateway import MailGateway
+    from aftersales.understanding import service as understanding
     from aftersales.web.ops import configure_logging
 
     settings = get_settings()
@@ -37,7 +37,7 @@ def mail_in(
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     db = Database(settings.database_url)
     # The first mail must not wait for the models (the sending server's patience is finite).
-    assistant.load_model()
+    understanding.load_model()
     classification.warm_up()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
