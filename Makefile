@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ASSETS := src/aftersales/web/static/vendor/htmx.min.js
 
-.PHONY: run test lint types contracts test-sqlite test-postgres assets install demo clean worker serve
+.PHONY: run test lint types contracts test-sqlite test-postgres assets install demo clean worker serve docs context-map
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV) || { apt-get update -qq && apt-get install -y -qq python3-venv && $(PY) -m venv $(VENV); }
@@ -32,14 +32,21 @@ run: install assets
 	  $(BIN)/aftersales serve --host 127.0.0.1 --port 8000
 
 lint: install
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 types: install
 	$(BIN)/mypy
 
+## make contracts: import-linter's contracts (pyproject.toml), among them the context map's layers and no cycles
 contracts: install
 	$(BIN)/lint-imports
+
+## make docs: redraw docs/context-map.svg from the imports (pure Python; a unit test fails when it is stale)
+docs: context-map
+
+context-map:
+	$(PY) scripts/context_map.py
 
 test-sqlite: install assets
 	AFTERSALES_TEST_DB=sqlite $(BIN)/pytest -p no:cacheprovider

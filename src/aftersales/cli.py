@@ -100,6 +100,11 @@ def worker(
 @functools.wraps(mail_in)
 def _mail_in(*args: Any, **kwargs: Any) -> None:
     _check_settings()
+    from aftersales.worker import wiring
+
+    # Commits that write outbox rows kick the worker, as they do in the web process; wired here,
+    # in the composition root, so the tickets context never imports the worker.
+    wiring.connect(get_settings(), configured_database(make_data_dirs=True))
     mail_in(*args, **kwargs)
 
 

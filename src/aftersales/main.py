@@ -19,12 +19,15 @@ from aftersales.cases import web as cases_web
 from aftersales.config import Settings, get_settings
 from aftersales.db.uow import Database
 from aftersales.identity import api as identity_api
+from aftersales.identity import service as identity_service
 from aftersales.identity import web as identity_web
+from aftersales.identity.customers import CustomerDirectory
 from aftersales.knowledge import api as knowledge_api
 from aftersales.knowledge import web as knowledge_web
 from aftersales.notifications import api as notifications_api
 from aftersales.notifications import web as notifications_web
 from aftersales.orders import api as orders_api
+from aftersales.orders import service as orders_service
 from aftersales.orders import web as orders_web
 from aftersales.refunds import api as refunds_api
 from aftersales.routing import web as routing_web
@@ -36,7 +39,7 @@ from aftersales.tickets import service as tickets_service
 from aftersales.tickets import web as tickets_web
 from aftersales.web import errors, ops
 from aftersales.web.body_limit import BodyLimit
-from aftersales.web.deps import ensure_session_basics
+from aftersales.web.deps import PrincipalLoader, ensure_session_basics
 from aftersales.web.headers import SecurityHeaders
 from aftersales.worker import wiring
 
@@ -90,6 +93,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = db
+    # The ports the web shell and one context's pages need, bound to the contexts that answer them.
+    principals: PrincipalLoader = identity_service
+    customers: CustomerDirectory = orders_service
+    app.state.principals = principals
+    app.state.customer_directory = customers
 
     # Innermost of our middleware: its 413 is counted by the metrics and carries the session.
     app.add_middleware(

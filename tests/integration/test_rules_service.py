@@ -16,6 +16,7 @@ from aftersales.rules import service
 from aftersales.rules.domain import PolicyError
 from aftersales.rules.models import Policy
 from aftersales.rules.schemas import DryRunIn
+from aftersales.worker import wiring
 
 from ..factories import Factory
 from .helpers import ADMIN
@@ -177,7 +178,7 @@ def test_run_dry_run_reports_facts_and_the_merchant(db: Database, factory: Facto
 
 
 def test_run_dry_run_on_a_real_order_line(db: Database, factory: Factory) -> None:
-    pytest.importorskip("aftersales.cases.service")
+    wiring.bind_ports()  # the composition root plugs cases' order-line facts into the dry run
     factory.catalogue()
     service.load_defaults(db)
     factory.put_order(number="SO-R1", status="paid")
@@ -189,3 +190,13 @@ def test_run_dry_run_on_a_real_order_line(db: Database, factory: Factory) -> Non
     assert not refused.eligible and "not arrived" in refused.reason_en
     with pytest.raises(Invalid, match="no line 9"):
         service.run_dry_run(db, DryRunIn.model_validate({**data, "line_no": 9}))
+
+
+def test_a_dry_run_against_an_order_needs_a_facts_provider(db: Database) -> None:
+    service.provide_order_facts(None)
+    data: dict[str, Any] = {"order_number": "SO-R1", "line_no": 1, "kind": "refund_only", "reason": "out_of_stock"}
+    try:
+        with pytest.raises(Invalid, match="needs the cases context"):
+            service.run_dry_run(db, DryRunIn.model_validate(data))
+    finally:
+        wiring.bind_ports()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from aftersales.config import get_settings
 from aftersales.kit import clock
 from aftersales.understanding import evaluation, model
 from aftersales.understanding import service as understanding
@@ -24,8 +25,6 @@ def load_model(*, retrain: bool = False) -> model.IntentModel:
 
 def local_today() -> date:
     """Today in the shop's time zone (settings: AFTERSALES_TIMEZONE)."""
-    from aftersales.config import get_settings
-
     return clock.now().astimezone(get_settings().zone).date()
 
 

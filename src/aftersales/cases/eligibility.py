@@ -114,6 +114,14 @@ def eligibility_facts(
         )
 
 
+def dry_run_facts(
+    db: Database, order_number: str, line_no: int, kind: str, reason: str, quantity: int, opened: bool
+) -> dict[str, Any]:
+    """The rules' dry run against a real order line (plugged in by the composition root: rules
+    never import cases)."""
+    return eligibility_facts(db, order_number, line_no, CaseKind(kind), CaseReason(reason), quantity, opened)
+
+
 def order_line(order: OrderFacts, line_no: int) -> LineFacts:
     for line in order.lines:
         if line.line_no == line_no:

@@ -15,7 +15,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from aftersales.cases import carrier, domain, views
 from aftersales.cases.domain import AWAITING_DECISION, FINAL, CaseAction, CaseKind, CaseStatus
-from aftersales.cases.eligibility import build_facts, eligibility_facts, evaluate, local_today, order_line, preview
+from aftersales.cases.eligibility import (
+    build_facts,
+    dry_run_facts,
+    eligibility_facts,
+    evaluate,
+    local_today,
+    order_line,
+    preview,
+)
 from aftersales.cases.events import CaseStatusChanged
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
 from aftersales.cases.repository import CasesRepository
@@ -542,8 +550,9 @@ def list_cases(
         return Page(items=[views.case_summary(c) for c in page.items], total=page.total, request=request)
 
 
-# Re-exported: other contexts (the rules' dry run) reach cases through this module.
-__all__ = ["build_facts", "eligibility_facts", "preview"]
+# Re-exported: other contexts (and the rules' dry run, through the composition root) reach cases
+# through this module.
+__all__ = ["build_facts", "dry_run_facts", "eligibility_facts", "preview"]
 
 # The audit log names cases by their numbers, never by row id.
 timeline.name_subjects(SubjectType.CASE, lambda session, ids: CasesRepository(session).numbers_by_id(ids))

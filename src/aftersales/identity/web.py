@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from aftersales.db.uow import Database
 from aftersales.identity import account as accounts
 from aftersales.identity import service
+from aftersales.identity.customers import CustomerDirectory
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, NotFound, TooManyRequests
 from aftersales.kit.masking import mask_email, mask_phone
-from aftersales.orders import service as orders
 from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
@@ -32,6 +32,12 @@ def _safe_next(target: str | None) -> str:
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def customer_directory(request: Request) -> CustomerDirectory:
+    """The orders context's merchants and customers, as bound by the composition root."""
+    directory: CustomerDirectory = request.app.state.customer_directory
+    return directory
 
 
 def _client_address(request: Request) -> str:
@@ -118,6 +124,7 @@ def users_page(
     role: str = "",
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.ADMIN)),
+    orders: CustomerDirectory = Depends(customer_directory),
 ) -> Response:
     users = service.list_users(db, role or None)
     merchants = orders.list_merchants(db)
@@ -164,6 +171,7 @@ def account_page(
     request: Request,
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*(r for r in Role if r is not Role.INTEGRATION))),
+    orders: CustomerDirectory = Depends(customer_directory),
 ) -> Response:
     """Profile, language, contact preferences and (for customers) the membership level."""
     me = accounts.account_of(db, principal.user_id)
@@ -189,6 +197,7 @@ def save_account(
     email_notices: Annotated[str, Form(max_length=8)] = "",
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*(r for r in Role if r is not Role.INTEGRATION))),
+    orders: CustomerDirectory = Depends(customer_directory),
 ) -> Response:
     chosen = i18n.normalize(lang)
     request.session["lang"] = chosen

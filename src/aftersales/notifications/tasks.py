@@ -11,10 +11,10 @@ import structlog
 from huey import crontab
 
 from aftersales.db.uow import Database, configured_database
+from aftersales.messaging.queue import huey
 from aftersales.notifications import service
 from aftersales.notifications.schemas import SendReport
 from aftersales.notifications.settings import notification_settings
-from aftersales.worker.queue import huey
 
 log = structlog.get_logger(__name__)
 

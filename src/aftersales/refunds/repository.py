@@ -9,9 +9,6 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-# Every table on the metadata: a refund's foreign keys point at orders and cases, and SQLAlchemy
-# resolves them when it flushes, also in a worker process that never imported the cases context.
-import aftersales.models  # noqa: F401
 from aftersales.refunds.domain import RefundStatus
 from aftersales.refunds.models import GatewayRefund, Refund
 

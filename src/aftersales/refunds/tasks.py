@@ -8,9 +8,9 @@ from huey import crontab
 
 from aftersales.db.uow import configured_database
 from aftersales.kit.errors import Conflict, NotFound
+from aftersales.messaging.queue import huey
 from aftersales.refunds import service
 from aftersales.refunds.gateway import GatewayStatus, SimulatedGateway
-from aftersales.worker.queue import huey
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from sqlalchemy.exc import IntegrityError
@@ -315,23 +315,34 @@ def _decide_read_only(
         return domain.decide(rules, facts, merchant_id)
 
 
+class OrderFactsProvider(Protocol):
+    """Builds the facts of a dry run from a real order line: the context that owns that knowledge
+    (cases) provides it; the composition root plugs it in with `provide_order_facts`."""
+
+    def __call__(
+        self, db: Database, order_number: str, line_no: int, kind: str, reason: str, quantity: int, opened: bool
+    ) -> dict[str, Any]: ...
+
+
+_order_facts_provider: OrderFactsProvider | None = None
+
+
+def provide_order_facts(provider: OrderFactsProvider | None) -> None:
+    """Rules know nothing of cases (cases decide with rules, not the other way round)."""
+    global _order_facts_provider
+    _order_facts_provider = provider
+
+
 def order_facts(
     db: Database, order_number: str, line_no: int, kind: str, reason: str, quantity: int, opened: bool
 ) -> dict[str, Any]:
-    """Facts built from a real order line by the cases context (which owns that knowledge)."""
-    try:
-        # Imported here: cases depends on rules, not the other way round; this is the dry run's seam.
-        from aftersales.cases.domain import CaseKind, CaseReason
-        from aftersales.cases.service import eligibility_facts
-    except ImportError as exc:
+    """Facts built from a real order line by the provider the composition root plugged in."""
+    if _order_facts_provider is None:
         raise Invalid(
             "A dry run against a real order needs the cases context, which is not available in this "
             "installation; give the facts as JSON instead."
-        ) from exc
-    facts: dict[str, Any] = eligibility_facts(
-        db, order_number, line_no, CaseKind(kind), CaseReason(reason), quantity, opened
-    )
-    return facts
+        )
+    return _order_facts_provider(db, order_number, line_no, kind, reason, quantity, opened)
 
 
 def run_dry_run(db: Database, data: DryRunIn) -> DryRunOut:

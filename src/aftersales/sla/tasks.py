@@ -7,8 +7,8 @@ from huey import crontab
 
 from aftersales.db.uow import configured_database
 from aftersales.kit import clock
+from aftersales.messaging.queue import huey
 from aftersales.sla import service
-from aftersales.worker.queue import huey
 
 
 @huey.periodic_task(crontab(minute="*"))

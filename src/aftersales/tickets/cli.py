@@ -30,15 +30,12 @@ def mail_in(
     from aftersales.tickets.mail_gateway import MailGateway
     from aftersales.understanding import service as understanding
     from aftersales.web.ops import configure_logging
-    from aftersales.worker import wiring
 
     settings = get_settings()
     settings.ensure_data_dirs()
     configure_logging(settings.log_json, settings.log_level)
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd's per-connection chatter
     db = Database(settings.database_url)
-    # Commits that write outbox rows kick the worker, as they do in the web process.
-    wiring.connect(settings, db)
     # The first mail must not wait for the models (the sending server's patience is finite).
     understanding.load_model()
     classification.warm_up()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
+from typing import Protocol
 
 from fastapi import Depends, Request
 
 from aftersales.db.uow import Database
-from aftersales.identity import service as identity
 from aftersales.kit.access import Principal, Role, Scope
 from aftersales.kit.errors import AppError, Forbidden, Unauthorized
 from aftersales.web import i18n
@@ -22,6 +22,15 @@ class LoginRequired(AppError):
 
     status_code = 303
     code = "login_required"
+
+
+class PrincipalLoader(Protocol):
+    """Who is calling: the identity context answers (the composition root, main.create_app, binds
+    it on `app.state.principals`); the web shell depends on no context."""
+
+    def principal_for_token(self, db: Database, token: str) -> Principal | None: ...
+
+    def principal_for_user_id(self, db: Database, user_id: int) -> Principal | None: ...
 
 
 def get_db(request: Request) -> Database:
@@ -42,6 +51,7 @@ def ensure_session_basics(request: Request) -> None:
 
 
 def optional_principal(request: Request, db: Database = Depends(get_db)) -> Principal | None:
+    identity: PrincipalLoader = request.app.state.principals
     auth = request.headers.get("authorization", "")
     principal: Principal | None = None
     if auth:

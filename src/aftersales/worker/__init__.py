@@ -1,1 +1,2 @@
-"""Background work on Huey: outbox delivery now; SLA sweeps and scans as contexts arrive."""
+"""The worker process, a composition root: it imports every context's tasks and consumes the queue
+(aftersales.messaging.queue), and wires every process (outbox handlers, ports, the kick after commit)."""

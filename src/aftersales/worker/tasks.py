@@ -9,7 +9,7 @@ from huey import crontab
 
 from aftersales.db.uow import configured_database
 from aftersales.messaging import outbox
-from aftersales.worker.queue import huey
+from aftersales.messaging.queue import huey
 
 log = structlog.get_logger(__name__)
 

@@ -1,4 +1,6 @@
-"""Connects committed transactions to the queue: when an outbox row commits, the worker is kicked."""
+"""The composition of every process (web app, worker, mail-in): each context's outbox subscriptions,
+the ports one context fills for another, and committed transactions connected to the queue (when
+an outbox row commits, the worker is kicked)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import structlog
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+# Every table on the metadata: a refund's foreign keys point at orders and cases, and SQLAlchemy
+# resolves them when it flushes, also in a process that never imported the cases context.
+import aftersales.models  # noqa: F401
 from aftersales.config import Settings
 from aftersales.db.uow import Database
 from aftersales.messaging import live
@@ -48,9 +53,19 @@ def register_handlers() -> None:
     assistant_handlers.register()
 
 
+def bind_ports() -> None:
+    """What a context offers another without the other importing it: the rules' dry run against a
+    real order line takes its facts from cases (cases decide with rules, so rules cannot import cases)."""
+    from aftersales.cases import service as cases
+    from aftersales.rules import service as rules
+
+    rules.provide_order_facts(cases.dry_run_facts)
+
+
 def connect(settings: Settings, db: Database) -> None:
     global _connected
     register_handlers()
+    bind_ports()
     live.configure(settings.live_redis_url)
     if _connected:
         return

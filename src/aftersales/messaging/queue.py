@@ -1,4 +1,9 @@
-"""The Huey instance: SQLite storage by default, Redis when AFTERSALES_QUEUE_URL is redis://."""
+"""The task queue: the port every context declares its background work on and enqueues through.
+
+Contexts import `huey` from here (`@huey.task()`, `@huey.periodic_task(...)`, `task.schedule(...)`);
+the settings bind it to a store: a SQLite file by default, Redis when AFTERSALES_QUEUE_URL is
+redis://, in memory (run inline) for tests. The worker process (aftersales.worker, a composition
+root) imports the contexts' task modules and consumes the queue; no context imports the worker."""
 
 from __future__ import annotations
 
