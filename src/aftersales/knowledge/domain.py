@@ -86,6 +86,26 @@ def normalize_lang(lang: str | None) -> str:
     return "en"
 
 
+# `{{sla.complaint.medium.first_response}}` in an article stands for the SLA policy's target, so
+# what help promises is what the clocks count; the article file never states the number itself.
+FACT_PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\s*\}\}")
+
+
+def fill_facts(body: str, facts: dict[str, tuple[str, str]], zh: bool) -> str:
+    """The body with each known placeholder replaced by its (zh, en) value; an unknown one (a
+    policy an administrator removed) reads "—" rather than leaking the code to customers."""
+
+    def value(match: re.Match[str]) -> str:
+        pair = facts.get(match.group(1))
+        return "—" if pair is None else pair[0 if zh else 1]
+
+    return FACT_PLACEHOLDER.sub(value, body)
+
+
+def placeholders(body: str) -> set[str]:
+    return {m.group(1) for m in FACT_PLACEHOLDER.finditer(body)}
+
+
 def check_slug(slug: str) -> str:
     slug = slug.strip()
     if not SLUG_PATTERN.match(slug):
