@@ -421,3 +421,25 @@ def test_abusive_words_are_masked_in_the_chat(shop: Factory, db: Database) -> No
     shown = chat.post_customer_message(db, lina, conversation.id, "你们这群傻逼，耳机坏了")
     assert shown[0].sender == "customer"
     assert "傻逼" not in shown[0].text and "耳机坏了" in shown[0].text
+
+
+def test_a_second_return_of_the_same_item_names_the_case_already_open(shop: Factory, db: Database) -> None:
+    _order(shop, db, "SO-HP", placed_days_ago=7, delivered_days_ago=4, lines=ONE_HEADPHONE)
+    talk = Chat(db, _customer(shop, db))
+    talk.say("我要退货，不想要了")
+    created = talk.say("确认")
+    assert talk.keys(created)[0] == "chat.case.created"
+    number = created[0].link_label
+
+    again = talk.say("我要退货，不想要了")
+    assert talk.keys(again) == ["chat.picked_order", "chat.case.already_open"]
+    assert again[1].link == f"/cases/{number}" and number in again[1].text
+    assert "0" not in again[1].text.replace(number, "").replace("SO-HP", "")
+
+
+def test_a_repair_of_broken_headphones_proposes_no_refund(shop: Factory, db: Database) -> None:
+    _order(shop, db, "SO-HP", placed_days_ago=20, delivered_days_ago=17, lines=ONE_HEADPHONE)
+    talk = Chat(db, _customer(shop, db))
+    replies = talk.say("耳机坏了")
+    summary = next(r for r in replies if r.key.startswith("chat.case.summary"))
+    assert summary.key == "chat.case.summary_repair" and "¥" not in summary.text and "维修" in summary.text
