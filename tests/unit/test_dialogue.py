@@ -451,3 +451,12 @@ def test_quantity(text: str, most: int, qty: int | None) -> None:
 )
 def test_language(text: str, lang: str) -> None:
     assert slots.language_of(text, "zh-CN") == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "back"),
+    [("把它退了", True), ("退这个", True), ("I want to return it", True), ("刚才那单", True),
+     ("其它的不用", False), ("我要退货", False), ("return my order", False)],
+)  # fmt: skip
+def test_pointing_back(text: str, back: bool) -> None:
+    assert slots.points_back(text) is back
