@@ -208,7 +208,10 @@ def ordinal_in(text: str, count: int) -> int | None:
 
 
 # Words that point back at what was just talked about ("那个", "it"), not at a new order.
-_POINTING_BACK = re.compile(r"这个|那个|这单|那单|刚才|刚刚|上面|(?<!其)它|\b(it|this one|that one|that order|this order)\b")
+_POINTING_BACK = re.compile(
+    r"这个|那个|这单|那单|刚才|刚刚|上面|(?<!其)它"  # 其它 is "other"
+    r"|\b(it|this one|that one|that order|this order)\b"
+)
 
 
 def points_back(text: str) -> bool:

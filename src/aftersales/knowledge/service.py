@@ -22,6 +22,7 @@ from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.knowledge.article_file import ArticleSpec, parse_articles
 from aftersales.knowledge.domain import (
     CATEGORIES,
+    FACT_PLACEHOLDER,
     MAX_QUERY,
     ArticleContent,
     ArticleError,
@@ -162,7 +163,8 @@ def _snapshot(db: Database) -> _Snapshot:
             doc_id,
             f"{e.title_zh}\n{e.title_en}",
             tags[doc_id],
-            f"{plain_text(e.body_zh)}\n{plain_text(e.body_en)}",
+            # A placeholder's code is no word of the article: it is indexed without it.
+            FACT_PLACEHOLDER.sub(" ", f"{plain_text(e.body_zh)}\n{plain_text(e.body_en)}"),
         )
         for doc_id, e in entries.items()
     )
