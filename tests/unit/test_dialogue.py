@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from aftersales.assistant import slots, texts
+from aftersales.assistant import replies as texts
+from aftersales.assistant import slots
 from aftersales.assistant.dialogue import (
     CancelOrder,
     ChangeAddress,
