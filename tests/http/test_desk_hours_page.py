@@ -25,6 +25,8 @@ def test_the_hours_page_reads_the_calendar_and_follows_its_changes(client: TestC
     assert "10:00–16:00" in _row(page, "sat")
     assert "closed" in _row(page, "sun")
     assert "22:00" not in page
+    # Chat hand-offs count on the 7×24 chat calendar, and the page says so.
+    assert 'data-testid="hours-chat"' in page and "around the clock" in page
 
     sla_admin.update_calendar(
         db,
@@ -40,8 +42,10 @@ def test_the_hours_page_reads_the_calendar_and_follows_its_changes(client: TestC
     assert "08:00–22:00" in _row(changed, "sun")
 
     # The article people read links to this page instead of writing hours of its own.
-    article = client.get("/help/contact-human").text
+    article = client.get("/help/contact-human", headers={"Accept-Language": "en"}).text
     assert 'href="/service-hours"' in article
+    # Its complaint targets are the policy's, filled in when the page is read.
+    assert "30 minutes" in article and "{{" not in article
 
 
 def test_without_the_calendar_the_page_says_nothing_untrue(client: TestClient, db: Database) -> None:

@@ -306,6 +306,13 @@ def test_policy_question_is_answered_from_the_help_center(shop: Factory, db: Dat
     assert replies[0].link.startswith("/help/")
 
 
+def test_a_question_about_fresh_food_is_answered_by_the_fresh_food_article(shop: Factory, db: Database) -> None:
+    talk = Chat(db, _customer_with_an_order(shop, db))
+    replies = talk.say("生鲜可以七天无理由退货吗")
+    assert talk.keys(replies) == ["chat.faq_answer"]
+    assert replies[0].link == "/help/claims-fresh-food"
+
+
 def _customer_with_an_order(shop: Factory, db: Database) -> Principal:
     _order(shop, db, "SO-P", status="paid", placed_days_ago=1)
     return _customer(shop, db)
@@ -429,3 +436,34 @@ def test_abusive_words_are_masked_in_the_chat(shop: Factory, db: Database) -> No
     shown = chat.post_customer_message(db, lina, conversation.id, "你们这群傻逼，耳机坏了")
     assert shown[0].sender == "customer"
     assert "傻逼" not in shown[0].text and "耳机坏了" in shown[0].text
+
+
+def test_a_second_return_of_the_same_item_names_the_case_already_open(shop: Factory, db: Database) -> None:
+    _order(shop, db, "SO-HP", placed_days_ago=7, delivered_days_ago=4, lines=ONE_HEADPHONE)
+    talk = Chat(db, _customer(shop, db))
+    talk.say("我要退货，不想要了")
+    created = talk.say("确认")
+    assert talk.keys(created)[0] == "chat.case.created"
+    number = created[0].link_label
+
+    again = talk.say("我要退货，不想要了")
+    assert talk.keys(again) == ["chat.picked_order", "chat.case.already_open"]
+    assert again[1].link == f"/cases/{number}" and number in again[1].text
+    assert "0" not in again[1].text.replace(number, "").replace("SO-HP", "")
+
+
+def test_a_repair_of_broken_headphones_proposes_no_refund(shop: Factory, db: Database) -> None:
+    _order(shop, db, "SO-HP", placed_days_ago=20, delivered_days_ago=17, lines=ONE_HEADPHONE)
+    talk = Chat(db, _customer(shop, db))
+    replies = talk.say("耳机坏了")
+    summary = next(r for r in replies if r.key.startswith("chat.case.summary"))
+    assert summary.key == "chat.case.summary_repair" and "¥" not in summary.text and "维修" in summary.text
+
+
+def test_the_headphones_i_bought_last_week_is_the_order_just_tracked(shop: Factory, db: Database) -> None:
+    _order(shop, db, "SO-HP1", placed_days_ago=8, delivered_days_ago=5, lines=ONE_HEADPHONE)
+    _order(shop, db, "SO-HP2", placed_days_ago=6, delivered_days_ago=3, lines=ONE_HEADPHONE, merchant="pop-a")
+    talk = Chat(db, _customer(shop, db))
+    assert talk.keys(talk.say("SO-HP1 到哪了")) == ["chat.track.delivered"]
+    replies = talk.say("I want to return the headphones I bought last week")
+    assert talk.keys(replies)[0] == "chat.picked_order" and "SO-HP1" in replies[0].text

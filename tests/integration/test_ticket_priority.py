@@ -54,7 +54,8 @@ def test_shipped_priority_policies_are_loaded_with_the_defaults(loaded: Database
 def test_a_regular_complaint_is_medium(loaded: Database) -> None:
     d = decide(loaded)
     assert d.priority == "medium" and d.policy_keys == ("ticket_medium_otherwise",)
-    assert "24" in d.reason("zh") and "24 hours" in d.reason("en")
+    # Reasons say why, not how fast: the tickets context adds the SLA policy's own targets.
+    assert "24" not in d.reason("zh") and "hours" not in d.reason("en")
 
 
 BABY_QUALITY = {

@@ -3,11 +3,13 @@ that an unsure or out-of-scope message never leads to an action."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 import pytest
 
+from aftersales.assistant import replies as texts
 from aftersales.assistant import slots
 from aftersales.assistant.dialogue import (
     CancelOrder,
@@ -140,7 +142,8 @@ def test_a_return_completes_in_four_turns_and_only_after_yes() -> None:
     result = Outcome(True, case_number="AS1", case_status="awaiting_return")
     created = after_action(done.state, done.action, result, CTX)
     assert keys(created) == ["chat.case.created", "chat.next.awaiting_return"]
-    assert created.replies[0].link == "/cases/AS1" and created.state == State()
+    # The flow is over; the conversation still knows which order it is about.
+    assert created.replies[0].link == "/cases/AS1" and created.state == State(focus="SO100")
 
 
 def test_no_at_the_confirmation_abandons_without_acting() -> None:
@@ -159,7 +162,7 @@ def test_refused_preview_is_explained_with_a_way_to_a_person() -> None:
     turn = respond(said("退货 SO100 两件 不喜欢", "return_goods", order_number="SO100"), State(), CTX)
     refused = previewed(turn, ok=False, message=L("已超过 7 天。", "More than 7 days ago."))
     assert keys(refused) == ["chat.case.not_eligible"] and values(refused) == ["human"]
-    assert refused.state == State()
+    assert refused.state == State(focus="SO100")
 
 
 def test_several_candidate_orders_are_asked_with_buttons_and_picked_by_position() -> None:
@@ -233,7 +236,7 @@ def test_urge_acts_at_once_on_the_only_unshipped_order() -> None:
     turn = respond(said("怎么还不发货", "urge_delivery"), State(), ctx)
     assert turn.action == Urge("SO300")
     result = after_action(turn.state, turn.action, Outcome(True, L("已通知商家。", "Told the merchant.")), ctx)
-    assert keys(result) == ["chat.result"] and result.state == State()
+    assert keys(result) == ["chat.result"] and result.state == State(focus="SO300")
 
 
 def test_track_answers_from_the_snapshot_and_offers_to_hurry_a_late_parcel() -> None:
@@ -308,8 +311,121 @@ def test_a_stored_state_without_a_question_is_never_acted_on_again() -> None:
 
 
 def test_state_round_trips_through_json() -> None:
-    state = State("case", {"order": "SO1", "line": 1, "kind": "exchange"}, "reason", 1)
+    state = State("case", {"order": "SO1", "line": 1, "kind": "exchange"}, "reason", 1, focus="SO1")
     assert State.from_json(state.as_json()) == state
+
+
+# --- slips found walking the customer's journeys ----------------------------------------------
+def _through_slots(turn: Turn, ctx: Snapshot = CTX) -> Turn:
+    """Answer the quantity and reason questions until the flow asks the service for a preview."""
+    for _ in range(3):
+        if turn.state.awaiting == "qty":
+            turn = respond(said("1"), turn.state, ctx)
+        elif turn.state.awaiting == "reason":
+            turn = respond(said("没声音了，质量问题"), turn.state, ctx)
+    return turn
+
+
+def test_a_repair_proposal_promises_no_refund() -> None:
+    turn = _through_slots(
+        respond(said("耳机坏了", "repair", 0.9, product="耳机", product_category="electronics"), State(), CTX)
+    )
+    offer = previewed(turn, amount="999.00")
+    summary = offer.replies[0]
+    assert turn.action is not None and turn.action.request.kind == "repair"  # type: ignore[union-attr]
+    for lang in ("zh-CN", "en"):
+        text = texts.render(summary, lang)
+        assert "999" not in text and "预计退款" not in text and "Refund:" not in text, text
+    assert "维修" in texts.render(summary, "zh-CN") and "repair" in texts.render(summary, "en")
+
+
+def test_an_exchange_proposal_promises_no_refund_but_a_return_does() -> None:
+    turn = _through_slots(respond(said("耳机想换一个", "exchange", 0.9, product="耳机"), State(), CTX))
+    assert "999" not in texts.render(previewed(turn, amount="999.00").replies[0], "en")
+    turn = _through_slots(respond(said("我要退耳机", "return_goods", 0.9, product="耳机"), State(), CTX))
+    assert "¥199.00" in texts.render(previewed(turn).replies[0], "zh-CN")
+
+
+def test_a_refused_repeat_request_names_the_open_case_and_links_it() -> None:
+    ctx = replace(CTX, cases=(OpenCase("AS2611200000007", "return_refund", "awaiting_return", "SO100"),))
+    turn = _through_slots(respond(said("我要退耳机", "return_goods", 0.9, product="耳机"), State(), ctx), ctx)
+    refused = previewed(
+        turn, ctx, ok=False, message=L("第 1 行最多还可申请 0 件。", "At most 0 of line 1 can still be claimed.")
+    )
+    reply = refused.replies[0]
+    assert reply.key == "chat.case.already_open"
+    assert reply.link == "/cases/AS2611200000007" and reply.link_label == "AS2611200000007"
+    for lang in ("zh-CN", "en"):
+        text = texts.render(reply, lang)
+        assert "AS2611200000007" in text and "At most 0" not in text and "0 件" not in text, text
+
+
+NEWER_HEADPHONES = Order(
+    number="SO110",
+    status="delivered",
+    placed_on=date(2026, 11, 16),
+    delivered_on=date(2026, 11, 18),
+    shipped=True,
+    total="299.00",
+    currency="CNY",
+    lines=(Line(1, "Bose QC45 耳机", "electronics", 1),),
+)
+TWO_HEADPHONES = replace(CTX, orders=(UNSHIPPED, IN_TRANSIT, NEWER_HEADPHONES, HEADPHONES, STROLLER))
+LAST_WEEK = {"product": "headphones", "product_category": "electronics", "date": "2026-11-15"}
+
+
+def test_the_headphones_i_bought_last_week_means_the_order_just_discussed() -> None:
+    turn = respond(said("SO100 到了吗", "track_order", 0.9, order_number="SO100"), State(), TWO_HEADPHONES)
+    assert keys(turn) == ["chat.track.delivered"]
+    turn = respond(
+        said("I want to return the headphones I bought last week", "return_goods", 0.95, **LAST_WEEK),
+        turn.state,
+        TWO_HEADPHONES,
+    )
+    assert turn.state.slots["order"] == "SO100" and turn.state.slots["line"] == 1
+
+
+def test_without_an_order_under_discussion_two_fitting_orders_are_asked() -> None:
+    turn = respond(
+        said("I want to return the headphones I bought last week", "return_goods", 0.95, **LAST_WEEK),
+        State(),
+        TWO_HEADPHONES,
+    )
+    assert keys(turn) == ["chat.ask_order"] and set(values(turn)) == {"order:SO110", "order:SO100"}
+
+
+def test_the_order_under_discussion_survives_an_action_and_json() -> None:
+    turn = respond(said("SO100 到了吗", "track_order", 0.9, order_number="SO100"), State(), TWO_HEADPHONES)
+    state = State.from_json(turn.state.as_json())
+    turn = respond(
+        said("那个耳机我要退", "return_goods", 0.9, product="耳机", product_category="electronics"),
+        state,
+        TWO_HEADPHONES,
+    )
+    assert turn.state.slots["order"] == "SO100"
+
+
+DELIVERED_TEE = replace(IN_TRANSIT, number="SO500", status="delivered", delivered_on=date(2026, 11, 20), late=False)
+
+
+def test_a_product_word_no_order_has_is_said_not_answered_with_unrelated_orders() -> None:
+    turn = respond(
+        said("羽绒服我想退", "return_goods", 0.9, product="羽绒服", product_category="apparel"), State(), CTX
+    )
+    assert keys(turn) == ["chat.no_matching_orders"]
+    assert not [v for v in values(turn) if v.startswith("order:")]
+    assert "羽绒服" in texts.render(turn.replies[0], "zh-CN")
+
+
+def test_a_product_word_lists_only_orders_of_that_kind() -> None:
+    ctx = replace(CTX, orders=(DELIVERED_TEE, replace(DELIVERED_TEE, number="SO501"), *CTX.orders))
+    down_jacket = said("羽绒服我想退", "return_goods", 0.9, product="羽绒服", product_category="apparel")
+    turn = respond(down_jacket, State(), ctx)
+    assert keys(turn) == ["chat.ask_order"]
+    assert [v for v in values(turn) if v.startswith("order:")] == ["order:SO500", "order:SO501"]
+    # The only order of that kind is taken, and named, so the customer can say it is not that one.
+    turn = respond(down_jacket, State(), replace(CTX, orders=(DELIVERED_TEE, *CTX.orders)))
+    assert keys(turn)[0] == "chat.picked_order" and turn.state.slots["order"] == "SO500"
 
 
 # --- slot readers --------------------------------------------------------------------------------
@@ -336,3 +452,12 @@ def test_quantity(text: str, most: int, qty: int | None) -> None:
 )
 def test_language(text: str, lang: str) -> None:
     assert slots.language_of(text, "zh-CN") == lang
+
+
+@pytest.mark.parametrize(
+    ("text", "back"),
+    [("把它退了", True), ("退这个", True), ("I want to return it", True), ("刚才那单", True),
+     ("其它的不用", False), ("我要退货", False), ("return my order", False)],
+)  # fmt: skip
+def test_pointing_back(text: str, back: bool) -> None:
+    assert slots.points_back(text) is back

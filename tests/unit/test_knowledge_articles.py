@@ -86,6 +86,22 @@ def test_common_questions_find_the_right_article_first(query: str, slug: str) ->
     assert top(query) == slug
 
 
+@pytest.mark.parametrize(
+    ("query", "slug"),
+    [
+        ("生鲜可以七天无理由退货吗", "claims-fresh-food"),
+        ("海鲜能七天无理由退吗", "claims-fresh-food"),
+        ("can fresh food be returned within 7 days", "claims-fresh-food"),
+        # the general rule still answers a general question, and a kind word alone does not steal
+        ("七天无理由怎么算", "returns-7-day"),
+        ("生鲜配送多久", "delivery-times"),
+        ("生鲜怎么发货", "delivery-times"),
+    ],
+)
+def test_a_question_about_a_kind_of_goods_finds_the_article_about_that_kind(query: str, slug: str) -> None:
+    assert top(query) == slug
+
+
 def test_small_talk_finds_nothing() -> None:
     for query in ("你好", "天气怎么样", "hello"):
         assert INDEX.search(query) == [], query

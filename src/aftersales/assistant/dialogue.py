@@ -197,9 +197,18 @@ class State:
     slots: dict[str, Any] = field(default_factory=dict)
     awaiting: str = ""  # order, line, qty, reason, address, confirm
     misses: int = 0
+    # The order the conversation is about (the last one the bot named): "the headphones" or "那个"
+    # in a later message means this order first, before the customer's other orders.
+    focus: str = ""
 
     def as_json(self) -> dict[str, Any]:
-        return {"flow": self.flow, "slots": dict(self.slots), "awaiting": self.awaiting, "misses": self.misses}
+        return {
+            "flow": self.flow,
+            "slots": dict(self.slots),
+            "awaiting": self.awaiting,
+            "misses": self.misses,
+            "focus": self.focus,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> State:
@@ -209,6 +218,7 @@ class State:
             slots=dict(data.get("slots") or {}),
             awaiting=str(data.get("awaiting") or ""),
             misses=int(data.get("misses") or 0),
+            focus=str(data.get("focus") or ""),
         )
 
 
@@ -275,6 +285,20 @@ def candidates(flow: str, kind: str, orders: tuple[Order, ...]) -> list[Order]:
 # --- the turn --------------------------------------------------------------------------------------
 def respond(u: Understanding, state: State, ctx: Snapshot, *, choice: str = "") -> Turn:
     """The bot's answer to one customer message (typed text, or a quick-reply `choice`)."""
+    return remember(_respond(u, state, ctx, choice), state, ctx)
+
+
+def remember(turn: Turn, before: State, ctx: Snapshot) -> Turn:
+    """The turn's state keeps the order under discussion: the last one the bot named, else the
+    flow's, else the one before."""
+    named = [str(r.params["order"]) for r in turn.replies if isinstance(r.params.get("order"), str)]
+    for number in (*reversed(named), turn.state.slots.get("order"), before.focus):
+        if number and ctx.order(str(number)) is not None:
+            return replace(turn, state=replace(turn.state, focus=str(number)))
+    return turn
+
+
+def _respond(u: Understanding, state: State, ctx: Snapshot, choice: str) -> Turn:
     if choice == "human":
         return Turn([], State(), HandOff("customer_asked"))
     if choice.startswith("intent:"):
@@ -282,7 +306,7 @@ def respond(u: Understanding, state: State, ctx: Snapshot, *, choice: str = "") 
         intent, _, number = choice[7:].partition("@")
         entities = {**u.entities, "order_number": number} if number else u.entities
         u = replace(u, intent=intent, confidence=1.0, entities=entities)
-        state = State(misses=state.misses)
+        state = State(misses=state.misses, focus=state.focus)
     if state.flow and state.awaiting in ASKING:
         # Imported here: flows.py builds on this module's types.
         from aftersales.assistant import flows
@@ -302,7 +326,8 @@ def start(u: Understanding, state: State, ctx: Snapshot) -> Turn:
     claim = intent in (Intent.EXCHANGE, Intent.REPAIR, Intent.RETURN_GOODS, Intent.REFUND) and u.confidence >= SURE
     if trigger and not claim:
         kind = "refund_only" if trigger == "missing_item" else "return_refund"
-        return flows.begin("case", {"kind": kind, "reason": trigger, "intent": intent}, u, ctx, state.misses)
+        claimed = {"kind": kind, "reason": trigger, "intent": intent}
+        return flows.begin("case", claimed, u, ctx, state.misses, focus=state.focus)
     if intent in HANDOFF_INTENTS and u.confidence >= SURE / 2:
         return Turn([], State(), HandOff("complaint" if intent == Intent.COMPLAINT else "customer_asked"))
     if intent in FLOWS and u.confidence >= SURE:
@@ -312,7 +337,7 @@ def start(u: Understanding, state: State, ctx: Snapshot) -> Turn:
             found["reason"] = trigger
         elif flow == "case" and "reason" not in found and (reason := slots.reason_in(u.text)):
             found["reason"] = reason
-        return flows.begin(flow, found, u, ctx, state.misses)
+        return flows.begin(flow, found, u, ctx, state.misses, focus=state.focus)
     if intent in SMALL_TALK_KEYS:
         return Turn([small_talk(intent)], State())
     if intent == Intent.FEEDBACK:
@@ -381,7 +406,7 @@ def after_action(state: State, action: Action, outcome: Outcome, ctx: Snapshot) 
     """The replies once the service has executed the turn's action."""
     from aftersales.assistant import flows
 
-    return flows.after(state, action, outcome, ctx)
+    return remember(flows.after(state, action, outcome, ctx), state, ctx)
 
 
 def money(amount: str, currency: str) -> str:

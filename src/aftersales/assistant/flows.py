@@ -22,6 +22,7 @@ from aftersales.assistant.dialogue import (
     ChangeAddress,
     HandOff,
     L,
+    OpenCase,
     Order,
     Outcome,
     PreviewCase,
@@ -75,7 +76,9 @@ def _switches(u: Understanding, state: State) -> bool:
 
 
 # --- starting a flow -------------------------------------------------------------------------------
-def begin(flow: str, found: dict[str, Any], u: Understanding, ctx: Snapshot, misses: int = 0) -> Turn:
+def begin(
+    flow: str, found: dict[str, Any], u: Understanding, ctx: Snapshot, misses: int = 0, *, focus: str = ""
+) -> Turn:
     if flow == "case" and (stated := slots.quantity_stated(u.text)):
         found = {**found, "qty_hint": stated}
     state = State(flow=flow, slots=dict(found), misses=misses)
@@ -99,6 +102,10 @@ def begin(flow: str, found: dict[str, Any], u: Understanding, ctx: Snapshot, mis
         return proceed(_with(state, order=order.number), ctx)
     product, category = str(entities.get("product", "")), str(entities.get("product_category", ""))
     day = _date(entities.get("date"))
+    if (current := _current(ctx.order(focus), pool, product, category, u.text)) is not None:
+        order, line_no = current
+        chosen = {"order": order.number, **({"line": line_no} if line_no is not None else {})}
+        return proceed(_with(state, **chosen), ctx, picked=True)
     if product or category or day:
         matches = slots.match_items([_candidate(o) for o in pool], product, category, day)
         if matches and (len(matches) == 1 or matches[0][0] > matches[1][0]):
@@ -108,9 +115,33 @@ def begin(flow: str, found: dict[str, Any], u: Understanding, ctx: Snapshot, mis
         if matches:
             shortlist = list(dict.fromkeys(m[1].number for m in matches))
             return ask_order(state, [o for o in pool if o.number in shortlist], ctx)
+        if product or category:
+            # Only orders of the kind the customer named; none at all is said, not papered over.
+            same_kind = [o for o in pool if category and any(x.category == category for x in o.lines)]
+            if len(same_kind) == 1:
+                return proceed(_with(state, order=same_kind[0].number), ctx, picked=True)
+            if same_kind:
+                return ask_order(state, same_kind, ctx)
+            said = product or T(f"category.{category}")
+            reply = Reply("chat.no_matching_orders", {"product": said}, buttons=(human_button(),))
+            return Turn([reply], _at(state, state.slots, "order"))
     if len(pool) == 1:
         return proceed(_with(state, order=pool[0].number), ctx, picked=True)
     return ask_order(state, pool, ctx)
+
+
+def _current(
+    order: Order | None, pool: list[Order], product: str, category: str, text: str
+) -> tuple[Order, int | None] | None:
+    """The order under discussion when the message refers to it: by a product or kind of goods it
+    holds ("the headphones"), or by pointing back ("那个", "it"). None when it does not fit."""
+    if order is None or order not in pool:
+        return None
+    if product or category:
+        items = [slots.Item(x.line_no, x.product_name, x.category) for x in order.lines]
+        held = [i for i in items if slots.mentions(i, product, category) > 0]
+        return (order, held[0].line_no) if held else None
+    return (order, None) if slots.points_back(text) else None
 
 
 def _date(value: Any) -> Any:
@@ -330,6 +361,8 @@ def after(state: State, action: Action, outcome: Outcome, ctx: Snapshot) -> Turn
             return Turn([done], State())
         return Turn([Reply("chat.action_failed", {"message": outcome.message})], State())
     if not outcome.ok:
+        if isinstance(action, PreviewCase) and (open_case := _open_on(ctx, action.request.order_number)):
+            return Turn([_already_open(open_case)], State())
         key = "chat.case.not_eligible" if isinstance(action, PreviewCase) else "chat.action_failed"
         return Turn([Reply(key, {"message": outcome.message}, buttons=(human_button(),))], State())
     if isinstance(action, PreviewCase):
@@ -355,7 +388,37 @@ def after(state: State, action: Action, outcome: Outcome, ctx: Snapshot) -> Turn
     return Turn(replies, State())
 
 
+def _open_on(ctx: Snapshot, order_number: str) -> OpenCase | None:
+    """The open case on the order a refused request was for: the reason it is refused (what is
+    already claimed), which the customer should see and follow rather than a limit of zero."""
+    return next((c for c in ctx.cases if c.order_number == order_number), None)
+
+
+def _already_open(case: OpenCase) -> Reply:
+    params: dict[str, str | T | L] = {
+        "case": case.number,
+        "order": case.order_number,
+        "kind": T(f"kind.{case.kind}"),
+        "status": T(f"case.{case.status}"),
+    }
+    return Reply(
+        "chat.case.already_open",
+        params,
+        buttons=(human_button(),),
+        link=f"/cases/{case.number}",
+        link_label=case.number,
+    )
+
+
 NEXT_STEPS = frozenset({"awaiting_return", "refunding", "under_review", "approved", "completed"})
+
+
+# A repair or an exchange moves no money, so its proposal names what happens instead of a refund.
+SUMMARY_KEYS = {
+    "invoice": "chat.case.summary_invoice",
+    "repair": "chat.case.summary_repair",
+    "exchange": "chat.case.summary_exchange",
+}
 
 
 def _offer(state: State, action: PreviewCase, outcome: Outcome, ctx: Snapshot) -> Turn:
@@ -370,7 +433,7 @@ def _offer(state: State, action: PreviewCase, outcome: Outcome, ctx: Snapshot) -
         "reason": T(f"reason.{request.reason}"),
         "amount": money(outcome.amount, outcome.currency),
     }
-    summary = Reply("chat.case.summary_invoice" if request.kind == "invoice" else "chat.case.summary", params)
+    summary = Reply(SUMMARY_KEYS.get(request.kind, "chat.case.summary"), params)
     details = []
     if request.kind in RETURN_LEG and outcome.payer:
         details.append(Reply("chat.case.payer", {"payer": T(f"payer.{outcome.payer}")}))

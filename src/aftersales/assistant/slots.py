@@ -207,6 +207,22 @@ def ordinal_in(text: str, count: int) -> int | None:
     return None
 
 
+# Words that point back at what was just talked about ("那个", "it"), not at a new order.
+_POINTING_BACK = re.compile(
+    r"这个|那个|这单|那单|刚才|刚刚|上面|(?<!其)它"  # 其它 is "other"
+    r"|\b(it|this one|that one|that order|this order)\b"
+)
+
+
+def points_back(text: str) -> bool:
+    return bool(_POINTING_BACK.search(norm(text)))
+
+
+def mentions(item: Item, product: str, category: str) -> int:
+    """How strongly a message's product word and kind of goods name an order line (0: not at all)."""
+    return _mentions(item, norm(product), category)
+
+
 def _mentions(item: Item, product: str, category: str) -> int:
     name = norm(item.product_name)
     score = 0

@@ -86,6 +86,26 @@ def normalize_lang(lang: str | None) -> str:
     return "en"
 
 
+# `{{sla.complaint.medium.first_response}}` in an article stands for the SLA policy's target, so
+# what help promises is what the clocks count; the article file never states the number itself.
+FACT_PLACEHOLDER = re.compile(r"\{\{\s*([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)\s*\}\}")
+
+
+def fill_facts(body: str, facts: dict[str, tuple[str, str]], zh: bool) -> str:
+    """The body with each known placeholder replaced by its (zh, en) value; an unknown one (a
+    policy an administrator removed) reads "—" rather than leaking the code to customers."""
+
+    def value(match: re.Match[str]) -> str:
+        pair = facts.get(match.group(1))
+        return "—" if pair is None else pair[0 if zh else 1]
+
+    return FACT_PLACEHOLDER.sub(value, body)
+
+
+def placeholders(body: str) -> set[str]:
+    return {m.group(1) for m in FACT_PLACEHOLDER.finditer(body)}
+
+
 def check_slug(slug: str) -> str:
     slug = slug.strip()
     if not SLUG_PATTERN.match(slug):
@@ -261,6 +281,25 @@ class IndexDoc:
     body: str
 
 
+# Kinds of goods with after-sales rules of their own, by the words people use for them. A question
+# that names one ("生鲜可以七天无理由退货吗") is answered by the article about that kind (its title
+# names it) before the general rule, as long as that article answers nearly as well: at least
+# SPECIFIC_SHARE of the best score and SPECIFIC_COVERAGE of the best coverage.
+PRODUCT_KINDS: dict[str, tuple[str, ...]] = {
+    "fresh": ("生鲜", "水果", "海鲜", "肉类", "fresh food", "fresh produce", "seafood"),
+    "baby": ("母婴", "婴儿", "baby"),
+    "custom": ("定制", "custom-made"),
+    "large_appliance": ("大家电", "large appliance"),
+}
+SPECIFIC_SHARE = 0.5
+SPECIFIC_COVERAGE = 0.75
+
+
+def kinds_named(text: str) -> frozenset[str]:
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return frozenset(kind for kind, words in PRODUCT_KINDS.items() if any(w in folded for w in words))
+
+
 @dataclass(frozen=True, slots=True)
 class Match:
     doc_id: int
@@ -282,6 +321,8 @@ class SearchIndex:
     ) -> None:
         self.k1 = k1
         weights = weights or FIELD_WEIGHTS
+        docs = list(docs)
+        self._kinds = {doc.doc_id: kinds_named(doc.title) for doc in docs}
         counted = [(doc.doc_id, {f: Counter(_field_terms(getattr(doc, f))) for f in weights}) for doc in docs]
         self.size = len(counted)
         average = {
@@ -317,7 +358,17 @@ class SearchIndex:
                 scores[doc_id] += terms[term] * self._idf[term] * tf * (self.k1 + 1) / (tf + self.k1)
                 if not term.startswith(PHRASE_MARK):
                     covered[doc_id] += terms[term]
-        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[: max(limit, 0)]
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        if ranked and (named := kinds_named(query)):
+            best, reach = ranked[0][1], covered[ranked[0][0]]
+
+            def specific(item: tuple[int, float]) -> bool:
+                doc_id, score = item
+                near = score >= best * SPECIFIC_SHARE and covered[doc_id] >= reach * SPECIFIC_COVERAGE
+                return near and bool(named & self._kinds[doc_id])
+
+            ranked.sort(key=lambda item: not specific(item))  # stable: score order within each group
+        ranked = ranked[: max(limit, 0)]
         if ranked and min_share > 0:
             floor = ranked[0][1] * min_share
             ranked = [item for item in ranked if item[1] >= floor]

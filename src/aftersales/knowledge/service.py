@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.knowledge.article_file import ArticleSpec, parse_articles
 from aftersales.knowledge.domain import (
     CATEGORIES,
+    FACT_PLACEHOLDER,
     MAX_QUERY,
     ArticleContent,
     ArticleError,
@@ -28,6 +30,7 @@ from aftersales.knowledge.domain import (
     SearchIndex,
     check_content,
     check_slug,
+    fill_facts,
     normalize_lang,
     plain_text,
     snippet,
@@ -46,6 +49,7 @@ __all__ = [
     "list_by_category",
     "load_articles",
     "mark_helpful",
+    "register_facts",
     "save",
     "search",
 ]
@@ -159,7 +163,8 @@ def _snapshot(db: Database) -> _Snapshot:
             doc_id,
             f"{e.title_zh}\n{e.title_en}",
             tags[doc_id],
-            f"{plain_text(e.body_zh)}\n{plain_text(e.body_en)}",
+            # A placeholder's code is no word of the article: it is indexed without it.
+            FACT_PLACEHOLDER.sub(" ", f"{plain_text(e.body_zh)}\n{plain_text(e.body_en)}"),
         )
         for doc_id, e in entries.items()
     )
@@ -178,6 +183,7 @@ def search(db: Database, query: str, lang: str, limit: int = 5) -> list[ArticleH
         return []
     zh = normalize_lang(lang) == "zh-CN"
     snapshot = _snapshot(db)
+    facts = _facts(db)
     hits = []
     for match in snapshot.index.search(query, max(1, min(limit, MAX_LIMIT)), MIN_SHARE):
         entry = snapshot.entries[match.doc_id]
@@ -185,7 +191,7 @@ def search(db: Database, query: str, lang: str, limit: int = 5) -> list[ArticleH
             ArticleHit(
                 slug=entry.slug,
                 title=entry.title_zh if zh else entry.title_en,
-                snippet=snippet(entry.body_zh if zh else entry.body_en, query),
+                snippet=snippet(fill_facts(entry.body_zh if zh else entry.body_en, facts, zh), query),
                 score=match.score,
                 coverage=match.coverage,
                 category=entry.category,
@@ -195,13 +201,45 @@ def search(db: Database, query: str, lang: str, limit: int = 5) -> list[ArticleH
     return hits
 
 
+# --- facts other contexts own, which articles quote through placeholders ----------------------
+FactSource = Callable[[Database], dict[str, tuple[str, str]]]
+# Registered at wiring (the SLA context's targets); knowledge imports no context that owns a fact.
+_fact_sources: dict[str, FactSource] = {}
+
+
+def register_facts(name: str, source: FactSource) -> None:
+    _fact_sources[name] = source
+
+
+def _facts(db: Database) -> dict[str, tuple[str, str]]:
+    facts: dict[str, tuple[str, str]] = {}
+    for source in _fact_sources.values():
+        facts.update(source(db))
+    return facts
+
+
 # --- reading -------------------------------------------------------------------------------------
-def get(db: Database, slug: str, *, include_unpublished: bool = False) -> ArticleOut:
+def get(db: Database, slug: str, *, include_unpublished: bool = False, as_written: bool = False) -> ArticleOut:
+    """An article as readers see it, its placeholders filled from the SLA policy; `as_written`
+    keeps them (the editor's form)."""
     with db.read() as uow:
         article = ArticlesRepository(uow.session).by_slug(slug)
         if article is None or not (article.published or include_unpublished):
             raise NotFound(f"No help article '{slug}'. Search the help center for your question instead.")
-        return ArticleOut.model_validate(article)
+        out = ArticleOut.model_validate(article)
+    if as_written:
+        return out
+    return rendered(db, out)
+
+
+def rendered(db: Database, article: ArticleOut) -> ArticleOut:
+    facts = _facts(db)
+    return article.model_copy(
+        update={
+            "body_zh": fill_facts(article.body_zh, facts, True),
+            "body_en": fill_facts(article.body_en, facts, False),
+        }
+    )
 
 
 def list_by_category(db: Database) -> list[CategoryOut]:

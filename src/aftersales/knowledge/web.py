@@ -212,7 +212,7 @@ def create_article(
 def article_editor(
     request: Request, slug: str, db: Database = Depends(get_db), _: Principal = Depends(page_principal(Role.ADMIN))
 ) -> Response:
-    article = service.get(db, slug[:120], include_unpublished=True)
+    article = service.get(db, slug[:120], include_unpublished=True, as_written=True)
     notice = request.query_params.get("notice", "")
     return render(
         request,
@@ -241,7 +241,7 @@ def save_article(
     principal: Principal = Depends(page_principal(Role.ADMIN)),
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
-    article = service.get(db, slug[:120], include_unpublished=True)
+    article = service.get(db, slug[:120], include_unpublished=True, as_written=True)
     try:
         fields = _fields(category, title_zh, title_en, body_zh, body_en, tags, published, version)
         service.save(db, article.slug, fields, principal)

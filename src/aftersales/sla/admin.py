@@ -35,7 +35,7 @@ from aftersales.sla.models import SlaCalendar, SlaPolicy, SlaPublicDay
 from aftersales.sla.repository import SlaRepository
 from aftersales.sla.schemas import CalendarOut, ClosureOut, PolicyIn, PolicyOut, PublicDayOut, YearCoverage
 
-DEFAULTS_PATH = Path(__file__).parent / "data" / "defaults.yaml"
+DEFAULTS_PATH = service.DEFAULTS_PATH
 MAX_CLOSURES = 200
 
 

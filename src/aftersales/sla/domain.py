@@ -173,6 +173,35 @@ def due_action(
     return SweepDecision(False, False, warn_at if warn_at is not None and not warned and warn_at > now else target_at)
 
 
+def duration_text(minutes: int, lang: str) -> str:
+    """A target as the help center and priority reasons say it: whole hours in hours, the rest in
+    minutes, so "30 分钟" and "24 hours" are the policy's own numbers."""
+    zh = lang.lower().startswith("zh")
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} 小时" if zh else f"{hours} hour{'' if hours == 1 else 's'}"
+    return f"{minutes} 分钟" if zh else f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def promise_text(first_response: int | None, resolution: int | None, always_open: bool) -> tuple[str, str]:
+    """What a ticket's clocks promise, in zh and en, from the targets they count."""
+    zh_parts, en_parts = [], []
+    if first_response is not None:
+        zh_parts.append(f"{duration_text(first_response, 'zh')}内首次回复")
+        en_parts.append(f"a first response within {duration_text(first_response, 'en')}")
+    if resolution is not None:
+        zh_parts.append(f"{duration_text(resolution, 'zh')}内处理完毕")
+        en_parts.append(f"resolved within {duration_text(resolution, 'en')}")
+    if not zh_parts:
+        return "", ""
+    if always_open:
+        return "全天候计时：" + "，".join(zh_parts) + "。", "Counted around the clock: " + " and ".join(en_parts) + "."
+    return (
+        "按服务时间计：" + "，".join(zh_parts) + "。",
+        "Counted in service hours: " + " and ".join(en_parts) + ".",
+    )
+
+
 def remaining_seconds(remaining: timedelta) -> int:
     """Whole seconds for display; negative when overdue."""
     seconds = remaining.total_seconds()

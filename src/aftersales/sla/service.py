@@ -8,11 +8,14 @@ breached, writes the metric events, and publishes "sla.warning" / "sla.breached"
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import structlog
+import yaml
 from sqlalchemy.orm import Session
 
 from aftersales.db.uow import Database
@@ -35,6 +38,8 @@ from aftersales.sla.domain import (
     SlaRuleError,
     check_type_and_priority,
     due_action,
+    duration_text,
+    promise_text,
     schedule,
 )
 from aftersales.sla.events import SlaBreached, SlaWarning
@@ -44,12 +49,17 @@ from aftersales.sla.schemas import ClockView, DeskHours, SweepResult
 
 __all__ = [
     "ClockView",
+    "Promise",
     "SweepResult",
     "at_risk",
+    "channel_calendars",
+    "channel_hours",
     "clocks_for",
+    "help_facts",
     "load_defaults",
     "met",
     "pause",
+    "promise",
     "resume",
     "retarget",
     "start",
@@ -61,6 +71,7 @@ log = structlog.get_logger(__name__)
 TOPIC_WARNING = SlaWarning.topic
 TOPIC_BREACHED = SlaBreached.topic
 SCAN = "sla_clocks"
+DEFAULTS_PATH = Path(__file__).parent / "data" / "defaults.yaml"
 ALWAYS_OPEN = BusinessCalendar(key=ALWAYS_OPEN_KEY, always_open=True, chinese_holidays=False)
 
 
@@ -137,12 +148,70 @@ def desk_hours(db: Database, key: str = DESK_CALENDAR_KEY) -> DeskHours | None:
         )
 
 
-def _calendar_key(calendars: _Calendars, policy: SlaPolicy, team: str) -> str:
+@functools.cache
+def channel_calendars(path: Path = DEFAULTS_PATH) -> dict[str, str]:
+    """The calendar each channel's tickets count on (defaults.yaml's `channels`)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in (data.get("channels") or {}).items()}
+
+
+def channel_hours(db: Database, channel: str) -> DeskHours | None:
+    """The hours a channel's tickets count on, when it has a calendar of its own."""
+    key = channel_calendars().get(channel)
+    return desk_hours(db, key) if key else None
+
+
+def _calendar_key(calendars: _Calendars, policy: SlaPolicy, team: str, channel: str = "") -> str:
     if not policy.business_hours:
         return ALWAYS_OPEN_KEY
     if team and calendars.exists(team):
         return team
+    by_channel = channel_calendars().get(channel, "")
+    if by_channel and calendars.exists(by_channel):
+        return by_channel
     return policy.calendar_key
+
+
+# --- promises: what help and priority reasons say, from the same cells the clocks count ---------
+@dataclass(frozen=True, slots=True)
+class Promise:
+    first_response_minutes: int | None
+    resolution_minutes: int | None
+    calendar_key: str
+    always_open: bool
+
+    def text(self) -> tuple[str, str]:
+        """(zh, en) sentence naming the targets and how they are counted."""
+        return promise_text(self.first_response_minutes, self.resolution_minutes, self.always_open)
+
+
+def promise(session: Session, ticket_type: str, priority: str, channel: str = "") -> Promise:
+    """The targets a new ticket of this type, priority and channel gets, and the calendar they
+    count on (start() picks the same one)."""
+    _checked(ticket_type, priority)
+    repo = SlaRepository(session)
+    calendars = _Calendars(repo)
+    minutes: dict[str, int] = {}
+    key = DESK_CALENDAR_KEY
+    for policy in repo.policies_for(ticket_type, priority):
+        minutes[policy.metric] = policy.target_minutes
+        key = _calendar_key(calendars, policy, "", channel)
+    always = calendars.get(key).always_open
+    return Promise(minutes.get(Metric.FIRST_RESPONSE), minutes.get(Metric.RESOLUTION), key, always)
+
+
+def help_facts(db: Database) -> dict[str, tuple[str, str]]:
+    """Placeholders the help articles may use, `sla.<type>.<priority>.<metric>` → (zh, en)
+    duration, read from the policy matrix so an article never states a target nobody counts."""
+    with db.read() as uow:
+        rows = SlaRepository(uow.session).policies()
+        return {
+            f"sla.{p.ticket_type}.{p.priority}.{p.metric}": (
+                duration_text(p.target_minutes, "zh"),
+                duration_text(p.target_minutes, "en"),
+            )
+            for p in rows
+        }
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -233,8 +302,18 @@ def _checked(ticket_type: str, priority: str) -> None:
 
 
 # --- clocks: called by the tickets context in its transaction -----------------------------------
-def start(session: Session, subject_id: int, ticket_type: str, priority: str, team: str | None, at: datetime) -> None:
-    """Start the clocks of a ticket for every metric its policy cell has. Running clocks are left
+def start(
+    session: Session,
+    subject_id: int,
+    ticket_type: str,
+    priority: str,
+    team: str | None,
+    at: datetime,
+    *,
+    channel: str = "",
+) -> None:
+    """Start the clocks of a ticket for every metric its policy cell has, on the calendar of its
+    team, else of its channel (a chat hand-off counts on the chat calendar), else of the cell. Running clocks are left
     as they are (starting twice is harmless); a closed clock starts a new run (a reopened ticket),
     except a first response already met, which stays met. Earlier runs stay in the events."""
     _checked(ticket_type, priority)
@@ -253,7 +332,7 @@ def start(session: Session, subject_id: int, ticket_type: str, priority: str, te
             row.status in OPEN_STATUSES or (row.status == ClockStatus.MET and row.metric == Metric.FIRST_RESPONSE)
         ):
             continue
-        key = _calendar_key(calendars, policy, team or "")
+        key = _calendar_key(calendars, policy, team or "", channel)
         calendar = calendars.get(key)  # read before the new row joins the session (autoflush)
         fresh = row is None
         if row is None:
@@ -337,7 +416,9 @@ def met(session: Session, subject_id: int, metric: str, at: datetime) -> bool | 
     return outcome
 
 
-def retarget(session: Session, subject_id: int, ticket_type: str, priority: str, at: datetime) -> None:
+def retarget(
+    session: Session, subject_id: int, ticket_type: str, priority: str, at: datetime, *, channel: str = ""
+) -> None:
     """Type or priority changed: open clocks take the new cell's target, counted from their start
     (time already spent stays spent). A breach already recorded stands."""
     _checked(ticket_type, priority)
@@ -349,7 +430,7 @@ def retarget(session: Session, subject_id: int, ticket_type: str, priority: str,
         policy = policies.get(row.metric)
         if row.status not in OPEN_STATUSES or policy is None:
             continue
-        key = _calendar_key(calendars, policy, row.team)
+        key = _calendar_key(calendars, policy, row.team, channel)
         if row.status in COUNTING_STATUSES and key != row.calendar_key:
             # Close the segment on the old calendar; the rest counts on the new one.
             row.used_seconds = _elapsed(calendars.get(row.calendar_key), row, at)

@@ -31,7 +31,7 @@ def desk_hours_page(
 ) -> Response:
     """When people answer, for everyone (the help center links here): read from the desk's SLA
     calendar at request time, so it says what the deadlines count and follows an admin's edit."""
-    return render(request, "sla/hours.html", hours=service.desk_hours(db))
+    return render(request, "sla/hours.html", hours=service.desk_hours(db), chat=service.channel_hours(db, "chat"))
 
 
 def _int(text: str, what: str) -> int:

@@ -147,7 +147,8 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
             created_at=now,
         )
     )
-    sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now)
+    sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now, channel=ticket.channel)
+    state_promise(session, ticket)
     placed = routing.place(
         session,
         routing.RoutableWork(
@@ -182,6 +183,14 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
     )
     signal(session, ticket)
     return ticket
+
+
+def state_promise(session: Session, ticket: Ticket) -> None:
+    """The priority reasons end with what the ticket's clocks promise, in the SLA policy's own
+    numbers (a reason never states a target that no clock counts); a new priority replaces it."""
+    zh, en = sla.promise(session, ticket.ticket_type, ticket.priority, ticket.channel).text()
+    kept = [r for r in ticket.priority_reasons or [] if r.get("kind") != "sla"]
+    ticket.priority_reasons = [*kept, {"zh": zh, "en": en, "kind": "sla"}] if zh else kept
 
 
 def _merchant_of(order: OrderFacts | None, by: Principal) -> int | None:

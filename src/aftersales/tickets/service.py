@@ -38,7 +38,7 @@ from aftersales.tickets.domain import (
     TicketStatus,
     unknown_variables,
 )
-from aftersales.tickets.intake import open_in, signal, ticket_channel
+from aftersales.tickets.intake import open_in, signal, state_promise, ticket_channel
 from aftersales.tickets.models import ClassificationCorrection, Macro, Ticket, TicketTag, TicketViewer
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import (
@@ -405,7 +405,8 @@ def reclassify(db: Database, number: str, data: ClassificationIn, by: Principal)
             name = by.display_name or by.username
             ticket.priority_reasons = [*ticket.priority_reasons, {"zh": f"由{name}调整", "en": f"set by {name}"}]
         if retarget:
-            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
+            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now(), channel=ticket.channel)
+            state_promise(session, ticket)
         ticket.updated_at = clock.now()
         workflow.record(
             session, ticket, "ticket.classified", by, ticket.status, f"{data.responsibility} · {data.scenario}"

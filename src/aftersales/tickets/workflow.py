@@ -30,7 +30,7 @@ from aftersales.tickets.domain import (
     same_requester,
 )
 from aftersales.tickets.events import PublicReplied, TicketSolved
-from aftersales.tickets.intake import agent_channel, signal
+from aftersales.tickets.intake import agent_channel, signal, state_promise
 from aftersales.tickets.models import Mention, Ticket, TicketLink, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.timeline import service as timeline
@@ -86,7 +86,7 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
     elif before in (TicketStatus.SOLVED,) and after is TicketStatus.OPEN:
         # Reopened: the resolution clock starts again from now.
         ticket.solved_at = None
-        sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now)
+        sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now, channel=ticket.channel)
         _route(session, ticket)
     record(session, ticket, f"ticket.{action.value}", by, before.value, reason)
 
@@ -300,7 +300,8 @@ def escalate_on_breach(session: Session, ticket: Ticket, metric: str) -> None:
         raised_to = raised(Priority(ticket.priority)).value
         if raised_to != ticket.priority:
             ticket.priority = raised_to
-            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now())
+            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now(), channel=ticket.channel)
+            state_promise(session, ticket)
         # Tier-2 groups have no next tier: the ticket stays and the supervisors take it from here.
         if routing.escalation_group(session, "ticket", ticket.number) is not None:
             _mirror(ticket, routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0))

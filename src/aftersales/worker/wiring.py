@@ -39,11 +39,14 @@ def _after_commit(session: Session) -> None:
 
 
 def register_handlers() -> None:
-    """Every context's outbox subscriptions; the web app and each worker process call this."""
+    """Every context's outbox subscriptions and the facts help articles quote; the web app and
+    each worker process call this."""
     from aftersales.assistant import handlers as assistant_handlers
     from aftersales.cases import handlers as cases_handlers
+    from aftersales.knowledge import service as knowledge
     from aftersales.notifications import handlers as notifications_handlers
     from aftersales.refunds import handlers as refunds_handlers
+    from aftersales.sla import service as sla
     from aftersales.tickets import handlers as tickets_handlers
 
     cases_handlers.register()
@@ -51,6 +54,8 @@ def register_handlers() -> None:
     notifications_handlers.register()
     tickets_handlers.register()
     assistant_handlers.register()
+    # The help center quotes the SLA policy's targets instead of writing numbers of its own.
+    knowledge.register_facts("sla", sla.help_facts)
 
 
 def bind_ports() -> None:
