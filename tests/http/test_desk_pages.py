@@ -13,8 +13,8 @@ from aftersales.identity import service as identity
 from aftersales.routing import service as routing
 from aftersales.rules import service as rules
 from aftersales.sla import service as sla
-from aftersales.tickets import email as ticket_email
 from aftersales.tickets import service as tickets
+from aftersales.tickets.email import inbound as ticket_email
 
 from ..factories import Factory, Role
 from ..integration.helpers import delivered_order

@@ -28,7 +28,7 @@ def mail_in(
     """Receive customers' emails over SMTP and turn them into tickets, until stopped."""
     from aftersales.assistant import service as assistant
     from aftersales.tickets import classification
-    from aftersales.tickets.mail_gateway import MailGateway
+    from aftersales.tickets.email.gateway import MailGateway
     from aftersales.web.ops import configure_logging
     from aftersales.worker import wiring
 

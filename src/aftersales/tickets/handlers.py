@@ -7,7 +7,8 @@ from typing import Any
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.messaging.outbox import subscribe
-from aftersales.tickets import email, service
+from aftersales.tickets import service
+from aftersales.tickets.email import replies
 
 _registered = False
 
@@ -34,9 +35,9 @@ def _assigned(payload: dict[str, Any], _key: str) -> None:
 
 def _public_reply(payload: dict[str, Any], key: str) -> None:
     """An agent's public reply on an email ticket goes to the requester by SMTP, once per event
-    (email.send_reply; it raises to have the outbox try again while the relay is away)."""
+    (replies.send_reply; it raises to have the outbox try again while the relay is away)."""
     if payload.get("channel") == "email" and payload.get("message_id"):
-        email.send_reply(_db(), int(payload["message_id"]), key)
+        replies.send_reply(_db(), int(payload["message_id"]), key)
 
 
 def register() -> None:
