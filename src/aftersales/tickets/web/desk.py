@@ -1,5 +1,5 @@
-"""Pages: the agent workspace (queues with live SLA clocks, the ticket with its sidebar and one-click
-actions), and the customer's support pages (contact form, my tickets, the thread)."""
+"""Pages of the agent workspace: queues with live SLA clocks, the ticket with its sidebar and one-click
+actions. The customer's support pages are in `support`."""
 
 from __future__ import annotations
 
@@ -7,15 +7,14 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from aftersales.cases import service as cases
 from aftersales.cases.domain import CaseKind, CaseReason
 from aftersales.cases.schemas import CaseDraft, CaseLineIn
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
-from aftersales.kit.errors import AppError, Invalid, NotFound
+from aftersales.kit.errors import AppError, Invalid
 from aftersales.kit.pagination import PageRequest
 from aftersales.messaging import live
 from aftersales.orders import service as orders
@@ -25,6 +24,7 @@ from aftersales.tickets.domain import Channel, MessageKind, Priority, TicketActi
 from aftersales.tickets.intake import agent_channel, ticket_channel
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
 from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.forms import submit
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +33,7 @@ SCOPES = ("mine", "unassigned", "active", "at_risk", "all")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def _sse(*channels: str, viewer: Principal) -> StreamingResponse:
+def sse(*channels: str, viewer: Principal) -> StreamingResponse:
     """Only the signals the viewer may hear: a merchant hears its own tickets, a customer theirs."""
     return StreamingResponse(live.stream(*channels, viewer=viewer), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -65,7 +65,7 @@ def desk(
 
 @router.get("/desk/stream")
 async def desk_stream(principal: Principal = Depends(page_principal(*DESK))) -> StreamingResponse:
-    return _sse("desk:all", agent_channel(principal.user_id), viewer=principal)
+    return sse("desk:all", agent_channel(principal.user_id), viewer=principal)
 
 
 @router.get("/desk/new", response_class=HTMLResponse)
@@ -81,7 +81,8 @@ async def new_ticket(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
-    try:
+
+    def open_ticket() -> str:
         data = TicketIn(
             subject=form.get("subject", "")[:200],
             body=form.get("body", ""),
@@ -91,33 +92,15 @@ async def new_ticket(
             requester_email=form.get("requester_email", "").strip(),
             requester_phone=form.get("requester_phone", "").strip(),
         )
-        ticket = service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None)
-    except (ValidationError, ValueError) as exc:
-        return render(
-            request,
-            "tickets/new.html",
-            status_code=422,
-            channels=[Channel.PHONE, Channel.WEB],
-            error=_first_error(exc),
-            form=form,
-        )
-    except AppError as exc:
-        return render(
-            request,
-            "tickets/new.html",
-            status_code=exc.status_code,
-            channels=[Channel.PHONE, Channel.WEB],
-            error=exc.message,
-            form=form,
-        )
-    return RedirectResponse(f"/desk/tickets/{ticket.number}", status_code=303)
+        return service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None).number
 
+    def again(exc: AppError) -> Response:
+        channels = [Channel.PHONE, Channel.WEB]
+        return render(
+            request, "tickets/new.html", status_code=exc.status_code, channels=channels, error=exc.message, form=form
+        )
 
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-    return str(exc)
+    return submit(open_ticket, lambda number: f"/desk/tickets/{number}", again)
 
 
 # --- the agent workspace: one ticket ------------------------------------------------------------------
@@ -178,11 +161,7 @@ async def ticket_stream(
     principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR)),
 ) -> StreamingResponse:
     service.get_ticket(db, number[:24], principal)  # 404 unless the viewer may see the ticket
-    return _sse(ticket_channel(number[:24]), viewer=principal)
-
-
-def _back(number: str) -> RedirectResponse:
-    return RedirectResponse(f"/desk/tickets/{number}", status_code=303)
+    return sse(ticket_channel(number[:24]), viewer=principal)
 
 
 def _error_page(request: Request, db: Database, number: str, principal: Principal, exc: AppError) -> Response:
@@ -196,13 +175,7 @@ def _change(
 ) -> Response:
     """Run one change from the ticket page: back to the ticket when it is done, or the page again
     with the sentence that says what to fix."""
-    try:
-        change()
-    except (ValidationError, ValueError) as exc:
-        return _error_page(request, db, number, principal, Invalid(_first_error(exc)))
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
+    return submit(change, f"/desk/tickets/{number}", lambda exc: _error_page(request, db, number, principal, exc))
 
 
 def _version(value: str) -> int | None:
@@ -394,97 +367,3 @@ async def one_click_case(
         service.start_case(db, number, draft, principal)
 
     return _change(request, db, number, principal, change)
-
-
-# --- customers: contact us, my tickets, the thread ------------------------------------------------------
-@router.get("/support", response_class=HTMLResponse)
-def support_page(
-    request: Request,
-    order: Annotated[str, Query(max_length=64)] = "",
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-) -> Response:
-    tickets = service.list_tickets(db, principal, scope="all", size=50)
-    return render(request, "tickets/support.html", tickets=tickets, form={"order_number": order}, error=None)
-
-
-@router.post("/support")
-async def support_submit(
-    request: Request,
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-    _csrf: None = Depends(csrf_protect),
-) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
-    try:
-        data = TicketIn(
-            subject=form.get("subject", "")[:200],
-            body=form.get("body", ""),
-            channel=Channel.WEB,
-            order_number=form.get("order_number", "").strip(),
-        )
-        ticket = service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None)
-    except (ValidationError, ValueError) as exc:
-        error, status = _first_error(exc), 422
-    except AppError as exc:
-        error, status = exc.message, exc.status_code
-    else:
-        return RedirectResponse(f"/support/{ticket.number}", status_code=303)
-    tickets = service.list_tickets(db, principal, scope="all", size=50)
-    return render(request, "tickets/support.html", status_code=status, tickets=tickets, form=form, error=error)
-
-
-@router.get("/support/{number}", response_class=HTMLResponse)
-def support_ticket(
-    request: Request,
-    number: str,
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-) -> Response:
-    ticket = service.get_ticket(db, number[:24], principal)
-    block = "thread" if request.headers.get("hx-target") == "thread" else None
-    return render(request, "tickets/support_ticket.html", block=block, ticket=ticket, error=None)
-
-
-@router.get("/support/{number}/stream")
-async def support_stream(
-    number: str, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(Role.CUSTOMER))
-) -> StreamingResponse:
-    service.get_ticket(db, number[:24], principal)  # 404 unless it is the customer's own
-    return _sse(ticket_channel(number[:24]), viewer=principal)
-
-
-@router.post("/support/{number}")
-def support_reply(
-    request: Request,
-    number: str,
-    body: Annotated[str, Form(max_length=20_000)] = "",
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-    _csrf: None = Depends(csrf_protect),
-) -> Response:
-    number = number[:24]
-    try:
-        if not body.strip():
-            raise Invalid("Write your message first.")
-        service.post_message(db, number, MessageIn(body=body, kind=MessageKind.CUSTOMER), principal)
-    except AppError as exc:
-        ticket = service.get_ticket(db, number, principal)
-        return render(
-            request, "tickets/support_ticket.html", status_code=exc.status_code, ticket=ticket, error=exc.message
-        )
-    return RedirectResponse(f"/support/{number}", status_code=303)
-
-
-@router.get("/tickets/{number}/attachments/{attachment_id}")
-def attachment(
-    number: str,
-    attachment_id: int,
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR, Role.CUSTOMER)),
-) -> Response:
-    found = service.attachment_file(db, number[:24], attachment_id, principal)
-    if found is None:
-        raise NotFound("No such attachment.")
-    path, filename, content_type = found
-    return FileResponse(path, media_type=content_type, filename=filename)
