@@ -19,6 +19,7 @@ from aftersales.knowledge import service
 from aftersales.knowledge.domain import CATEGORIES, MAX_BODY, MAX_QUERY, split_tags
 from aftersales.knowledge.schemas import ArticleIn, ArticleOut
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
+from aftersales.web.forms import statuses, submit
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -155,6 +156,15 @@ def _fields(
     )
 
 
+def _submitted(
+    category: str, title_zh: str, title_en: str, body_zh: str, body_en: str, tags: str, published: str, version: str
+) -> dict[str, Any]:
+    """The form as the person left it, to show again beside the error."""
+    submitted: dict[str, Any] = {"category": category, "title_zh": title_zh, "title_en": title_en}
+    submitted |= {"body_zh": body_zh, "body_en": body_en, "tags": tags, "published": published == "on"}
+    return submitted | {"version": version}
+
+
 Text = Annotated[str, Form(max_length=400)]
 Body = Annotated[str, Form(max_length=MAX_BODY + 10_000)]
 
@@ -188,24 +198,25 @@ def create_article(
     principal: Principal = Depends(page_principal(Role.ADMIN)),
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
-    try:
-        fields = _fields(category, title_zh, title_en, body_zh, body_en, tags, published, "")
-        article = service.create(db, slug, fields, principal)
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        submitted: dict[str, Any] = {"slug": slug, "category": category, "title_zh": title_zh, "title_en": title_en}
-        submitted |= {"body_zh": body_zh, "body_en": body_en, "tags": tags, "published": published == "on"}
+    form = (category, title_zh, title_en, body_zh, body_en, tags, published)
+
+    def again(exc: AppError) -> Response:
         return render(
             request,
             "knowledge/admin_list.html",
             status_code=exc.status_code,
             articles=service.list_all(db),
             categories=CATEGORIES,
-            values=_form_values(**submitted),
+            values=_form_values(**_submitted(*form, version=""), slug=slug),
             error=exc.message,
         )
-    return RedirectResponse(f"/admin/articles/{article.slug}?notice=created", status_code=303)
+
+    return submit(
+        lambda: service.create(db, slug, _fields(*form, ""), principal),
+        lambda article: f"/admin/articles/{article.slug}?notice=created",
+        again,
+        shown=statuses(409, 422),
+    )
 
 
 @router.get("/admin/articles/{slug}", response_class=HTMLResponse)
@@ -242,27 +253,23 @@ def save_article(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     article = service.get(db, slug[:120], include_unpublished=True)
-    try:
-        fields = _fields(category, title_zh, title_en, body_zh, body_en, tags, published, version)
-        service.save(db, article.slug, fields, principal)
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        submitted: dict[str, Any] = {
-            "category": category,
-            "title_zh": title_zh,
-            "title_en": title_en,
-            "body_zh": body_zh,
-        }
-        submitted |= {"body_en": body_en, "tags": tags, "published": published == "on", "version": version}
+    form = (category, title_zh, title_en, body_zh, body_en, tags, published)
+
+    def again(exc: AppError) -> Response:
         return render(
             request,
             "knowledge/admin_edit.html",
             status_code=exc.status_code,
             article=article,
             categories=CATEGORIES,
-            values=_form_values(article, **submitted),
+            values=_form_values(article, **_submitted(*form, version=version)),
             error=exc.message,
             notice="",
         )
-    return RedirectResponse(f"/admin/articles/{article.slug}?notice=saved", status_code=303)
+
+    return submit(
+        lambda: service.save(db, article.slug, _fields(*form, version), principal),
+        f"/admin/articles/{article.slug}?notice=saved",
+        again,
+        shown=statuses(409, 422),
+    )
