@@ -24,6 +24,7 @@ from aftersales.orders import service as orders
 from aftersales.orders.schemas import AddressIn
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import flash, take_flash
+from aftersales.web.forms import redirect, submit
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -453,9 +454,9 @@ def merchant_task_handled(
 ) -> Response:
     # Only a path of ours: never an open redirect to another site.
     target = back if back.startswith("/") and not back.startswith("//") else "/cases"
-    try:
-        self_service.handle_merchant_task(db, task_id, note, principal)
-    except AppError as exc:
+
+    def again(exc: AppError) -> Response:  # the list the task was on, saying why it was refused
         flash(request, exc.message, ok=False)
-        return RedirectResponse(target, status_code=303)
-    return RedirectResponse(target, status_code=303)
+        return redirect(target)
+
+    return submit(lambda: self_service.handle_merchant_task(db, task_id, note, principal), target, again)

@@ -17,6 +17,7 @@ from aftersales.messaging import live
 from aftersales.routing import service
 from aftersales.routing.domain import AgentStatus, Tier, WorkKind, parse_skills
 from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.forms import statuses, submit
 from aftersales.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -182,7 +183,8 @@ async def routing_agent_save(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     groups = [str(g)[:64] for g in (await request.form()).getlist("groups")][:50]
-    try:
+
+    def save() -> None:
         if tier not in {t.value for t in Tier}:
             raise Invalid("Choose tier 1 or tier 2.")
         for label, value in (("concurrent chats", max_chats), ("open tickets", max_tickets)):
@@ -199,8 +201,10 @@ async def routing_agent_save(
             version=int(version) if version.strip().isdigit() else None,
             by=principal,
         )
-    except AppError as exc:
-        if exc.status_code not in (404, 409, 422):
-            raise
-        return _admin_page(request, db, status_code=exc.status_code, error=exc.message, failed_user=user_id)
-    return RedirectResponse("/admin/routing?notice=saved", status_code=303)
+
+    return submit(
+        save,
+        "/admin/routing?notice=saved",
+        lambda exc: _admin_page(request, db, status_code=exc.status_code, error=exc.message, failed_user=user_id),
+        shown=statuses(404, 409, 422),
+    )
