@@ -7,11 +7,8 @@ handlers here react to SLA and routing events.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,10 +20,9 @@ from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.kit.ids import refuse_other_request, request_fingerprint
-from aftersales.knowledge import service as knowledge
 from aftersales.notifications import service as notifications
 from aftersales.sla import service as sla
-from aftersales.tickets import classification, taxonomy, views, workflow
+from aftersales.tickets import classification, suggestions, taxonomy, views, workflow
 from aftersales.tickets.domain import (
     ACTIVE,
     DESK_ROLES,
@@ -36,10 +32,9 @@ from aftersales.tickets.domain import (
     Priority,
     TicketAction,
     TicketStatus,
-    unknown_variables,
 )
 from aftersales.tickets.intake import open_in, signal, ticket_channel
-from aftersales.tickets.models import ClassificationCorrection, Macro, Ticket, TicketTag, TicketViewer
+from aftersales.tickets.models import ClassificationCorrection, Ticket, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import (
     ActionIn,
@@ -65,8 +60,6 @@ __all__ = [
     "reclassify",
     "ticket_channel",
 ]
-
-VIEWING_WINDOW = timedelta(seconds=90)
 
 
 def _stale(number: str) -> Conflict:
@@ -157,48 +150,8 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
                 )
                 return views.ticket_view(uow.session, existing, by)
         raise
-    suggest_articles(db, number)
+    suggestions.suggest_articles(db, number)
     return get_ticket(db, number, by)
-
-
-SUGGESTIONS = 3
-# Below this share of the question's words, an article is not offered as an answer.
-SUGGESTION_COVERAGE = 0.34
-
-
-def suggest_articles(db: Database, number: str) -> int:
-    """Low priority is answered from the help center first: the articles that match the ticket go
-    to the customer at once as a service message (it does not count as a person's response, so
-    the SLA clocks keep running). Returns how many were suggested."""
-    with db.read() as uow:
-        repo = TicketsRepository(uow.session)
-        ticket = repo.by_number_unscoped(number)
-        if ticket is None:
-            return 0
-        first = repo.messages(ticket.id, include_notes=False)
-        question = " ".join([ticket.subject, first[0].body if first else ""])[:500]
-    lang = "en" if question.isascii() else "zh-CN"
-    hits = [h for h in knowledge.search(db, question, lang, limit=SUGGESTIONS) if h.coverage >= SUGGESTION_COVERAGE]
-    if not hits:
-        return 0
-    intro = "These help articles may already answer it:" if lang == "en" else "以下帮助文章也许能马上解答您的问题："
-    body = "\n".join([intro, *(f"· {h.title} — {h.url}" for h in hits)])
-    with db.write() as uow:
-        ticket = TicketsRepository(uow.session).by_number_unscoped(number)
-        if ticket is None:
-            return 0
-        workflow.add_message(
-            uow.session,
-            ticket,
-            kind=MessageKind.SYSTEM,
-            body=body,
-            by=SYSTEM,
-            channel=Channel(ticket.channel),
-            author_name="帮助中心" if lang == "zh-CN" else "Help center",
-        )
-        signal(uow.session, ticket)
-        uow.commit()
-    return len(hits)
 
 
 def open_from_chat(
@@ -468,43 +421,6 @@ def start_case(db: Database, number: str, draft: cases.CaseDraft, by: Principal)
     return case.number
 
 
-# --- presence and mentions ---------------------------------------------------------------------------
-def touch_viewer(db: Database, number: str, by: Principal) -> list[str]:
-    """Mark `by` as viewing; return the others viewing it now ("who else is viewing")."""
-    now = clock.now()
-    with db.write() as uow:
-        repo = TicketsRepository(uow.session)
-        ticket = _load(uow.session, number, by)
-        row = repo.viewer(ticket.id, by.user_id)
-        if row is None:
-            repo.add(
-                TicketViewer(
-                    ticket_id=ticket.id, user_id=by.user_id, display_name=by.display_name or by.username, seen_at=now
-                )
-            )
-        else:
-            row.seen_at = now
-        repo.mark_mentions_seen(by.user_id, ticket.id)
-        others = [
-            v.display_name for v in repo.viewers_since(ticket.id, now - VIEWING_WINDOW) if v.user_id != by.user_id
-        ]
-        uow.commit()
-        return others
-
-
-def my_mentions(db: Database, by: Principal) -> list[str]:
-    with db.read() as uow:
-        return [number for _, number in TicketsRepository(uow.session).unseen_mentions(by.user_id)]
-
-
-def macros(db: Database) -> list[dict[str, Any]]:
-    with db.read() as uow:
-        return [
-            {"id": m.id, "key": m.key, "title_zh": m.title_zh, "title_en": m.title_en}
-            for m in TicketsRepository(uow.session).macros()
-        ]
-
-
 def classification_accuracy(db: Database) -> classification.AccuracyReport:
     with db.read() as uow:
         rows = TicketsRepository(uow.session).corrections()
@@ -558,37 +474,3 @@ def attachment_file(db: Database, number: str, attachment_id: int, viewer: Princ
         if viewer.role is Role.CUSTOMER and found.message.kind == MessageKind.NOTE.value:
             return None
         return found.path, found.filename, found.content_type
-
-
-MACROS_PATH = Path(__file__).parent / "macros.yaml"
-
-
-def load_default_macros(db: Database, path: Path = MACROS_PATH) -> int:
-    """Insert the shipped macros that are missing; never overwrite an administrator's edits."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    added = 0
-    with db.write() as uow:
-        repo = TicketsRepository(uow.session)
-        have = repo.macro_keys()
-        for entry in entries:
-            if entry["key"] in have:
-                continue
-            body = f"{entry['body_zh']}\n{entry['body_en']}"
-            if unknown := unknown_variables(body):
-                raise Invalid(f"Macro {entry['key']}: unknown variables {', '.join(unknown)}.")
-            repo.add(
-                Macro(
-                    key=entry["key"],
-                    title_zh=entry["title_zh"],
-                    title_en=entry["title_en"],
-                    body_zh=entry["body_zh"],
-                    body_en=entry["body_en"],
-                    set_status=entry.get("status", ""),
-                    set_priority=entry.get("priority", ""),
-                    add_tags=list(entry.get("add_tags", [])),
-                    updated_at=clock.now(),
-                )
-            )
-            added += 1
-        uow.commit()
-    return added

@@ -19,7 +19,7 @@ from aftersales.kit.pagination import PageRequest
 from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.routing import service as routing
-from aftersales.tickets import handoffs, macros, service, taxonomy
+from aftersales.tickets import handoffs, macros, presence, service, taxonomy
 from aftersales.tickets.domain import Channel, MessageKind, Priority, TicketAction, TicketStatus, TicketType
 from aftersales.tickets.intake import agent_channel, ticket_channel
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
@@ -60,7 +60,9 @@ def desk(
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "queue-rows":
         return render(request, "tickets/desk.html", block="rows", **context)
     profile = routing.my_profile(db, principal.user_id)
-    return render(request, "tickets/desk.html", profile=profile, mentions=service.my_mentions(db, principal), **context)
+    return render(
+        request, "tickets/desk.html", profile=profile, mentions=presence.my_mentions(db, principal), **context
+    )
 
 
 @router.get("/desk/stream")
@@ -127,7 +129,7 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
         "customer_orders": customer_orders,
         "order_cases": order_cases,
         "past_tickets": past,
-        "macros": service.macros(db),
+        "macros": macros.listed(db),
         "groups": routing.group_options(db),
         "axes": taxonomy.load(),
         "statuses_after_reply": [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED],
@@ -135,7 +137,7 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
         "types": list(TicketType),
         "kinds": [CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY, CaseKind.EXCHANGE, CaseKind.COMPENSATION],
         "reasons": list(CaseReason),
-        "viewers": service.touch_viewer(db, number, principal),
+        "viewers": presence.touch_viewer(db, number, principal),
         "handoffs": handoffs.notes(db, number, principal),
         "fill": None,
         "error": None,
