@@ -85,15 +85,7 @@ async def new_ticket(
     form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
 
     def open_ticket() -> str:
-        data = TicketIn(
-            subject=form.get("subject", "")[:200],
-            body=form.get("body", ""),
-            channel=Channel(form.get("channel", "phone")),
-            order_number=form.get("order_number", "").strip(),
-            requester_name=form.get("requester_name", "").strip(),
-            requester_email=form.get("requester_email", "").strip(),
-            requester_phone=form.get("requester_phone", "").strip(),
-        )
+        data = ticket_from_form(form, Channel(form.get("channel", "phone")), with_requester=True)
         return service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None).number
 
     def again(exc: AppError) -> Response:
@@ -103,6 +95,19 @@ async def new_ticket(
         )
 
     return submit(open_ticket, lambda number: f"/desk/tickets/{number}", again)
+
+
+def ticket_from_form(form: dict[str, str], channel: Channel, *, with_requester: bool = False) -> TicketIn:
+    """A new ticket as a page's form gives it. Staff type in the requester's contact; a customer's
+    contact is their account's, so the customer's form has none."""
+    requester = ("requester_name", "requester_email", "requester_phone") if with_requester else ()
+    return TicketIn(
+        subject=form.get("subject", "")[:200],
+        body=form.get("body", ""),
+        channel=channel,
+        order_number=form.get("order_number", "").strip(),
+        **{field: form.get(field, "").strip() for field in requester},
+    )
 
 
 # --- the agent workspace: one ticket ------------------------------------------------------------------

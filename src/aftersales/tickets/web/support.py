@@ -14,8 +14,8 @@ from aftersales.kit.errors import AppError, Invalid, NotFound
 from aftersales.tickets import service
 from aftersales.tickets.domain import Channel, MessageKind
 from aftersales.tickets.intake import ticket_channel
-from aftersales.tickets.schemas import MessageIn, TicketIn
-from aftersales.tickets.web.desk import DESK, sse
+from aftersales.tickets.schemas import MessageIn
+from aftersales.tickets.web.desk import DESK, sse, ticket_from_form
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.forms import submit
 from aftersales.web.templating import render
@@ -44,12 +44,7 @@ async def support_submit(
     form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
 
     def open_ticket() -> str:
-        data = TicketIn(
-            subject=form.get("subject", "")[:200],
-            body=form.get("body", ""),
-            channel=Channel.WEB,
-            order_number=form.get("order_number", "").strip(),
-        )
+        data = ticket_from_form(form, Channel.WEB)
         return service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None).number
 
     def again(exc: AppError) -> Response:
