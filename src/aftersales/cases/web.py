@@ -27,6 +27,9 @@ from aftersales.web.flash import flash, take_flash
 from aftersales.web.forms import redirect, submit
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 # The forms that carry photos: their bodies may be as large as the upload limit, not the form limit.
 UPLOAD_PATHS = (r"/orders/[^/]+/after-sales", r"/cases/[^/]+/act")

@@ -22,6 +22,9 @@ from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_p
 from aftersales.web.forms import statuses, submit
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 # Raw HTML in articles is shown as text, and markdown-it refuses javascript:/data: links.
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")

@@ -21,6 +21,9 @@ from aftersales.web.flash import take_flash
 from aftersales.web.forms import submit
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 
 ORDER_READERS = (

@@ -21,6 +21,8 @@ from enum import StrEnum
 from fractions import Fraction
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class AgentStatus(StrEnum):
     ONLINE = "online"
     AWAY = "away"  # keeps the work in hand, gets none new

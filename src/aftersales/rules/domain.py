@@ -40,6 +40,8 @@ from enum import StrEnum
 from typing import Any
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class Purpose(StrEnum):
     ELIGIBILITY = "eligibility"
     COMPENSATION = "compensation"

@@ -19,6 +19,9 @@ from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.forms import statuses, submit
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 READERS = (Role.ADMIN, Role.SUPERVISOR)
 EXAMPLE_FACTS = {
