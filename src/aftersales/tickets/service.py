@@ -123,15 +123,8 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
     )
     try:
         with db.write() as uow:
-            repo = TicketsRepository(uow.session)
-            if key and (existing := repo.by_external_key(key)) is not None:
-                refuse_other_request(
-                    str(idempotency_key),
-                    existing.idempotency_fingerprint,
-                    str(fingerprint),
-                    f"ticket {existing.number}",
-                )
-                return views.ticket_view(uow.session, existing, by)
+            if (replayed := _replayed(uow.session, key, str(idempotency_key), fingerprint, by)) is not None:
+                return replayed
             ticket = open_in(uow.session, intake, by)
             ticket.idempotency_fingerprint = fingerprint
             uow.commit()
@@ -141,17 +134,23 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
     except IntegrityError:
         # The same Idempotency-Key raced with itself: the first one won; return it.
         with db.read() as uow:
-            if key and (existing := TicketsRepository(uow.session).by_external_key(key)) is not None:
-                refuse_other_request(
-                    str(idempotency_key),
-                    existing.idempotency_fingerprint,
-                    str(fingerprint),
-                    f"ticket {existing.number}",
-                )
-                return views.ticket_view(uow.session, existing, by)
+            if (replayed := _replayed(uow.session, key, str(idempotency_key), fingerprint, by)) is not None:
+                return replayed
         raise
     suggestions.suggest_articles(db, number)
     return get_ticket(db, number, by)
+
+
+def _replayed(
+    session: Session, key: str | None, idempotency_key: str, fingerprint: str | None, by: Principal
+) -> TicketOut | None:
+    """The ticket this Idempotency-Key already opened; refused when the key came with another request."""
+    if not key or (existing := TicketsRepository(session).by_external_key(key)) is None:
+        return None
+    refuse_other_request(
+        idempotency_key, existing.idempotency_fingerprint, str(fingerprint), f"ticket {existing.number}"
+    )
+    return views.ticket_view(session, existing, by)
 
 
 def open_from_chat(
