@@ -19,7 +19,7 @@ from aftersales.knowledge import service
 from aftersales.knowledge.domain import CATEGORIES, MAX_BODY, MAX_QUERY, split_tags
 from aftersales.knowledge.schemas import ArticleIn, ArticleOut
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
-from aftersales.web.forms import statuses, submit
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
 # Deliberately separate: each page's route is written out, although many look alike, because FastAPI
@@ -155,7 +155,7 @@ def _fields(
         body_en=body_en,
         tags=split_tags(tags),
         published=published in ("on", "true", "1"),
-        version=int(version) if version.strip().isdigit() else None,
+        version=version_of(version),
     )
 
 

@@ -17,7 +17,7 @@ from aftersales.messaging import live
 from aftersales.routing import service
 from aftersales.routing.domain import AgentStatus, Tier, WorkKind, parse_skills
 from aftersales.web.deps import csrf_protect, get_db, page_principal
-from aftersales.web.forms import statuses, submit
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
 # Deliberately separate: each page's route is written out, although many look alike, because FastAPI
@@ -31,7 +31,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 WAIT_WARNING_MINUTES = 30
 
 
-def _board(
+def _board_page(
     request: Request, db: Database, *, block: str | None, status_code: int = 200, notice: str = "", error: str = ""
 ) -> Response:
     board = service.board(db)
@@ -53,7 +53,7 @@ def supervisor_page(
     request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*SUPERVISORS))
 ) -> Response:
     block = "board" if request.headers.get("hx-request") else None
-    return _board(request, db, block=block)
+    return _board_page(request, db, block=block)
 
 
 @router.get("/supervisor/stream")
@@ -84,11 +84,11 @@ def supervisor_reassign(
         done = service.supervisor_reassign(db, WorkKind(kind), ref.strip(), int(to_user_id), principal)
     except AppError as exc:
         # htmx swaps only 2xx answers, so the fragment carries its error with a 200.
-        return _board(request, db, block="board" if htmx else None, status_code=200 if htmx else exc.status_code,
+        return _board_page(request, db, block="board" if htmx else None, status_code=200 if htmx else exc.status_code,
                       error=exc.message)  # fmt: skip
     if not htmx:
         return RedirectResponse("/supervisor", status_code=303)
-    return _board(request, db, block="board", notice=f"{done.kind.value} {done.ref}")
+    return _board_page(request, db, block="board", notice=f"{done.kind.value} {done.ref}")
 
 
 def _status_fragment(request: Request, db: Database, principal: Principal, error: str = "") -> Response:
@@ -201,7 +201,7 @@ async def routing_agent_save(
             groups=groups,
             max_chats=int(max_chats),
             max_tickets=int(max_tickets),
-            version=int(version) if version.strip().isdigit() else None,
+            version=version_of(version),
             by=principal,
         )
 

@@ -16,7 +16,7 @@ from aftersales.rules import service
 from aftersales.rules.domain import KINDS, REASONS, Purpose
 from aftersales.rules.schemas import DryRunIn, DryRunOut
 from aftersales.web.deps import csrf_protect, get_db, page_principal
-from aftersales.web.forms import statuses, submit
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
 # Deliberately separate: each page's route is written out, although many look alike, because FastAPI
@@ -209,7 +209,7 @@ def save_policy(
             enabled in ("on", "true", "1"),
             int(priority),
             principal,
-            int(version) if version.strip().isdigit() else None,
+            version_of(version),
         )
 
     def again(exc: AppError) -> Response:

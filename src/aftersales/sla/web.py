@@ -19,7 +19,7 @@ from aftersales.sla import admin, service
 from aftersales.sla.calendar import WEEKDAYS
 from aftersales.sla.schemas import PolicyIn
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
-from aftersales.web.forms import statuses, submit
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
 # Deliberately separate: each page's route is written out, although many look alike, because FastAPI
@@ -46,10 +46,6 @@ def _int(text: str, what: str) -> int:
     return int(text)
 
 
-def _version(text: str) -> int | None:
-    return int(text) if text.strip().isdigit() else None
-
-
 def _moment(text: str, what: str) -> datetime:
     try:
         return datetime.fromisoformat(text.strip())
@@ -57,7 +53,7 @@ def _moment(text: str, what: str) -> datetime:
         raise Invalid(f"{what}: write a date and time like 2027-01-04T09:00.") from exc
 
 
-def _overview(request: Request, db: Database, principal: Principal, status: int = 200, **extra: Any) -> Response:
+def _overview_page(request: Request, db: Database, principal: Principal, status: int = 200, **extra: Any) -> Response:
     first, last = admin.data_years()
     return render(
         request,
@@ -76,14 +72,14 @@ def _overview(request: Request, db: Database, principal: Principal, status: int 
 
 
 def _overview_again(request: Request, db: Database, principal: Principal) -> Callable[[AppError], Response]:
-    return lambda exc: _overview(request, db, principal, exc.status_code, error=exc.message)
+    return lambda exc: _overview_page(request, db, principal, exc.status_code, error=exc.message)
 
 
 @router.get("/admin/sla", response_class=HTMLResponse)
 def sla_page(
     request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*READERS))
 ) -> Response:
-    return _overview(request, db, principal)
+    return _overview_page(request, db, principal)
 
 
 @router.post("/admin/sla/policies/{policy_id}", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
@@ -106,7 +102,7 @@ def save_policy(
                 warn_percent=_int(warn_percent, "The warning percentage"),
                 business_hours=business_hours in ON,
                 calendar_key=calendar_key,
-                version=_version(version),
+                version=version_of(version),
             )
         except ValidationError as exc:
             raise Invalid("Give a target of at least 1 minute and a warning between 5 and 99 percent.") from exc
@@ -115,7 +111,7 @@ def save_policy(
     return submit(
         save,
         f"/admin/sla?notice=saved#policy-{policy_id}",
-        lambda exc: _overview(request, db, principal, exc.status_code, error=exc.message, error_policy=policy_id),
+        lambda exc: _overview_page(request, db, principal, exc.status_code, error=exc.message, error_policy=policy_id),
         shown=statuses(404, 409, 422),
     )
 
@@ -242,7 +238,7 @@ async def save_calendar(
             time_zone=str(values["time_zone"]),
             chinese_holidays=bool(values["chinese_holidays"]),
             always_open=bool(values["always_open"]),
-            version=_version(field("version", 12)),
+            version=version_of(field("version", 12)),
             by=principal,
         )
 
@@ -263,7 +259,7 @@ def add_closure(
 ) -> Response:
     return submit(
         lambda: admin.add_closure(
-            db, key[:64], _moment(start, "Start"), _moment(end, "End"), note, _version(version), principal
+            db, key[:64], _moment(start, "Start"), _moment(end, "End"), note, version_of(version), principal
         ),
         f"/admin/sla/calendars/{key[:64]}?notice=saved#closures",
         _calendar_again(request, db, principal, key),
@@ -285,7 +281,7 @@ def remove_closure(
     principal: Principal = Depends(page_principal(Role.ADMIN)),
 ) -> Response:
     return submit(
-        lambda: admin.remove_closure(db, key[:64], index, _version(version), principal),
+        lambda: admin.remove_closure(db, key[:64], index, version_of(version), principal),
         f"/admin/sla/calendars/{key[:64]}?notice=saved#closures",
         _calendar_again(request, db, principal, key),
         shown=statuses(409),

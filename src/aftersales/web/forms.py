@@ -26,6 +26,11 @@ def first_error(exc: Exception) -> str:
     return str(exc)
 
 
+def version_of(text: str) -> int | None:
+    """The version a form was loaded at (its hidden field), or None when it has none."""
+    return int(text) if text.strip().isdigit() else None
+
+
 def everything(exc: AppError) -> bool:
     return True
 

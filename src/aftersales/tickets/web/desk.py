@@ -24,7 +24,7 @@ from aftersales.tickets.domain import Channel, MessageKind, Priority, TicketActi
 from aftersales.tickets.intake import agent_channel, ticket_channel
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
 from aftersales.web.deps import csrf_protect, get_db, page_principal
-from aftersales.web.forms import submit
+from aftersales.web.forms import submit, version_of
 from aftersales.web.templating import render
 
 # Deliberately separate: each page's route is written out, although many look alike, because FastAPI
@@ -174,7 +174,7 @@ async def ticket_stream(
     return sse(ticket_channel(number[:24]), viewer=principal)
 
 
-def _error_page(request: Request, db: Database, number: str, principal: Principal, exc: AppError) -> Response:
+def _ticket_page(request: Request, db: Database, number: str, principal: Principal, exc: AppError) -> Response:
     context = _ticket_context(db, number, principal)
     context["error"] = exc.message
     return render(request, "tickets/ticket.html", status_code=exc.status_code, **context)
@@ -185,11 +185,7 @@ def _change(
 ) -> Response:
     """Run one change from the ticket page: back to the ticket when it is done, or the page again
     with the sentence that says what to fix."""
-    return submit(change, f"/desk/tickets/{number}", lambda exc: _error_page(request, db, number, principal, exc))
-
-
-def _version(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    return submit(change, f"/desk/tickets/{number}", lambda exc: _ticket_page(request, db, number, principal, exc))
 
 
 @router.post("/desk/tickets/{number}/messages")
@@ -215,7 +211,7 @@ def post_message(
             body=body,
             kind=MessageKind.NOTE if kind == "note" else MessageKind.REPLY,
             then=TicketStatus(then) if then in ("open", "pending", "solved") else None,
-            version=_version(version),
+            version=version_of(version),
         )
         service.post_message(db, number, data, principal)
         if added:  # the tags a macro proposed, as the agent left them
@@ -251,7 +247,7 @@ def ticket_action(
             group_key=group_key,
             merge_into=merge_into,
             confirm_other_customer=bool(confirm_other_customer),
-            version=_version(version),
+            version=version_of(version),
         )
         service.act(db, number, data, principal)
 
@@ -279,7 +275,7 @@ def classify(
             scenario=scenario,
             ticket_type=TicketType(ticket_type) if ticket_type in TicketType.__members__.values() else None,
             priority=Priority(priority) if priority in Priority.__members__.values() else None,
-            version=_version(version),
+            version=version_of(version),
         )
         service.reclassify(db, number, data, principal)
 
@@ -298,7 +294,7 @@ def fill_macro(
     an htmx fragment, or the whole page without JavaScript. Nothing is written or sent."""
     number = number[:24]
     if not macro_id.strip().isdigit():
-        return _error_page(request, db, number, principal, Invalid("Choose a macro."))
+        return _ticket_page(request, db, number, principal, Invalid("Choose a macro."))
     fill = macros.fill(db, number, int(macro_id), principal, request.state.lang)
     if request.headers.get("hx-request"):
         return render(
