@@ -103,6 +103,8 @@ AWAITING_DECISION = frozenset({S.UNDER_REVIEW, S.AWAITING_EVIDENCE})
 # The return is approved and the goods are still to reach the merchant: the customer needs its address.
 GOODS_COMING_BACK = frozenset({S.AWAITING_RETURN, S.RETURN_IN_TRANSIT})
 
+# The tables below spell out every (status, action) pair, although their rows look alike: the tables
+# are the rules a reader checks, one line a move.
 _REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.REJECT): S.REJECTED,
     (S.UNDER_REVIEW, A.REQUEST_EVIDENCE): S.AWAITING_EVIDENCE,
