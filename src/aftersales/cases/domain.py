@@ -24,8 +24,6 @@ def evidence_uri_allowed(uri: str) -> bool:
     return uri == "" or bool(_WEB_ADDRESS.fullmatch(uri) or _UPLOADED_PHOTO.fullmatch(uri))
 
 
-# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
-# shape, not the meaning; each is imported from the context that owns it.
 class CaseKind(StrEnum):
     REFUND_ONLY = "refund_only"  # 仅退款
     RETURN_REFUND = "return_refund"  # 退货退款
@@ -69,6 +67,8 @@ class CaseStatus(StrEnum):
     APPEALED = "appealed"  # handed to the platform (the dispute flow)
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class CaseAction(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
