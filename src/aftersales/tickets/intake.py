@@ -74,6 +74,16 @@ def signal(session: Session, ticket: Ticket) -> None:
         live.notify(session, agent_channel(ticket.assignee_user_id), audience=audience)
 
 
+def open_in_without_unseen_order(session: Session, intake: Intake, by: Principal) -> Ticket:
+    """Open the ticket; when its order is not the opener's to see (or does not exist), open it
+    anyway without the link: a customer's mail or chat hand-off is never lost over an order number
+    picked up from the text."""
+    try:
+        return open_in(session, intake, by)
+    except Invalid:
+        return open_in(session, intake.model_copy(update={"order_number": ""}), by)
+
+
 @dataclass(frozen=True, slots=True)
 class _Arrival:
     """What is known of a ticket before it exists: what came in, from whom, when, about which order."""

@@ -33,7 +33,7 @@ from aftersales.tickets.domain import (
     TicketAction,
     TicketStatus,
 )
-from aftersales.tickets.intake import open_in, signal, ticket_channel
+from aftersales.tickets.intake import open_in, open_in_without_unseen_order, signal, ticket_channel
 from aftersales.tickets.models import ClassificationCorrection, Ticket, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import (
@@ -184,12 +184,7 @@ def open_from_chat(
         entities=entities,
         author_name=principal.display_name or principal.username,
     )
-    try:
-        ticket = open_in(session, intake, principal)
-    except Invalid:
-        # The bot picked up an order number the customer cannot see: keep the hand-off, drop the link.
-        ticket = open_in(session, intake.model_copy(update={"order_number": ""}), principal)
-    return ticket.number
+    return open_in_without_unseen_order(session, intake, principal).number
 
 
 def add_chat_message(session: Session, conversation_id: int, text: str) -> None:

@@ -41,7 +41,7 @@ from aftersales.tickets.email.parse import (
     parse_email,
     raw_digest_id,
 )
-from aftersales.tickets.intake import open_in, signal
+from aftersales.tickets.intake import open_in_without_unseen_order, signal
 from aftersales.tickets.models import Ticket, TicketAttachment, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import Intake
@@ -244,11 +244,7 @@ def _open(
         email_message_id=key,
         author_name=parsed.from_name or parsed.from_address,
     )
-    try:
-        ticket = open_in(session, intake, MAIL_GATEWAY)
-    except Invalid:
-        # Not their order (or no such order): open the ticket anyway, without the link.
-        ticket = open_in(session, intake.model_copy(update={"order_number": ""}), MAIL_GATEWAY)
+    ticket = open_in_without_unseen_order(session, intake, MAIL_GATEWAY)
     ticket.requester_verified = verified
     if target is not None:
         workflow.link(session, ticket, target, MAIL_GATEWAY)
