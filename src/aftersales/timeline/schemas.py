@@ -20,6 +20,8 @@ class TimelineLine(BaseModel):
     occurred_at: datetime
 
 
+# Written out beside TimelineLine on purpose: the audit API's entries name their subject first and
+# carry the evidence between the reason and the time, an order API clients already read.
 class TimelineEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
