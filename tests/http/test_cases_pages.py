@@ -123,7 +123,13 @@ def test_the_preview_fragment_says_accepted_or_why_not_in_both_languages(client:
     late = post(client, "/orders/SO-OLD/after-sales/preview", token, HTMX, reason="changed_mind", **fields)
     assert "Not possible" in late.text and "The 7-day no-reason return period" in late.text
     nothing = post(client, "/orders/SO-A/after-sales/preview", token, HTMX, qty_1="0", kind="exchange", reason="defect")
-    assert 'data-testid="preview-error"' in nothing.text and "needs at least one order line" in nothing.text
+    assert 'data-testid="preview-error"' in nothing.text and "Choose the items and how many of each" in nothing.text
+    # What to fix, per field and in the reader's language; never a validator's own words.
+    assert post(client, "/language", token, lang="zh-CN", next="/orders").status_code == 303
+    nothing = post(client, "/orders/SO-A/after-sales/preview", token, HTMX, qty_1="0", kind="exchange", reason="defect")
+    assert "请选择商品，并填写每件的数量" in nothing.text and "case needs" not in nothing.text
+    wrong = post(client, "/orders/SO-A/after-sales/preview", token, HTMX, qty_1="1", kind="repair", reason="nonsense")
+    assert "请选择申请原因" in wrong.text and "Input should" not in wrong.text
 
 
 def test_submitting_opens_the_case_and_shows_its_progress(client: TestClient, shop: Factory) -> None:

@@ -236,8 +236,10 @@ def test_the_bot_hands_off_with_the_transcript_and_later_lines_join_the_same_tic
     ticket = tickets.get_ticket(db, number, desk["agent1"])
     assert ticket.channel is Channel.CHAT and ticket.conversation_id == 77
     assert ticket.intent == "return_goods" and ticket.entities == {"order_number": "SO-1"}
-    assert "我要退货" in ticket.messages[0].body and "请问是哪个订单" in ticket.messages[0].body
-    assert [m.body for m in ticket.messages[1:]] == ["还在吗？", "人呢"]
+    # The customer's words open the ticket; the whole conversation is a note for the staff only.
+    assert "我要退货" in ticket.messages[0].body and "请问是哪个订单" not in ticket.messages[0].body
+    assert ticket.messages[1].kind is MessageKind.NOTE and "请问是哪个订单" in ticket.messages[1].body
+    assert [m.body for m in ticket.messages[2:]] == ["还在吗？", "人呢"]
 
 
 def test_abusive_words_are_masked_when_shown(db: Database, desk: dict[str, Principal]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -192,3 +193,7 @@ class CasesRepository(Repository):
         stmt = scope_merchant_tasks(select(MerchantTask).where(MerchantTask.id == task_id), viewer)
         task: MerchantTask | None = self.session.scalar(stmt)
         return task
+
+    def numbers_by_id(self, case_ids: Collection[int]) -> dict[int, str]:
+        rows = self.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
+        return {row_id: number for row_id, number in rows}

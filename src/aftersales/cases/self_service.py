@@ -140,7 +140,7 @@ def _refund_the_rest(session: Session, order: OrderFacts) -> RefundOut | None:
         case_id=None,
         amount=total,
         currency=order.currency,
-        reason="order cancelled",
+        reason="note.refund_order_cancelled",
         business_key=f"order:{order.order_id}:cancel",
         lines={x.line_id: part for x, part in zip(left, parts, strict=True)},
     )
@@ -311,7 +311,7 @@ def report_out_of_stock(
             kind=CaseKind.REFUND_ONLY,
             reason=CaseReason.OUT_OF_STOCK,
             lines=[CaseLineIn(line_no=line.line_no, quantity=units)],
-            description=f"{line.product_name} is out of stock ({units} of {line.quantity})",
+            description="",  # the case says "out of stock" in its reader's language, and its line the units
         )
         case = cases.create_without_policy(session, order, draft, SYSTEM, via="warehouse", note="note.out_of_stock")
         result = ActionResult(

@@ -3,6 +3,9 @@ evidence and refunds (customers see only what is theirs to see)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from aftersales.cases import domain
@@ -11,6 +14,7 @@ from aftersales.cases.models import Case
 from aftersales.cases.schemas import CaseEventOut, CaseLineOut, CaseOut, CaseSummary, EvidenceOut, RefundView
 from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
+from aftersales.kit.errors import Invalid
 from aftersales.orders import service as orders
 from aftersales.refunds import service as refunds
 from aftersales.timeline import service as timeline
@@ -80,3 +84,35 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
             if domain.offered(a, case.return_tracking, case.pickup_at)
         ],
     )
+
+
+# What to fix on the after-sales form, per field, in both languages (never a validator's words).
+FORM_PROBLEMS: dict[str, tuple[str, str]] = {
+    "kind": ("Choose what you would like: a return, an exchange, a repair…", "请选择售后类型（退货、换货、维修等）。"),
+    "reason": ("Choose the reason for your request.", "请选择申请原因。"),
+    "lines": ("Choose the items and how many of each (a whole number).", "请选择商品，并填写每件的数量（整数）。"),
+    "description": ("Describe the problem in at most 2,000 characters.", "问题描述最多 2000 字。"),
+    "evidence": ("Photo links must be web addresses starting with http.", "图片链接须为以 http 开头的网址。"),
+    "return_method": ("Choose how the goods go back: pickup or mail.", "请选择退货方式：上门取件或自行寄回。"),
+    "compensation_amount": ("Enter the amount as a number, e.g. 25.50.", "金额请填写数字，例如 25.50。"),
+    "order_number": ("This order cannot be found; open the form from the order.", "找不到该订单，请从订单页进入。"),
+}
+
+
+def form_problem(fields: Iterable[str]) -> Invalid:
+    """One sentence per field to fix, in English and in Chinese (shown in the reader's language)."""
+    chosen = [FORM_PROBLEMS.get(f, FORM_PROBLEMS["lines"]) for f in dict.fromkeys(fields)] or [FORM_PROBLEMS["lines"]]
+    return Invalid(" ".join(en for en, _zh in chosen), reason_zh="".join(zh for _en, zh in chosen))
+
+
+def fields_of(error: ValidationError) -> list[str]:
+    """The form fields a validation error is about; a rule across fields is about the lines, or the
+    amount when a compensation has none."""
+    fields = []
+    for problem in error.errors():
+        loc = problem.get("loc") or ()
+        if loc:
+            fields.append(str(loc[0]))
+        else:
+            fields.append("compensation_amount" if "compensation" in str(problem.get("msg", "")) else "lines")
+    return fields

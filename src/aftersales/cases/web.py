@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
-from aftersales.cases import domain, photos, self_service, service
+from aftersales.cases import domain, photos, self_service, service, views
 from aftersales.cases.domain import CaseAction, CaseKind, CaseReason, CaseStatus
 from aftersales.cases.schemas import ActionIn, CaseDraft, CaseLineIn, CaseOut, EvidenceIn
 from aftersales.db.uow import Database
@@ -22,6 +22,7 @@ from aftersales.kit.pagination import PageRequest
 from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import AddressIn
+from aftersales.rules import service as rules
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import flash, take_flash
 from aftersales.web.forms import redirect, submit
@@ -45,6 +46,9 @@ def _upload_dir(request: Request) -> str:
     return str(request.app.state.settings.upload_dir)
 
 
+KINDS, REASONS = frozenset(k.value for k in CaseKind), frozenset(r.value for r in CaseReason)
+
+
 async def _draft_from_form(request: Request, number: str) -> CaseDraft:
     """Read the after-sales form: a quantity per line (0 = not included), photo links (uploaded
     photos are stored once the case exists)."""
@@ -52,25 +56,33 @@ async def _draft_from_form(request: Request, number: str) -> CaseDraft:
     lines = []
     for key, value in form.multi_items():
         if key.startswith("qty_") and isinstance(value, str) and value.strip() not in ("", "0"):
-            if not value.strip().isdigit():
-                raise Invalid(f"Quantity for line {key[4:]} must be a whole number.")
+            if not value.strip().isdigit() or not key[4:].isdigit():
+                raise views.form_problem(["lines"])
             lines.append(CaseLineIn(line_no=int(key[4:]), quantity=int(value)))
     photos = [str(v).strip() for k, v in form.multi_items() if k == "photo" and str(v).strip()]
     amount_text = str(form.get("compensation_amount", "") or "").strip()
+    kind, reason = str(form.get("kind", "return_refund")), str(form.get("reason", "changed_mind"))
+    wrong = [name for name, value, known in (("kind", kind, KINDS), ("reason", reason, REASONS)) if value not in known]
+    try:
+        amount = Decimal(amount_text) if amount_text else None
+    except InvalidOperation:
+        wrong.append("compensation_amount")
+    if wrong:
+        raise views.form_problem(wrong)
     try:
         return CaseDraft(
             order_number=number,
-            kind=CaseKind(str(form.get("kind", "return_refund"))),
-            reason=CaseReason(str(form.get("reason", "changed_mind"))),
+            kind=CaseKind(kind),
+            reason=CaseReason(reason),
             lines=lines,
             description=str(form.get("description", ""))[:2000],
             opened=form.get("opened") == "on",
             evidence=[EvidenceIn(kind="photo", uri=url[:400]) for url in photos[:20]],
             return_method=str(form.get("return_method", "")),
-            compensation_amount=Decimal(amount_text) if amount_text else None,
+            compensation_amount=amount,
         )
-    except (ValueError, ValidationError, InvalidOperation) as exc:
-        raise Invalid(f"Please check the form: {exc}") from exc
+    except ValidationError as exc:
+        raise views.form_problem(views.fields_of(exc)) from exc
 
 
 @router.get("/orders/{number}/after-sales", response_class=HTMLResponse)
@@ -99,7 +111,7 @@ async def after_sales_preview(
         result = service.preview(db, draft, principal)
         return render(request, "cases/_preview.html", preview=result, error=None)
     except AppError as exc:
-        return render(request, "cases/_preview.html", preview=None, error=exc.message)
+        return render(request, "cases/_preview.html", preview=None, error=_in_language(exc, request))
 
 
 @router.post("/orders/{number}/after-sales")
@@ -214,7 +226,14 @@ def case_page(
     case = service.get_case(db, number[:24], principal)
     block = "progress" if request.headers.get("hx-request") else None
     shown = take_flash(request) if block is None else None  # the progress poll leaves it for the page
-    return render(request, "cases/detail.html", block=block, case=case, error=shown.text if shown else "")
+    return render(
+        request,
+        "cases/detail.html",
+        block=block,
+        case=case,
+        error=shown.text if shown else "",
+        note_details=rules.policy_names(db, request.state.lang),
+    )
 
 
 @router.get("/cases/{number}/photos/{name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, text, update
@@ -91,3 +92,7 @@ class IdentityRepository(Repository):
         if not usernames:
             return []
         return list(self.session.scalars(select(User).where(User.username.in_(usernames))).all())
+
+    def usernames_by_id(self, user_ids: Collection[int]) -> dict[int, str]:
+        rows = self.session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))
+        return {row_id: name for row_id, name in rows}

@@ -343,3 +343,7 @@ def principal_for_username(db: Database, username: str) -> Principal | None:
     with db.read() as uow:
         user = IdentityRepository(uow.session).user_by_username(username)
         return principal_of(user) if user is not None and user.active else None
+
+
+# The audit log names people by their user names, never by row id.
+timeline.name_subjects(SubjectType.USER, lambda session, ids: IdentityRepository(session).usernames_by_id(ids))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -258,3 +259,11 @@ class OrdersRepository(Repository):
 
     def count_orders(self) -> int:
         return self.session.scalar(select(func.count(Order.id))) or 0
+
+    def numbers_by_id(self, order_ids: Collection[int]) -> dict[int, str]:
+        rows = self.session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids)))
+        return {row_id: number for row_id, number in rows}
+
+    def tracking_numbers_by_id(self, shipment_ids: Collection[int]) -> dict[int, str]:
+        stmt = select(Shipment.id, Shipment.tracking_number).where(Shipment.id.in_(shipment_ids))
+        return {row_id: number for row_id, number in self.session.execute(stmt)}

@@ -581,3 +581,7 @@ __all__ = [
     "upsert_merchant",
     "upsert_product",
 ]
+
+# The audit log names orders and shipments by their numbers, never by row id.
+timeline.name_subjects(SubjectType.ORDER, lambda session, ids: OrdersRepository(session).numbers_by_id(ids))
+timeline.name_subjects(SubjectType.SHIPMENT, lambda session, ids: OrdersRepository(session).tracking_numbers_by_id(ids))

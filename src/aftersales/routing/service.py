@@ -359,6 +359,11 @@ def group_options(db: Database) -> list[GroupOption]:
         return [GroupOption(g.key, g.name_zh, g.name_en, g.tier) for g in RoutingRepository(uow.session).groups()]
 
 
+def group_names(db: Database, lang: str) -> dict[str, str]:
+    """Each skill group's name in the reader's language, by key: pages show names, never keys."""
+    return {g.key: g.name_zh if lang == "zh-CN" else g.name_en for g in group_options(db)}
+
+
 def supervisor_reassign(db: Database, kind: WorkKind | str, ref: str, to_user_id: int, by: Principal) -> Assignment:
     with db.write() as uow:
         result = reassign(uow.session, kind, ref, to_user_id, by.user_id)

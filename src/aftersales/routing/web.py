@@ -43,6 +43,7 @@ def _board_page(
         board=board,
         warn_minutes=WAIT_WARNING_MINUTES,
         names={a.user_id: a.display_name for a in board.agents},
+        group_names=service.group_names(db, request.state.lang),
         notice=notice,
         error=error,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import select
 
 from aftersales.db.repository import Repository
@@ -25,3 +27,7 @@ class PoliciesRepository(Repository):
             .order_by(Policy.priority, Policy.key)
         )
         return list(self.session.scalars(stmt))
+
+    def keys_by_id(self, policy_ids: Collection[int]) -> dict[int, str]:
+        rows = self.session.execute(select(Policy.id, Policy.key).where(Policy.id.in_(policy_ids)))
+        return {row_id: key for row_id, key in rows}

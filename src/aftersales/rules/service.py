@@ -193,6 +193,12 @@ def list_policies(db: Database) -> list[PolicyOut]:
         return [_out(p, codes) for p in PoliciesRepository(uow.session).all()]
 
 
+def policy_names(db: Database, lang: str) -> dict[str, str]:
+    """Each policy's name in the reader's language, by key (notes store the key)."""
+    with db.read() as uow:
+        return {p.key: p.name_zh if lang == "zh-CN" else p.name_en for p in PoliciesRepository(uow.session).all()}
+
+
 def get_policy(db: Database, key: str) -> PolicyOut:
     codes = _merchant_codes(db)
     with db.read() as uow:
@@ -347,3 +353,7 @@ def run_dry_run(db: Database, data: DryRunIn) -> DryRunOut:
     return DryRunOut.of(
         decision, facts, merchant_id, "facts" if data.facts is not None else "order", data.policy_key, data.purpose
     )
+
+
+# The audit log names policies by their keys, never by row id.
+timeline.name_subjects(SubjectType.POLICY, lambda session, ids: PoliciesRepository(session).keys_by_id(ids))

@@ -168,14 +168,15 @@ def open_from_chat(
     and entities, or the conversation's open ticket when there already is one."""
     repo = TicketsRepository(session)
     existing = repo.active_for_conversation(conversation_id)
-    lines = "\n".join(f"[{t.get('role', '?')}] {t.get('text', '')}" for t in transcript)
+    lines = "\n".join(f"{t.get('name') or t.get('role', '?')}: {t.get('text', '')}" for t in transcript)
     if existing is not None:
         workflow.customer_writes(session, existing, summary or "…", principal, Channel.CHAT)
         signal(session, existing)
         return existing.number
     intake = Intake(
         subject=summary,
-        body=f"{summary}\n\n--- transcript ---\n{lines}" if lines else summary,
+        # The customer's own words (the classifier reads them); the whole transcript goes to a note.
+        body="\n".join([summary, *(t.get("text", "") for t in transcript if t.get("role") == "customer")]),
         channel=Channel.CHAT,
         customer_id=principal.customer_id,
         order_number=order_number or "",
@@ -184,7 +185,10 @@ def open_from_chat(
         entities=entities,
         author_name=principal.display_name or principal.username,
     )
-    return open_in_without_unseen_order(session, intake, principal).number
+    ticket = open_in_without_unseen_order(session, intake, principal)
+    if lines:  # the conversation so far, for the staff only (the customer has it in the chat)
+        workflow.add_message(session, ticket, kind=MessageKind.NOTE, body=lines, by=SYSTEM, channel=Channel.CHAT)
+    return ticket.number
 
 
 def add_chat_message(session: Session, conversation_id: int, text: str) -> None:
@@ -391,7 +395,7 @@ def link_case(db: Database, number: str, case_number: str, by: Principal) -> Non
             uow.session,
             ticket,
             kind=MessageKind.NOTE,
-            body=f"Case {case_number} opened from this ticket.",
+            body=f"note.case_opened_from_ticket:{case_number}",  # a key: each agent reads it in their language
             by=by,
             channel=Channel(ticket.channel),
         )

@@ -366,3 +366,7 @@ def link(session: Session, ticket: Ticket, other: Ticket, by: Principal) -> None
         )
     )
     record(session, ticket, "ticket.linked", by, ticket.status, other.number)
+
+
+# The audit log names tickets by their numbers, never by row id.
+timeline.name_subjects(SubjectType.TICKET, lambda session, ids: TicketsRepository(session).numbers_by_id(list(ids)))

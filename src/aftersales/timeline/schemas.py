@@ -35,3 +35,5 @@ class TimelineEntryOut(BaseModel):
     reason: str
     evidence: dict[str, Any]
     occurred_at: datetime
+    # How people know the subject (an order's number…), filled where the audit log shows it.
+    subject_name: str = ""

@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
 from aftersales.kit import clock
 from aftersales.kit.pagination import Page, PageRequest
-from aftersales.timeline.domain import Entry
+from aftersales.timeline.domain import Entry, SubjectType
 from aftersales.timeline.models import TimelineEvent
 from aftersales.timeline.repository import TimelineRepository
 from aftersales.timeline.schemas import TimelineEntryOut
+
+# How people know a subject: an order's number, a shipment's tracking number, a case's or ticket's
+# number. Each owning context registers its own (the audit log never shows a row id).
+SubjectNamer = Callable[[Session, Collection[int]], Mapping[int, str]]
+_namers: dict[str, SubjectNamer] = {}
+
+
+def name_subjects(subject_type: SubjectType, namer: SubjectNamer) -> None:
+    _namers[subject_type.value] = namer
+
+
+def _named(session: Session, entries: list[TimelineEntryOut]) -> list[TimelineEntryOut]:
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        wanted.setdefault(entry.subject_type, set()).add(entry.subject_id)
+    names = {
+        (kind, sid): name
+        for kind, ids in wanted.items()
+        if kind in _namers
+        for sid, name in _namers[kind](session, ids).items()
+    }
+    return [e.model_copy(update={"subject_name": names.get((e.subject_type, e.subject_id), "")}) for e in entries]
 
 
 def record(session: Session, entry: Entry) -> None:
@@ -47,4 +69,5 @@ def audit_log(session: Session, limit: int = 200, subject_type: str | None = Non
 
 def audit_page(session: Session, request: PageRequest, subject_type: str | None = None) -> Page[TimelineEntryOut]:
     rows, total = TimelineRepository(session).newest_first(request.offset, request.size, subject_type)
-    return Page(items=[TimelineEntryOut.model_validate(r) for r in rows], total=total, request=request)
+    items = _named(session, [TimelineEntryOut.model_validate(r) for r in rows])
+    return Page(items=items, total=total, request=request)

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_datetime
+from babel.dates import format_datetime, get_timezone, get_timezone_location
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
@@ -76,6 +76,14 @@ def fmt_datetime(value: datetime | None, lang: str, zone: ZoneInfo, fmt: str = "
     if value is None:
         return "—"
     return format_datetime(value.astimezone(zone), format=fmt, locale=babel_locale(lang))
+
+
+def zone_name(key: str, lang: str) -> str:
+    """A time zone as people say it ("China (Shanghai) Time", "中国（上海）时间"), not its tz key."""
+    try:
+        return str(get_timezone_location(get_timezone(key), locale=babel_locale(lang)))
+    except (LookupError, ValueError):
+        return key
 
 
 def fmt_money(amount: Decimal, currency: str, lang: str) -> str:

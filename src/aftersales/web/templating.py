@@ -9,6 +9,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2_fragments import render_block
+from markupsafe import Markup, escape
 
 from aftersales.config import get_settings
 from aftersales.web import i18n
@@ -32,12 +33,17 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         text = i18n.gettext(lang, message)
         return text.format(**params) if params else text
 
+    note_details: dict[str, str] = extra.get("note_details") or {}
+
     def reason_text(text: str) -> str:
         """System notes are stored as keys so each reader sees them in their own language."""
         if text.startswith("note.") and ":" in text:
-            # "note.key:detail", e.g. the policy that approved a case at once.
+            # "note.key:detail", e.g. the policy that approved a case at once: the page may name
+            # the detail (a policy's name); unnamed, it is an identifier and shown as one.
             key, _sep, detail = text.partition(":")
-            return _(key, detail=detail)
+            named = note_details.get(detail)
+            shown = escape(named) if named else Markup("<code>{}</code>").format(detail)
+            return escape(i18n.gettext(lang, key)).format(detail=shown)
         if text.startswith(("note.", "reason.")):
             return _(text)
         if text.startswith("order system revision"):
@@ -58,6 +64,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         "_": _,
         "dt": lambda value, fmt="short": i18n.fmt_datetime(value, lang, zone, fmt),
         "money": lambda amount, currency: i18n.fmt_money(amount, currency, lang),
+        "zone_name": lambda key: i18n.zone_name(key, lang),
         "principal": principal,
         "csrf_token": request.state.csrf_token,
         **extra,

@@ -42,12 +42,18 @@ def sse(*channels: str, viewer: Principal) -> StreamingResponse:
 
 
 # --- the agent workspace: queues -------------------------------------------------------------------
-def _queue_context(db: Database, principal: Principal, scope: str, q: str, page: int) -> dict[str, Any]:
+def _queue_context(db: Database, principal: Principal, scope: str, q: str, page: int, lang: str) -> dict[str, Any]:
     scope = scope if scope in SCOPES else "mine"
     if principal.role is Role.MERCHANT and scope == "unassigned":
         scope = "active"
     tickets = service.list_tickets(db, principal, scope=scope, text=q, page=page, size=50)
-    return {"tickets": tickets, "scope": scope, "q": q, "scopes": SCOPES}
+    return {
+        "tickets": tickets,
+        "scope": scope,
+        "q": q,
+        "scopes": SCOPES,
+        "group_names": routing.group_names(db, lang),
+    }
 
 
 @router.get("/desk", response_class=HTMLResponse)
@@ -59,7 +65,7 @@ def desk(
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*DESK)),
 ) -> Response:
-    context = _queue_context(db, principal, scope, q, page)
+    context = _queue_context(db, principal, scope, q, page, request.state.lang)
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "queue-rows":
         return render(request, "tickets/desk.html", block="rows", **context)
     profile = routing.my_profile(db, principal.user_id)
