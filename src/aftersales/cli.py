@@ -128,11 +128,11 @@ def migrate() -> None:
         console.print(f"loaded {articles} help articles")
     from aftersales.routing import service as routing
     from aftersales.sla import service as sla
-    from aftersales.tickets import service as tickets
+    from aftersales.tickets import macros as ticket_macros
 
     if loaded := sla.load_defaults(configured_database(make_data_dirs=True)):
         console.print(f"loaded {loaded} SLA policies and calendars")
-    if macros := tickets.load_default_macros(configured_database(make_data_dirs=True)):
+    if macros := ticket_macros.load_default_macros(configured_database(make_data_dirs=True)):
         console.print(f"loaded {macros} macros")
     routing.ensure_defaults(configured_database(make_data_dirs=True))
     console.print(f"schema up to date on {settings.database_url.split('@')[-1]}")

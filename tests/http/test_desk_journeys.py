@@ -16,6 +16,7 @@ from aftersales.identity import service as identity
 from aftersales.kit.access import Principal, Role
 from aftersales.routing import service as routing
 from aftersales.rules import service as rules
+from aftersales.tickets import macros as ticket_macros
 from aftersales.tickets import service as tickets
 
 from ..factories import Factory
@@ -47,7 +48,7 @@ def _who(db: Database, username: str) -> Principal:
 
 
 def _macro_id(db: Database, key: str) -> int:
-    return next(int(m["id"]) for m in tickets.macros(db) if m["key"] == key)
+    return next(int(m["id"]) for m in ticket_macros.listed(db) if m["key"] == key)
 
 
 def test_a_macro_fills_the_reply_box_and_sends_nothing(client: TestClient, desk: Factory, db: Database) -> None:

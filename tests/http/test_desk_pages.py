@@ -13,8 +13,8 @@ from aftersales.identity import service as identity
 from aftersales.routing import service as routing
 from aftersales.rules import service as rules
 from aftersales.sla import service as sla
-from aftersales.tickets import email as ticket_email
-from aftersales.tickets import service as tickets
+from aftersales.tickets import macros as ticket_macros
+from aftersales.tickets.email import inbound as ticket_email
 
 from ..factories import Factory, Role
 from ..integration.helpers import delivered_order
@@ -30,7 +30,7 @@ def shop(db: Database, factory: Factory) -> Factory:
     factory.user("feed", Role.INTEGRATION)
     rules.load_defaults(db)
     sla.load_defaults(db)
-    tickets.load_default_macros(db)
+    ticket_macros.load_default_macros(db)
     routing.ensure_defaults(db)
     agent = identity.principal_for_username(db, "agent1")
     assert agent is not None

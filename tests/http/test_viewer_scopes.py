@@ -20,9 +20,9 @@ from aftersales.routing import service as routing
 from aftersales.rules import service as rules
 from aftersales.sla import service as sla
 from aftersales.tickets import service as tickets
-from aftersales.tickets import web as tickets_web
 from aftersales.tickets.domain import Channel, MessageKind
 from aftersales.tickets.schemas import MessageIn, TicketIn
+from aftersales.tickets.web import desk as tickets_web
 
 from ..factories import Factory, Role
 from ..integration.helpers import delivered_order

@@ -16,9 +16,9 @@ from aftersales.orders.schemas import OrderIn
 from aftersales.routing import service as routing
 from aftersales.rules import service as rules
 from aftersales.sla import service as sla
-from aftersales.tickets import email as ticket_email
 from aftersales.tickets import service as tickets
 from aftersales.tickets.domain import Channel, TicketAction, TicketStatus
+from aftersales.tickets.email import inbound as ticket_email
 from aftersales.tickets.schemas import ActionIn, TicketIn
 
 from ..factories import Factory

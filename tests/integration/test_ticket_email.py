@@ -32,10 +32,10 @@ from aftersales.orders import service as orders
 from aftersales.routing import service as routing
 from aftersales.sla import service as sla
 from aftersales.tickets import classification, handlers
-from aftersales.tickets import email as ticket_email
 from aftersales.tickets import service as tickets
 from aftersales.tickets.domain import MessageKind, TicketAction, TicketStatus
-from aftersales.tickets.mail_gateway import MailGateway
+from aftersales.tickets.email import inbound as ticket_email
+from aftersales.tickets.email.gateway import MailGateway
 from aftersales.tickets.models import Ticket, TicketAttachment, TicketLink, TicketMessage
 from aftersales.tickets.schemas import ActionIn, MessageIn
 from aftersales.understanding import service as understanding

@@ -18,7 +18,7 @@ from aftersales.messaging import outbox
 from aftersales.messaging.models import OutboxMessage
 from aftersales.routing import service as routing
 from aftersales.sla import service as sla
-from aftersales.tickets import macros
+from aftersales.tickets import macros, presence
 from aftersales.tickets import service as tickets
 from aftersales.tickets.domain import Channel, MessageKind, TicketAction, TicketStatus
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
@@ -49,7 +49,7 @@ def desk(db: Database, factory: Factory) -> dict[str, Principal]:
     factory.merchant_user("mama", "pop-b")
     rules.load_defaults(db)
     sla.load_defaults(db)
-    tickets.load_default_macros(db)
+    macros.load_default_macros(db)
     routing.ensure_defaults(db)
     people = {name: _principal(db, name) for name in ("lina", "agent1", "agent2", "boss", "mama")}
     for name in ("agent1", "agent2", "boss", "mama"):
@@ -129,7 +129,7 @@ def test_customers_never_see_notes_and_only_their_own_tickets(
     own = tickets.get_ticket(db, number, desk["lina"])
     assert [m.kind for m in own.messages] == [MessageKind.CUSTOMER]
     assert own.allowed_actions == [] and own.tags == []
-    assert tickets.my_mentions(db, desk["agent2"]) == [number]
+    assert presence.my_mentions(db, desk["agent2"]) == [number]
     factory.put_order(number="SO-2", customer="C2", customer_name="王伟")
     factory.customer_user("wangwei", "C2")
     stranger = _principal(db, "wangwei")
@@ -252,7 +252,7 @@ def test_a_macro_fills_the_ticket_values_and_proposes_status_and_tags(db: Databa
 
     number = _open(db, desk["lina"], "Where is my order?")
     before = tickets.get_ticket(db, number, desk["agent1"])
-    macro = next(m for m in tickets.macros(db) if m["key"] == "ask_photos")
+    macro = next(m for m in macros.listed(db) if m["key"] == "ask_photos")
     fill = macros.fill(db, number, macro["id"], desk["agent1"], "zh-CN")
     assert "李娜" in fill.body and "SO-1" in fill.body and "{{" not in fill.body
     assert (fill.status, fill.tags) == ("pending", ["evidence.requested"])

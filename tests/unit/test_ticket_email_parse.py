@@ -10,8 +10,8 @@ from email.policy import SMTP
 
 import pytest
 
-from aftersales.tickets import mailparse
-from aftersales.tickets.mailparse import (
+from aftersales.tickets.email import parse as mailparse
+from aftersales.tickets.email.parse import (
     MAX_ATTACHMENT_BYTES,
     MAX_ATTACHMENTS,
     parse_email,

@@ -26,7 +26,8 @@ from hypothesis import strategies as st
 from aftersales.assistant import slots
 from aftersales.kit import masking
 from aftersales.knowledge import domain as knowledge
-from aftersales.tickets import classification, mailparse
+from aftersales.tickets import classification
+from aftersales.tickets.email import parse as mailparse
 from aftersales.understanding import dates, entities, tokenising
 
 SIZE = 20_000  # characters: the body-size limit of a ticket message (mailparse.MAX_BODY_CHARS)
@@ -138,12 +139,12 @@ ENTRY_POINTS: dict[str, Callable[[str], object]] = {
     "kit.masking.mask_contacts": masking.mask_contacts,
     "kit.masking.mask_address": masking.mask_address,
     "knowledge.query_terms": knowledge.query_terms,
-    "tickets.mailparse.strip_quoted": mailparse.strip_quoted,
-    "tickets.mailparse.html_to_text": mailparse.html_to_text,
-    "tickets.mailparse.ticket_subject": mailparse.ticket_subject,
-    "tickets.mailparse.decode_header_value": mailparse.decode_header_value,
-    "tickets.mailparse.message_ids": mailparse.message_ids,
-    "tickets.mailparse.parse_email": lambda t: mailparse.parse_email(_as_email(t)),
+    "tickets.email.parse.strip_quoted": mailparse.strip_quoted,
+    "tickets.email.parse.html_to_text": mailparse.html_to_text,
+    "tickets.email.parse.ticket_subject": mailparse.ticket_subject,
+    "tickets.email.parse.decode_header_value": mailparse.decode_header_value,
+    "tickets.email.parse.message_ids": mailparse.message_ids,
+    "tickets.email.parse.parse_email": lambda t: mailparse.parse_email(_as_email(t)),
 }
 
 

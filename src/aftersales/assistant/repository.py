@@ -5,21 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from aftersales.assistant.models import ChatMessage, Conversation
+from aftersales.db.repository import Repository
 from aftersales.kit.access import Principal, Role
 
 OPEN = ("bot", "waiting_human", "with_human")
 
 
-class ConversationsRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-
+class ConversationsRepository(Repository):
     def for_viewer(self, conversation_id: int, viewer: Principal) -> Conversation | None:
         """The conversation if the viewer may see it: its customer, or platform staff."""
         stmt = select(Conversation).where(Conversation.id == conversation_id)

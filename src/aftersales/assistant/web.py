@@ -17,6 +17,9 @@ from aftersales.messaging import live
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 CUSTOMER = (Role.CUSTOMER,)
 # Staff may read a conversation (the agent who took it over sees it in full); only its customer writes.

@@ -45,6 +45,8 @@ class CaseStatus(StrEnum):
     APPEALED = "appealed"  # handed to the platform (the dispute flow)
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class CaseAction(StrEnum):
     APPROVE = "approve"
     REJECT = "reject"
@@ -79,6 +81,8 @@ AWAITING_DECISION = frozenset({S.UNDER_REVIEW, S.AWAITING_EVIDENCE})
 # The return is approved and the goods are still to reach the merchant: the customer needs its address.
 GOODS_COMING_BACK = frozenset({S.AWAITING_RETURN, S.RETURN_IN_TRANSIT})
 
+# The tables below spell out every (status, action) pair, although their rows look alike: the tables
+# are the rules a reader checks, one line a move.
 _REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.REJECT): S.REJECTED,
     (S.UNDER_REVIEW, A.REQUEST_EVIDENCE): S.AWAITING_EVIDENCE,

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from aftersales.db.base import Amount, Base, UTCDateTime
 
 
+# Deliberately separate: each table declares its own columns, although they share a shape with other
+# tables: a table is one context's fact, and the migrations compare them one by one.
 class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (

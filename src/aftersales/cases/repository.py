@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, false, func, select
-from sqlalchemy.orm import Session
 
 from aftersales.cases.domain import AWAITING_DECISION, CLAIMING, CaseKind, CaseStatus
 from aftersales.cases.models import Case, CaseLine, MerchantTask, OrderAction
+from aftersales.db.repository import Repository, locked
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.pagination import Page, PageRequest
 
@@ -39,19 +39,12 @@ def scope_merchant_tasks(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     return stmt.where(false())
 
 
-class CasesRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-
+class CasesRepository(Repository):
     def by_number(self, number: str, viewer: Principal, *, lock: bool = False) -> Case | None:
-        """With `lock`, the case row stays locked until the transaction ends (PostgreSQL; SQLite has
-        one writer at a time), and is read afresh even if the session held it already."""
+        """With `lock`, the case row stays locked (see `locked`)."""
         stmt = scope_cases(select(Case).where(Case.number == number), viewer)
         if lock:
-            stmt = stmt.with_for_update(of=Case).execution_options(populate_existing=True)
+            stmt = locked(stmt, Case)
         case: Case | None = self.session.scalar(stmt)
         return case
 

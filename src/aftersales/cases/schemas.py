@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aftersales.cases.domain import EVIDENCE_URI_RULE, CaseAction, CaseKind, CaseReason, evidence_uri_allowed
+from aftersales.timeline.schemas import TimelineLine
 
 Short = Annotated[str, Field(max_length=200)]
 
@@ -124,14 +125,8 @@ class EvidenceOut(BaseModel):
         return bool(self.uri) and evidence_uri_allowed(self.uri)
 
 
-class CaseEventOut(BaseModel):
-    action: str
-    actor_kind: str
-    actor_name: str
-    from_state: str | None
-    to_state: str | None
-    reason: str
-    occurred_at: datetime
+class CaseEventOut(TimelineLine):
+    pass
 
 
 class RefundView(BaseModel):

@@ -25,8 +25,12 @@ from aftersales.orders.schemas import AddressIn
 from aftersales.rules import service as rules
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import flash, take_flash
+from aftersales.web.forms import redirect, submit
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 # The forms that carry photos: their bodies may be as large as the upload limit, not the form limit.
 UPLOAD_PATHS = (r"/orders/[^/]+/after-sales", r"/cases/[^/]+/act")
@@ -472,9 +476,9 @@ def merchant_task_handled(
 ) -> Response:
     # Only a path of ours: never an open redirect to another site.
     target = back if back.startswith("/") and not back.startswith("//") else "/cases"
-    try:
-        self_service.handle_merchant_task(db, task_id, note, principal)
-    except AppError as exc:
+
+    def again(exc: AppError) -> Response:  # the list the task was on, saying why it was refused
         flash(request, exc.message, ok=False)
-        return RedirectResponse(target, status_code=303)
-    return RedirectResponse(target, status_code=303)
+        return redirect(target)
+
+    return submit(lambda: self_service.handle_merchant_task(db, task_id, note, principal), target, again)

@@ -14,9 +14,9 @@ from aftersales.kit.errors import AppError
 from aftersales.kit.pagination import PageRequest
 from aftersales.orders import service as shop
 from aftersales.routing import service as routing
-from aftersales.tickets import email as mail
 from aftersales.tickets import service as tickets
 from aftersales.tickets.domain import Channel, MessageKind, TicketStatus
+from aftersales.tickets.email import inbound as mail
 from aftersales.tickets.schemas import MessageIn, TicketIn
 
 APP = Principal(user_id=0, username="demo-app", role=Role.INTEGRATION, display_name="App")

@@ -10,6 +10,8 @@ from aftersales.identity.schemas import MeOut, UserOut
 from aftersales.kit.access import Principal, Role, Scope
 from aftersales.web.deps import api_principal, get_db
 
+# Deliberately separate: each route is written out, although many look alike, because FastAPI reads
+# its signature (path, body, role and scope) to check the request and to write the OpenAPI contract.
 router = APIRouter(tags=["identity"])
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aftersales.db.base import Base, UTCDateTime
 
 
+# Deliberately separate: each table declares its own columns, although they share a shape with other
+# tables: a table is one context's fact, and the migrations compare them one by one.
 class User(Base):
     __tablename__ = "users"
 

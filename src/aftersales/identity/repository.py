@@ -6,18 +6,12 @@ from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select, text, update
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.identity.models import ApiToken, LoginAttempt, User
 
 
-class IdentityRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-
+class IdentityRepository(Repository):
     def user(self, user_id: int) -> User | None:
         return self.session.get(User, user_id)
 

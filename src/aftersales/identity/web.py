@@ -19,6 +19,9 @@ from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 # The sign-in throttle's refusal, as a message id: the page fills in the minutes in its language.
 TOO_MANY_FAILURES = "Too many failed sign-ins. Wait {minutes} minutes and try again."

@@ -15,6 +15,7 @@ class AppError(Exception):
         self.details = details
 
 
+# One class a status, deliberately alike: callers raise the meaning, the web shell maps it to a status.
 class NotFound(AppError):
     status_code = 404
     code = "not_found"

@@ -13,6 +13,8 @@ from aftersales.knowledge.domain import MAX_QUERY, normalize_lang
 from aftersales.knowledge.schemas import SearchOut
 from aftersales.web.deps import api_principal, get_db
 
+# Deliberately separate: each route is written out, although many look alike, because FastAPI reads
+# its signature (path, body, role and scope) to check the request and to write the OpenAPI contract.
 router = APIRouter(tags=["knowledge"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

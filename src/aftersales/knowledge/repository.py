@@ -5,18 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.knowledge.models import Article
 
 
-class ArticlesRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, article: Article) -> None:
-        self.session.add(article)
-
+class ArticlesRepository(Repository):
     def by_slug(self, slug: str) -> Article | None:
         return self.session.scalar(select(Article).where(Article.slug == slug))
 

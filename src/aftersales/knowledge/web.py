@@ -19,8 +19,12 @@ from aftersales.knowledge import service
 from aftersales.knowledge.domain import CATEGORIES, MAX_BODY, MAX_QUERY, split_tags
 from aftersales.knowledge.schemas import ArticleIn, ArticleOut
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 # Raw HTML in articles is shown as text, and markdown-it refuses javascript:/data: links.
 _markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
@@ -151,8 +155,17 @@ def _fields(
         body_en=body_en,
         tags=split_tags(tags),
         published=published in ("on", "true", "1"),
-        version=int(version) if version.strip().isdigit() else None,
+        version=version_of(version),
     )
+
+
+def _submitted(
+    category: str, title_zh: str, title_en: str, body_zh: str, body_en: str, tags: str, published: str, version: str
+) -> dict[str, Any]:
+    """The form as the person left it, to show again beside the error."""
+    submitted: dict[str, Any] = {"category": category, "title_zh": title_zh, "title_en": title_en}
+    submitted |= {"body_zh": body_zh, "body_en": body_en, "tags": tags, "published": published == "on"}
+    return submitted | {"version": version}
 
 
 Text = Annotated[str, Form(max_length=400)]
@@ -188,24 +201,25 @@ def create_article(
     principal: Principal = Depends(page_principal(Role.ADMIN)),
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
-    try:
-        fields = _fields(category, title_zh, title_en, body_zh, body_en, tags, published, "")
-        article = service.create(db, slug, fields, principal)
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        submitted: dict[str, Any] = {"slug": slug, "category": category, "title_zh": title_zh, "title_en": title_en}
-        submitted |= {"body_zh": body_zh, "body_en": body_en, "tags": tags, "published": published == "on"}
+    form = (category, title_zh, title_en, body_zh, body_en, tags, published)
+
+    def again(exc: AppError) -> Response:
         return render(
             request,
             "knowledge/admin_list.html",
             status_code=exc.status_code,
             articles=service.list_all(db),
             categories=CATEGORIES,
-            values=_form_values(**submitted),
+            values=_form_values(**_submitted(*form, version=""), slug=slug),
             error=exc.message,
         )
-    return RedirectResponse(f"/admin/articles/{article.slug}?notice=created", status_code=303)
+
+    return submit(
+        lambda: service.create(db, slug, _fields(*form, ""), principal),
+        lambda article: f"/admin/articles/{article.slug}?notice=created",
+        again,
+        shown=statuses(409, 422),
+    )
 
 
 @router.get("/admin/articles/{slug}", response_class=HTMLResponse)
@@ -242,27 +256,23 @@ def save_article(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     article = service.get(db, slug[:120], include_unpublished=True, as_written=True)
-    try:
-        fields = _fields(category, title_zh, title_en, body_zh, body_en, tags, published, version)
-        service.save(db, article.slug, fields, principal)
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        submitted: dict[str, Any] = {
-            "category": category,
-            "title_zh": title_zh,
-            "title_en": title_en,
-            "body_zh": body_zh,
-        }
-        submitted |= {"body_en": body_en, "tags": tags, "published": published == "on", "version": version}
+    form = (category, title_zh, title_en, body_zh, body_en, tags, published)
+
+    def again(exc: AppError) -> Response:
         return render(
             request,
             "knowledge/admin_edit.html",
             status_code=exc.status_code,
             article=article,
             categories=CATEGORIES,
-            values=_form_values(article, **submitted),
+            values=_form_values(article, **_submitted(*form, version=version)),
             error=exc.message,
             notice="",
         )
-    return RedirectResponse(f"/admin/articles/{article.slug}?notice=saved", status_code=303)
+
+    return submit(
+        lambda: service.save(db, article.slug, _fields(*form, version), principal),
+        f"/admin/articles/{article.slug}?notice=saved",
+        again,
+        shown=statuses(409, 422),
+    )

@@ -1,4 +1,9 @@
-"""Alembic environment: the database URL comes from settings unless the caller passes one."""
+"""Alembic environment: the database URL comes from settings unless the caller passes one.
+
+The revisions under versions/ repeat the same table shapes (columns, indexes, foreign keys, the
+upgrade/downgrade header) deliberately: each revision is a record of what already ran on real
+databases and is never edited, so none of them may call a helper that a later change could alter.
+"""
 
 from __future__ import annotations
 

@@ -27,6 +27,8 @@ LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class Topic(StrEnum):
     CASE_STATUS_CHANGED = "case.status_changed"
     ORDER_STATUS_CHANGED = "order.status_changed"

@@ -32,6 +32,8 @@ class InboxMessage(_Message, Base):
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
 
 
+# Deliberately separate: each table declares its own columns, although they share a shape with other
+# tables: a table is one context's fact, and the migrations compare them one by one.
 class EmailMessage(Base):
     __tablename__ = "email_messages"
     __table_args__ = (Index("ix_email_status_next", "status", "next_attempt_at"),)

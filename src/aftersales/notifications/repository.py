@@ -6,16 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.notifications.domain import EmailStatus
 from aftersales.notifications.models import EmailMessage, InboxMessage, StaffInboxMessage
 
 
-class NotificationsRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class NotificationsRepository(Repository):
     # --- inbox -----------------------------------------------------------------------------------
     def inbox_by_key(self, key: str) -> InboxMessage | None:
         return self.session.scalars(select(InboxMessage).where(InboxMessage.idempotency_key == key)).first()

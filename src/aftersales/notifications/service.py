@@ -290,6 +290,8 @@ def alert_staff(
         return created
 
 
+# The staff inbox mirrors the customer's on purpose (customers are not users: two tables, two sets of
+# ids); what they share is in _inbox_page and _mark_read.
 def staff_inbox(db: Database, user_id: int, page: int = 1, size: int = 20) -> InboxPage:
     return _inbox_page(db, user_id, page, size, staff=True)
 

@@ -14,6 +14,9 @@ from aftersales.notifications import service
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 
 MessageId = Annotated[int, Path(ge=1, le=2**31 - 1)]

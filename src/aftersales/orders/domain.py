@@ -11,6 +11,8 @@ from enum import StrEnum
 from aftersales.kit.money import allocate
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class MerchantKind(StrEnum):
     SELF_OPERATED = "self_operated"  # 自营
     POP = "pop"  # marketplace merchant

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, exists, false, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
+from aftersales.db.repository import Repository
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.orders.models import (
@@ -51,10 +52,7 @@ def scope_orders(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     return stmt.where(false())
 
 
-class OrdersRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
+class OrdersRepository(Repository):
     # --- reference data -------------------------------------------------------------------
     def merchant_by_code(self, code: str) -> Merchant | None:
         return self.session.scalar(select(Merchant).where(Merchant.code == code))

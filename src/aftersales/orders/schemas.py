@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from aftersales.kit.money import SUPPORTED_CURRENCIES
 from aftersales.orders.domain import CustomerTier, LogisticsNode, MerchantKind, OrderStatus
+from aftersales.timeline.schemas import TimelineLine
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 Text = Annotated[str, Field(max_length=400)]
@@ -221,14 +222,7 @@ class ShipmentOut(BaseModel):
     events: list[LogisticsEventOut]
 
 
-class TimelineOut(BaseModel):
-    action: str
-    actor_kind: str
-    actor_name: str
-    from_state: str | None
-    to_state: str | None
-    reason: str
-    occurred_at: datetime
+class TimelineOut(TimelineLine):
     subject_type: str
 
 

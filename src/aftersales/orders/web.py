@@ -12,14 +12,18 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from aftersales.db.uow import Database
 from aftersales.kit import photos
 from aftersales.kit.access import Principal, Role
-from aftersales.kit.errors import AppError, Invalid, NotFound
+from aftersales.kit.errors import Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
 from aftersales.orders import deliveries, service
 from aftersales.orders.domain import DeliveryMark, FailureReason, LogisticsNode, OrderStatus
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import take_flash
+from aftersales.web.forms import submit
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 
 ORDER_READERS = (
@@ -143,14 +147,16 @@ async def mark_delivery(
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.RIDER)),
 ) -> Response:
-    try:
+    chosen = (await request.form()).getlist("photo")
+
+    def mark_it() -> None:
         if mark not in {m.value for m in DeliveryMark}:
             raise Invalid("Choose picked up, delivered or failed.")
         if not event_id:
             raise Invalid("This form is incomplete; reload the page and try again.")
         if reason and reason not in {r.value for r in FailureReason}:
             raise Invalid("Choose one of the listed reasons.")
-        checked = photos.check_photos(photos.chosen((await request.form()).getlist("photo")))
+        checked = photos.check_photos(photos.chosen(chosen))
         if len(checked) > 1:
             raise Invalid("Add one photo of the delivery attempt.")
         deliveries.mark_delivery(
@@ -164,11 +170,13 @@ async def mark_delivery(
             note=note,
             photo=checked[0] if checked else None,
         )
-    except NotFound:
-        raise
-    except AppError as exc:
-        return _deliveries_page(request, db, principal, error=exc.message, status_code=exc.status_code)
-    return RedirectResponse(f"/deliveries?done={mark}", status_code=303)
+
+    return submit(
+        mark_it,
+        f"/deliveries?done={mark}",
+        lambda exc: _deliveries_page(request, db, principal, error=exc.message, status_code=exc.status_code),
+        shown=lambda exc: not isinstance(exc, NotFound),
+    )
 
 
 @router.get("/deliveries/{shipment_id}/photos/{name}")

@@ -18,6 +18,8 @@ from aftersales.refunds.schemas import GatewayCallbackIn, GatewayCallbackResult,
 from aftersales.refunds.settings import refund_settings
 from aftersales.web.deps import api_principal, get_db
 
+# Deliberately separate: each route is written out, although many look alike, because FastAPI reads
+# its signature (path, body, role and scope) to check the request and to write the OpenAPI contract.
 router = APIRouter(tags=["refunds"])
 
 

@@ -15,6 +15,8 @@ from aftersales.kit.errors import Conflict, Invalid
 from aftersales.kit.money import SUPPORTED_CURRENCIES, quantum
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class RefundStatus(StrEnum):
     REQUESTED = "requested"  # written with the case transition; the worker has not reached the gateway
     SUBMITTED = "submitted"  # the gateway acknowledged it and gave its reference

@@ -36,6 +36,8 @@ from aftersales.refunds.settings import refund_settings
 log = structlog.get_logger(__name__)
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class GatewayStatus(StrEnum):
     PROCESSING = "processing"
     SUCCEEDED = "succeeded"

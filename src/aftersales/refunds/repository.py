@@ -7,19 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.refunds.domain import RefundStatus
 from aftersales.refunds.models import GatewayRefund, Refund
 
 
-class RefundsRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, refund: Refund) -> None:
-        self.session.add(refund)
-
+class RefundsRepository(Repository):
     def get(self, refund_id: int) -> Refund | None:
         return self.session.get(Refund, refund_id)
 
@@ -59,14 +53,8 @@ class RefundsRepository:
         return list(self.session.scalars(stmt))
 
 
-class LedgerRepository:
+class LedgerRepository(Repository):
     """The simulated gateway's own table: a real gateway keeps this on its side."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, row: GatewayRefund) -> None:
-        self.session.add(row)
 
     def by_key(self, idempotency_key: str) -> GatewayRefund | None:
         row: GatewayRefund | None = self.session.scalar(

@@ -80,6 +80,8 @@ def request_refund(
     return _request(session, order_id, order_number, case_id, amount, currency, reason, fact, idempotency_key, lines)
 
 
+# The same arguments as request_refund, positional and with the checked key: the public entry checks
+# the keys once, the retry path (which derives its key) enters here.
 def _request(
     session: Session,
     order_id: int,

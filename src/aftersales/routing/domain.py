@@ -23,6 +23,8 @@ from fractions import Fraction
 from aftersales.kit.vocabulary import Priority
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class AgentStatus(StrEnum):
     ONLINE = "online"
     AWAY = "away"  # keeps the work in hand, gets none new

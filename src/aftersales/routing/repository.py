@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.routing.domain import AgentStatus, WorkKind, WorkState
 from aftersales.routing.models import AgentProfile, GroupMembership, SkillGroup, WorkItem, WorkTransfer
 
@@ -24,13 +24,7 @@ class GroupCounts:
     assigned: int
 
 
-class RoutingRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-
+class RoutingRepository(Repository):
     def flush(self) -> None:
         self.session.flush()
 

@@ -17,8 +17,12 @@ from aftersales.messaging import live
 from aftersales.routing import service
 from aftersales.routing.domain import AgentStatus, Tier, WorkKind, parse_skills
 from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 SUPERVISORS = (Role.SUPERVISOR, Role.ADMIN)
 AGENTS = (Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.MERCHANT)
@@ -27,7 +31,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 WAIT_WARNING_MINUTES = 30
 
 
-def _board(
+def _board_page(
     request: Request, db: Database, *, block: str | None, status_code: int = 200, notice: str = "", error: str = ""
 ) -> Response:
     board = service.board(db)
@@ -50,7 +54,7 @@ def supervisor_page(
     request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*SUPERVISORS))
 ) -> Response:
     block = "board" if request.headers.get("hx-request") else None
-    return _board(request, db, block=block)
+    return _board_page(request, db, block=block)
 
 
 @router.get("/supervisor/stream")
@@ -81,11 +85,11 @@ def supervisor_reassign(
         done = service.supervisor_reassign(db, WorkKind(kind), ref.strip(), int(to_user_id), principal)
     except AppError as exc:
         # htmx swaps only 2xx answers, so the fragment carries its error with a 200.
-        return _board(request, db, block="board" if htmx else None, status_code=200 if htmx else exc.status_code,
+        return _board_page(request, db, block="board" if htmx else None, status_code=200 if htmx else exc.status_code,
                       error=exc.message)  # fmt: skip
     if not htmx:
         return RedirectResponse("/supervisor", status_code=303)
-    return _board(request, db, block="board", notice=f"{done.kind.value} {done.ref}")
+    return _board_page(request, db, block="board", notice=f"{done.kind.value} {done.ref}")
 
 
 def _status_fragment(request: Request, db: Database, principal: Principal, error: str = "") -> Response:
@@ -183,7 +187,8 @@ async def routing_agent_save(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     groups = [str(g)[:64] for g in (await request.form()).getlist("groups")][:50]
-    try:
+
+    def save() -> None:
         if tier not in {t.value for t in Tier}:
             raise Invalid("Choose tier 1 or tier 2.")
         for label, value in (("concurrent chats", max_chats), ("open tickets", max_tickets)):
@@ -197,11 +202,13 @@ async def routing_agent_save(
             groups=groups,
             max_chats=int(max_chats),
             max_tickets=int(max_tickets),
-            version=int(version) if version.strip().isdigit() else None,
+            version=version_of(version),
             by=principal,
         )
-    except AppError as exc:
-        if exc.status_code not in (404, 409, 422):
-            raise
-        return _admin_page(request, db, status_code=exc.status_code, error=exc.message, failed_user=user_id)
-    return RedirectResponse("/admin/routing?notice=saved", status_code=303)
+
+    return submit(
+        save,
+        "/admin/routing?notice=saved",
+        lambda exc: _admin_page(request, db, status_code=exc.status_code, error=exc.message, failed_user=user_id),
+        shown=statuses(404, 409, 422),
+    )

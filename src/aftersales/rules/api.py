@@ -12,6 +12,8 @@ from aftersales.rules import service
 from aftersales.rules.schemas import DryRunIn, DryRunOut, PolicyIn, PolicyOut
 from aftersales.web.deps import api_principal, get_db
 
+# Deliberately separate: each route is written out, although many look alike, because FastAPI reads
+# its signature (path, body, role and scope) to check the request and to write the OpenAPI contract.
 router = APIRouter(tags=["policies"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

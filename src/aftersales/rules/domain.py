@@ -42,6 +42,8 @@ from typing import Any
 from aftersales.kit.vocabulary import CaseKind, CaseReason, Priority, TicketType
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class Purpose(StrEnum):
     ELIGIBILITY = "eligibility"
     COMPENSATION = "compensation"

@@ -5,18 +5,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.rules.models import Policy
 
 
-class PoliciesRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, policy: Policy) -> None:
-        self.session.add(policy)
-
+class PoliciesRepository(Repository):
     def by_key(self, key: str) -> Policy | None:
         return self.session.scalar(select(Policy).where(Policy.key == key))
 

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from aftersales.db.uow import Database
@@ -16,8 +16,12 @@ from aftersales.rules import service
 from aftersales.rules.domain import KINDS, REASONS, Purpose
 from aftersales.rules.schemas import DryRunIn, DryRunOut
 from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 READERS = (Role.ADMIN, Role.SUPERVISOR)
 EXAMPLE_FACTS = {
@@ -194,7 +198,8 @@ def save_policy(
     principal: Principal = Depends(page_principal(Role.ADMIN)),
 ) -> Response:
     policy = service.get_policy(db, key[:64])
-    try:
+
+    def save() -> None:
         if not priority.strip().isdigit():
             raise Invalid("The priority must be a whole number from 0 to 100000 (lower runs first).")
         service.update_policy(
@@ -204,11 +209,10 @@ def save_policy(
             enabled in ("on", "true", "1"),
             int(priority),
             principal,
-            int(version) if version.strip().isdigit() else None,
+            version_of(version),
         )
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
+
+    def again(exc: AppError) -> Response:
         return render(
             request,
             "rules/detail.html",
@@ -221,4 +225,5 @@ def save_policy(
             submitted={"priority": priority, "enabled": enabled in ("on", "true", "1"), "version": version},
             **_choices(policy.purpose),
         )
-    return RedirectResponse(f"/admin/policies/{policy.key}?notice=saved", status_code=303)
+
+    return submit(save, f"/admin/policies/{policy.key}?notice=saved", again, shown=statuses(409, 422))

@@ -33,6 +33,8 @@ class CalendarError(ValueError):
     """A calendar that cannot be used as given; the message says what to change."""
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class DayKind(StrEnum):
     WORKDAY = "workday"  # the weekday's own periods
     MAKEUP = "makeup"  # a weekend day worked in lieu (调休): the normal workday periods

@@ -6,18 +6,12 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy, SlaPublicDay
 
 
-class SlaRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, row: SlaPolicy | SlaCalendar | SlaPublicDay | SlaClock | SlaEvent) -> None:
-        self.session.add(row)
-
+class SlaRepository(Repository):
     # --- policies ---------------------------------------------------------------------------
     def policies(self) -> list[SlaPolicy]:
         stmt = select(SlaPolicy).order_by(SlaPolicy.ticket_type, SlaPolicy.priority, SlaPolicy.metric)

@@ -443,6 +443,8 @@ def retarget(
         _event(repo, row, EventKind.RETARGETED, at, _elapsed(calendars.get(key), row, at))
 
 
+# Deliberately apart from pause(), although the walk looks alike: a paused clock resumes and its breach
+# is announced now; a stopped one never runs again and is only marked late.
 def stop_all(session: Session, subject_id: int, at: datetime) -> None:
     """The ticket closed (resolved, merged, cancelled): every open clock stops without being met."""
     at = _at(at)

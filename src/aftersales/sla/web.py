@@ -4,6 +4,7 @@ and the public page of the service desk's hours, read from its calendar."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -18,11 +19,16 @@ from aftersales.sla import admin, service
 from aftersales.sla.calendar import WEEKDAYS
 from aftersales.sla.schemas import PolicyIn
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
+from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 READERS = (Role.ADMIN, Role.SUPERVISOR)
 ON = ("on", "true", "1")
+EDITS = statuses(409, 422)  # a stale form or a refused value: the page again; anything else, the error page
 
 
 @router.get("/service-hours", response_class=HTMLResponse)
@@ -40,10 +46,6 @@ def _int(text: str, what: str) -> int:
     return int(text)
 
 
-def _version(text: str) -> int | None:
-    return int(text) if text.strip().isdigit() else None
-
-
 def _moment(text: str, what: str) -> datetime:
     try:
         return datetime.fromisoformat(text.strip())
@@ -51,7 +53,7 @@ def _moment(text: str, what: str) -> datetime:
         raise Invalid(f"{what}: write a date and time like 2027-01-04T09:00.") from exc
 
 
-def _overview(request: Request, db: Database, principal: Principal, status: int = 200, **extra: Any) -> Response:
+def _overview_page(request: Request, db: Database, principal: Principal, status: int = 200, **extra: Any) -> Response:
     first, last = admin.data_years()
     return render(
         request,
@@ -69,11 +71,15 @@ def _overview(request: Request, db: Database, principal: Principal, status: int 
     )
 
 
+def _overview_again(request: Request, db: Database, principal: Principal) -> Callable[[AppError], Response]:
+    return lambda exc: _overview_page(request, db, principal, exc.status_code, error=exc.message)
+
+
 @router.get("/admin/sla", response_class=HTMLResponse)
 def sla_page(
     request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*READERS))
 ) -> Response:
-    return _overview(request, db, principal)
+    return _overview_page(request, db, principal)
 
 
 @router.post("/admin/sla/policies/{policy_id}", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
@@ -88,29 +94,26 @@ def save_policy(
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.ADMIN)),
 ) -> Response:
-    try:
-        data = PolicyIn(
-            target_minutes=_int(target_minutes, "The target"),
-            warn_percent=_int(warn_percent, "The warning percentage"),
-            business_hours=business_hours in ON,
-            calendar_key=calendar_key,
-            version=_version(version),
-        )
+
+    def save() -> None:
+        try:
+            data = PolicyIn(
+                target_minutes=_int(target_minutes, "The target"),
+                warn_percent=_int(warn_percent, "The warning percentage"),
+                business_hours=business_hours in ON,
+                calendar_key=calendar_key,
+                version=version_of(version),
+            )
+        except ValidationError as exc:
+            raise Invalid("Give a target of at least 1 minute and a warning between 5 and 99 percent.") from exc
         admin.update_policy(db, policy_id, data, principal)
-    except ValidationError:
-        return _overview(
-            request,
-            db,
-            principal,
-            422,
-            error="Give a target of at least 1 minute and a warning between 5 and 99 percent.",
-            error_policy=policy_id,
-        )
-    except AppError as exc:
-        if exc.status_code not in (404, 409, 422):
-            raise
-        return _overview(request, db, principal, exc.status_code, error=exc.message, error_policy=policy_id)
-    return RedirectResponse(f"/admin/sla?notice=saved#policy-{policy_id}", status_code=303)
+
+    return submit(
+        save,
+        f"/admin/sla?notice=saved#policy-{policy_id}",
+        lambda exc: _overview_page(request, db, principal, exc.status_code, error=exc.message, error_policy=policy_id),
+        shown=statuses(404, 409, 422),
+    )
 
 
 @router.post("/admin/sla/public-days", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
@@ -122,17 +125,15 @@ def save_public_day(
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.ADMIN)),
 ) -> Response:
-    try:
+
+    def save() -> None:
         try:
             parsed = date.fromisoformat(day.strip())
         except ValueError as exc:
             raise Invalid("Write the day as a date like 2027-02-06.") from exc
         admin.set_public_day(db, parsed, kind, name, principal)
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        return _overview(request, db, principal, exc.status_code, error=exc.message)
-    return RedirectResponse("/admin/sla?notice=saved#public-days", status_code=303)
+
+    return submit(save, "/admin/sla?notice=saved#public-days", _overview_again(request, db, principal), shown=EDITS)
 
 
 @router.post("/admin/sla/public-days/{day}/delete", dependencies=[Depends(csrf_protect)])
@@ -193,6 +194,12 @@ def _calendar_page(
     )
 
 
+def _calendar_again(
+    request: Request, db: Database, principal: Principal, key: str, **extra: Any
+) -> Callable[[AppError], Response]:
+    return lambda exc: _calendar_page(request, db, principal, key, exc.status_code, error=exc.message, **extra)
+
+
 @router.get("/admin/sla/calendars/{key}", response_class=HTMLResponse)
 def calendar_page(
     request: Request,
@@ -222,7 +229,8 @@ async def save_calendar(
         "chinese_holidays": field("chinese_holidays", 8) in ON,
         "always_open": field("always_open", 8) in ON,
     }
-    try:
+
+    def save() -> None:
         admin.update_calendar(
             db,
             key[:64],
@@ -230,16 +238,12 @@ async def save_calendar(
             time_zone=str(values["time_zone"]),
             chinese_holidays=bool(values["chinese_holidays"]),
             always_open=bool(values["always_open"]),
-            version=_version(field("version", 12)),
+            version=version_of(field("version", 12)),
             by=principal,
         )
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        return _calendar_page(
-            request, db, principal, key, exc.status_code, error=exc.message, periods=periods, values=values
-        )
-    return RedirectResponse(f"/admin/sla/calendars/{key[:64]}?notice=saved", status_code=303)
+
+    again = _calendar_again(request, db, principal, key, periods=periods, values=values)
+    return submit(save, f"/admin/sla/calendars/{key[:64]}?notice=saved", again, shown=EDITS)
 
 
 @router.post("/admin/sla/calendars/{key}/closures", response_class=HTMLResponse, dependencies=[Depends(csrf_protect)])
@@ -253,15 +257,14 @@ def add_closure(
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.ADMIN)),
 ) -> Response:
-    try:
-        admin.add_closure(
-            db, key[:64], _moment(start, "Start"), _moment(end, "End"), note, _version(version), principal
-        )
-    except AppError as exc:
-        if exc.status_code not in (409, 422):
-            raise
-        return _calendar_page(request, db, principal, key, exc.status_code, error=exc.message)
-    return RedirectResponse(f"/admin/sla/calendars/{key[:64]}?notice=saved#closures", status_code=303)
+    return submit(
+        lambda: admin.add_closure(
+            db, key[:64], _moment(start, "Start"), _moment(end, "End"), note, version_of(version), principal
+        ),
+        f"/admin/sla/calendars/{key[:64]}?notice=saved#closures",
+        _calendar_again(request, db, principal, key),
+        shown=EDITS,
+    )
 
 
 @router.post(
@@ -277,10 +280,9 @@ def remove_closure(
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(Role.ADMIN)),
 ) -> Response:
-    try:
-        admin.remove_closure(db, key[:64], index, _version(version), principal)
-    except AppError as exc:
-        if exc.status_code != 409:
-            raise
-        return _calendar_page(request, db, principal, key, exc.status_code, error=exc.message)
-    return RedirectResponse(f"/admin/sla/calendars/{key[:64]}?notice=saved#closures", status_code=303)
+    return submit(
+        lambda: admin.remove_closure(db, key[:64], index, version_of(version), principal),
+        f"/admin/sla/calendars/{key[:64]}?notice=saved#closures",
+        _calendar_again(request, db, principal, key),
+        shown=statuses(409),
+    )

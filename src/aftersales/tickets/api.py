@@ -15,6 +15,8 @@ from aftersales.tickets.domain import TicketStatus
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn, TicketOut, TicketPage
 from aftersales.web.deps import api_principal, get_db
 
+# Deliberately separate: each route is written out, although many look alike, because FastAPI reads
+# its signature (path, body, role and scope) to check the request and to write the OpenAPI contract.
 router = APIRouter(tags=["tickets"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

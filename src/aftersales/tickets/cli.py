@@ -27,7 +27,7 @@ def mail_in(
 ) -> None:
     """Receive customers' emails over SMTP and turn them into tickets, until stopped."""
     from aftersales.tickets import classification
-    from aftersales.tickets.mail_gateway import MailGateway
+    from aftersales.tickets.email.gateway import MailGateway
     from aftersales.understanding import service as understanding
     from aftersales.web.ops import configure_logging
 

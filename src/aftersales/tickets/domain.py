@@ -62,6 +62,7 @@ class TicketAction(StrEnum):
 
 S, A = TicketStatus, TicketAction
 # status → action → next status (None: stays as it is). Absent: not allowed in that status.
+# Each status's row is written out in full, although rows look alike: the table is the rule a reader checks.
 TRANSITIONS: dict[TicketStatus, dict[TicketAction, TicketStatus | None]] = {
     S.NEW: {
         A.REPLY: S.OPEN,

@@ -6,7 +6,8 @@ from aftersales.db.uow import configured_database
 from aftersales.messaging.outbox import on
 from aftersales.routing.events import WorkAssigned
 from aftersales.sla.events import SlaBreached, SlaWarning
-from aftersales.tickets import email, service
+from aftersales.tickets import service
+from aftersales.tickets.email import replies
 from aftersales.tickets.events import PublicReplied
 
 _registered = False
@@ -27,9 +28,9 @@ def _assigned(event: WorkAssigned, _key: str) -> None:
 
 def _public_reply(event: PublicReplied, key: str) -> None:
     """An agent's public reply on an email ticket goes to the requester by SMTP, once per event
-    (email.send_reply; it raises to have the outbox try again while the relay is away)."""
+    (replies.send_reply; it raises to have the outbox try again while the relay is away)."""
     if event.channel == "email" and event.message_id:
-        email.send_reply(configured_database(), event.message_id, key)
+        replies.send_reply(configured_database(), event.message_id, key)
 
 
 def register() -> None:

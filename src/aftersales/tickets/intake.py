@@ -7,7 +7,8 @@ with its first message, classification, clocks, routing entry and timeline line,
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import uuid4
 
@@ -19,6 +20,7 @@ from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Invalid, NotFound
 from aftersales.messaging import live
 from aftersales.orders import service as orders
+from aftersales.orders.schemas import CustomerContact
 from aftersales.orders.service import OrderFacts
 from aftersales.routing import service as routing
 from aftersales.rules import service as rules
@@ -65,13 +67,59 @@ def signal(session: Session, ticket: Ticket) -> None:
         live.notify(session, agent_channel(ticket.assignee_user_id), audience=audience)
 
 
+def open_in_without_unseen_order(session: Session, intake: Intake, by: Principal) -> Ticket:
+    """Open the ticket; when its order is not the opener's to see (or does not exist), open it
+    anyway without the link: a customer's mail or chat hand-off is never lost over an order number
+    picked up from the text."""
+    try:
+        return open_in(session, intake, by)
+    except Invalid:
+        return open_in(session, intake.model_copy(update={"order_number": ""}), by)
+
+
+@dataclass(frozen=True, slots=True)
+class _Arrival:
+    """What is known of a ticket before it exists: what came in, from whom, when, about which order."""
+
+    intake: Intake
+    by: Principal
+    now: datetime
+    order: OrderFacts | None
+    customer_id: int | None
+    contact: CustomerContact | None
+
+
 def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
-    repo = TicketsRepository(session)
+    """Open a ticket in the caller's transaction, step by step: who and which order, the facts,
+    the classification, the priority, the ticket with its number and first message, its SLA
+    clocks, its place in a queue, its timeline line, and a signal to the live pages."""
+    arrival = _arrive(session, intake, by)
+    facts = _facts_of(session, arrival)
+    found = classification.classify(f"{intake.subject}\n{intake.body}", facts)
+    ticket_type = intake.ticket_type or TicketType(found.ticket_type)
+    decision = _decide_priority(session, arrival, facts, found, ticket_type)
+    ticket = _new_ticket(arrival, facts, found, ticket_type, decision)
+    _store(session, ticket, arrival, found)
+    sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, arrival.now, channel=ticket.channel)
+    state_promise(session, ticket)
+    _route(session, ticket, facts, found)
+    _record_opened(session, ticket, arrival)
+    signal(session, ticket)
+    return ticket
+
+
+def _arrive(session: Session, intake: Intake, by: Principal) -> _Arrival:
     now = clock.now()
     order = _order_of(session, intake, by)
     customer_id = intake.customer_id or (order.customer_id if order else None)
     contact = orders.customer_contact_in(session, customer_id) if customer_id else None
-    facts = classification.TicketFacts(
+    return _Arrival(intake, by, now, order, customer_id, contact)
+
+
+def _facts_of(session: Session, arrival: _Arrival) -> classification.TicketFacts:
+    """What classification and the priority policies read besides the text."""
+    order, contact, customer_id = arrival.order, arrival.contact, arrival.customer_id
+    return classification.TicketFacts(
         order_number=order.number if order else "",
         category=_category(order),
         merchant_kind=order.merchant_kind.value if order else None,
@@ -79,32 +127,54 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
         delivered=bool(order and order.delivered_at),
         days_late=-(-order.hours_late // 24) if order else 0,
         customer_vip=bool(contact and contact.tier in VIP_TIERS),
-        complaints_30d=repo.complaints_since(customer_id, now - timedelta(days=30)) if customer_id else 0,
-        channel=intake.channel.value,
+        complaints_30d=(
+            TicketsRepository(session).complaints_since(customer_id, arrival.now - timedelta(days=30))
+            if customer_id
+            else 0
+        ),
+        channel=arrival.intake.channel.value,
     )
-    found = classification.classify(f"{intake.subject}\n{intake.body}", facts)
-    ticket_type = intake.ticket_type or TicketType(found.ticket_type)
-    decision = rules.decide_ticket_priority(
+
+
+def _decide_priority(
+    session: Session,
+    arrival: _Arrival,
+    facts: classification.TicketFacts,
+    found: classification.Classification,
+    ticket_type: TicketType,
+) -> rules.PriorityDecision:
+    contact = arrival.contact
+    return rules.decide_ticket_priority(
         session,
         classification.priority_facts(
             found, facts, ticket_type=ticket_type.value, customer_tier=contact.tier if contact else None
         ),
     )
+
+
+def _new_ticket(
+    arrival: _Arrival,
+    facts: classification.TicketFacts,
+    found: classification.Classification,
+    ticket_type: TicketType,
+    decision: rules.PriorityDecision,
+) -> Ticket:
+    intake, order, contact, now = arrival.intake, arrival.order, arrival.contact, arrival.now
     priority = intake.priority or Priority(decision.priority)
-    ticket = Ticket(
+    return Ticket(
         number=f"tmp-{uuid4().hex[:18]}",  # the real number needs the id
         subject=(intake.subject or subject_from(intake.body))[:200],
         status=TicketStatus.NEW.value,
         ticket_type=ticket_type.value,
         priority=priority.value,
         channel=intake.channel.value,
-        customer_id=customer_id,
+        customer_id=arrival.customer_id,
         requester_name=intake.requester_name or (contact.name if contact else ""),
         requester_email=intake.requester_email or (contact.email if contact else ""),
         requester_phone=intake.requester_phone or (contact.phone if contact else ""),
         order_number=order.number if order else "",
         case_number=intake.case_number,
-        merchant_id=_merchant_of(order, by),
+        merchant_id=_merchant_of(order, arrival.by),
         conversation_id=intake.conversation_id,
         responsibility=found.responsibility,
         scenario=found.scenario,
@@ -130,6 +200,12 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
         created_at=now,
         updated_at=now,
     )
+
+
+def _store(session: Session, ticket: Ticket, arrival: _Arrival, found: classification.Classification) -> None:
+    """The ticket, its number (which needs its id), its tags and the customer's first message."""
+    intake, by, now = arrival.intake, arrival.by, arrival.now
+    repo = TicketsRepository(session)
     repo.add(ticket)
     session.flush()
     ticket.number = ticket_number(now.astimezone(get_settings().zone).strftime("%y%m%d"), ticket.id)
@@ -147,8 +223,12 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
             created_at=now,
         )
     )
-    sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now, channel=ticket.channel)
-    state_promise(session, ticket)
+
+
+def _route(
+    session: Session, ticket: Ticket, facts: classification.TicketFacts, found: classification.Classification
+) -> None:
+    """Its queue, and its agent when routing assigns one at once."""
     placed = routing.place(
         session,
         routing.RoutableWork(
@@ -167,22 +247,23 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
     ticket.group_key = placed.group_key
     if placed.assignment is not None:
         ticket.assignee_user_id = placed.assignment.user_id
+
+
+def _record_opened(session: Session, ticket: Ticket, arrival: _Arrival) -> None:
     timeline.record(
         session,
         Entry(
             subject_type=SubjectType.TICKET,
             subject_id=ticket.id,
             action="ticket.opened",
-            actor=actor_of(by),
-            occurred_at=now,
+            actor=actor_of(arrival.by),
+            occurred_at=arrival.now,
             to_state=ticket.status,
             reason=f"{ticket.channel} · {ticket.ticket_type} · {ticket.priority}",
             evidence={"classification": ticket.auto_classification, "priority_reasons": ticket.priority_reasons},
             customer_visible=False,
         ),
     )
-    signal(session, ticket)
-    return ticket
 
 
 def state_promise(session: Session, ticket: Ticket) -> None:

@@ -5,11 +5,17 @@ wrong macro has sent nothing to the customer."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from aftersales.db.uow import Database
+from aftersales.kit import clock
 from aftersales.kit.access import Principal
-from aftersales.kit.errors import Forbidden, NotFound
-from aftersales.tickets.domain import TICKET_STAFF, render_macro
+from aftersales.kit.errors import Forbidden, Invalid, NotFound
+from aftersales.tickets.domain import TICKET_STAFF, render_macro, unknown_variables
+from aftersales.tickets.models import Macro
 from aftersales.tickets.repository import TicketsRepository
 
 
@@ -52,3 +58,45 @@ def fill(db: Database, number: str, macro_id: int, by: Principal, lang: str) -> 
             status=macro.set_status or "",
             tags=[tag for tag in macro.add_tags if tag not in have],
         )
+
+
+def listed(db: Database) -> list[dict[str, Any]]:
+    with db.read() as uow:
+        return [
+            {"id": m.id, "key": m.key, "title_zh": m.title_zh, "title_en": m.title_en}
+            for m in TicketsRepository(uow.session).macros()
+        ]
+
+
+MACROS_PATH = Path(__file__).parent / "macros.yaml"
+
+
+def load_default_macros(db: Database, path: Path = MACROS_PATH) -> int:
+    """Insert the shipped macros that are missing; never overwrite an administrator's edits."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    added = 0
+    with db.write() as uow:
+        repo = TicketsRepository(uow.session)
+        have = repo.macro_keys()
+        for entry in entries:
+            if entry["key"] in have:
+                continue
+            body = f"{entry['body_zh']}\n{entry['body_en']}"
+            if unknown := unknown_variables(body):
+                raise Invalid(f"Macro {entry['key']}: unknown variables {', '.join(unknown)}.")
+            repo.add(
+                Macro(
+                    key=entry["key"],
+                    title_zh=entry["title_zh"],
+                    title_en=entry["title_en"],
+                    body_zh=entry["body_zh"],
+                    body_en=entry["body_en"],
+                    set_status=entry.get("status", ""),
+                    set_priority=entry.get("priority", ""),
+                    add_tags=list(entry.get("add_tags", [])),
+                    updated_at=clock.now(),
+                )
+            )
+            added += 1
+        uow.commit()
+    return added

@@ -6,8 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, false, func, or_, select
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository, locked
 from aftersales.kit.access import Principal, Role
 from aftersales.tickets.domain import ACTIVE, DESK_ROLES, TicketStatus
 from aftersales.tickets.models import (
@@ -38,20 +38,13 @@ def scope_tickets(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     return stmt.where(false())
 
 
-class TicketsRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, obj: object) -> None:
-        self.session.add(obj)
-
+class TicketsRepository(Repository):
     # --- tickets ----------------------------------------------------------------------------------
     def by_number(self, number: str, viewer: Principal, *, lock: bool = False) -> Ticket | None:
-        """With `lock`, the ticket row stays locked until the transaction ends (PostgreSQL; SQLite has
-        one writer at a time), and is read afresh even if the session held it already."""
+        """With `lock`, the ticket row stays locked (see `locked`)."""
         stmt = scope_tickets(select(Ticket).where(Ticket.number == number), viewer)
         if lock:
-            stmt = stmt.with_for_update(of=Ticket).execution_options(populate_existing=True)
+            stmt = locked(stmt, Ticket)
         ticket: Ticket | None = self.session.scalar(stmt)
         return ticket
 

@@ -7,11 +7,8 @@ handlers here react to SLA and routing events.
 
 from __future__ import annotations
 
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -23,10 +20,9 @@ from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.kit.ids import refuse_other_request, request_fingerprint
-from aftersales.knowledge import service as knowledge
 from aftersales.notifications import service as notifications
 from aftersales.sla import service as sla
-from aftersales.tickets import classification, taxonomy, views, workflow
+from aftersales.tickets import classification, suggestions, taxonomy, views, workflow
 from aftersales.tickets.domain import (
     ACTIVE,
     DESK_ROLES,
@@ -36,10 +32,9 @@ from aftersales.tickets.domain import (
     Priority,
     TicketAction,
     TicketStatus,
-    unknown_variables,
 )
-from aftersales.tickets.intake import open_in, signal, state_promise, ticket_channel
-from aftersales.tickets.models import ClassificationCorrection, Macro, Ticket, TicketTag, TicketViewer
+from aftersales.tickets.intake import open_in, open_in_without_unseen_order, signal, state_promise, ticket_channel
+from aftersales.tickets.models import ClassificationCorrection, Ticket, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import (
     ActionIn,
@@ -65,8 +60,6 @@ __all__ = [
     "reclassify",
     "ticket_channel",
 ]
-
-VIEWING_WINDOW = timedelta(seconds=90)
 
 
 def _stale(number: str) -> Conflict:
@@ -130,15 +123,8 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
     )
     try:
         with db.write() as uow:
-            repo = TicketsRepository(uow.session)
-            if key and (existing := repo.by_external_key(key)) is not None:
-                refuse_other_request(
-                    str(idempotency_key),
-                    existing.idempotency_fingerprint,
-                    str(fingerprint),
-                    f"ticket {existing.number}",
-                )
-                return views.ticket_view(uow.session, existing, by)
+            if (replayed := _replayed(uow.session, key, str(idempotency_key), fingerprint, by)) is not None:
+                return replayed
             ticket = open_in(uow.session, intake, by)
             ticket.idempotency_fingerprint = fingerprint
             uow.commit()
@@ -148,57 +134,23 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
     except IntegrityError:
         # The same Idempotency-Key raced with itself: the first one won; return it.
         with db.read() as uow:
-            if key and (existing := TicketsRepository(uow.session).by_external_key(key)) is not None:
-                refuse_other_request(
-                    str(idempotency_key),
-                    existing.idempotency_fingerprint,
-                    str(fingerprint),
-                    f"ticket {existing.number}",
-                )
-                return views.ticket_view(uow.session, existing, by)
+            if (replayed := _replayed(uow.session, key, str(idempotency_key), fingerprint, by)) is not None:
+                return replayed
         raise
-    suggest_articles(db, number)
+    suggestions.suggest_articles(db, number)
     return get_ticket(db, number, by)
 
 
-SUGGESTIONS = 3
-# Below this share of the question's words, an article is not offered as an answer.
-SUGGESTION_COVERAGE = 0.34
-
-
-def suggest_articles(db: Database, number: str) -> int:
-    """Low priority is answered from the help center first: the articles that match the ticket go
-    to the customer at once as a service message (it does not count as a person's response, so
-    the SLA clocks keep running). Returns how many were suggested."""
-    with db.read() as uow:
-        repo = TicketsRepository(uow.session)
-        ticket = repo.by_number_unscoped(number)
-        if ticket is None:
-            return 0
-        first = repo.messages(ticket.id, include_notes=False)
-        question = " ".join([ticket.subject, first[0].body if first else ""])[:500]
-    lang = "en" if question.isascii() else "zh-CN"
-    hits = [h for h in knowledge.search(db, question, lang, limit=SUGGESTIONS) if h.coverage >= SUGGESTION_COVERAGE]
-    if not hits:
-        return 0
-    intro = "These help articles may already answer it:" if lang == "en" else "以下帮助文章也许能马上解答您的问题："
-    body = "\n".join([intro, *(f"· {h.title} — {h.url}" for h in hits)])
-    with db.write() as uow:
-        ticket = TicketsRepository(uow.session).by_number_unscoped(number)
-        if ticket is None:
-            return 0
-        workflow.add_message(
-            uow.session,
-            ticket,
-            kind=MessageKind.SYSTEM,
-            body=body,
-            by=SYSTEM,
-            channel=Channel(ticket.channel),
-            author_name="帮助中心" if lang == "zh-CN" else "Help center",
-        )
-        signal(uow.session, ticket)
-        uow.commit()
-    return len(hits)
+def _replayed(
+    session: Session, key: str | None, idempotency_key: str, fingerprint: str | None, by: Principal
+) -> TicketOut | None:
+    """The ticket this Idempotency-Key already opened; refused when the key came with another request."""
+    if not key or (existing := TicketsRepository(session).by_external_key(key)) is None:
+        return None
+    refuse_other_request(
+        idempotency_key, existing.idempotency_fingerprint, str(fingerprint), f"ticket {existing.number}"
+    )
+    return views.ticket_view(session, existing, by)
 
 
 def open_from_chat(
@@ -233,11 +185,7 @@ def open_from_chat(
         entities=entities,
         author_name=principal.display_name or principal.username,
     )
-    try:
-        ticket = open_in(session, intake, principal)
-    except Invalid:
-        # The bot picked up an order number the customer cannot see: keep the hand-off, drop the link.
-        ticket = open_in(session, intake.model_copy(update={"order_number": ""}), principal)
+    ticket = open_in_without_unseen_order(session, intake, principal)
     if lines:  # the conversation so far, for the staff only (the customer has it in the chat)
         workflow.add_message(session, ticket, kind=MessageKind.NOTE, body=lines, by=SYSTEM, channel=Channel.CHAT)
     return ticket.number
@@ -472,43 +420,6 @@ def start_case(db: Database, number: str, draft: cases.CaseDraft, by: Principal)
     return case.number
 
 
-# --- presence and mentions ---------------------------------------------------------------------------
-def touch_viewer(db: Database, number: str, by: Principal) -> list[str]:
-    """Mark `by` as viewing; return the others viewing it now ("who else is viewing")."""
-    now = clock.now()
-    with db.write() as uow:
-        repo = TicketsRepository(uow.session)
-        ticket = _load(uow.session, number, by)
-        row = repo.viewer(ticket.id, by.user_id)
-        if row is None:
-            repo.add(
-                TicketViewer(
-                    ticket_id=ticket.id, user_id=by.user_id, display_name=by.display_name or by.username, seen_at=now
-                )
-            )
-        else:
-            row.seen_at = now
-        repo.mark_mentions_seen(by.user_id, ticket.id)
-        others = [
-            v.display_name for v in repo.viewers_since(ticket.id, now - VIEWING_WINDOW) if v.user_id != by.user_id
-        ]
-        uow.commit()
-        return others
-
-
-def my_mentions(db: Database, by: Principal) -> list[str]:
-    with db.read() as uow:
-        return [number for _, number in TicketsRepository(uow.session).unseen_mentions(by.user_id)]
-
-
-def macros(db: Database) -> list[dict[str, Any]]:
-    with db.read() as uow:
-        return [
-            {"id": m.id, "key": m.key, "title_zh": m.title_zh, "title_en": m.title_en}
-            for m in TicketsRepository(uow.session).macros()
-        ]
-
-
 def classification_accuracy(db: Database) -> classification.AccuracyReport:
     with db.read() as uow:
         rows = TicketsRepository(uow.session).corrections()
@@ -562,37 +473,3 @@ def attachment_file(db: Database, number: str, attachment_id: int, viewer: Princ
         if viewer.role is Role.CUSTOMER and found.message.kind == MessageKind.NOTE.value:
             return None
         return found.path, found.filename, found.content_type
-
-
-MACROS_PATH = Path(__file__).parent / "macros.yaml"
-
-
-def load_default_macros(db: Database, path: Path = MACROS_PATH) -> int:
-    """Insert the shipped macros that are missing; never overwrite an administrator's edits."""
-    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-    added = 0
-    with db.write() as uow:
-        repo = TicketsRepository(uow.session)
-        have = repo.macro_keys()
-        for entry in entries:
-            if entry["key"] in have:
-                continue
-            body = f"{entry['body_zh']}\n{entry['body_en']}"
-            if unknown := unknown_variables(body):
-                raise Invalid(f"Macro {entry['key']}: unknown variables {', '.join(unknown)}.")
-            repo.add(
-                Macro(
-                    key=entry["key"],
-                    title_zh=entry["title_zh"],
-                    title_en=entry["title_en"],
-                    body_zh=entry["body_zh"],
-                    body_en=entry["body_en"],
-                    set_status=entry.get("status", ""),
-                    set_priority=entry.get("priority", ""),
-                    add_tags=list(entry.get("add_tags", [])),
-                    updated_at=clock.now(),
-                )
-            )
-            added += 1
-        uow.commit()
-    return added

@@ -214,6 +214,7 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
     return message
 
 
+# Its arguments echo add_message's on purpose: this is the requester's path, which also reopens.
 def customer_writes(
     session: Session,
     ticket: Ticket,

@@ -10,6 +10,8 @@ from typing import Any
 from aftersales.kit.access import SYSTEM, Principal, Role
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class ActorKind(StrEnum):
     USER = "user"
     SYSTEM = "system"

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from aftersales.db.base import Base, UTCDateTime
 
 
+# Deliberately separate: each table declares its own columns, although they share a shape with other
+# tables: a table is one context's fact, and the migrations compare them one by one.
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
     __table_args__ = (Index("ix_timeline_events_subject", "subject_type", "subject_id", "occurred_at"),)

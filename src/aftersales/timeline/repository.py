@@ -5,18 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
+from aftersales.db.repository import Repository
 from aftersales.timeline.models import TimelineEvent
 
 
-class TimelineRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def add(self, event: TimelineEvent) -> None:
-        self.session.add(event)
-
+class TimelineRepository(Repository):
     def for_subjects(self, subjects: Sequence[tuple[str, int]], *, customer_view: bool) -> list[TimelineEvent]:
         if not subjects:
             return []

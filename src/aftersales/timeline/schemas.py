@@ -8,6 +8,20 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 
+class TimelineLine(BaseModel):
+    """One line of a subject's history as a page shows it; a case's and an order's add what they need."""
+
+    action: str
+    actor_kind: str
+    actor_name: str
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    occurred_at: datetime
+
+
+# Written out beside TimelineLine on purpose: the audit API's entries name their subject first and
+# carry the evidence between the reason and the time, an order API clients already read.
 class TimelineEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

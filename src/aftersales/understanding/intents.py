@@ -13,6 +13,8 @@ from enum import StrEnum
 from typing import Any
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class Intent(StrEnum):
     TRACK_ORDER = "track_order"  # where is my parcel, logistics not updating
     URGE_DELIVERY = "urge_delivery"  # not shipped yet, please hurry (催发货 / 催快递)

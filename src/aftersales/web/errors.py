@@ -31,6 +31,14 @@ def _page(request: Request, status: int, message: str) -> Response:
     return render(request, "error.html", status_code=status, status=status, message=message)
 
 
+def _refusal(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The same refusal for both audiences: JSON for the API, the error page for a browser."""
+    if _wants_json(request):
+        body = {"error": code, "message": message, "detail": message}
+        return JSONResponse(body, status_code=status, headers=headers)
+    return _page(request, status, message)
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     fields = []
     for err in exc.errors():
@@ -166,39 +174,27 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError) -> Response:
         message = "Someone else changed this record at the same time. Reload it and try again."
-        if _wants_json(request):
-            return JSONResponse({"error": "conflict", "message": message, "detail": message}, status_code=409)
-        return _page(request, 409, message)
+        return _refusal(request, 409, "conflict", message)
 
     @app.exception_handler(OperationalError)
     @app.exception_handler(InterfaceError)
     async def _db_down(request: Request, exc: Exception) -> Response:
         log.error("database.unavailable", error=str(exc)[:300], path=request.url.path)
         message = "The database is unavailable right now. Please try again in a moment."
-        if _wants_json(request):
-            return JSONResponse(
-                {"error": "unavailable", "message": message, "detail": message},
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
-        return _page(request, 503, message)
+        return _refusal(request, 503, "unavailable", message, headers={"Retry-After": "5"})
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         log.warning("database.integrity", error=str(exc.orig)[:300], path=request.url.path)
         message = "This conflicts with data that already exists. Reload and try again."
-        if _wants_json(request):
-            return JSONResponse({"error": "conflict", "message": message, "detail": message}, status_code=409)
-        return _page(request, 409, message)
+        return _refusal(request, 409, "conflict", message)
 
     @app.exception_handler(DBAPIError)
     async def _db_refused(request: Request, exc: DBAPIError) -> Response:
         # Validation should have caught this; answer as bad input and log it so it gets fixed.
         log.error("database.refused", error=str(exc.orig)[:300], path=request.url.path)
         message = "The database refused a value in this request (too long or out of range). Check the fields."
-        if _wants_json(request):
-            return JSONResponse({"error": "invalid", "message": message, "detail": message}, status_code=422)
-        return _page(request, 422, message)
+        return _refusal(request, 422, "invalid", message)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -207,18 +203,10 @@ def install(app: FastAPI) -> None:
             message = f"Nothing at {request.url.path}."
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
-        if _wants_json(request):
-            return JSONResponse(
-                {"error": "http_error", "message": message, "detail": message},
-                status_code=exc.status_code,
-                headers=getattr(exc, "headers", None),
-            )
-        return _page(request, exc.status_code, message)
+        return _refusal(request, exc.status_code, "http_error", message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("request.failed", path=request.url.path)
         message = "Something went wrong on our side; it has been logged."
-        if _wants_json(request):
-            return JSONResponse({"error": "internal", "message": message, "detail": message}, status_code=500)
-        return _page(request, 500, message)
+        return _refusal(request, 500, "internal", message)

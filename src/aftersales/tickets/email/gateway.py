@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit.errors import AppError
-from aftersales.tickets.email import ReceivedEmail, receive_email
-from aftersales.tickets.mailparse import MAX_MESSAGE_BYTES
+from aftersales.tickets.email.inbound import ReceivedEmail, receive_email
+from aftersales.tickets.email.parse import MAX_MESSAGE_BYTES
 
 log = structlog.get_logger(__name__)
 

@@ -1,5 +1,5 @@
-"""Pages: the agent workspace (queues with live SLA clocks, the ticket with its sidebar and one-click
-actions), and the customer's support pages (contact form, my tickets, the thread)."""
+"""Pages of the agent workspace: queues with live SLA clocks, the ticket with its sidebar and one-click
+actions. The customer's support pages are in `support`."""
 
 from __future__ import annotations
 
@@ -7,33 +7,36 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import ValidationError
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from aftersales.cases import service as cases
 from aftersales.cases.domain import CaseKind, CaseReason
 from aftersales.cases.schemas import CaseDraft, CaseLineIn
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
-from aftersales.kit.errors import AppError, Invalid, NotFound
+from aftersales.kit.errors import AppError, Invalid
 from aftersales.kit.pagination import PageRequest
 from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.routing import service as routing
-from aftersales.tickets import handoffs, macros, service, taxonomy
+from aftersales.tickets import handoffs, macros, presence, service, taxonomy
 from aftersales.tickets.domain import Channel, MessageKind, Priority, TicketAction, TicketStatus, TicketType
 from aftersales.tickets.intake import agent_channel, ticket_channel
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
 from aftersales.web.deps import csrf_protect, get_db, page_principal
+from aftersales.web.forms import submit, version_of
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request; how a form
+# ends is shared (web/forms.submit).
 router = APIRouter(include_in_schema=False)
 DESK = (Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN, Role.MERCHANT)
 SCOPES = ("mine", "unassigned", "active", "at_risk", "all")
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def _sse(*channels: str, viewer: Principal) -> StreamingResponse:
+def sse(*channels: str, viewer: Principal) -> StreamingResponse:
     """Only the signals the viewer may hear: a merchant hears its own tickets, a customer theirs."""
     return StreamingResponse(live.stream(*channels, viewer=viewer), media_type="text/event-stream", headers=SSE_HEADERS)
 
@@ -66,12 +69,14 @@ def desk(
     if request.headers.get("hx-request") and request.headers.get("hx-target") == "queue-rows":
         return render(request, "tickets/desk.html", block="rows", **context)
     profile = routing.my_profile(db, principal.user_id)
-    return render(request, "tickets/desk.html", profile=profile, mentions=service.my_mentions(db, principal), **context)
+    return render(
+        request, "tickets/desk.html", profile=profile, mentions=presence.my_mentions(db, principal), **context
+    )
 
 
 @router.get("/desk/stream")
 async def desk_stream(principal: Principal = Depends(page_principal(*DESK))) -> StreamingResponse:
-    return _sse("desk:all", agent_channel(principal.user_id), viewer=principal)
+    return sse("desk:all", agent_channel(principal.user_id), viewer=principal)
 
 
 @router.get("/desk/new", response_class=HTMLResponse)
@@ -87,43 +92,31 @@ async def new_ticket(
     _csrf: None = Depends(csrf_protect),
 ) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
-    try:
-        data = TicketIn(
-            subject=form.get("subject", "")[:200],
-            body=form.get("body", ""),
-            channel=Channel(form.get("channel", "phone")),
-            order_number=form.get("order_number", "").strip(),
-            requester_name=form.get("requester_name", "").strip(),
-            requester_email=form.get("requester_email", "").strip(),
-            requester_phone=form.get("requester_phone", "").strip(),
-        )
-        ticket = service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None)
-    except (ValidationError, ValueError) as exc:
+
+    def open_ticket() -> str:
+        data = ticket_from_form(form, Channel(form.get("channel", "phone")), with_requester=True)
+        return service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None).number
+
+    def again(exc: AppError) -> Response:
+        channels = [Channel.PHONE, Channel.WEB]
         return render(
-            request,
-            "tickets/new.html",
-            status_code=422,
-            channels=[Channel.PHONE, Channel.WEB],
-            error=_first_error(exc),
-            form=form,
+            request, "tickets/new.html", status_code=exc.status_code, channels=channels, error=exc.message, form=form
         )
-    except AppError as exc:
-        return render(
-            request,
-            "tickets/new.html",
-            status_code=exc.status_code,
-            channels=[Channel.PHONE, Channel.WEB],
-            error=exc.message,
-            form=form,
-        )
-    return RedirectResponse(f"/desk/tickets/{ticket.number}", status_code=303)
+
+    return submit(open_ticket, lambda number: f"/desk/tickets/{number}", again)
 
 
-def _first_error(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-    return str(exc)
+def ticket_from_form(form: dict[str, str], channel: Channel, *, with_requester: bool = False) -> TicketIn:
+    """A new ticket as a page's form gives it. Staff type in the requester's contact; a customer's
+    contact is their account's, so the customer's form has none."""
+    requester = ("requester_name", "requester_email", "requester_phone") if with_requester else ()
+    return TicketIn(
+        subject=form.get("subject", "")[:200],
+        body=form.get("body", ""),
+        channel=channel,
+        order_number=form.get("order_number", "").strip(),
+        **{field: form.get(field, "").strip() for field in requester},
+    )
 
 
 # --- the agent workspace: one ticket ------------------------------------------------------------------
@@ -150,7 +143,7 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
         "customer_orders": customer_orders,
         "order_cases": order_cases,
         "past_tickets": past,
-        "macros": service.macros(db),
+        "macros": macros.listed(db),
         "groups": routing.group_options(db),
         "axes": taxonomy.load(),
         "statuses_after_reply": [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED],
@@ -158,7 +151,7 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
         "types": list(TicketType),
         "kinds": [CaseKind.RETURN_REFUND, CaseKind.REFUND_ONLY, CaseKind.EXCHANGE, CaseKind.COMPENSATION],
         "reasons": list(CaseReason),
-        "viewers": service.touch_viewer(db, number, principal),
+        "viewers": presence.touch_viewer(db, number, principal),
         "handoffs": handoffs.notes(db, number, principal),
         "fill": None,
         "error": None,
@@ -184,14 +177,10 @@ async def ticket_stream(
     principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR)),
 ) -> StreamingResponse:
     service.get_ticket(db, number[:24], principal)  # 404 unless the viewer may see the ticket
-    return _sse(ticket_channel(number[:24]), viewer=principal)
+    return sse(ticket_channel(number[:24]), viewer=principal)
 
 
-def _back(number: str) -> RedirectResponse:
-    return RedirectResponse(f"/desk/tickets/{number}", status_code=303)
-
-
-def _error_page(request: Request, db: Database, number: str, principal: Principal, exc: AppError) -> Response:
+def _ticket_page(request: Request, db: Database, number: str, principal: Principal, exc: AppError) -> Response:
     context = _ticket_context(db, number, principal)
     context["error"] = exc.message
     return render(request, "tickets/ticket.html", status_code=exc.status_code, **context)
@@ -202,17 +191,7 @@ def _change(
 ) -> Response:
     """Run one change from the ticket page: back to the ticket when it is done, or the page again
     with the sentence that says what to fix."""
-    try:
-        change()
-    except (ValidationError, ValueError) as exc:
-        return _error_page(request, db, number, principal, Invalid(_first_error(exc)))
-    except AppError as exc:
-        return _error_page(request, db, number, principal, exc)
-    return _back(number)
-
-
-def _version(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    return submit(change, f"/desk/tickets/{number}", lambda exc: _ticket_page(request, db, number, principal, exc))
 
 
 @router.post("/desk/tickets/{number}/messages")
@@ -238,7 +217,7 @@ def post_message(
             body=body,
             kind=MessageKind.NOTE if kind == "note" else MessageKind.REPLY,
             then=TicketStatus(then) if then in ("open", "pending", "solved") else None,
-            version=_version(version),
+            version=version_of(version),
         )
         service.post_message(db, number, data, principal)
         if added:  # the tags a macro proposed, as the agent left them
@@ -274,7 +253,7 @@ def ticket_action(
             group_key=group_key,
             merge_into=merge_into,
             confirm_other_customer=bool(confirm_other_customer),
-            version=_version(version),
+            version=version_of(version),
         )
         service.act(db, number, data, principal)
 
@@ -302,7 +281,7 @@ def classify(
             scenario=scenario,
             ticket_type=TicketType(ticket_type) if ticket_type in TicketType.__members__.values() else None,
             priority=Priority(priority) if priority in Priority.__members__.values() else None,
-            version=_version(version),
+            version=version_of(version),
         )
         service.reclassify(db, number, data, principal)
 
@@ -321,7 +300,7 @@ def fill_macro(
     an htmx fragment, or the whole page without JavaScript. Nothing is written or sent."""
     number = number[:24]
     if not macro_id.strip().isdigit():
-        return _error_page(request, db, number, principal, Invalid("Choose a macro."))
+        return _ticket_page(request, db, number, principal, Invalid("Choose a macro."))
     fill = macros.fill(db, number, int(macro_id), principal, request.state.lang)
     if request.headers.get("hx-request"):
         return render(
@@ -400,97 +379,3 @@ async def one_click_case(
         service.start_case(db, number, draft, principal)
 
     return _change(request, db, number, principal, change)
-
-
-# --- customers: contact us, my tickets, the thread ------------------------------------------------------
-@router.get("/support", response_class=HTMLResponse)
-def support_page(
-    request: Request,
-    order: Annotated[str, Query(max_length=64)] = "",
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-) -> Response:
-    tickets = service.list_tickets(db, principal, scope="all", size=50)
-    return render(request, "tickets/support.html", tickets=tickets, form={"order_number": order}, error=None)
-
-
-@router.post("/support")
-async def support_submit(
-    request: Request,
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-    _csrf: None = Depends(csrf_protect),
-) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items() if isinstance(v, str)}
-    try:
-        data = TicketIn(
-            subject=form.get("subject", "")[:200],
-            body=form.get("body", ""),
-            channel=Channel.WEB,
-            order_number=form.get("order_number", "").strip(),
-        )
-        ticket = service.open_ticket(db, data, principal, idempotency_key=form.get("form_key") or None)
-    except (ValidationError, ValueError) as exc:
-        error, status = _first_error(exc), 422
-    except AppError as exc:
-        error, status = exc.message, exc.status_code
-    else:
-        return RedirectResponse(f"/support/{ticket.number}", status_code=303)
-    tickets = service.list_tickets(db, principal, scope="all", size=50)
-    return render(request, "tickets/support.html", status_code=status, tickets=tickets, form=form, error=error)
-
-
-@router.get("/support/{number}", response_class=HTMLResponse)
-def support_ticket(
-    request: Request,
-    number: str,
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-) -> Response:
-    ticket = service.get_ticket(db, number[:24], principal)
-    block = "thread" if request.headers.get("hx-target") == "thread" else None
-    return render(request, "tickets/support_ticket.html", block=block, ticket=ticket, error=None)
-
-
-@router.get("/support/{number}/stream")
-async def support_stream(
-    number: str, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(Role.CUSTOMER))
-) -> StreamingResponse:
-    service.get_ticket(db, number[:24], principal)  # 404 unless it is the customer's own
-    return _sse(ticket_channel(number[:24]), viewer=principal)
-
-
-@router.post("/support/{number}")
-def support_reply(
-    request: Request,
-    number: str,
-    body: Annotated[str, Form(max_length=20_000)] = "",
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
-    _csrf: None = Depends(csrf_protect),
-) -> Response:
-    number = number[:24]
-    try:
-        if not body.strip():
-            raise Invalid("Write your message first.")
-        service.post_message(db, number, MessageIn(body=body, kind=MessageKind.CUSTOMER), principal)
-    except AppError as exc:
-        ticket = service.get_ticket(db, number, principal)
-        return render(
-            request, "tickets/support_ticket.html", status_code=exc.status_code, ticket=ticket, error=exc.message
-        )
-    return RedirectResponse(f"/support/{number}", status_code=303)
-
-
-@router.get("/tickets/{number}/attachments/{attachment_id}")
-def attachment(
-    number: str,
-    attachment_id: int,
-    db: Database = Depends(get_db),
-    principal: Principal = Depends(page_principal(*DESK, Role.ARBITRATOR, Role.CUSTOMER)),
-) -> Response:
-    found = service.attachment_file(db, number[:24], attachment_id, principal)
-    if found is None:
-        raise NotFound("No such attachment.")
-    path, filename, content_type = found
-    return FileResponse(path, media_type=content_type, filename=filename)

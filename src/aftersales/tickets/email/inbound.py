@@ -1,7 +1,7 @@
-"""The email channel of the ticket desk: a customer's mail becomes a ticket (or a message on the
-ticket it answers), and an agent's public reply on an email ticket goes back by SMTP, threaded.
+"""The email channel of the ticket desk, in: a customer's mail becomes a ticket (or a message on
+the ticket it answers). The way out, an agent's reply by SMTP, is in `replies`.
 
-In: `receive_email` is idempotent by Message-ID (a mail without one is keyed by the digest of its
+`receive_email` is idempotent by Message-ID (a mail without one is keyed by the digest of its
 bytes), finds the ticket a mail refers to by In-Reply-To/References against the Message-IDs stored
 on ticket messages, then by a "[TK…]" number in the subject, and lets it join that ticket only when
 its sender (the address in From, read by the header registry, never a display name) is the
@@ -10,23 +10,13 @@ opens a new ticket linked to it. Otherwise a ticket opens through intake (classi
 SLA, routing), attached to a customer only by a trusted address that is theirs. Machine-sent mail
 (auto-replies, bounces) and mail from our own addresses are dropped: answering them is how mail
 loops start.
-
-Out: `send_reply` is what the "tickets.public_reply" handler runs. The Message-ID is derived from
-the outbox key (keyed with the secret, so nobody can guess an id to slip into a thread) and is
-stored on the reply only once the relay took the mail: a stored id means "sent", so a retried
-event sends nothing; a crash between the relay's 250 and our commit resends the very same message
-(same Message-ID and Date), which mail systems recognise as one.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
-import smtplib
 from dataclasses import dataclass
-from email.message import EmailMessage as MimeMessage
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +29,10 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Invalid
-from aftersales.notifications.domain import is_permanent
-from aftersales.notifications.mailer import Mailer, Outcome, Unreachable
-from aftersales.notifications.settings import NotificationSettings, notification_settings
 from aftersales.orders import service as orders
 from aftersales.tickets import workflow
 from aftersales.tickets.domain import Channel, MailSender, MessageKind, TicketStatus, may_join, same_requester
-from aftersales.tickets.intake import open_in, signal
-from aftersales.tickets.mailparse import (
+from aftersales.tickets.email.parse import (
     MAX_MESSAGE_BYTES,
     TICKET_TAG,
     ParsedEmail,
@@ -54,6 +40,7 @@ from aftersales.tickets.mailparse import (
     parse_email,
     raw_digest_id,
 )
+from aftersales.tickets.intake import open_in_without_unseen_order, signal
 from aftersales.tickets.models import Ticket, TicketAttachment, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import Intake
@@ -63,7 +50,6 @@ log = structlog.get_logger(__name__)
 
 # Who the timeline names for what arrives by mail.
 MAIL_GATEWAY = Principal(user_id=0, username="mail-gateway", role=Role.INTEGRATION, display_name="email")
-REFERENCES_KEPT = 20  # the first id of the thread and the latest ones (RFC 5322 §3.6.4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,11 +244,7 @@ def _open(
         email_message_id=key,
         author_name=parsed.from_name or parsed.from_address,
     )
-    try:
-        ticket = open_in(session, intake, MAIL_GATEWAY)
-    except Invalid:
-        # Not their order (or no such order): open the ticket anyway, without the link.
-        ticket = open_in(session, intake.model_copy(update={"order_number": ""}), MAIL_GATEWAY)
+    ticket = open_in_without_unseen_order(session, intake, MAIL_GATEWAY)
     ticket.requester_verified = verified
     if target is not None:
         workflow.link(session, ticket, target, MAIL_GATEWAY)
@@ -328,125 +310,3 @@ def _note_refused(session: Session, ticket: Ticket, refused: list[Refused]) -> N
         by=MAIL_GATEWAY,
         channel=Channel.EMAIL,
     )
-
-
-# --- out ---------------------------------------------------------------------------------------------
-class ReplyDeferred(Exception):
-    """The relay could not take the reply now; the outbox delivers the event again later."""
-
-
-class ThreadMailer(Mailer):
-    """The notifications mailer (its connection, TLS, login and error triage) sending a message built
-    here, with the threading headers that notices do not carry."""
-
-    def send_mime(self, msg: MimeMessage, to_address: str) -> Outcome:
-        conn = self._connection()  # raises Unreachable
-        sender = parseaddr(self.settings.smtp_from)[1] or self.settings.smtp_from
-        try:
-            conn.send_message(msg, from_addr=sender, to_addrs=[to_address])
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [code for code, _ in exc.recipients.values()]
-            permanent = bool(codes) and all(is_permanent(code) for code in codes)
-            return Outcome(ok=False, permanent=permanent, error=f"recipient refused: {exc.recipients!r}")
-        except smtplib.SMTPDataError as exc:
-            return Outcome(ok=False, permanent=is_permanent(exc.smtp_code), error=repr(exc))
-        except (smtplib.SMTPException, OSError) as exc:
-            self._drop()
-            return Outcome(ok=False, error=repr(exc))
-        return Outcome(ok=True)
-
-
-def reply_message_id(key: str, sender: str) -> str:
-    """Our Message-ID for a reply: the same for the same outbox event, unguessable without the secret."""
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "aftersales.invalid"
-    digest = hmac.new(get_settings().secret_key.encode(), key.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"<reply.{digest}@{domain}>"
-
-
-def thread_headers(ids: list[str]) -> tuple[str, str]:
-    """(In-Reply-To, References) for a reply in a thread whose stored ids are `ids`, oldest first."""
-    if not ids:
-        return "", ""
-    kept = ids if len(ids) <= REFERENCES_KEPT else [ids[0], *ids[-(REFERENCES_KEPT - 1) :]]
-    return ids[-1], " ".join(kept)
-
-
-def reply_text(body: str, number: str) -> str:
-    return (
-        f"{body.rstrip()}\n\n--\n"
-        f"工单号 Ticket: {number}\n"
-        "直接回复此邮件即可补充信息。Reply to this email to add to your ticket.\n"
-    )
-
-
-def build_reply(
-    ticket: Ticket, message: TicketMessage, thread_ids: list[str], message_id: str, settings: NotificationSettings
-) -> MimeMessage:
-    msg = MimeMessage()
-    msg["From"] = settings.smtp_from
-    name, address = ticket.requester_name, ticket.requester_email
-    msg["To"] = formataddr((name, address)) if name else address
-    msg["Subject"] = f"Re: {ticket.subject} [{ticket.number}]"
-    msg["Message-ID"] = message_id
-    msg["Date"] = format_datetime(message.created_at)
-    in_reply_to, references = thread_headers(thread_ids)
-    if in_reply_to:
-        msg["In-Reply-To"] = in_reply_to
-        msg["References"] = references
-    if reply_to := str(getattr(get_settings(), "mail_in_address", "")):
-        msg["Reply-To"] = reply_to
-    msg["X-Aftersales-Ticket"] = ticket.number
-    msg.set_content(reply_text(message.body, ticket.number), charset="utf-8")
-    return msg
-
-
-def send_reply(db: Database, message_id: int, key: str, settings: NotificationSettings | None = None) -> str:
-    """Email an agent's public reply on an email ticket to its requester, once. Returns what happened;
-    raises ReplyDeferred (or Unreachable) when it should be tried again later."""
-    settings = settings or notification_settings()
-    with db.read() as uow:
-        repo = TicketsRepository(uow.session)
-        message = uow.session.get(TicketMessage, message_id)
-        ticket = repo.by_id(message.ticket_id) if message is not None else None
-        if message is None or ticket is None or message.kind != MessageKind.REPLY.value:
-            return "skipped: no such reply"
-        if ticket.channel != Channel.EMAIL.value:
-            return "skipped: not an email ticket"
-        if message.email_message_id:
-            return "skipped: already sent"
-        if "@" not in ticket.requester_email:
-            return "skipped: the requester has no email address"
-        mid = reply_message_id(key, settings.smtp_from)
-        mime = build_reply(ticket, message, repo.last_outbound_email_id(ticket.id), mid, settings)
-        to_address = ticket.requester_email
-    mailer = ThreadMailer(settings)
-    try:
-        outcome = mailer.send_mime(mime, to_address)
-    except Unreachable as exc:
-        raise ReplyDeferred(str(exc)) from exc
-    finally:
-        mailer.close()
-    if not outcome.ok and not outcome.permanent:
-        raise ReplyDeferred(outcome.error)
-    with db.write() as uow:
-        message = uow.session.get(TicketMessage, message_id)
-        ticket = TicketsRepository(uow.session).by_id(message.ticket_id) if message is not None else None
-        if message is None or ticket is None:
-            return "sent, but the reply is gone"
-        if outcome.ok:
-            message.email_message_id = mid
-            result = "sent"
-        else:
-            workflow.add_message(
-                uow.session,
-                ticket,
-                kind=MessageKind.NOTE,
-                body=f"The reply could not be emailed to {to_address} / 回复邮件无法送达: {outcome.error[:500]}",
-                by=MAIL_GATEWAY,
-                channel=Channel.EMAIL,
-            )
-            signal(uow.session, ticket)
-            result = "refused by the relay"
-        uow.commit()
-    log.info("tickets.email_reply", ticket=ticket.number, result=result, message_id=mid)
-    return result
