@@ -433,6 +433,7 @@ def _record(
                 "kind": case.kind,
                 "from": before,
                 "to": after,
+                "occurred_at": clock.now().isoformat(),
             },
             idempotency_key=f"case:{case.id}:{action}:{before}:{after}:{case.version}",
         )

@@ -346,6 +346,7 @@ def _record_status(
             "customer_id": order.customer_id,
             "from": previous.value if previous else None,
             "to": order.status,
+            "occurred_at": clock.ensure_utc(occurred_at).isoformat(),
         },
         idempotency_key=f"order:{order.id}:status:{order.status}:{order.source_version}:{order.version}",
     )
