@@ -192,6 +192,7 @@ def seed_cases(db: Database, history: History, count: int, rng: random.Random) -
             if order is not None and case is not None:
                 history.cases[order.number] = case.number
                 history.case_status[case.number] = case.status
+                history.case_moved_at[case.number] = past.moment
                 if case.status in (S.UNDER_REVIEW, S.AWAITING_EVIDENCE) and case.review_due_at is not None:
                     dues.append(clock.ensure_utc(case.review_due_at))
         # Reviews nobody decided in time went to the supervisors minutes after their deadline.
@@ -252,8 +253,12 @@ def _live(
         else "",
         compensation_amount=Decimal("20.00") if plan.kind is K.COMPENSATION else None,
     )
+    # A low-risk case is approved as it is submitted: the refund that follows ends as its approval would.
+    first = plan.steps[0].partition("+") if plan.steps else ("", "", "")
+    approved_at_once = first[2] if first[0] == A.APPROVE else ""
+    past.decline_next = approved_at_once == "declined"
     try:
-        with past.at(moments[0]):
+        with past.at(moments[0], settle_refunds=approved_at_once != "pending"):
             submitted = cases.submit(people.db, draft, people.customer(order), via="web")
     except AppError:
         return None  # the policies refused it, as they would a real customer

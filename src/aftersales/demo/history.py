@@ -83,8 +83,9 @@ class History:
     orders: list[OrderFacts] = field(default_factory=list)
     # order number → the number of the case opened on it while seeding
     cases: dict[str, str] = field(default_factory=dict)
-    # case number → its status when seeding ended
+    # case number → its status when seeding ended, and when it last moved
     case_status: dict[str, str] = field(default_factory=dict)
+    case_moved_at: dict[str, datetime] = field(default_factory=dict)
 
     def add(self, facts: OrderFacts) -> None:
         self.orders.append(facts)

@@ -131,6 +131,7 @@ SOLVED_REPLY = "您好，已为您处理完毕：相关售后已提交，请留�
 def seed_tickets(db: Database, history: History, rng: random.Random) -> int:
     """Put the demo staff on shift and live the desk's weeks: solved, pending and open tickets."""
     routing.ensure_defaults(db)
+    sla_admin.load_defaults(db)  # the desk's clocks need their policies (migrate loads them too)
     for username in ON_SHIFT:
         principal = identity.principal_for_username(db, username)
         if principal is not None:
@@ -156,8 +157,10 @@ class Desk:
     past: Past | None = None
     made: int = 0
 
-    def _moment(self, state: str) -> datetime:
+    def _moment(self, story: Story, state: str) -> datetime:
         now = self.history.now
+        if story.need == REFUND:  # asked about a refund still on its way: lately
+            return now - timedelta(hours=self.rng.uniform(0.5, 5))
         if state == SOLVED:
             return now - timedelta(days=self.rng.uniform(1.5, 45))
         if state == PENDING:
@@ -172,14 +175,16 @@ class Desk:
                 return o.on_the_way_at(at) and at - (o.first_scan_at or at) > timedelta(days=2)
             if story.need == REFUND:
                 case = self.history.cases.get(o.number, "")
-                return self.history.case_status.get(case) in ("refunding", "refund_failed")
+                moved = self.history.case_moved_at.get(case)
+                waiting = self.history.case_status.get(case) in ("refunding", "refund_failed")
+                return waiting and moved is not None and moved < at
             return o.delivered_at is not None and timedelta(hours=2) < at - o.delivered_at < timedelta(days=12)
 
         found = [o for o in self.history.orders if fits(o)]
         return self.rng.choice(found) if found else None
 
     def open(self, story: Story, state: str, n: int) -> TicketOut | None:
-        at = self._moment(state)
+        at = self._moment(story, state)
         if state in (NEAR_BREACH, BREACHED):
             at = self._backdated(story, state) or at
         order = self._order(story, at) if story.need != NONE else None

@@ -29,6 +29,7 @@ class Past:
         self.db = db
         self.accepted: list[str] = []
         self.decline_next = False
+        self.moment = clock.now()  # when the latest step happened
 
     def _accept(self, gateway_ref: str, _delay: float) -> None:
         self.accepted.append(gateway_ref)
@@ -38,6 +39,7 @@ class Past:
         """Run the block at `moment`, then deliver its consequences a few minutes later."""
         with clock.frozen_at(moment):
             yield
+            self.moment = moment
             clock.advance(timedelta(minutes=1))
             drain(self.db)
             if settle_refunds and self.accepted:
