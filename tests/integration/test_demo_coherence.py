@@ -42,6 +42,7 @@ def at(value: Any) -> datetime:
     return clock.ensure_utc(value)
 
 
+@pytest.mark.slow
 def test_the_demo_shop_tells_one_story(shop: Database) -> None:
     now = clock.now()
     _notices_are_dated_by_their_events(shop, now)
@@ -103,7 +104,9 @@ def _tickets_speak_of_their_orders(db: Database) -> None:
     )
     assert len({at(t.created_at).date() for t in tickets}) >= 10, "tickets spread over the weeks"
     for ticket in tickets:
-        body = " ".join(r.body for r in rows(db, "SELECT body FROM ticket_messages WHERE ticket_id = :id", id=ticket.id))
+        body = " ".join(
+            r.body for r in rows(db, "SELECT body FROM ticket_messages WHERE ticket_id = :id", id=ticket.id)
+        )
         bought = [r.product_name for r in rows(
             db,
             "SELECT l.product_name FROM order_lines l JOIN orders o ON o.id = l.order_id WHERE o.number = :n",
@@ -124,7 +127,8 @@ def _the_desk_has_a_shared_queue_with_deadlines(db: Database) -> None:
         "AND warned_at IS NOT NULL AND breached_at IS NULL",
     )
     breached = rows(
-        db, f"SELECT DISTINCT subject_id FROM sla_clocks WHERE subject_id IN ({open_tickets}) AND breached_at IS NOT NULL"
+        db,
+        f"SELECT DISTINCT subject_id FROM sla_clocks WHERE subject_id IN ({open_tickets}) AND breached_at IS NOT NULL",
     )
     assert warned, "a ticket near its deadline (at risk) is on the supervisor's list"
     assert breached, "a ticket past its deadline is on the supervisor's list"

@@ -135,7 +135,8 @@ def send_due_emails(
                 report.unreachable = True
                 for rest_id, _ in claimed[index:]:
                     _record(db, rest_id, Outcome(ok=False, error=str(exc)), report)
-                log.warning("notifications.smtp_unreachable", error=str(exc), waiting=len(claimed) - index)
+                # Said once by the relay watch (mailer.relays); each later try is only a detail.
+                log.debug("notifications.emails_waiting", error=str(exc), waiting=len(claimed) - index)
                 break
             except Exception as exc:  # a fault of this one email: it is retried later, the rest go on
                 outcome = Outcome(ok=False, error=f"could not send: {exc!r}")
