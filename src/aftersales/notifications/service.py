@@ -134,7 +134,7 @@ def send_due_emails(
                 # Nobody to talk to: every message left in the batch waits for the next try.
                 report.unreachable = True
                 for rest_id, _ in claimed[index:]:
-                    _record(db, rest_id, Outcome(ok=False, error=str(exc)), report)
+                    _record(db, rest_id, Outcome(ok=False, error=str(exc)), report, relay_away=True)
                 # Said once by the relay watch (mailer.relays); each later try is only a detail.
                 log.debug("notifications.emails_waiting", error=str(exc), waiting=len(claimed) - index)
                 break
@@ -167,7 +167,7 @@ def _claim(db: Database, limit: int, ids: Sequence[int] | None) -> list[tuple[in
         return claimed
 
 
-def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport) -> None:
+def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport, *, relay_away: bool = False) -> None:
     now = clock.now()
     with db.write() as uow:
         email = NotificationsRepository(uow.session).email(email_id)
@@ -192,7 +192,10 @@ def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport) -
             email.next_attempt_at = now + domain.retry_delay(email.attempts)
             email.last_error = outcome.error[:2000]
             report.retrying += 1
-            log.warning("notifications.email_retry", email_id=email_id, attempts=email.attempts, error=outcome.error)
+            # A relay that is away is reported once by the relay watch, not once per waiting email.
+            (log.debug if relay_away else log.warning)(
+                "notifications.email_retry", email_id=email_id, attempts=email.attempts, error=outcome.error
+            )
         uow.commit()
 
 
