@@ -220,7 +220,10 @@ def _pick_order(plan: Plan, delivered: list[OrderFacts], history: History, rng: 
 def _moments(plan: Plan, delivered_at: datetime, now: datetime, rng: random.Random) -> list[datetime]:
     """When the case was opened and each step taken; a story still going on ends lately, so a
     busy week is squeezed in, never pushed into the future."""
-    opened = delivered_at + timedelta(hours=rng.uniform(3, 60))
+    # Fresh food is claimed within its 2 days (rules: fresh_food_quality_2_days); the rest within days.
+    opened = delivered_at + timedelta(
+        hours=rng.uniform(2, 30) if plan.categories == {"fresh_food"} else rng.uniform(3, 60)
+    )
     gaps = [timedelta(hours=rng.uniform(*GAPS[step.split("+")[0]])) for step in plan.steps]
     latest = now - timedelta(minutes=rng.uniform(20, 240))
     total = sum(gaps, timedelta())
