@@ -25,11 +25,7 @@ assets: $(ASSETS)
 run: install assets
 	$(BIN)/aftersales migrate
 	$(BIN)/aftersales demo --if-empty
-	@echo "starting the worker, the mail gateway (SMTP 127.0.0.1:2525) and the web server on http://127.0.0.1:8000 (Ctrl+C stops all)"
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(BIN)/aftersales worker & \
-	  $(BIN)/aftersales mail-in --host 127.0.0.1 --port 2525 & \
-	  $(BIN)/aftersales serve --host 127.0.0.1 --port 8000
+	@BIN=$(BIN) bash scripts/run.sh
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

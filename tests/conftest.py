@@ -55,6 +55,14 @@ def pytest_report_header() -> str:
     return f"aftersales test database: {DB_KIND}"
 
 
+@pytest.fixture(autouse=True)
+def relays_answering(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no memory of a relay that did not answer in an earlier test."""
+    from aftersales.notifications import mailer
+
+    monkeypatch.setattr(mailer, "relays", mailer.RelayWatch())
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if DB_KIND == "sqlite":

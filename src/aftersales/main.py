@@ -40,6 +40,7 @@ from aftersales.tickets import web as tickets_web
 from aftersales.web import errors, ops
 from aftersales.web.body_limit import BodyLimit
 from aftersales.web.deps import PrincipalLoader, ensure_session_basics
+from aftersales.web.head import HeadAsGet
 from aftersales.web.headers import SecurityHeaders
 from aftersales.worker import wiring
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.cookie_secure,
     )
+    app.add_middleware(HeadAsGet)  # outermost: a HEAD is a GET everywhere inside
     errors.install(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")
     app.include_router(ops.router)

@@ -119,3 +119,25 @@ def test_a_vip_is_not_shown_policy_offers_as_benefits_but_the_agent_sees_them_as
         token = sign_in(client, who)
         preview = client.post("/orders/SO-VIP/after-sales/preview", data={"csrf_token": token, **form}).text
         assert ('data-testid="preview-offers"' in preview) is shown, (who, preview)
+
+
+def test_a_compensation_case_shows_only_what_applies_to_it(client: TestClient, db: Database, shop: Factory) -> None:
+    """No goods travel back for a compensation: who pays a return parcel does not belong on it,
+    neither on its page nor in the preview before it is submitted."""
+    number = _submit(db, "SO-CO", CaseKind.COMPENSATION, CaseReason.LATE_DELIVERY, compensation_amount=Decimal("20"))
+    lina = identity.principal_for_username(db, "lina")
+    assert lina is not None
+    assert cases.get_case(db, number, lina).return_shipping_paid_by == ""
+    for user in ("lina", "agent"):
+        sign_in(client, user)
+        page = client.get(f"/cases/{number}").text
+        assert "Return shipping paid by" not in page and "退货运费承担方" not in page, user
+    preview = cases.preview(
+        db,
+        CaseDraft(
+            order_number="SO-INV", kind=CaseKind.COMPENSATION, reason=CaseReason.LATE_DELIVERY,
+            compensation_amount=Decimal("5"),
+        ),
+        lina,
+    )  # fmt: skip
+    assert preview.return_shipping_paid_by == ""

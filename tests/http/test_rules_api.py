@@ -125,11 +125,15 @@ def test_staff_dry_run_on_facts(client: TestClient, tokens: dict[Role, dict[str,
     assert out["eligible"] is False and out["source"] == "facts"
     assert out["policy_keys"] == ["no_reason_excluded_fresh_food"]
     assert "生鲜" in out["reason_zh"] and "Fresh food" in out["reason_en"]
-    damaged = client.post(
+    # Fresh food with a problem: within 2 days of receipt, as its help article says; not after.
+    fresh = {**FACTS, "case.reason": "damaged", "order.days_since_receipt": 1}
+    damaged = client.post("/api/v1/policies/dry-run", json={"facts": fresh}, headers=tokens[role]).json()
+    assert damaged["eligible"] and damaged["return_shipping_paid_by"] == "merchant"
+    assert damaged["resolutions"] == ["refund", "exchange"]
+    late = client.post(
         "/api/v1/policies/dry-run", json={"facts": {**FACTS, "case.reason": "damaged"}}, headers=tokens[role]
     ).json()
-    assert damaged["eligible"] and damaged["return_shipping_paid_by"] == "merchant"
-    assert damaged["resolutions"] == ["refund", "exchange", "repair"]
+    assert late["eligible"] is False and late["policy_keys"] == ["fresh_food_quality_after_2_days"]
 
 
 @pytest.mark.parametrize("role", [Role.MERCHANT, Role.CUSTOMER])

@@ -12,6 +12,7 @@ from email.message import EmailMessage as MimeMessage
 from typing import Any
 
 import pytest
+import structlog.testing
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select, text, update
@@ -239,6 +240,8 @@ def test_while_the_relay_is_down_the_email_waits_and_goes_once_it_is_back(
     assert (second.status, second.attempts, second.next_attempt_at) == ("queued", 0, NOW)
 
     relay.start()
+    # After the relay's first failure every sender waits out a short back-off (said once, not per try).
+    clock.advance(timedelta(seconds=mailer.relays.first))
     report = tasks.send_until_done(db)
     assert (report.sent, report.retrying, report.failed) == (1, 0, 0)  # the one that is due
     clock.advance(timedelta(minutes=1))
@@ -388,3 +391,24 @@ def test_unknown_customers_are_skipped(db: Database, smtp: Relay) -> None:
     assert service.notify(db, 999_999, "order.status_changed", {"order": "X", "to": "shipped"}, "k") is None
     publish(db, "order.status_changed", {"order": "X", "customer_id": 999_999, "from": "paid", "to": "shipped"}, "k")
     assert outbox.drain(db) == 1 and inbox_rows(db) == []
+
+
+def test_a_relay_that_does_not_answer_is_reported_once_then_tried_less_often() -> None:
+    moment = [0.0]
+    watch = mailer.RelayWatch(first=10, cap=40, now=lambda: moment[0])
+    with structlog.testing.capture_logs() as logs:
+        watch.failed("smtp:25", "refused")
+        with pytest.raises(mailer.Unreachable):
+            watch.check("smtp:25")  # inside the back-off nothing connects
+        waits = []
+        for _ in range(4):
+            moment[0] += 1000
+            watch.check("smtp:25")
+            watch.failed("smtp:25", "refused")
+            waits.append(watch._down["smtp:25"][0])
+        watch.answered("smtp:25")
+        watch.check("smtp:25")
+    assert waits == [20, 40, 40, 40]  # doubling, capped
+    warnings = [e for e in logs if e["log_level"] == "warning"]
+    assert [e["event"] for e in warnings] == ["notifications.smtp_unreachable"]
+    assert [e["event"] for e in logs if e["log_level"] == "info"] == ["notifications.smtp_recovered"]

@@ -82,6 +82,7 @@ def test_the_confirmation_settles_once_and_tells_the_others(db: Database, order_
         "status": "succeeded",
         "amount": "100.00",
         "currency": "CNY",
+        "occurred_at": row.settled_at.replace(tzinfo=UTC).isoformat(),  # the customer's notice is dated by it
     }
     assert message["idempotency_key"] == f"refund-settled:{refund.id}"
     actions = [r["action"] for r in timeline_rows(db, "order") if r["action"].startswith("refund.")]

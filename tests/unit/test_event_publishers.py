@@ -18,12 +18,12 @@ from .event_sources import SRC, all_event_types, events_modules, publishers, raw
 # The payload keys the outbox has always stored for each topic: rows written before the events
 # were typed must still be read, and consumers outside (webhooks) rely on them.
 STORED_SHAPES = {
-    "order.status_changed": {"order", "order_id", "customer_id", "from", "to"},
+    "order.status_changed": {"order", "order_id", "customer_id", "from", "to", "occurred_at"},
     "case.status_changed": {
-        "case_id", "case_number", "customer_id", "merchant_id", "order_number", "kind", "from", "to",
+        "case_id", "case_number", "customer_id", "merchant_id", "order_number", "kind", "from", "to", "occurred_at",
     },
     "refund.requested": {"refund_id"},
-    "refund.settled": {"refund_id", "case_id", "customer_id", "order_number", "status", "amount", "currency"},
+    "refund.settled": {"refund_id", "case_id", "customer_id", "order_number", "status", "amount", "currency", "occurred_at"},
     "sla.warning": {"subject_id", "metric", "target_at", "clock_id"},
     "sla.breached": {"subject_id", "metric", "target_at", "clock_id"},
     "routing.assigned": {"kind", "ref", "user_id", "group_key", "reason"},

@@ -210,3 +210,19 @@ def test_only_5xx_replies_are_final() -> None:
 )
 def test_only_plausible_addresses_are_queued(address: str, ok: bool) -> None:
     assert domain.looks_like_email(address) is ok
+
+
+def test_a_notice_is_dated_by_its_event_never_in_the_future() -> None:
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    assert domain.event_time({"occurred_at": "2026-11-02T08:30:00+00:00"}, now) == datetime(
+        2026, 11, 2, 8, 30, tzinfo=UTC
+    )
+    assert domain.event_time({"occurred_at": "2026-11-02T16:30:00+08:00"}, now) == datetime(
+        2026, 11, 2, 8, 30, tzinfo=UTC
+    )
+    assert domain.event_time({"occurred_at": "2026-11-02T08:30:00"}, now).tzinfo is not None  # naive is UTC
+    assert domain.event_time({"occurred_at": "2027-01-01T00:00:00+00:00"}, now) == now
+    assert domain.event_time({"occurred_at": "yesterday"}, now) == now
+    assert domain.event_time({}, now) == now

@@ -120,9 +120,12 @@ def test_refund_only_before_delivery(
 def test_fresh_food_refused_for_changed_mind_but_eligible_when_damaged(rules: list[PolicyRule]) -> None:
     refused = run(rules, product__category="fresh_food")
     assert not refused.eligible and "生鲜" in refused.reason("zh") and "Fresh food" in refused.reason("en")
-    damaged = run(rules, product__category="fresh_food", case__reason="damaged")
+    # A problem with fresh food is taken within 2 days of receipt (its help article says the same).
+    damaged = run(rules, product__category="fresh_food", case__reason="damaged", order__days_since_receipt=2)
     assert damaged.eligible and damaged.return_shipping_paid_by == "merchant"
-    assert damaged.policy_keys[0] == "quality_30"
+    assert damaged.policy_keys[0] == "fresh_food_quality_2_days"
+    late = run(rules, product__category="fresh_food", case__reason="damaged", order__days_since_receipt=3)
+    assert not late.eligible and late.policy_keys == ["fresh_food_quality_after_2_days"]
 
 
 def test_custom_made_refused_for_changed_mind(rules: list[PolicyRule]) -> None:

@@ -203,6 +203,12 @@ def offered(action: CaseAction, return_tracking: str | None, pickup_at: datetime
     return True
 
 
+def return_shipping_payer(kind: CaseKind, payer: str) -> str:
+    """Who pays the return parcel, only for kinds whose goods travel back (a refund without return,
+    a compensation or an invoice has no return parcel to pay for); "" otherwise."""
+    return payer if kind in RETURN_KINDS else ""
+
+
 def next_status(kind: CaseKind, status: CaseStatus, action: CaseAction) -> CaseStatus | None:
     return TRANSITIONS[kind].get((status, action))
 

@@ -183,7 +183,7 @@ def evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Pre
         reason_en=" ".join(dict.fromkeys(r for d in merged for r in d.reasons_en)),
         approval="auto" if all(d.approval == "auto" for d in merged) else "review",
         review_hours=min(d.review_hours for d in merged),
-        return_shipping_paid_by=merged[0].return_shipping_paid_by,
+        return_shipping_paid_by=domain.return_shipping_payer(draft.kind, merged[0].return_shipping_paid_by),
         resolutions=sorted(resolutions),
         offers=sorted({o for d in merged for o in d.offers}),
         amount=sum((amount for _, _, amount, _, _ in decisions), Decimal(0)),

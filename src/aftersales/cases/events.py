@@ -21,3 +21,4 @@ class CaseStatusChanged(DomainEvent):
     kind: str
     from_status: str | None = payload_key("from")  # None: the case was just submitted
     to_status: str = payload_key("to")
+    occurred_at: str | None = None  # when it happened (ISO 8601, UTC); rows of older releases lack it

@@ -434,6 +434,7 @@ def _record(
                 kind=case.kind,
                 from_status=before,
                 to_status=after,
+                occurred_at=clock.now().isoformat(),
             ),
             idempotency_key=f"case:{case.id}:{action}:{before}:{after}:{case.version}",
         )

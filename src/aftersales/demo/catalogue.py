@@ -26,10 +26,10 @@ RETURN_ADDRESSES = {
 
 # merchant, category, product name, brand, [(sku code, spec, price)]
 PRODUCTS = [
-    ("selfop", "home_appliances", "美的变频空调 1.5匹", "Midea", [("MD-AC15", "白色", "2899.00")]),
-    ("selfop", "home_appliances", "海尔滚筒洗衣机 10kg", "Haier", [("HR-WM10", "银色", "2599.00")]),
+    ("selfop", "home_appliances", "美的变频空调", "Midea", [("MD-AC15", "1.5匹 白色", "2899.00")]),
+    ("selfop", "home_appliances", "海尔滚筒洗衣机", "Haier", [("HR-WM10", "10kg 银色", "2599.00")]),
     ("selfop", "home_appliances", "小米空气净化器 4", "Xiaomi", [("MI-AP4", "标准版", "899.00")]),
-    ("selfop", "home_appliances", "苏泊尔电饭煲 4L", "Supor", [("SP-RC4", "4L", "329.00")]),
+    ("selfop", "home_appliances", "苏泊尔电饭煲", "Supor", [("SP-RC4", "4L", "329.00")]),
     (
         "selfop",
         "electronics",
@@ -46,16 +46,16 @@ PRODUCTS = [
     ),
     ("selfop", "electronics", "Anker 65W 氮化镓充电器", "Anker", [("AK-65W", "白色", "199.00")]),
     ("selfop", "electronics", "罗技 MX Master 3S 鼠标", "Logitech", [("LG-MX3S", "石墨黑", "749.00")]),
-    ("selfop", "fresh_food", "智利车厘子 JJ级 2.5kg", "鲜果园", [("FR-CHERRY-25", "2.5kg 礼盒", "268.00")]),
+    ("selfop", "fresh_food", "智利车厘子 JJ级", "鲜果园", [("FR-CHERRY-25", "2.5kg 礼盒", "268.00")]),
     ("selfop", "fresh_food", "阳澄湖大闸蟹 8只装", "蟹皇", [("FR-CRAB-8", "公4.0两 母3.0两", "398.00")]),
-    ("selfop", "fresh_food", "新西兰牛排 套餐 1kg", "Silver Fern", [("FR-STEAK-1", "1kg", "189.00")]),
+    ("selfop", "fresh_food", "新西兰牛排 套餐", "Silver Fern", [("FR-STEAK-1", "1kg", "189.00")]),
     ("selfop", "books", "《三体》全集", "重庆出版社", [("BK-3BODY", "平装三册", "93.00")]),
     ("selfop", "books", "Designing Data-Intensive Applications", "O'Reilly", [("BK-DDIA", "paperback", "139.00")]),
     ("selfop", "books", "《活着》余华", "作家出版社", [("BK-HUOZHE", "平装", "35.00")]),
-    ("pop-mama", "baby_maternal", "飞鹤星飞帆 婴儿奶粉 3段 700g", "飞鹤", [("FH-XFF3", "700g", "258.00")]),
-    ("pop-mama", "baby_maternal", "帮宝适 一级帮 纸尿裤 L码", "Pampers", [("PP-L-52", "L 52片", "149.00")]),
+    ("pop-mama", "baby_maternal", "飞鹤星飞帆 婴儿奶粉 3段", "飞鹤", [("FH-XFF3", "700g", "258.00")]),
+    ("pop-mama", "baby_maternal", "帮宝适 一级帮 纸尿裤", "Pampers", [("PP-L-52", "L码 52片", "149.00")]),
     ("pop-mama", "baby_maternal", "好孩子 婴儿推车 轻便折叠", "gb", [("GB-STR1", "灰色", "1299.00")]),
-    ("pop-mama", "baby_maternal", "贝亲 宽口径玻璃奶瓶 240ml", "Pigeon", [("PG-BOT240", "240ml", "109.00")]),
+    ("pop-mama", "baby_maternal", "贝亲 宽口径玻璃奶瓶", "Pigeon", [("PG-BOT240", "240ml", "109.00")]),
     (
         "pop-style",
         "apparel",
@@ -83,6 +83,8 @@ PRODUCTS = [
 CARRIERS = ["SF", "JD", "ZTO", "YTO", "STO"]
 PAY_METHODS = ["alipay", "wechat_pay", "unionpay", "card"]
 
+# The self-operated shop's own riders deliver in the city of its warehouse; elsewhere a carrier does.
+RIDER_CITY = "上海"
 CITIES = [
     ("上海市 浦东新区", "上海"),
     ("北京市 朝阳区", "北京"),

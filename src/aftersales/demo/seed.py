@@ -34,8 +34,20 @@ from aftersales.orders.schemas import (
 from aftersales.rules import service as rules
 
 from .cases import seed_cases
-from .catalogue import CARRIERS, CATEGORIES, CITIES, HUBS, MERCHANTS, PAY_METHODS, PRODUCTS, RETURN_ADDRESSES
+from .catalogue import (
+    CARRIERS,
+    CATEGORIES,
+    CITIES,
+    HUBS,
+    MERCHANTS,
+    PAY_METHODS,
+    PRODUCTS,
+    RETURN_ADDRESSES,
+    RIDER_CITY,
+)
+from .history import History, OrderFacts
 from .tickets import seed_tickets
+from .timing import settle_past
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for people trying the demo
 # role, username, password
@@ -43,6 +55,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
     ("customer", "customer", DEMO_PASSWORD),
     ("customer (English)", "emma", DEMO_PASSWORD),
     ("agent tier 1", "agent1", DEMO_PASSWORD),
+    ("agent tier 1", "agent3", DEMO_PASSWORD),
     ("agent tier 2", "agent2", DEMO_PASSWORD),
     ("supervisor", "supervisor", DEMO_PASSWORD),
     ("merchant staff (贝贝母婴)", "merchant", DEMO_PASSWORD),
@@ -62,15 +75,17 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     now = clock.now()
 
     orders_service_setup(db)
-    _ensure_user(db, "rider", Role.RIDER, "王师傅 (rider)")
+    _ensure_user(db, "rider", Role.RIDER, "王师傅")
     people = _customers(customers, rng, fake_zh, fake_en)
     skus = [(m, c, name, code, Decimal(price)) for m, c, name, _b, sk in PRODUCTS for code, _s, price in sk]
+    history = History(now=now)
     with Progress(console=console, transient=False) as progress:
         task = progress.add_task("seeding orders", total=orders)
         steps: list[OrderIn | LogisticsEventIn] = []
         for i in range(orders):
             customer = people[0] if i % 25 == 0 else people[1] if i % 31 == 0 else rng.choice(people)
             revisions, events = _order_story(i, customer, rng, skus, now)
+            history.add(OrderFacts.of(revisions, events))
             steps.extend(sorted([*revisions, *events], key=_when))
             if (i + 1) % BATCH == 0 or i == orders - 1:
                 shop.import_batch(db, steps, SEEDER)
@@ -79,9 +94,11 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     _accounts(db, people)
     rules.load_defaults(db)
     knowledge.load_articles(db)
-    made = seed_cases(db, max(orders // 50, 5), rng)
+    # Each case and ticket is lived at its own moments, after the order events it speaks of.
+    made = seed_cases(db, history, max(orders // 50, 5), rng)
     console.print(f"opened {made} after-sales cases")
-    console.print(f"opened {seed_tickets(db, rng)} tickets")
+    console.print(f"opened {seed_tickets(db, history, rng)} tickets")
+    console.print(f"{settle_past(db, now)} older notices already read by their customers")
 
 
 def orders_service_setup(db: Database) -> None:
@@ -144,7 +161,8 @@ def _order_story(
     picked = rng.sample(candidates, k=min(len(candidates), rng.choice([1, 1, 1, 2, 2, 3])))
     placed = now - timedelta(minutes=rng.randrange(0, 60 * 24 * 60))
     age = now - placed
-    region, city = rng.choice(CITIES)
+    # The self-operated warehouse is in Shanghai: more of the shop's customers live there.
+    region, city = rng.choices(CITIES, weights=[5 if c == RIDER_CITY else 1 for _r, c in CITIES])[0]
     number = f"SO{placed:%y%m%d}{i:06d}"
     out_of_stock = age < timedelta(days=3) and rng.random() < 0.04
     lines = [
@@ -199,7 +217,6 @@ def _order_story(
     tracking = f"{carrier}{rng.randrange(10**12):012d}"
     pickup = packed_at + timedelta(hours=rng.uniform(1, 8))
     promised = pickup + timedelta(days=rng.choice([1, 2, 2, 3]))
-    rides = merchant == "selfop" and rng.random() < 0.3
     # Most parcels arrive before the promise; about one in eight is late or stuck on the way.
     late = rng.random() < 0.12
     total_hours = (
@@ -229,15 +246,14 @@ def _order_story(
                 place=place,
             )
         )
-    # The self-operated shop's own rider delivers some parcels, and every one now in the last mile
-    # (at the station or out for delivery): the demo rider's round of the day.
-    last_mile = bool(events) and events[-1].node in (LogisticsNode.ARRIVED_STATION, LogisticsNode.OUT_FOR_DELIVERY)
+    # The self-operated shop's own rider delivers its parcels in its warehouse's city (one round,
+    # one district); carriers deliver everywhere else.
     shipment = ShipmentIn(
         carrier=carrier,
         tracking_number=tracking,
         promised_at=promised,
         shipped_at=None,
-        rider="rider" if merchant == "selfop" and (rides or last_mile) else None,
+        rider="rider" if merchant == "selfop" and city == RIDER_CITY else None,
     )
     with_ship = {**with_pay, "shipments": [shipment]}
     revisions.append(
@@ -274,6 +290,7 @@ def _accounts(db: Database, people: list[CustomerIn]) -> None:
     if emma is not None:  # her notices (inbox and email) in English, as her pages
         shop.set_contact_preferences(db, emma, locale="en", email_notices=True)
     _ensure_user(db, "agent1", Role.AGENT_T1, "张敏 (一线)")
+    _ensure_user(db, "agent3", Role.AGENT_T1, "李静 (一线)")  # two on tier 1 share its queues
     _ensure_user(db, "agent2", Role.AGENT_T2, "陈刚 (二线)")
     _ensure_user(db, "supervisor", Role.SUPERVISOR, "刘洋 (主管)")
     _ensure_user(db, "merchant", Role.MERCHANT, "贝贝母婴 客服", merchant_id=shop.merchant_id_for(db, "pop-mama"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
@@ -181,6 +181,21 @@ def email_text(notice: Notice, lang: str, name: str, public_url: str) -> str:
     greeting = frame["greeting"].format(name=name) if name.strip() else frame["greeting_anonymous"]
     url = public_url.rstrip("/") + notice.link
     return "\n\n".join([greeting, notice.body, frame["details"].format(url=url), "-- \n" + frame["footer"]]) + "\n"
+
+
+def event_time(params: dict[str, Any], now: datetime) -> datetime:
+    """When the event behind a notice happened (its `occurred_at`), so a notice is dated by what
+    caused it and not by when the worker got round to it; `now` when the event does not say, says
+    something unreadable, or claims a time still to come."""
+    raw = params.get("occurred_at")
+    if not isinstance(raw, str):
+        return now
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        return now
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return min(at, now)
 
 
 def looks_like_email(address: str) -> bool:

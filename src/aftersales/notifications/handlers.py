@@ -9,6 +9,8 @@ by the event's key, and an email that was already sent is never sent again.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import structlog
 
@@ -25,6 +27,7 @@ _registered = False
 # backlog of events is not held up by one connection timeout each; the periodic sender goes on.
 PAUSE_AFTER_UNREACHABLE = 60.0
 _paused_until = 0.0
+_held = False
 
 
 def _deliver(topic: str, event: StoredEvent, key: str) -> None:
@@ -38,7 +41,7 @@ def _deliver(topic: str, event: StoredEvent, key: str) -> None:
     db = configured_database()
     settings = notification_settings()
     result = service.notify(db, int(customer_id), topic, payload, key, settings=settings)
-    if result is None or result.email_id is None or time.monotonic() < _paused_until:
+    if result is None or result.email_id is None or _held or time.monotonic() < _paused_until:
         return
     try:
         report = service.send_due_emails(db, settings, limit=1, ids=[result.email_id])
@@ -47,6 +50,18 @@ def _deliver(topic: str, event: StoredEvent, key: str) -> None:
         return
     if report.unreachable:
         _pause()
+
+
+@contextmanager
+def emails_held() -> Iterator[None]:
+    """Write notices but leave their emails to the periodic sender meanwhile: seeding a shop's
+    past must not try the relay once per historical event."""
+    global _held
+    _held = True
+    try:
+        yield
+    finally:
+        _held = False
 
 
 def _pause() -> None:

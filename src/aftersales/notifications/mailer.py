@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage as MimeMessage
 from email.utils import format_datetime, parseaddr
 from types import TracebackType
 
+import structlog
+
+from aftersales.kit import clock
 from aftersales.notifications.domain import is_permanent
 from aftersales.notifications.settings import NotificationSettings
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +43,44 @@ class Outcome:
 
 class Unreachable(Exception):
     """The relay could not be reached or would not let us in: no message of the batch can go."""
+
+
+class RelayWatch:
+    """Remembers that a relay did not answer, so a shop without one hears it once: the first failure
+    is a warning, then connections wait out a back-off that doubles up to a cap (senders get
+    Unreachable at once meanwhile, and their emails stay queued), and the relay's return is logged."""
+
+    def __init__(self, first: float = 10.0, cap: float = 600.0, now: Callable[[], float] | None = None) -> None:
+        self.first, self.cap = first, cap
+        self._now = now or (lambda: clock.now().timestamp())  # the app's clock, which tests can move
+        self._lock = threading.Lock()
+        self._down: dict[str, tuple[float, float]] = {}  # relay → (back-off, next try)
+
+    def check(self, relay: str) -> None:
+        """Raise Unreachable without connecting while the relay's back-off lasts."""
+        with self._lock:
+            down = self._down.get(relay)
+        if down is not None and self._now() < down[1]:
+            raise Unreachable(f"SMTP {relay}: not answering; next try in {down[1] - self._now():.0f} s")
+
+    def failed(self, relay: str, error: str) -> None:
+        with self._lock:
+            down = self._down.get(relay)
+            wait = self.first if down is None else min(down[0] * 2, self.cap)
+            self._down[relay] = (wait, self._now() + wait)
+        if down is None:
+            log.warning("notifications.smtp_unreachable", relay=relay, error=error, retry_in_seconds=wait)
+        else:
+            log.debug("notifications.smtp_still_unreachable", relay=relay, retry_in_seconds=wait)
+
+    def answered(self, relay: str) -> None:
+        with self._lock:
+            down = self._down.pop(relay, None)
+        if down is not None:
+            log.info("notifications.smtp_recovered", relay=relay)
+
+
+relays = RelayWatch()
 
 
 def build_message(email: OutgoingEmail, sender: str) -> MimeMessage:
@@ -79,6 +124,8 @@ class Mailer:
         if self._conn is not None:
             return self._conn
         s = self.settings
+        relay = f"{s.smtp_host}:{s.smtp_port}"
+        relays.check(relay)
         try:
             conn: smtplib.SMTP
             if s.smtp_ssl:
@@ -92,7 +139,9 @@ class Mailer:
             if s.smtp_username:
                 conn.login(s.smtp_username, s.smtp_password)
         except (smtplib.SMTPException, OSError) as exc:
-            raise Unreachable(f"SMTP {s.smtp_host}:{s.smtp_port}: {exc!r}") from exc
+            relays.failed(relay, repr(exc))
+            raise Unreachable(f"SMTP {relay}: {exc!r}") from exc
+        relays.answered(relay)
         self._conn = conn
         return conn
 

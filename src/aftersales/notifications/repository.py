@@ -31,6 +31,22 @@ class NotificationsRepository(Repository):
         stmt = select(func.count(InboxMessage.id)).where(InboxMessage.customer_id == customer_id)
         return self.session.scalar(stmt) or 0
 
+    def settle_before(self, before: datetime) -> int:
+        """Inbox messages older than `before` become read then, and their queued emails sent then."""
+        unread = self.session.scalars(
+            select(InboxMessage).where(InboxMessage.read_at.is_(None), InboxMessage.created_at < before)
+        ).all()
+        for message in unread:
+            message.read_at = message.created_at
+        queued = self.session.scalars(
+            select(EmailMessage).where(
+                EmailMessage.status == EmailStatus.QUEUED.value, EmailMessage.created_at < before
+            )
+        ).all()
+        for email in queued:
+            email.status, email.sent_at, email.next_attempt_at = EmailStatus.SENT.value, email.created_at, None
+        return len(unread)
+
     def unread_count(self, customer_id: int) -> int:
         stmt = select(func.count(InboxMessage.id)).where(
             InboxMessage.customer_id == customer_id, InboxMessage.read_at.is_(None)

@@ -4,7 +4,7 @@ event, send queued emails with retries, and the customer's inbox."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -58,7 +58,7 @@ def notify(
     existing = _existing(db, stored_key)
     if existing is not None:
         return existing
-    now = clock.now()
+    now = domain.event_time(params, clock.now())
     with db.write() as uow:
         inbox = InboxMessage(
             customer_id=customer_id,
@@ -134,8 +134,9 @@ def send_due_emails(
                 # Nobody to talk to: every message left in the batch waits for the next try.
                 report.unreachable = True
                 for rest_id, _ in claimed[index:]:
-                    _record(db, rest_id, Outcome(ok=False, error=str(exc)), report)
-                log.warning("notifications.smtp_unreachable", error=str(exc), waiting=len(claimed) - index)
+                    _record(db, rest_id, Outcome(ok=False, error=str(exc)), report, relay_away=True)
+                # Said once by the relay watch (mailer.relays); each later try is only a detail.
+                log.debug("notifications.emails_waiting", error=str(exc), waiting=len(claimed) - index)
                 break
             except Exception as exc:  # a fault of this one email: it is retried later, the rest go on
                 outcome = Outcome(ok=False, error=f"could not send: {exc!r}")
@@ -166,7 +167,7 @@ def _claim(db: Database, limit: int, ids: Sequence[int] | None) -> list[tuple[in
         return claimed
 
 
-def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport) -> None:
+def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport, *, relay_away: bool = False) -> None:
     now = clock.now()
     with db.write() as uow:
         email = NotificationsRepository(uow.session).email(email_id)
@@ -191,7 +192,10 @@ def _record(db: Database, email_id: int, outcome: Outcome, report: SendReport) -
             email.next_attempt_at = now + domain.retry_delay(email.attempts)
             email.last_error = outcome.error[:2000]
             report.retrying += 1
-            log.warning("notifications.email_retry", email_id=email_id, attempts=email.attempts, error=outcome.error)
+            # A relay that is away is reported once by the relay watch, not once per waiting email.
+            (log.debug if relay_away else log.warning)(
+                "notifications.email_retry", email_id=email_id, attempts=email.attempts, error=outcome.error
+            )
         uow.commit()
 
 
@@ -204,6 +208,16 @@ def inbox(db: Database, customer_id: int, page: int = 1, size: int = 20) -> Inbo
 def unread_count(db: Database, customer_id: int) -> int:
     with db.read() as uow:
         return NotificationsRepository(uow.session).unread_count(customer_id)
+
+
+def settle_history(db: Database, before: datetime) -> int:
+    """A shop's past as its customers lived it: notices about events before `before` were read
+    back then and their emails went out then (seeding the demo's 60 days). Returns how many
+    notices it marked read."""
+    with db.write() as uow:
+        marked = NotificationsRepository(uow.session).settle_before(before)
+        uow.commit()
+        return marked
 
 
 def mark_read(db: Database, customer_id: int, message_id: int) -> InboxItem:

@@ -18,3 +18,4 @@ class OrderStatusChanged(DomainEvent):
     customer_id: int | None
     from_status: str | None = payload_key("from")
     to_status: str = payload_key("to")
+    occurred_at: str | None = None  # when it happened (ISO 8601, UTC); rows of older releases lack it

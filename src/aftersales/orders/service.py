@@ -341,6 +341,7 @@ def _record_status(
             customer_id=order.customer_id,
             from_status=previous.value if previous else None,
             to_status=order.status,
+            occurred_at=clock.ensure_utc(occurred_at).isoformat(),
         ),
         idempotency_key=f"order:{order.id}:status:{order.status}:{order.source_version}:{order.version}",
     )

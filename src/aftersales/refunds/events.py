@@ -28,3 +28,4 @@ class RefundSettled(DomainEvent):
     status: str  # succeeded | failed
     amount: str  # a decimal, as text
     currency: str
+    occurred_at: str | None = None  # when it happened (ISO 8601, UTC); rows of older releases lack it

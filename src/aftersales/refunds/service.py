@@ -368,6 +368,7 @@ def _settle_row(session: Session, refund: Refund, succeeded: bool, gateway_ref: 
             status=refund.status,
             amount=str(refund.amount),
             currency=refund.currency,
+            occurred_at=now.isoformat(),
         ),
         idempotency_key=f"refund-settled:{refund.id}",
     )
