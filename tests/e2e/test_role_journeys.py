@@ -1,0 +1,183 @@
+"""Every role's main day, from sign-in, with real clicks: one journey per role, each leaving
+something the next person sees. `pytest -m journey` picks them (with the agent's, warehouse's and
+rider's journeys elsewhere in this folder); `make journeys` also keeps their screenshots and
+rewrites docs/journeys.md.
+
+Each journey brings its own orders, sent through the public API by the administrator (as the shop's
+order feed and the carrier would), numbered SO-J-…, so the journeys do not depend on each other or
+on the demo's random orders, and other journeys' counts stay as they are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from .conftest import RUN_TAG
+from .test_journeys import DESKTOP, PHONE, sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
+
+OpenPage = Callable[..., Page]
+SaveScreenshot = Callable[..., Any]
+LIVE_TIMEOUT_MS = 30_000
+REFUND_TIMEOUT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Buyer:
+    external_id: str
+    name: str
+    phone: str
+    email: str
+
+
+LINA = Buyer("C0001", "李娜", "13800138001", "lina@example.com")
+EMMA = Buyer("C0002", "Emma Wilson", "13900139002", "emma@example.com")
+SCANS = ("picked_up", "departed_hub", "arrived_station", "out_for_delivery", "delivered")
+
+
+def number(name: str) -> str:
+    """An order number of the journeys' own (with a tag when walked again on a running server)."""
+    return f"SO-J-{name}{RUN_TAG}"
+
+
+def send_order(
+    admin: Page,
+    order_number: str,
+    buyer: Buyer,
+    *,
+    merchant: str,
+    sku: str,
+    price: str,
+    quantity: int = 1,
+    scans: int = len(SCANS),
+    days_ago: int = 3,
+) -> None:
+    """The order as the shop's feed sends it, and `scans` of the carrier's scans (all of them:
+    delivered yesterday; fewer: still on its way, promised for tomorrow)."""
+    token = admin.locator('meta[name="csrf-token"]').get_attribute("content")
+    headers = {"X-CSRF-Token": token or ""}
+    now = datetime.now(UTC)
+    placed = now - timedelta(days=days_ago)
+    total = f"{float(price) * quantity:.2f}"
+    tracking = f"JDJ{abs(hash(order_number)) % 10**9:09d}"
+    address = {"name": buyer.name, "phone": buyer.phone, "region": "上海市 浦东新区", "detail": "世纪大道 100 号"}
+    order: dict[str, Any] = {
+        "number": order_number,
+        "version": 1,
+        "updated_at": (placed + timedelta(hours=2)).isoformat(),
+        "merchant_code": merchant,
+        "status": "fulfilling",
+        "placed_at": placed.isoformat(),
+        "paid_at": (placed + timedelta(minutes=3)).isoformat(),
+        "customer": {"external_id": buyer.external_id, "name": buyer.name, "phone": buyer.phone, "email": buyer.email},
+        "shipping_address": address,
+        "lines": [{"line_no": 1, "sku": sku, "quantity": quantity, "unit_price": price}],
+        "payments": [
+            {"reference": f"PAY{order_number}", "method": "alipay", "amount": total, "paid_at": placed.isoformat()}
+        ],
+    }
+    if scans:
+        promised = now + timedelta(days=1) if scans < len(SCANS) else now - timedelta(hours=20)
+        order["shipments"] = [{"carrier": "JD", "tracking_number": tracking, "promised_at": promised.isoformat()}]
+    answer = admin.request.post("/api/v1/orders", data=order, headers=headers)
+    assert answer.ok, answer.text()
+    first_scan = now - timedelta(days=days_ago - 1)
+    for n, node in enumerate(SCANS[:scans]):
+        at = first_scan + timedelta(hours=(n + 1) * (24 * (days_ago - 1) - 2) / len(SCANS))
+        scan = {
+            "event_id": f"{tracking}-{n}",
+            "carrier": "JD",
+            "tracking_number": tracking,
+            "node": node,
+            "occurred_at": at.isoformat(),
+            "place": "浦东营业部" if n >= 2 else "上海转运中心",
+        }
+        answer = admin.request.post("/api/v1/logistics-events", data=scan, headers=headers)
+        assert answer.ok, answer.text()
+
+
+def journey_shots(save_screenshot: SaveScreenshot, journey: str) -> Callable[[Page, str, str], None]:
+    """shot(page, "01-orders", "what the person just did"): one step of the journey in docs/journeys.md."""
+
+    def shot(page: Page, name: str, step: str) -> None:
+        save_screenshot(page, f"{journey}-{name}", journey=journey, step=step)
+
+    return shot
+
+
+def as_admin(new_page: OpenPage) -> Page:
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, "admin", lands_on="/admin/users")
+    return page
+
+
+# --- customer (zh) ---------------------------------------------------------------------------------
+
+
+def test_customer_zh_day_order_progress_return_with_preview_case_timeline_and_help(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    shot = journey_shots(save_screenshot, "customer-zh")
+    admin = as_admin(new_page)
+    on_its_way, delivered = number("LINA-SHIP"), number("LINA-RET")
+    send_order(admin, on_its_way, LINA, merchant="selfop", sku="LG-MX3S", price="749.00", scans=3, days_ago=2)
+    send_order(admin, delivered, LINA, merchant="selfop", sku="MI-AP4", price="899.00", days_ago=4)
+
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, "customer", lands_on="/orders")
+    expect(page.get_by_role("heading", name="我的订单")).to_be_visible()
+    expect(page.get_by_test_id("order-card").filter(has_text=on_its_way)).to_be_visible()
+    shot(page, "01-orders", "Signs in: her orders")
+
+    # The parcel on its way: where it is, and when it is promised.
+    page.get_by_test_id("order-card").filter(has_text=on_its_way).click()
+    expect(page.get_by_test_id("order-number")).to_have_text(on_its_way)
+    shipment = page.get_by_test_id("shipment").first
+    expect(shipment.get_by_test_id("logistics-node").first).to_contain_text("到达派送站")
+    expect(shipment).to_contain_text("承诺送达")
+    page.get_by_test_id("urge-order").click()
+    expect(page.get_by_test_id("order-notice")).to_contain_text("已通知商家")
+    shot(page, "02-progress", "The parcel on its way: scans, promised time; she urges it")
+
+    # The delivered one: a return, with the eligibility preview before anything is sent.
+    page.goto(f"/orders/{delivered}")
+    page.get_by_test_id("after-sales").click()
+    expect(page.get_by_role("heading", name="申请售后")).to_be_visible()
+    page.get_by_test_id("qty-1").fill("1")
+    page.get_by_test_id("case-kind").select_option(label="退货退款")
+    page.get_by_test_id("case-reason").select_option(label="质量问题")
+    preview = page.get_by_test_id("preview-result")
+    expect(preview).to_have_attribute("data-eligible", "true")
+    expect(preview).to_contain_text("¥899.00")
+    shot(page, "03-preview", "A return: the preview says what will happen before she sends it")
+    page.get_by_test_id("case-submit").click()
+    expect(page).to_have_url(re.compile(r"/cases/AS\d+$"))
+    case_number = page.get_by_test_id("case-number").inner_text().strip()
+    timeline = page.get_by_test_id("case-timeline")
+    expect(timeline.locator("li").first).to_be_visible()
+    shot(page, "04-case", "The case and its timeline")
+
+    # Help: the assistant answers about the refund of that case.
+    page.get_by_test_id("nav-chat").click()
+    page.get_by_test_id("chat-input").fill("我的退款什么时候到账")
+    page.get_by_test_id("chat-send").click()
+    page.get_by_test_id("chat-choice").filter(has_text=delivered).click()
+    expect(page.get_by_test_id("chat-messages")).to_contain_text(case_number, timeout=LIVE_TIMEOUT_MS)
+    shot(page, "05-chat", "Asks the assistant about the refund; it finds the case")
+
+    # The same day on a phone: the orders, and the case.
+    phone = new_page(locale="zh-CN", viewport=PHONE)
+    sign_in(phone, "customer", lands_on="/orders")
+    expect(phone.get_by_test_id("order-card").first).to_be_visible()
+    shot(phone, "06-orders-phone", "On her phone: orders")
+    phone.goto(f"/cases/{case_number}")
+    expect(phone.get_by_test_id("case-number")).to_have_text(case_number)
+    shot(phone, "07-case-phone", "On her phone: the case")
