@@ -181,3 +181,88 @@ def test_customer_zh_day_order_progress_return_with_preview_case_timeline_and_he
     phone.goto(f"/cases/{case_number}")
     expect(phone.get_by_test_id("case-number")).to_have_text(case_number)
     shot(phone, "07-case-phone", "On her phone: the case")
+
+
+# --- customer (en) ---------------------------------------------------------------------------------
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def assert_english(page: Page, test_id: str) -> None:
+    """What the page says to an English customer has no Chinese in it (names of goods aside)."""
+    for text in page.get_by_test_id(test_id).all_inner_texts():
+        assert not CJK.search(text), f"{test_id} on {page.url} speaks Chinese to an English customer: {text!r}"
+
+
+def test_customer_en_day_return_shipped_back_inbox_and_support_in_english(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    shot = journey_shots(save_screenshot, "customer-en")
+    admin = as_admin(new_page)
+    delivered = number("EMMA-RET")
+    send_order(admin, delivered, EMMA, merchant="selfop", sku="AK-65W", price="199.00", days_ago=3)
+
+    page = new_page(locale="en-US", viewport=DESKTOP)
+    sign_in(page, "emma", lands_on="/orders")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.get_by_role("heading", name="My orders")).to_be_visible()
+    shot(page, "01-orders", "Signs in: her orders, in English")
+
+    page.get_by_test_id("order-card").filter(has_text=delivered).click()
+    expect(page.get_by_test_id("order-number")).to_have_text(delivered)
+    expect(page.get_by_test_id("shipment").first.get_by_test_id("logistics-node").first).to_contain_text("Delivered")
+    shot(page, "02-order", "The order: delivered, with the carrier's scans")
+
+    page.get_by_test_id("after-sales").click()
+    page.get_by_test_id("qty-1").fill("1")
+    page.get_by_test_id("case-kind").select_option("return_refund")
+    page.get_by_test_id("case-reason").select_option("defect")
+    preview = page.get_by_test_id("preview-result")
+    expect(preview).to_have_attribute("data-eligible", "true")
+    expect(preview).to_contain_text("¥199.00")
+    assert_english(page, "preview-result")
+    shot(page, "03-preview", "A return: the preview, before anything is sent")
+    page.get_by_test_id("case-submit").click()
+    expect(page).to_have_url(re.compile(r"/cases/AS\d+$"))
+    case_number = page.get_by_test_id("case-number").inner_text().strip()
+    status = page.get_by_test_id("case-status").locator("[data-status]")
+    expect(status).to_have_attribute("data-status", "awaiting_return")
+    assert_english(page, "case-status")
+    assert_english(page, "case-timeline")
+
+    ship_back = page.get_by_test_id("action-ship_back")
+    ship_back.locator("input[name=carrier]").fill("SF")
+    ship_back.locator("input[name=tracking_number]").fill("SF9876543210")
+    ship_back.locator("button").click()
+    expect(status).to_have_attribute("data-status", "return_in_transit")
+    expect(page.get_by_test_id("case-timeline").locator("li").first).to_contain_text(status.inner_text().strip())
+    assert_english(page, "case-timeline")
+    shot(page, "04-case", "Ships it back with the tracking number; the timeline follows")
+
+    # Her inbox tells her about the case, in English.
+    page.get_by_test_id("nav-inbox").click()
+    expect(page.locator("main")).to_contain_text(case_number)
+    expect(page.locator("main")).to_contain_text(re.compile("[Uu]nread"))
+    assert not CJK.search(page.locator("main").inner_text().replace(delivered, ""))
+    shot(page, "05-inbox", "Her inbox: notices about the order and the case, in English")
+
+    # A question for a person: the support form, in English.
+    page.get_by_test_id("nav-support").click()
+    form = page.get_by_test_id("support-form")
+    form.locator("input[name=subject]").fill("Refund to my card")
+    form.locator("textarea[name=body]").fill(f"Will the refund for {case_number} go back to my card?")
+    page.get_by_test_id("support-submit").click()
+    expect(page).to_have_url(re.compile(r"/support/TK\d{12}$"))
+    expect(page.get_by_test_id("thread")).to_contain_text("go back to my card")
+    assert not CJK.search(page.locator("main").inner_text())
+    shot(page, "06-support", "Writes to support; the ticket thread")
+
+    phone = new_page(locale="en-US", viewport=PHONE)
+    sign_in(phone, "emma", lands_on="/orders")
+    expect(phone.get_by_test_id("order-card").first).to_be_visible()
+    shot(phone, "07-orders-phone", "On her phone: orders")
+    phone.goto(f"/cases/{case_number}")
+    expect(phone.get_by_test_id("case-status").locator("[data-status]")).to_have_attribute(
+        "data-status", "return_in_transit"
+    )
+    shot(phone, "08-case-phone", "On her phone: the case")
