@@ -266,3 +266,133 @@ def test_customer_en_day_return_shipped_back_inbox_and_support_in_english(
         "data-status", "return_in_transit"
     )
     shot(phone, "08-case-phone", "On her phone: the case")
+
+
+# --- agent -----------------------------------------------------------------------------------------
+
+
+def write_in(new_page: OpenPage, order_number: str, subject: str, body: str) -> str:
+    """The customer 李娜 writes to support about an order; the ticket's number."""
+    customer = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(customer, "customer", lands_on="/orders")
+    customer.goto(f"/support?order={order_number}")
+    customer.locator("input[name=subject]").fill(subject)
+    customer.locator("textarea[name=body]").fill(body)
+    customer.get_by_test_id("support-submit").click()
+    expect(customer).to_have_url(re.compile(r"/support/TK\d{12}$"))
+    return customer.url.rsplit("/", 1)[-1]
+
+
+def head_status(page: Page) -> Any:
+    return page.get_by_test_id("ticket-head").locator("[data-status]").first
+
+
+def test_agent_day_queue_ticket_macro_reply_status_and_one_click_case(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    shot = journey_shots(save_screenshot, "agent")
+    order_number = number("AGENT")
+    send_order(as_admin(new_page), order_number, LINA, merchant="selfop", sku="SP-RC4", price="329.00", days_ago=5)
+    ticket = write_in(new_page, order_number, "电饭煲内胆有划痕", "收到的电饭煲内胆有一道明显划痕，想要补偿或者换一个")
+
+    agent = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(agent, "agent1", lands_on="/orders")
+    agent.get_by_test_id("nav-desk").click()
+    agent.get_by_test_id("scope-all").click()
+    row = agent.locator(f'[data-testid="ticket-row"][data-number="{ticket}"]')
+    expect(row).to_be_visible()
+    expect(row.get_by_test_id("sla-clock").first).to_be_visible()
+    shot(agent, "01-queue", "The queue: the new ticket with its response clock")
+
+    row.get_by_role("link", name=ticket).click()
+    expect(agent.get_by_test_id("ticket-title")).to_contain_text(ticket)
+    expect(agent.get_by_test_id("sidebar-order")).to_contain_text(order_number)
+    messages = agent.get_by_test_id("message").count()
+
+    # A macro fills the reply box; nothing is sent until the agent sends it.
+    agent.get_by_test_id("macro-choice").select_option(label="请提供订单号")
+    agent.get_by_test_id("apply-macro").click()
+    box = agent.get_by_test_id("reply-body")
+    expect(box).to_have_value(re.compile("请提供您的订单号"))
+    expect(agent.get_by_test_id("macro-filled")).to_be_visible()
+    assert agent.get_by_test_id("message").count() == messages
+    shot(agent, "02-macro", "A macro fills the reply box and proposes the next status; nothing is sent")
+    box.fill("您好，已看到您的订单，内胆划痕我们为您申请 30 元补偿，请留意到账。")
+    agent.get_by_test_id("reply-then").select_option("pending")
+    agent.get_by_test_id("send-reply").click()
+    expect(agent.get_by_test_id("thread")).to_contain_text("申请 30 元补偿")
+    expect(head_status(agent)).to_have_attribute("data-status", "pending")
+
+    # One click from the ticket: a compensation case for the order.
+    agent.get_by_test_id("one-click").locator("summary").click()
+    one_click = agent.get_by_test_id("one-click")
+    one_click.locator("select[name=kind]").select_option("compensation")
+    one_click.locator("select[name=reason]").select_option("defect")
+    one_click.locator("input[name=compensation_amount]").fill("30")
+    one_click.get_by_test_id("start-case").click()
+    expect(agent.get_by_test_id("thread")).to_contain_text(re.compile(r"AS\d{12}"))
+    shot(agent, "03-replied", "Sent, status pending; a compensation case opened from the ticket in one click")
+
+    # The customer sees the reply on her ticket.
+    customer = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(customer, "customer", lands_on="/orders")
+    customer.goto(f"/support/{ticket}")
+    expect(customer.get_by_test_id("thread")).to_contain_text("申请 30 元补偿")
+
+
+# --- supervisor ------------------------------------------------------------------------------------
+
+
+def test_supervisor_day_board_at_risk_reassign_and_audit_pages(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    shot = journey_shots(save_screenshot, "supervisor")
+    order_number = number("SUPER")
+    send_order(as_admin(new_page), order_number, LINA, merchant="selfop", sku="HR-WM10", price="2599.00", days_ago=6)
+    ticket = write_in(new_page, order_number, "洗衣机漏水", "洗衣机用了两天底部一直漏水，要求上门检修")
+
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, "supervisor", lands_on="/orders")
+    page.goto("/supervisor")
+    expect(page.get_by_test_id("queues")).to_be_visible()
+    expect(page.get_by_test_id("agents")).to_be_visible()
+    work = page.locator(f'[data-testid="work-row"][data-ref="{ticket}"]')
+    expect(work).to_be_visible()
+    link = work.get_by_test_id("work-link")
+    expect(link).to_have_attribute("href", f"/desk/tickets/{ticket}")
+    shot(page, "01-board", "The board: queues, agents' load, open work; ticket numbers are links")
+
+    # Reassigning a platform ticket offers platform staff only, never a merchant's.
+    choices = work.locator("select[name=to_user_id] option").all_inner_texts()
+    assert not any("贝贝母婴" in c for c in choices), choices
+    before = work.locator("td").nth(4).inner_text().strip()
+    target = next(c for c in choices[1:] if not c.startswith(before))
+    work.locator("select[name=to_user_id]").select_option(label=target)
+    work.get_by_test_id("reassign").click()
+    name = target.split(" · ")[0]
+    work = page.locator(f'[data-testid="work-row"][data-ref="{ticket}"]')
+    expect(work.locator("td").nth(4)).to_have_text(name)
+    shot(page, "02-reassigned", f"Reassigned from {before} to {name}")
+
+    # The ticket page says who holds it now.
+    work.get_by_test_id("work-link").click()
+    expect(page.get_by_test_id("ticket-title")).to_contain_text(ticket)
+    expect(page.get_by_test_id("assignee")).to_contain_text(name)
+
+    # At-risk tickets, then the audit log, a page at a time.
+    page.goto("/supervisor")
+    page.get_by_test_id("at-risk-link").click()
+    expect(page).to_have_url(re.compile(r"/desk\?scope=at_risk"))
+    expect(page.get_by_test_id("queue")).to_be_visible()
+    shot(page, "03-at-risk", "Tickets near or past their deadline")
+    page.goto("/admin/audit")
+    rows = page.get_by_test_id("audit-row")
+    expect(rows.first).to_be_visible()
+    assert rows.count() <= 50
+    pager = page.locator("nav.pager")
+    expect(pager).to_be_visible()
+    first_row = rows.first.inner_text()
+    pager.get_by_role("link", name=re.compile("下一页")).click()
+    expect(page).to_have_url(re.compile(r"page=2"))
+    expect(page.get_by_test_id("audit-row").first).not_to_have_text(first_row)
+    shot(page, "04-audit", "The audit log, page 2")
