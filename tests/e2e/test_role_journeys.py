@@ -396,3 +396,98 @@ def test_supervisor_day_board_at_risk_reassign_and_audit_pages(
     expect(page).to_have_url(re.compile(r"page=2"))
     expect(page.get_by_test_id("audit-row").first).not_to_have_text(first_row)
     shot(page, "04-audit", "The audit log, page 2")
+
+
+# --- merchant --------------------------------------------------------------------------------------
+
+
+def case_status(page: Page) -> Any:
+    return page.get_by_test_id("case-status").locator("[data-status]")
+
+
+def file_return(page: Page, order_number: str) -> str:
+    """As the signed-in customer: a return and refund of line 1 for a defect; the case's number."""
+    page.goto(f"/orders/{order_number}/after-sales")
+    page.get_by_test_id("qty-1").fill("1")
+    page.get_by_test_id("case-kind").select_option("return_refund")
+    page.get_by_test_id("case-reason").select_option("defect")
+    expect(page.get_by_test_id("preview-result")).to_have_attribute("data-eligible", "true")
+    page.get_by_test_id("case-submit").click()
+    expect(page).to_have_url(re.compile(r"/cases/AS\d+$"))
+    return page.get_by_test_id("case-number").inner_text().strip()
+
+
+def ship_back(page: Page, case_number: str, tracking: str) -> None:
+    page.goto(f"/cases/{case_number}")
+    form = page.get_by_test_id("action-ship_back")
+    form.locator("input[name=carrier]").fill("SF")
+    form.locator("input[name=tracking_number]").fill(tracking)
+    form.locator("button").click()
+    expect(case_status(page)).to_have_attribute("data-status", "return_in_transit")
+
+
+def test_merchant_day_own_orders_urge_task_and_a_return_approved_received_inspected(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    shot = journey_shots(save_screenshot, "merchant")
+    admin = as_admin(new_page)
+    returned, urged = number("MAMA-RET"), number("MAMA-SHIP")
+    send_order(admin, returned, LINA, merchant="pop-mama", sku="GB-STR1", price="1299.00", days_ago=5)
+    send_order(admin, urged, LINA, merchant="pop-mama", sku="PP-L-52", price="149.00", scans=2, days_ago=2)
+
+    customer = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(customer, "customer", lands_on="/orders")
+    customer.goto(f"/orders/{urged}")
+    customer.get_by_test_id("urge-order").click()
+    expect(customer.get_by_test_id("order-notice")).to_contain_text("已通知商家")
+    case_number = file_return(customer, returned)
+    expect(case_status(customer)).to_have_attribute("data-status", "under_review")
+
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, "merchant", lands_on="/orders")
+    rows = page.get_by_test_id("order-row")
+    expect(rows.filter(has_text=returned)).to_be_visible()
+    expect(rows.filter(has_not_text="贝贝母婴")).to_have_count(0)  # their own shop's orders only
+    shot(page, "01-orders", "Signs in: the shop's own orders, no one else's")
+
+    # The case list: the urge waiting on them, and the return waiting for review.
+    page.goto("/cases")
+    urge = page.get_by_test_id("urge").filter(has_text=urged)
+    expect(urge).to_have_attribute("data-handled", "false")
+    expect(page.get_by_test_id("case-row").filter(has_text=case_number)).to_be_visible()
+    shot(page, "02-waiting", "Waiting on the shop: an urge with its deadline, and a return to review")
+    urge.locator("input[name=note]").fill("已加急，今天发出")
+    urge.locator("button").click()
+    expect(page.get_by_test_id("urge").filter(has_text=urged)).to_have_count(0)  # off the list
+    # The customer's order page says what the shop did.
+    customer.goto(f"/orders/{urged}")
+    expect(customer.get_by_test_id("urge")).to_have_attribute("data-handled", "true")
+    expect(customer.get_by_test_id("urge")).to_contain_text("已加急，今天发出")
+    page.goto("/cases")
+
+    page.get_by_test_id("case-row").filter(has_text=case_number).get_by_role("link", name=case_number).click()
+    expect(page.get_by_test_id("case-number")).to_have_text(case_number)
+    page.get_by_test_id("action-approve").locator("button").click()
+    expect(case_status(page)).to_have_attribute("data-status", "awaiting_return")
+    # Nothing to receive before the customer has shipped it with a tracking number.
+    expect(page.get_by_test_id("action-receive")).to_have_count(0)
+    shot(page, "03-approved", "Approves the return; the customer is told where to send it")
+
+    ship_back(customer, case_number, "SF5550001111")
+    expect(customer.get_by_test_id("return-address")).to_contain_text("贝贝母婴")
+
+    page.reload()
+    expect(case_status(page)).to_have_attribute("data-status", "return_in_transit")
+    expect(page.locator("main")).to_contain_text("SF5550001111")
+    page.get_by_test_id("action-receive").locator("button").click()
+    expect(case_status(page)).to_have_attribute("data-status", "received")
+    inspect = page.get_by_test_id("action-inspect_pass")
+    inspect.locator("input[name=note]").fill("推车轮轴异响属实，配件齐全")
+    inspect.locator("button").click()
+    expect(page.get_by_test_id("case-error")).to_have_count(0)
+    expect(case_status(page)).to_have_attribute("data-status", re.compile("refunding|completed"))
+    shot(page, "04-inspected", "The parcel (with its tracking number) received and inspected; the refund follows")
+
+    # The customer's open case page follows by itself to the refund's end.
+    customer.goto(f"/cases/{case_number}")
+    expect(case_status(customer)).to_have_attribute("data-status", "completed", timeout=REFUND_TIMEOUT_MS)
