@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import RUN_TAG
-from .test_journeys import DESKTOP, PHONE, sign_in
+from .test_journeys import DESKTOP, PHONE, sign_in, submit_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
@@ -491,3 +491,141 @@ def test_merchant_day_own_orders_urge_task_and_a_return_approved_received_inspec
     # The customer's open case page follows by itself to the refund's end.
     customer.goto(f"/cases/{case_number}")
     expect(case_status(customer)).to_have_attribute("data-status", "completed", timeout=REFUND_TIMEOUT_MS)
+
+
+# --- warehouse -------------------------------------------------------------------------------------
+
+
+def test_warehouse_day_out_of_stock_with_quantity_and_confirmation_then_a_returned_parcel(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    shot = journey_shots(save_screenshot, "warehouse")
+    admin = as_admin(new_page)
+    waiting, returned = number("WH-STOCK"), number("WH-RET")
+    send_order(admin, waiting, LINA, merchant="selfop", sku="BK-3BODY", price="93.00", quantity=3, scans=0, days_ago=1)
+    send_order(admin, returned, LINA, merchant="selfop", sku="AK-65W", price="199.00", days_ago=4)
+    customer = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(customer, "customer", lands_on="/orders")
+    case_number = file_return(customer, returned)
+
+    if case_status(customer).get_attribute("data-status") == "under_review":
+        # A customer with several returns behind her waits for the service desk's review (a first
+        # one is approved at once); the self-operated shop's warehouse does not approve.
+        agent = new_page(locale="zh-CN", viewport=DESKTOP)
+        sign_in(agent, "agent1", lands_on="/orders")
+        agent.goto(f"/cases/{case_number}")
+        agent.get_by_test_id("action-approve").locator("button").click()
+        expect(case_status(agent)).to_have_attribute("data-status", "awaiting_return")
+    ship_back(customer, case_number, "SF7770002222")
+
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, "warehouse", lands_on="/orders")
+    page.get_by_test_id("order-search").fill(waiting)
+    page.get_by_test_id("order-row").filter(has_text=waiting).get_by_role("link", name=waiting).click()
+    expect(page.get_by_test_id("order-number")).to_have_text(waiting)
+    shot(page, "01-order", "An order waiting to ship: 3 sets, one of which is not in stock")
+
+    # One unit out of stock: the amount to refund is shown, and confirmed once.
+    page.get_by_test_id("out-of-stock-qty-1").fill("1")
+    page.get_by_test_id("out-of-stock-1").click()
+    expect(page.get_by_test_id("confirm-amount")).to_contain_text("93.00")
+    shot(page, "02-confirm", "Reports 1 unit out of stock: the refund of ¥93.00 is shown before it moves")
+    page.get_by_test_id("confirm-button").click()
+    expect(page).to_have_url(re.compile(r"/cases/AS\d{12}$"))
+    expect(page.locator("[data-refund-status]")).to_have_count(1)
+    shot(page, "03-refunded", "Confirmed: a case with exactly one refund for the customer")
+
+    # The returned parcel arrives: receive it, inspect it.
+    page.goto("/cases")
+    page.get_by_test_id("case-row").filter(has_text=case_number).get_by_role("link", name=case_number).click()
+    expect(case_status(page)).to_have_attribute("data-status", "return_in_transit")
+    expect(page.locator("main")).to_contain_text("SF7770002222")
+    shot(page, "04-parcel", "A returned parcel on its way back, with its tracking number")
+    page.get_by_test_id("action-receive").locator("button").click()
+    expect(case_status(page)).to_have_attribute("data-status", "received")
+    inspect = page.get_by_test_id("action-inspect_pass")
+    inspect.locator("input[name=note]").fill("外观完好，通电无输出，质量问题属实")
+    inspect.locator("button").click()
+    expect(case_status(page)).to_have_attribute("data-status", re.compile("refunding|completed"))
+    shot(page, "05-inspected", "Received and inspected; the refund is on its way to the customer")
+
+    customer.goto(f"/cases/{case_number}")
+    expect(case_status(customer)).to_have_attribute("data-status", "completed", timeout=REFUND_TIMEOUT_MS)
+
+
+# --- arbitrator ------------------------------------------------------------------------------------
+
+
+def test_arbitrator_day_reads_cases_and_orders_with_contacts_masked(
+    new_page: OpenPage, save_screenshot: SaveScreenshot
+) -> None:
+    """What the arbitrator has today: the disputes themselves (issue 15) are not built yet, so the
+    day is reading: every case, its timeline and its order, with the customer's contact masked."""
+    shot = journey_shots(save_screenshot, "arbitrator")
+    disputed = number("ARB")
+    send_order(as_admin(new_page), disputed, LINA, merchant="pop-style", sku="US-DOWN-M", price="699.00", days_ago=5)
+    customer = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(customer, "customer", lands_on="/orders")
+    case_number = file_return(customer, disputed)
+
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, "arbitrator", lands_on="/orders")
+    shot(page, "01-orders", "Signs in: every shop's orders, to read")
+    page.get_by_role("link", name="售后", exact=True).click()
+    row = page.get_by_test_id("case-row").filter(has_text=case_number)
+    expect(row).to_be_visible()
+    shot(page, "02-cases", "Every shop's cases")
+    row.get_by_role("link", name=case_number).click()
+    expect(page.get_by_test_id("case-number")).to_have_text(case_number)
+    expect(page.get_by_test_id("case-timeline").locator("li").first).to_be_visible()
+    expect(page.get_by_test_id("action-approve")).to_have_count(0)  # reads; the shop decides
+    expect(page.get_by_test_id("action-reject")).to_have_count(0)
+    shot(page, "03-case", "A case and its timeline, read-only")
+    page.get_by_role("link", name=re.compile(disputed)).first.click()
+    expect(page.get_by_test_id("order-number")).to_have_text(disputed)
+    expect(page.locator("main")).to_contain_text("138****8001")
+    expect(page.locator("main")).not_to_contain_text(LINA.phone)
+    shot(page, "04-order", "The case's order, the customer's phone and address masked")
+    answer = page.goto("/desk")
+    assert answer is not None and answer.status == 403  # not a service agent
+
+
+# --- admin -----------------------------------------------------------------------------------------
+
+
+def test_admin_day_roles_accounts_policy_dry_run_and_audit(new_page: OpenPage, save_screenshot: SaveScreenshot) -> None:
+    """Users and roles, a policy's dry run, the audit log. API tokens have no page: they are made
+    with `aftersales token create` (docs/api.md)."""
+    from .test_policy_journey import POLICY, _dry_run
+
+    shot = journey_shots(save_screenshot, "admin")
+    page = new_page(locale="zh-CN", viewport=DESKTOP)
+    sign_in(page, "admin", lands_on="/admin/users")
+    rider = page.get_by_test_id("user-row").filter(has=page.locator("td", has_text=re.compile("^rider$")))
+    expect(rider).to_be_visible()
+    shot(page, "01-users", "Signs in: users, their roles and whether they may sign in")
+
+    # The rider's account is switched off: the rider cannot sign in; on again, they can.
+    rider.get_by_test_id("toggle-active").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    other = new_page(locale="zh-CN", viewport=DESKTOP)
+    assert submit_login(other, "rider").status == 401
+    rider = page.get_by_test_id("user-row").filter(has=page.locator("td", has_text=re.compile("^rider$")))
+    shot(page, "02-disabled", "The rider's account disabled: signing in is refused")
+    rider.get_by_test_id("toggle-active").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    assert submit_login(other, "rider").status == 303
+
+    # A policy, tried on the facts of a case before anyone relies on it.
+    page.get_by_role("link", name="售后策略").click()
+    page.get_by_role("link", name=re.compile(POLICY)).first.click()
+    expect(page.get_by_test_id("policy-key")).to_have_text(POLICY)
+    assert _dry_run(page) == "false"
+    expect(page.get_by_test_id("reason-zh")).to_contain_text("已超过七天无理由")
+    shot(page, "03-dry-run", "A return policy's dry run: 10 days after receipt is past the 7-day period")
+
+    # The audit log has what was just done, a page at a time.
+    page.goto("/admin/audit?subject=user")
+    rows = page.get_by_test_id("audit-row")
+    expect(rows.first).to_contain_text("rider")
+    shot(page, "04-audit", "The audit log: the account switched off and on again, by whom")
