@@ -407,12 +407,13 @@ def save_screenshot(screenshot_dir: Path, journey_steps: list[dict[str, str]]) -
             DOCS_IMAGES_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(DOCS_IMAGES_DIR / readme_name), full_page=full_page)
         if journey and JOURNEY_SHOTS:
-            shots = Path(JOURNEY_SHOTS)
+            shots = REPO_ROOT / JOURNEY_SHOTS
             shots.mkdir(parents=True, exist_ok=True)
             file = f"{name}.jpg"
             page.screenshot(path=str(shots / file), type="jpeg", quality=JOURNEY_SHOT_QUALITY)
             width = page.viewport_size["width"] if page.viewport_size else DEFAULT_VIEWPORT["width"]
-            journey_steps.append({"journey": journey, "step": step, "file": file, "width": str(width)})
+            test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+            journey_steps.append({"journey": journey, "step": step, "file": file, "width": str(width), "test": test})
         return path
 
     return save
@@ -424,5 +425,5 @@ def journey_steps() -> Iterator[list[dict[str, str]]]:
     steps: list[dict[str, str]] = []
     yield steps
     if JOURNEY_SHOTS and steps:
-        index = Path(JOURNEY_SHOTS) / "journeys.json"
+        index = REPO_ROOT / JOURNEY_SHOTS / "journeys.json"
         index.write_text(json.dumps(steps, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -1,11 +1,10 @@
-"""Every role's main day, from sign-in, with real clicks: one journey per role, each leaving
-something the next person sees. `pytest -m journey` picks them (with the agent's, warehouse's and
-rider's journeys elsewhere in this folder); `make journeys` also keeps their screenshots and
-rewrites docs/journeys.md.
+"""Every role's main day, from sign-in, with real clicks: one journey per role (the rider's is in
+test_rider_journey.py), each leaving something the next person sees. `pytest -m journey` walks
+them; `make journeys` also keeps their screenshots and rewrites docs/journeys.md.
 
 Each journey brings its own orders, sent through the public API by the administrator (as the shop's
 order feed and the carrier would), numbered SO-J-…, so the journeys do not depend on each other or
-on the demo's random orders, and other journeys' counts stay as they are.
+on the demo's random orders, and the counts other browser tests make stay as they are.
 """
 
 from __future__ import annotations
