@@ -58,7 +58,7 @@ RUN_TAG = f"-{uuid.uuid4().hex[:4].upper()}" if RUNNING_SERVER else ""
 # Journey screenshots are committed: JPEG of the viewport keeps them small and still readable.
 JOURNEY_SHOT_QUALITY = 72
 
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 120.0  # on a busy machine (parallel suites) the first start takes well over 30 s
 SETUP_COMMAND_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 10.0
 
