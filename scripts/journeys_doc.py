@@ -19,7 +19,8 @@ ROLES: list[tuple[str, str, str]] = [
         "customer-zh",
         "Customer (Chinese): 李娜",
         "Signs in, follows a parcel on its way and urges it, returns a delivered item after the "
-        "eligibility preview, reads the case's timeline and asks the assistant; then the same on a phone.",
+        "eligibility preview, reads the case's timeline and asks support when the refund arrives; "
+        "then the same on a phone.",
     ),
     (
         "customer-en",
