@@ -26,8 +26,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from aftersales.assistant import nlu, service
-from aftersales.assistant.domain import OUT_OF_SCOPE_THRESHOLD
+from aftersales.assistant import service
+from aftersales.understanding import model as nlu
+from aftersales.understanding.intents import OUT_OF_SCOPE_THRESHOLD
 
 TODAY = date(2026, 11, 22)
 

@@ -48,11 +48,11 @@ def _check_settings() -> None:
 def _warm_up() -> None:
     """Load (or train, the first time) the assistant's and the ticket classifier's models and
     jieba's dictionary now, rather than on the first chat message, ticket or help search."""
-    from aftersales.assistant import service as assistant
     from aftersales.knowledge import service as knowledge
     from aftersales.tickets import classification
+    from aftersales.understanding import service as understanding
 
-    assistant.load_model()
+    understanding.load_model()
     classification.warm_up()
     try:
         knowledge.search(_db(), "退货 return", "zh-CN", limit=1)

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
+from aftersales.assistant import handoff
 from aftersales.assistant import web as assistant_web
 from aftersales.cases import api as cases_api
 from aftersales.cases import web as cases_web
@@ -31,6 +32,7 @@ from aftersales.rules import api as rules_api
 from aftersales.rules import web as rules_web
 from aftersales.sla import web as sla_web
 from aftersales.tickets import api as tickets_api
+from aftersales.tickets import service as tickets_service
 from aftersales.tickets import web as tickets_web
 from aftersales.web import errors, ops
 from aftersales.web.body_limit import BodyLimit
@@ -71,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ops.configure_logging(settings.log_json, settings.log_level)
     db = Database(settings.database_url)
     wiring.connect(settings, db)
+    handoff.bind(tickets_service)  # the assistant hands conversations to the tickets desk
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from aftersales.assistant import conversation as chat
+from aftersales.assistant import handoff
 from aftersales.assistant.models import ChatMessage, Conversation
 from aftersales.assistant.schemas import MessageOut
 from aftersales.cases import service as cases
@@ -25,11 +26,17 @@ from aftersales.knowledge import service as knowledge
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LogisticsEventIn, OrderIn
 from aftersales.rules import service as rules
+from aftersales.tickets import service as tickets
 
 from ..factories import FEED, Factory
 
 HEADPHONES = [{"line_no": 1, "sku": "SKU-1", "quantity": 2, "unit_price": "199.00"}]
 ONE_HEADPHONE = [{"line_no": 1, "sku": "SKU-1", "quantity": 1, "unit_price": "199.00"}]
+
+
+@pytest.fixture(autouse=True)
+def desk() -> None:
+    handoff.bind(tickets)  # as main.create_app binds it
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select, text, update
 
-from aftersales.assistant import service as assistant
 from aftersales.config import reset_settings
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
@@ -39,6 +38,7 @@ from aftersales.tickets.domain import MessageKind, TicketAction, TicketStatus
 from aftersales.tickets.mail_gateway import MailGateway
 from aftersales.tickets.models import Ticket, TicketAttachment, TicketLink, TicketMessage
 from aftersales.tickets.schemas import ActionIn, MessageIn
+from aftersales.understanding import service as understanding
 
 from ..factories import Factory, Role
 from .helpers import delivered_order
@@ -104,7 +104,7 @@ def relay(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 @pytest.fixture
 def gateway(db: Database, relay: Relay) -> Iterator[MailGateway]:
-    assistant.load_model()  # as `aftersales mail-in` does before it listens
+    understanding.load_model()  # as `aftersales mail-in` does before it listens
     classification.warm_up()
     with MailGateway(db, "127.0.0.1", free_port()) as running:
         yield running
@@ -379,7 +379,7 @@ def test_the_same_mail_at_once_from_two_deliveries_is_one_message(db: Database, 
     """Two MTAs (or a retry racing the first try) hand over the same mail at the same moment."""
     from concurrent.futures import ThreadPoolExecutor
 
-    assistant.load_model()
+    understanding.load_model()
     classification.warm_up()
     raw = customer_mail("杯子碎了", message_id="<race@mail.example.com>").as_bytes()
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from aftersales.assistant import nlu, service
+from aftersales.assistant import service
 from aftersales.assistant.cli import assistant_app
+from aftersales.understanding import model as nlu
 
 MESSAGES = "我的快递到哪了 SO2611220000123\n\n   \nwtf where is my pkg\n退款咋还没到，昨天申请的199元\n"
 

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
-from aftersales.assistant.dates import find_dates
-from aftersales.assistant.entities import extract, mask_numbers, normalise
+from aftersales.understanding.dates import find_dates
+from aftersales.understanding.entities import extract, mask_numbers
+from aftersales.understanding.normalising import normalise
 
 TODAY = date(2026, 11, 22)  # a Sunday
 

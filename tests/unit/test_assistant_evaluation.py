@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from aftersales.assistant import nlu
-from aftersales.assistant.domain import INTENTS
-from aftersales.assistant.evaluation import dedup_key, oos_curve, overlaps, reliability, score
+from aftersales.understanding import model as nlu
+from aftersales.understanding.evaluation import dedup_key, oos_curve, overlaps, reliability, score
+from aftersales.understanding.intents import INTENTS
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,13 @@ from datetime import date
 
 import pytest
 
-from aftersales.assistant import augment, nlu, service
-from aftersales.assistant.domain import ACTION_INTENTS
-from aftersales.assistant.text import Speller, clean, squeeze, tokens, views
+from aftersales.assistant import service
+from aftersales.understanding import augment
+from aftersales.understanding import model as nlu
+from aftersales.understanding.intents import ACTION_INTENTS
+from aftersales.understanding.normalising import squeeze
+from aftersales.understanding.spelling import Speller
+from aftersales.understanding.tokenising import clean, tokens, views
 
 TODAY = date(2026, 11, 22)
 

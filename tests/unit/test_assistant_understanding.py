@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from aftersales.assistant import nlu, service
-from aftersales.assistant.domain import ACTION_INTENTS, INTENTS, OUT_OF_SCOPE_THRESHOLD, Intent, decide
+from aftersales.assistant import service
+from aftersales.understanding import model as nlu
+from aftersales.understanding.intents import ACTION_INTENTS, INTENTS, OUT_OF_SCOPE_THRESHOLD, Intent, decide
 
 TODAY = date(2026, 11, 22)
 

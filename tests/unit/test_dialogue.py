@@ -29,7 +29,7 @@ from aftersales.assistant.dialogue import (
     after_action,
     respond,
 )
-from aftersales.assistant.domain import Understanding
+from aftersales.understanding.intents import Understanding
 
 TODAY = date(2026, 11, 22)
 HEADPHONES = Order(

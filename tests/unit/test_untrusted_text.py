@@ -23,11 +23,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aftersales.assistant import dates, entities, slots
-from aftersales.assistant import text as assistant_text
+from aftersales.assistant import slots
 from aftersales.kit import masking
 from aftersales.knowledge import domain as knowledge
 from aftersales.tickets import classification, mailparse
+from aftersales.understanding import dates, entities, tokenising
 
 SIZE = 20_000  # characters: the body-size limit of a ticket message (mailparse.MAX_BODY_CHARS)
 BUDGET = 0.5  # seconds per call
@@ -126,10 +126,10 @@ def _as_email(text: str) -> bytes:
 
 # Every entry point that runs patterns over a customer's text.
 ENTRY_POINTS: dict[str, Callable[[str], object]] = {
-    "assistant.entities.extract": lambda t: entities.extract(t, TODAY),
-    "assistant.entities.mask_numbers": lambda t: entities.mask_numbers(entities.normalise(t)),
-    "assistant.dates.find_dates": lambda t: dates.find_dates(entities.normalise(t), TODAY),
-    "assistant.text.clean": assistant_text.clean,
+    "understanding.entities.extract": lambda t: entities.extract(t, TODAY),
+    "understanding.entities.mask_numbers": lambda t: entities.mask_numbers(entities.normalise(t)),
+    "understanding.dates.find_dates": lambda t: dates.find_dates(entities.normalise(t), TODAY),
+    "understanding.tokenising.clean": tokenising.clean,
     "assistant.slots.quantity_in": lambda t: slots.quantity_in(t, 3),
     "assistant.slots.quantity_stated": slots.quantity_stated,
     "assistant.slots.ordinal_in": lambda t: slots.ordinal_in(t, 3),
@@ -151,7 +151,7 @@ ENTRY_POINTS: dict[str, Callable[[str], object]] = {
 def warm() -> None:
     """Models and word lists load once, before any clock starts."""
     classification.classify("warm up")
-    assistant_text.clean("warm up 订单")
+    tokenising.clean("warm up 订单")
     masking.mask_abuse("warm up")
     knowledge.query_terms("退款")
 
@@ -185,7 +185,7 @@ def test_what_understanding_reads_is_bounded() -> None:
     assert entities.extract("订单号 SO2611020000123", TODAY)["order_number"] == "SO2611020000123"
     assert "order_number" not in entities.extract(filler + "订单号 SO2611020000123", TODAY)
     assert len(classification.normalise("x" * (classification.MAX_CHARS * 3))) == classification.MAX_CHARS
-    assert len(assistant_text.clean("好" * (assistant_text.MAX_CHARS * 3))) <= assistant_text.MAX_CHARS
+    assert len(tokenising.clean("好" * (tokenising.MAX_CHARS * 3))) <= tokenising.MAX_CHARS
 
 
 def test_numbers_are_still_found_after_the_rewrite() -> None:

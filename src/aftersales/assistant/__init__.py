@@ -1,1 +1,2 @@
-"""The assistant (智能客服): understanding Chinese and English messages and doing the task."""
+"""The assistant (智能客服): a conversation with the customer that does the task (dialogue, flows,
+slots, replies), on top of the understanding package, and hands off to a person through a port."""

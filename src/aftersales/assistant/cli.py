@@ -98,8 +98,8 @@ def evaluate(
     precision/recall/F1, the most common confusions and the out-of-scope curve (label `oos` or
     `out_of_scope` for out of scope)."""
     from aftersales.assistant import service
-    from aftersales.assistant.domain import INTENTS
-    from aftersales.assistant.nlu import DataError, read_examples
+    from aftersales.understanding.intents import INTENTS
+    from aftersales.understanding.model import DataError, read_examples
 
     if not file.is_file():
         raise typer.BadParameter(f"no such file: {file}", param_hint="FILE")

@@ -17,10 +17,10 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from aftersales.assistant import dialogue, slots, texts
+from aftersales.assistant import dialogue, handoff, slots
+from aftersales.assistant import replies as texts
 from aftersales.assistant import service as understanding
 from aftersales.assistant.dialogue import L, Outcome, Reply
-from aftersales.assistant.domain import Understanding
 from aftersales.assistant.models import ChatMessage, Conversation
 from aftersales.assistant.repository import ConversationsRepository
 from aftersales.assistant.schemas import ButtonOut, ConversationOut, MessageOut
@@ -39,6 +39,7 @@ from aftersales.messaging import live
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import AddressIn, OrderOut
 from aftersales.refunds import service as refunds
+from aftersales.understanding.intents import Understanding
 
 log = structlog.get_logger(__name__)
 
@@ -359,8 +360,7 @@ def _hand_off(
     session: Session, principal: Principal, conversation: Conversation, action: dialogue.HandOff, u: Understanding
 ) -> Outcome:
     """Open (or join) the conversation's ticket with the whole transcript, in this transaction."""
-    from aftersales.tickets import service as tickets  # the tickets context may import the assistant's
-
+    desk = handoff.desk()
     repo = ConversationsRepository(session)
     history = repo.messages(conversation.id)
     state = dialogue.State.from_json(conversation.state)
@@ -373,7 +373,7 @@ def _hand_off(
     lines = [{"role": m.sender, "name": m.sender_name, "text": m.text, "at": m.created_at.isoformat()} for m in history]
     summary = f"{action.reason}: {intent or 'chat'}" + (f" · {order_number}" if order_number else "")
     try:
-        number = tickets.open_from_chat(
+        number = desk.open_from_chat(
             session,
             principal,
             conversation_id=conversation.id,
@@ -393,10 +393,9 @@ def _hand_off(
 
 def _pass_to_agent(session: Session, conversation: Conversation, text: str, principal: Principal) -> MessageOut:
     """While a person has the conversation the bot stays quiet; the words go on to the ticket."""
-    from aftersales.tickets import service as tickets
-
+    desk = handoff.desk()
     message = _store(session, conversation, "customer", principal.display_name, text)
-    tickets.add_chat_message(session, conversation.id, text)
+    desk.add_chat_message(session, conversation.id, text)
     return _message_out(message)
 
 

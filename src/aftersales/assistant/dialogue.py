@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 from aftersales.assistant import slots
-from aftersales.assistant.domain import Intent, Understanding
+from aftersales.understanding.intents import Intent, Understanding
 
 SURE = 0.6  # below this an action intent is confirmed with a clarifying question first
 FAQ_COVERAGE = 0.5  # a help article answers when it covers at least this share of the question

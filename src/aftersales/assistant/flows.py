@@ -38,7 +38,7 @@ from aftersales.assistant.dialogue import (
     money,
     yes_no_buttons,
 )
-from aftersales.assistant.domain import Understanding
+from aftersales.understanding.intents import Understanding
 
 RETURN_LEG = frozenset({"return_refund", "exchange", "repair"})
 

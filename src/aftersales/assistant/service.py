@@ -1,10 +1,9 @@
-"""Understanding customer messages: the use cases the dialogue, the API and the CLI call.
+"""The assistant's reading of customer messages: the understanding package's use cases, with
+relative dates ("昨天", "last week") read against today in the shop's time zone unless the
+caller passes `today`.
 
     understand("退款咋还没到 SO2611220000123")
     → Understanding(intent="refund_status", confidence=0.87, entities={"order_number": ...})
-
-The model loads once per process (see nlu.load_model); relative dates ("昨天", "last week") are
-read against today in the shop's time zone unless the caller passes `today`.
 """
 
 from __future__ import annotations
@@ -12,18 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from aftersales.assistant import evaluation, nlu
-from aftersales.assistant.domain import INTENTS, OUT_OF_SCOPE_THRESHOLD, Understanding, decide
-from aftersales.assistant.entities import extract
 from aftersales.kit import clock
+from aftersales.understanding import evaluation, model
+from aftersales.understanding import service as understanding
+from aftersales.understanding.intents import OUT_OF_SCOPE_THRESHOLD, Understanding
 
-RANKED = 3  # runner-up intents kept on an Understanding, for clarifying questions
-CURVE_THRESHOLDS = tuple(round(0.05 * step, 2) for step in range(20))  # 0.00 … 0.95
 
-
-def load_model(*, retrain: bool = False) -> nlu.IntentModel:
+def load_model(*, retrain: bool = False) -> model.IntentModel:
     """Load (or train and cache) the intent model now, e.g. at start-up, so no request waits for it."""
-    return nlu.load_model(retrain=retrain)
+    return understanding.load_model(retrain=retrain)
 
 
 def local_today() -> date:
@@ -35,7 +31,7 @@ def local_today() -> date:
 
 def understand(text: str, today: date | None = None, *, threshold: float = OUT_OF_SCOPE_THRESHOLD) -> Understanding:
     """The intent, its calibrated confidence and the entities of one customer message."""
-    return classify_many([text], today, threshold=threshold)[0]
+    return understanding.understand(text, today or local_today(), threshold=threshold)
 
 
 def classify_many(
@@ -44,40 +40,11 @@ def classify_many(
     """`understand` for many messages at once (one model call: faster per message)."""
     if not texts:
         return []
-    day = today or local_today()
-    model = nlu.load_model()
-    results = []
-    for text, probabilities in zip(texts, model.probabilities(texts), strict=True):
-        intent, confidence = decide(probabilities, threshold)
-        ranking = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))[:RANKED]
-        results.append(
-            Understanding(
-                text=text,
-                intent=intent,
-                confidence=confidence,
-                entities=extract(text, day),
-                ranking=tuple((name, round(p, 4)) for name, p in ranking),
-            )
-        )
-    return results
+    return understanding.classify_many(texts, today or local_today(), threshold=threshold)
 
 
 def evaluate(
     rows: Sequence[tuple[str, str]], today: date | None = None, *, threshold: float = OUT_OF_SCOPE_THRESHOLD
 ) -> evaluation.Report:
-    """Score the model on labelled (text, intent) rows as the bot would answer them, with the
-    out-of-scope precision/recall curve over thresholds and the one in use marked."""
-    texts = [text for text, _ in rows]
-    truth = [evaluation.canonical_label(intent) for _, intent in rows]
-    understood = classify_many(texts, today, threshold=threshold)
-    best = [max(p.items(), key=lambda item: (item[1], item[0])) for p in nlu.load_model().probabilities(texts)]
-    thresholds = sorted({*CURVE_THRESHOLDS, threshold})
-    curve = evaluation.oos_curve(truth, best, thresholds)
-    return evaluation.score(
-        truth,
-        [u.intent for u in understood],
-        INTENTS,
-        curve=curve,
-        threshold=threshold,
-        confidences=[u.confidence for u in understood],
-    )
+    """Score the model on labelled (text, intent) rows as the bot would answer them."""
+    return understanding.evaluate(rows, today or local_today(), threshold=threshold)

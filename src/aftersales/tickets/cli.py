@@ -26,9 +26,9 @@ def mail_in(
     workers: Annotated[int, typer.Option(help="mails stored at once (use PostgreSQL for more than 1–2)")] = 2,
 ) -> None:
     """Receive customers' emails over SMTP and turn them into tickets, until stopped."""
-    from aftersales.assistant import service as assistant
     from aftersales.tickets import classification
     from aftersales.tickets.mail_gateway import MailGateway
+    from aftersales.understanding import service as understanding
     from aftersales.web.ops import configure_logging
     from aftersales.worker import wiring
 
@@ -40,7 +40,7 @@ def mail_in(
     # Commits that write outbox rows kick the worker, as they do in the web process.
     wiring.connect(settings, db)
     # The first mail must not wait for the models (the sending server's patience is finite).
-    assistant.load_model()
+    understanding.load_model()
     classification.warm_up()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

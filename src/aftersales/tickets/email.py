@@ -34,7 +34,6 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from aftersales.assistant import service as assistant
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit import clock
@@ -58,6 +57,7 @@ from aftersales.tickets.mailparse import (
 from aftersales.tickets.models import Ticket, TicketAttachment, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import Intake
+from aftersales.understanding import service as understanding
 
 log = structlog.get_logger(__name__)
 
@@ -173,7 +173,7 @@ class _Understood:
 
 def _understand(parsed: ParsedEmail) -> _Understood:
     text = TICKET_TAG.sub(" ", f"{parsed.ticket_subject}\n{parsed.text}")
-    found = assistant.understand(text)
+    found = understanding.understand(text, clock.now().astimezone(get_settings().zone).date())
     return _Understood(found.intent, dict(found.entities))
 
 

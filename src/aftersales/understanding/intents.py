@@ -1,5 +1,5 @@
-"""What the assistant understands: the intents, the result of understanding a message, and the
-out-of-scope decision. Pure: no model, no database, no clock.
+"""What a customer's message can mean: the intents, the result of understanding a message, and
+the out-of-scope decision. Pure: no model, no database, no clock.
 
 The ids of the intents are a public contract (the `aftersales assistant classify` output, the
 dialogue flows, the evaluation files); add new ones at the end and never rename one.

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from aftersales.assistant.text import to_simplified
+from aftersales.understanding.normalising import to_simplified
 
 OUT_OF_SCOPE = "out_of_scope"
 # Labels evaluation files may use for out of scope (public sets write "oos").

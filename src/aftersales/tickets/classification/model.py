@@ -10,9 +10,7 @@ database; sklearn is imported only to train.
 from __future__ import annotations
 
 import csv
-import re
 import threading
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,18 +19,19 @@ from typing import Any
 import numpy as np
 
 from aftersales.tickets.taxonomy import GAP, Taxonomy
+from aftersales.understanding.normalising import normalise, without_apostrophes
+from aftersales.understanding.tokenising import char_ngrams
 
-DATA_FILE = Path(__file__).with_name("data") / "classification.csv"
+DATA_FILE = Path(__file__).parent.parent / "data" / "classification.csv"
 MIN_PROBABILITY = 0.3  # below this the model's guess is not worth an agent's time
 MIN_HAN = 4  # the model reads texts of at least 4 Chinese characters or 3 words
 MIN_WORDS = 3
 WEIGHT = 1.5  # a sure model counts like a clear keyword
-_APOSTROPHES = re.compile(r"['’‘`´]")
 
 
 def _normalise(text: str) -> str:
-    """As classification.normalise (which cannot be imported here without a cycle)."""
-    return _APOSTROPHES.sub("", unicodedata.normalize("NFKC", text).lower())
+    """As keywords.normalise, without its length limit (training rows are short)."""
+    return without_apostrophes(normalise(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,16 +65,6 @@ class _Model:
 
 _model_lock = threading.Lock()
 _models: dict[int, tuple[Taxonomy, _Model]] = {}
-
-
-def char_ngrams(text: str) -> list[str]:
-    """1–3 character n-grams of each word padded with spaces: they survive typos and need no segmentation."""
-    grams: list[str] = []
-    for word in text.split():
-        padded = f" {word} "
-        for n in (1, 2, 3):
-            grams.extend(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
-    return grams
 
 
 def read_examples(path: Path = DATA_FILE) -> list[tuple[str, str, str]]:

@@ -18,7 +18,6 @@ The result is a flat dict, keys present only when found, each the first mention 
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -27,8 +26,9 @@ from typing import Any
 
 import yaml
 
-from aftersales.assistant.dates import find_dates
 from aftersales.kit.spans import Taken
+from aftersales.understanding.dates import find_dates
+from aftersales.understanding.normalising import normalise
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -72,11 +72,6 @@ _RE_AMOUNT_CONTEXT = re.compile(_AMOUNT_CONTEXT)
 _RE_BARE_DECIMAL = re.compile(_BARE_DECIMAL)
 
 Span = tuple[int, int, str, str]  # start, end, kind, value
-
-
-def normalise(text: str) -> str:
-    """NFKC (full-width → half-width) and lower case; the form every rule here reads."""
-    return unicodedata.normalize("NFKC", text).lower()
 
 
 def extract(text: str, today: date) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import string
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
-from aftersales.assistant.domain import SMALL_TALK, Intent
+from aftersales.understanding.intents import SMALL_TALK, Intent
 
 OOS = Intent.OUT_OF_SCOPE.value
 _HAN = re.compile(r"[\u3400-\u9fff]")

@@ -32,12 +32,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.svm import LinearSVC
 
-from aftersales.assistant import augment as augment_module
-from aftersales.assistant import entities as entities_module
-from aftersales.assistant import text as text_module
-from aftersales.assistant.domain import INTENTS, Intent
-from aftersales.assistant.evaluation import canonical_label
-from aftersales.assistant.text import Speller, Views, tokens, views
+from aftersales.understanding import augment as augment_module
+from aftersales.understanding import entities as entities_module
+from aftersales.understanding import normalising as normalising_module
+from aftersales.understanding import spelling as spelling_module
+from aftersales.understanding import tokenising as tokenising_module
+from aftersales.understanding.evaluation import canonical_label
+from aftersales.understanding.intents import INTENTS, Intent
+from aftersales.understanding.spelling import Speller
+from aftersales.understanding.tokenising import Views, tokens, views
 
 log = logging.getLogger(__name__)
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -316,7 +319,8 @@ def cache_dir() -> Path:
 def fingerprint(data_files: Iterable[Path] = (TRAIN_FILE,)) -> str:
     """A hash of the training data, the code that turns it into a model, and the libraries."""
     digest = hashlib.sha256(MODEL_VERSION.encode())
-    code = [Path(module.__file__ or "") for module in (text_module, entities_module, augment_module)]
+    modules = (normalising_module, spelling_module, tokenising_module, entities_module, augment_module)
+    code = [Path(module.__file__ or "") for module in modules]
     for path in (*data_files, Path(__file__), *code, DATA_DIR / "products.yaml"):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
