@@ -386,6 +386,12 @@ def test_supervisor_day_board_at_risk_reassign_and_audit_pages(
     # The ticket page says who holds it now.
     work.get_by_test_id("work-link").click()
     expect(page.get_by_test_id("ticket-title")).to_contain_text(ticket)
+    # The ticket learns its new holder from the routing (through the outbox): reload until it has.
+    for _ in range(30):
+        if name in page.get_by_test_id("assignee").inner_text():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
     expect(page.get_by_test_id("assignee")).to_contain_text(name)
 
     # At-risk tickets, then the audit log, a page at a time.
