@@ -73,3 +73,13 @@ bench: install assets
 soak: install assets
 	bash scripts/ensure-wrk.sh
 	$(BIN)/python bench/soak.py $(SOAK_ARGS)
+
+.PHONY: journeys
+
+## make journeys: every role's journey in Chromium (pytest -m journey), keeping their screenshots in
+## docs/images/journeys/ and rewriting docs/journeys.md from them
+journeys: install assets
+	bash scripts/ensure-browser.sh
+	rm -rf docs/images/journeys
+	AFTERSALES_JOURNEY_SHOTS=docs/images/journeys $(BIN)/pytest -p no:cacheprovider -m journey tests/e2e --durations=0
+	$(BIN)/python scripts/journeys_doc.py docs/images/journeys docs/journeys.md

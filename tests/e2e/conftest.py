@@ -3,7 +3,11 @@ and a headless Debian Chromium driven by Playwright.
 
 AFTERSALES_TEST_DB=sqlite|postgresql picks the database (as for the rest of the suite);
 AFTERSALES_TEST_PG_URL names the PostgreSQL server; AFTERSALES_CHROMIUM overrides the browser path;
-AFTERSALES_UPDATE_SCREENSHOTS=1 also rewrites the README screenshots under docs/images/.
+AFTERSALES_UPDATE_SCREENSHOTS=1 also rewrites the README screenshots under docs/images/;
+AFTERSALES_JOURNEY_SHOTS=<dir> also keeps each role journey's steps there, with journeys.json, from
+which scripts/journeys_doc.py writes docs/journeys.md (`make journeys`);
+AFTERSALES_E2E_URL=http://… walks the journeys against a server already running (seeded as below),
+instead of starting one: quicker while writing a journey.
 
 Next to the server runs `aftersales worker` (outbox delivery, refunds through the simulated
 gateway, confirmed after AFTERSALES_REFUND_GATEWAY_CONFIRM_DELAY_SECONDS), and the demo shop gets
@@ -12,6 +16,7 @@ one extra order made for the after-sales journey (JOURNEY_ORDER).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -46,8 +51,14 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 UPDATE_SCREENSHOTS = os.environ.get("AFTERSALES_UPDATE_SCREENSHOTS") == "1"
+JOURNEY_SHOTS = os.environ.get("AFTERSALES_JOURNEY_SHOTS", "")
+RUNNING_SERVER = os.environ.get("AFTERSALES_E2E_URL", "")
+# Walked again on a running server, a journey's own orders need new numbers.
+RUN_TAG = f"-{uuid.uuid4().hex[:4].upper()}" if RUNNING_SERVER else ""
+# Journey screenshots are committed: JPEG of the viewport keeps them small and still readable.
+JOURNEY_SHOT_QUALITY = 72
 
-STARTUP_TIMEOUT_S = 30.0
+STARTUP_TIMEOUT_S = 120.0  # on a busy machine (parallel suites) the first start takes well over 30 s
 SETUP_COMMAND_TIMEOUT_S = 180.0
 STOP_TIMEOUT_S = 10.0
 
@@ -269,6 +280,11 @@ def live_server(e2e_database_url: str, tmp_path_factory: pytest.TempPathFactory)
     """`aftersales migrate`, `aftersales demo`, the journey's order, then `aftersales worker` and
     `aftersales serve` on a free port until the session ends."""
     tmp = tmp_path_factory.mktemp("e2e-server")
+    if RUNNING_SERVER:
+        log = tmp / "serve.log"
+        log.touch()
+        yield LiveServer(url=RUNNING_SERVER.rstrip("/"), log_path=log)
+        return
     env = _child_env(e2e_database_url, tmp)
     # cwd is the temp dir, so a developer's .env in the repository cannot change the settings.
     _run(["migrate"], env, tmp)
@@ -371,15 +387,43 @@ def screenshot_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def save_screenshot(screenshot_dir: Path) -> Callable[..., Path]:
-    """Always save under artifacts/screenshots/; with readme_name, also to docs/images/ when asked to update."""
+def save_screenshot(screenshot_dir: Path, journey_steps: list[dict[str, str]]) -> Callable[..., Path]:
+    """Always save under artifacts/screenshots/; with readme_name, also to docs/images/ when asked to
+    update; with journey (the role) and step (what the person just did), also into
+    AFTERSALES_JOURNEY_SHOTS when set, as one step of that role's journey in docs/journeys.md."""
 
-    def save(page: Any, name: str, *, readme_name: str | None = None, full_page: bool = True) -> Path:
+    def save(
+        page: Any,
+        name: str,
+        *,
+        readme_name: str | None = None,
+        full_page: bool = True,
+        journey: str | None = None,
+        step: str = "",
+    ) -> Path:
         path = screenshot_dir / f"{name}-{DB_KIND}.png"
         page.screenshot(path=str(path), full_page=full_page)
         if readme_name and UPDATE_SCREENSHOTS:
             DOCS_IMAGES_DIR.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(DOCS_IMAGES_DIR / readme_name), full_page=full_page)
+        if journey and JOURNEY_SHOTS:
+            shots = REPO_ROOT / JOURNEY_SHOTS
+            shots.mkdir(parents=True, exist_ok=True)
+            file = f"{name}.jpg"
+            page.screenshot(path=str(shots / file), type="jpeg", quality=JOURNEY_SHOT_QUALITY)
+            width = page.viewport_size["width"] if page.viewport_size else DEFAULT_VIEWPORT["width"]
+            test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0]
+            journey_steps.append({"journey": journey, "step": step, "file": file, "width": str(width), "test": test})
         return path
 
     return save
+
+
+@pytest.fixture(scope="session")
+def journey_steps() -> Iterator[list[dict[str, str]]]:
+    """The journeys' steps in the order they were walked, written to journeys.json at the end."""
+    steps: list[dict[str, str]] = []
+    yield steps
+    if JOURNEY_SHOTS and steps:
+        index = REPO_ROOT / JOURNEY_SHOTS / "journeys.json"
+        index.write_text(json.dumps(steps, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 from ..http.test_cases_photos import tiny_png
 from .test_journeys import DESKTOP, PHONE, OpenPage, SaveScreenshot, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.journey]
 
 ROUND = ("SO-E2E-RIDE1", "SO-E2E-RIDE2", "SO-E2E-RIDE3")
 
@@ -100,7 +100,7 @@ def test_rider_walks_their_day(new_page: OpenPage, save_screenshot: SaveScreensh
     expect(first.get_by_test_id("delivery-phone")).to_have_text("139****0123")
     expect(first.get_by_test_id("delivery-address")).to_contain_text("张江路 100 号")
     _assert_readable(page)
-    save_screenshot(page, "rider-deliveries-desktop")
+    save_screenshot(page, "rider-01-deliveries", journey="rider", step="Signs in: today's deliveries, contacts masked")
 
     # Picked up, then delivered.
     first.get_by_test_id("mark-picked-up").click()
@@ -115,7 +115,7 @@ def test_rider_walks_their_day(new_page: OpenPage, save_screenshot: SaveScreensh
     phone = new_page(locale="zh-CN", viewport=PHONE)
     sign_in(phone, "rider", lands_on="/deliveries")
     _assert_readable(phone)
-    save_screenshot(phone, "rider-deliveries-phone")
+    save_screenshot(phone, "rider-02-deliveries-phone", journey="rider", step="On the phone: one card per parcel")
     second = _card(phone, "JDE2ER1")
     second.get_by_test_id("mark-picked-up").click()
     second = _card(phone, "JDE2ER1")
@@ -126,14 +126,14 @@ def test_rider_walks_their_day(new_page: OpenPage, save_screenshot: SaveScreensh
     photo = tmp_path / "door.png"
     photo.write_bytes(tiny_png())
     second.get_by_test_id("failed-photo").set_input_files(str(photo))
-    save_screenshot(phone, "rider-failed-form-phone")
+    save_screenshot(phone, "rider-03-failed-form-phone", journey="rider", step="Nobody home: a reason, a note, a photo")
     second.get_by_test_id("mark-failed").click()
     expect(phone.get_by_test_id("delivery-done")).to_contain_text("配送未成功")
     second = _card(phone, "JDE2ER1")
     expect(second).to_have_attribute("data-status", "exception")
     expect(second.get_by_test_id("delivery-last")).to_contain_text("收件人不在")
     expect(second.get_by_test_id("delivery-photo")).to_have_count(1)
-    save_screenshot(phone, "rider-after-failed-phone")
+    save_screenshot(phone, "rider-04-failed-phone", journey="rider", step="The failed attempt recorded, with its photo")
     served = phone.request.get(second.get_by_test_id("delivery-photo").get_attribute("href") or "")
     assert served.status == 200 and served.headers["content-type"] == "image/png"
 
@@ -144,5 +144,7 @@ def test_rider_walks_their_day(new_page: OpenPage, save_screenshot: SaveScreensh
     expect(agent.get_by_test_id("shipment").first).to_contain_text("配送未成功：收件人不在")
     agent.goto(f"/orders/{ROUND[0]}")
     expect(agent.locator(".status-box [data-status]").first).to_have_attribute("data-status", "delivered")
-    save_screenshot(page, "rider-day-done-desktop")
+    save_screenshot(
+        page, "rider-05-day-done", journey="rider", step="Picked up, delivered; the desk sees the rider's report"
+    )
     assert re.search(r"/deliveries", page.url)

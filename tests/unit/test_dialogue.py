@@ -254,6 +254,15 @@ def test_refund_status_lists_refunds_and_open_cases() -> None:
     assert turn.replies[2].link == "/cases/AS9"
 
 
+def test_refund_status_of_a_named_order_without_a_refund_yet_answers_with_its_case() -> None:
+    """Another order has a refund; this one has only an open case: its case is the answer, not
+    "the order is delivered, a refund status cannot be handled"."""
+    ctx = Snapshot(today=TODAY, orders=CTX.orders, cases=(OpenCase("AS7", "return_refund", "under_review", "SO100"),))
+    turn = respond(said("订单 SO100 的退款什么时候到账", "refund_status", order_number="SO100"), State(), ctx)
+    assert keys(turn) == ["chat.refund.case"]
+    assert turn.replies[0].link == "/cases/AS7"
+
+
 # --- unsure, out of scope, people ----------------------------------------------------------------
 def test_out_of_scope_clarifies_then_hands_off_and_never_acts() -> None:
     first = respond(said("今天天气怎么样", "out_of_scope", 0.8), State(), CTX)

@@ -92,7 +92,8 @@ def begin(
             return Turn([Reply("chat.order_unknown", {"order": str(number)}), *ask.replies], ask.state)
         order = ctx.order(named.number)
         assert order is not None
-        if order not in pool:
+        # Asking where a refund is fits any of their orders: the answer may be an open case.
+        if order not in pool and flow != "refund_status":
             fit: dict[str, str | T] = {
                 "order": order.number,
                 "status": T(f"order.{order.status}"),
