@@ -23,7 +23,9 @@ STORED_SHAPES = {
         "case_id", "case_number", "customer_id", "merchant_id", "order_number", "kind", "from", "to", "occurred_at",
     },
     "refund.requested": {"refund_id"},
-    "refund.settled": {"refund_id", "case_id", "customer_id", "order_number", "status", "amount", "currency", "occurred_at"},
+    "refund.settled": {
+        "refund_id", "case_id", "customer_id", "order_number", "status", "amount", "currency", "occurred_at",
+    },
     "sla.warning": {"subject_id", "metric", "target_at", "clock_id"},
     "sla.breached": {"subject_id", "metric", "target_at", "clock_id"},
     "routing.assigned": {"kind", "ref", "user_id", "group_key", "reason"},
