@@ -58,7 +58,8 @@ def test_agent_takes_a_ticket_from_the_live_queue_acts_on_the_order_and_replies(
     one_click.locator("select[name=reason]").select_option("defect")
     one_click.locator("input[name=compensation_amount]").fill("20")
     one_click.get_by_test_id("start-case").click()
-    expect(agent.get_by_test_id("thread")).to_contain_text(re.compile(r"Case AS\d{12} opened"))
+    # The staff note is written in the agent's language (this desk is in Chinese).
+    expect(agent.get_by_test_id("thread")).to_contain_text(re.compile(r"已由此工单创建售后单 AS\d{12}"))
 
     agent.get_by_test_id("reply-body").fill("您好，已为您申请赔付，审核后到账。")
     agent.get_by_test_id("send-reply").click()
