@@ -34,7 +34,7 @@ from aftersales.demo.seed import DEMO_PASSWORD, seed_demo
 from aftersales.models import metadata
 from aftersales.routing import service as routing
 from aftersales.sla import service as sla
-from aftersales.tickets import service as tickets
+from aftersales.tickets import macros as ticket_macros
 from aftersales.web import templating
 
 from ..factories import csrf_from, login
@@ -258,7 +258,7 @@ def data_words_and_text(db: Database) -> tuple[set[str], str]:
     may appear in any language; text the product itself writes may not. Returns the Latin words of
     the first (lower-cased) and all stored text (to tell stored Chinese from Chinese the code wrote)."""
     words: set[str] = set()
-    own_words = [f"{subject} {body}" for subject, body, _channel in demo_tickets.STORIES]
+    own_words = [f"{story.subject} {story.body}" for story in demo_tickets.STORIES]
     chunks: list[str] = []
     with db.read() as uow:
         for table in metadata.sorted_tables:
@@ -288,7 +288,7 @@ def data_words_and_text(db: Database) -> tuple[set[str], str]:
 def demo_shop(db: Database) -> Database:
     """The shop as `make run` shows it: what `aftersales migrate` loads, then a small demo."""
     sla.load_defaults(db)
-    tickets.load_default_macros(db)
+    ticket_macros.load_default_macros(db)
     routing.ensure_defaults(db)
     seed_demo(db, customers=8, orders=60, seed=7, console=Console(file=io.StringIO()))
     return db

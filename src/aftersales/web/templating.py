@@ -24,6 +24,11 @@ env = Environment(
 )
 
 
+# Reasons and actors the code writes itself (stored as written; each reader sees them translated).
+SLA_METRICS = frozenset({"first_response", "resolution"})
+SERVICE_ACTORS = {"payment gateway": "actor.payment_gateway"}
+
+
 def page_context(request: Request, **extra: Any) -> dict[str, Any]:
     lang = request.state.lang
     zone = get_settings().zone
@@ -50,10 +55,15 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
             return _("note.order_system")
         if text == "logistics update":
             return _("note.logistics_update")
+        if text in SLA_METRICS:  # an SLA warning or breach names the clock that ran out
+            return _(f"sla.metric.{text}")
         return text
 
     def actor_text(kind: str, name: str) -> str:
-        return _("actor.system") if kind == "system" else name
+        if kind == "system":
+            return _("actor.system")
+        # The services that act on their own have a name in each language; people keep theirs.
+        return _(SERVICE_ACTORS[name]) if name in SERVICE_ACTORS else name
 
     return {
         "request": request,
