@@ -119,3 +119,32 @@ def test_a_failed_inspection_sends_the_goods_back_and_the_customer_sees_the_parc
     page = client.get(f"/cases/{number}").text
     assert status_on(page) == "rejected" and "SF BACK-9" in page  # the parcel coming back, to follow
     assert "检验未通过，商品将寄还顾客" in page  # the step it went through, in the timeline
+
+
+def test_a_pickup_in_the_past_is_refused_in_the_readers_language_and_nothing_is_booked(
+    client: TestClient, shop: Factory
+) -> None:
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina)
+    page = client.get(f"/cases/{number}").text
+    refused = act(client, lina, number, "book_pickup", version=version_on(page), pickup_at="2020-01-01T10:00")
+    shown = client.get(refused.headers["location"]).text
+    error = re.search(r'data-testid="case-error">([^<]+)<', shown)
+    assert error and "上门取件时间不能早于现在" in html.unescape(error.group(1))
+    assert 'data-testid="pickup-reference"' not in shown
+    assert 'data-testid="action-book_pickup"' in shown
+
+
+def test_a_booked_pickup_reads_as_a_booking_on_the_timeline_not_as_an_unchanged_status(
+    client: TestClient, shop: Factory
+) -> None:
+    lina = sign_in(client, "lina")
+    number = request_case(client, lina)
+    page = client.get(f"/cases/{number}").text
+    act(client, lina, number, "book_pickup", version=version_on(page), pickup_at="2031-05-06T10:30")
+    page = client.get(f"/cases/{number}").text
+    timeline = re.search(r'data-testid="case-timeline">(.*?)</ol>', page, re.S)
+    assert timeline
+    labels = re.findall(r"<strong>([^<]+)</strong>", timeline.group(1))
+    assert labels[0] == "预约上门取件", labels
+    assert labels.count("待寄回") == 1, labels

@@ -187,6 +187,17 @@ NOT_SENT_YET = (
 )
 
 
+def pickup_refusal(pickup_at: datetime, now: datetime) -> tuple[str, str] | None:
+    """(zh, en) when a courier cannot come then: a visit in the past never happens, so no booking
+    number may be given for it."""
+    if pickup_at <= now:
+        return (
+            "上门取件时间不能早于现在，请选择一个将来的时间。",
+            "The pickup time cannot be in the past: choose a time from now on.",
+        )
+    return None
+
+
 def goods_sent(return_tracking: str | None, pickup_at: datetime | None) -> bool:
     """Receipt is confirmed only of goods the customer sent: by post (a tracking number) or handed
     to a booked courier; otherwise a seller could close a return nobody ever shipped."""

@@ -290,6 +290,10 @@ def _apply(session: Session, case: Case, data: ActionIn, by: Principal) -> None:
         raise Invalid(f"'{action.value}' needs a tracking number (and carrier).")
     if action is CaseAction.BOOK_PICKUP and data.pickup_at is None:
         raise Invalid("'book_pickup' needs pickup_at, the time the courier should come.")
+    if action is CaseAction.BOOK_PICKUP and data.pickup_at is not None:
+        refusal = domain.pickup_refusal(data.pickup_at, clock.now())
+        if refusal:
+            raise Invalid(refusal[1], reason_zh=refusal[0])
     if action is CaseAction.APPROVE and kind is CaseKind.COMPENSATION:
         _check_within_cap(session, case, data.amount if data.amount is not None else case.requested_amount)
     _side_effects(session, case, kind, action, data, target)

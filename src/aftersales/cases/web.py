@@ -314,7 +314,7 @@ async def case_act(
         service.act(db, number, data, principal)
     except (AppError, ValidationError, InvalidOperation, ValueError) as exc:
         photos.remove_photos(_upload_dir(request), number, stored)
-        message = exc.message if isinstance(exc, AppError) else "Please check the values you entered."
+        message = _in_language(exc, request) if isinstance(exc, AppError) else "Please check the values you entered."
         if isinstance(exc, ValidationError):
             message += " " + "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors()[:3])
         flash(request, message, ok=False)
