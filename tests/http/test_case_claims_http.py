@@ -60,7 +60,7 @@ def test_the_form_says_the_most_that_can_still_be_claimed(client: TestClient, sh
     page = client.post("/orders/SO-A/after-sales", data=form, follow_redirects=False)
     assert page.status_code == 422
     text = html.unescape(page.text)
-    assert "最多还可申请 119.40 CNY" in text  # the page speaks the customer's language (zh-CN by default)
+    assert "最多还可申请 ¥119.40" in text  # the page speaks the customer's language (zh-CN by default)
     preview = client.post(
         "/orders/SO-A/after-sales/preview", data={**form, "compensation_amount": "10"}, headers={"HX-Request": "true"}
     )
@@ -132,3 +132,13 @@ def test_the_customer_can_state_the_compensation_amount_on_the_form(client: Test
     form = {"csrf_token": token, "kind": "compensation", "reason": "late_delivery", "compensation_amount": "20"}
     made = client.post("/orders/SO-A/after-sales", data={**form, "qty_1": "0"}, follow_redirects=False)
     assert made.status_code == 303 and made.headers["location"].startswith("/cases/AS")
+
+
+def test_a_preview_above_the_cap_says_only_that_and_the_most_in_money(client: TestClient, shop: Factory) -> None:
+    token = sign_in(client, "lina")
+    form = {"csrf_token": token, "kind": "compensation", "reason": "late_delivery", "compensation_amount": "10000"}
+    preview = client.post("/orders/SO-A/after-sales/preview", data=form, headers={"HX-Request": "true"})
+    text = html.unescape(preview.text)
+    assert 'data-eligible="false"' in text
+    assert "¥119.40" in text
+    assert "CNY" not in text and "审核" not in text, text

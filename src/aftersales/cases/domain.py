@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from aftersales.kit.access import Role
 from aftersales.kit.errors import Conflict, Invalid
-from aftersales.kit.money import allocate
+from aftersales.kit.money import allocate, shown
 from aftersales.kit.vocabulary import CaseKind as CaseKind
 from aftersales.kit.vocabulary import CaseReason as CaseReason
 
@@ -339,9 +339,10 @@ def task_overdue(due_at: datetime, handled_at: datetime | None, now: datetime) -
 def compensation_over_cap(order_number: str, currency: str, cap: Decimal, left: Decimal) -> tuple[str, str]:
     """The sentence (zh, en) for a compensation claim above what the order can still carry."""
     return (
-        f"订单 {order_number} 的赔付总额最多为 {cap} {currency}，目前最多还可申请 {left} {currency}。",
-        f"Compensation on order {order_number} is capped at {cap} {currency} in total; "
-        f"at most {left} {currency} can still be claimed.",
+        f"超出赔付上限：订单 {order_number} 的赔付总额最多为 {shown(cap, currency, 'zh_CN')}，"
+        f"目前最多还可申请 {shown(left, currency, 'zh_CN')}。",
+        f"Over the cap: compensation on order {order_number} is capped at {shown(cap, currency, 'en')} in total; "
+        f"at most {shown(left, currency, 'en')} can still be claimed.",
     )
 
 

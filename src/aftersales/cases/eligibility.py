@@ -222,8 +222,8 @@ def _apply_compensation_cap(
     if preview.amount > left:
         preview.eligible = False
         zh, en = domain.compensation_over_cap(order.number, order.currency, cap, left)
-        preview.reason_zh = f"{preview.reason_zh} {zh}".strip()
-        preview.reason_en = f"{preview.reason_en} {en}".strip()
+        # Refused for the cap alone: the policy's "reviewed within 24 hours" would promise a review.
+        preview.reason_zh, preview.reason_en = zh, en
 
 
 def preview(db: Database, draft: CaseDraft, viewer: Principal) -> Preview:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 
+from babel.numbers import format_currency
+
 # Minor units per ISO 4217; CNY, USD and EUR have 2, JPY and KRW none.
 _EXPONENTS = {"JPY": 0, "KRW": 0}
 SUPPORTED_CURRENCIES = frozenset({"CNY", "USD", "EUR", "HKD", "JPY", "KRW", "GBP"})
@@ -125,3 +127,8 @@ def share_of_units(paid: Decimal, quantity: int, already: int, taking: int, curr
         return cents * n // quantity if quantity else 0
 
     return (Decimal(upto(already + taking) - upto(already)) * unit).quantize(unit)
+
+
+def shown(amount: Decimal, currency: str, lang: str) -> str:
+    """An amount as a person reads it (¥500.00), as the pages' money formatter writes it."""
+    return format_currency(amount, currency, locale=lang.replace("-", "_"))
