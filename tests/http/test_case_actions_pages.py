@@ -20,6 +20,7 @@ from aftersales.kit.access import Role
 from aftersales.rules import service as rules
 
 from ..factories import Factory
+from ..integration.helpers import ADMIN
 from ._support import flashed, sign_in
 from .test_cases_api import put_order
 
@@ -115,6 +116,7 @@ def test_a_vip_is_not_shown_policy_offers_as_benefits_but_the_agent_sees_them_as
     factory.customer_user("vip", "V1")
     factory.user("agent", Role.AGENT_T1)
     form = {"qty_1": "1", "kind": "return_refund", "reason": "changed_mind", "return_method": "mail_back"}
+    rules.update_policy(db, "vip_extra_coupon", rules.get_policy(db, "vip_extra_coupon").definition, True, 91, ADMIN)
     for who, shown in (("vip", False), ("agent", True)):
         token = sign_in(client, who)
         preview = client.post("/orders/SO-VIP/after-sales/preview", data={"csrf_token": token, **form}).text

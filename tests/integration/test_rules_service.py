@@ -155,9 +155,9 @@ def test_dry_run_on_facts_changes_nothing_and_can_include_a_switched_off_policy(
         db, "vip_extra_coupon", service.get_policy(db, "vip_extra_coupon").definition, False, 91, ADMIN
     )
     vip = {**RETURN, "customer.tier": "vip"}
-    assert service.dry_run(db, vip, None).offers == ["waived_return_shipping"]
+    assert service.dry_run(db, vip, None).offers == []
     with_off = service.dry_run(db, vip, None, include="vip_extra_coupon")
-    assert with_off.offers == ["waived_return_shipping", "extra_coupon"]
+    assert with_off.offers == ["extra_coupon"]
     with pytest.raises(NotFound):
         service.dry_run(db, vip, None, include="nope")
     with pytest.raises(Invalid, match=r"unknown attribute 'case\.colour'"):
@@ -200,3 +200,15 @@ def test_a_dry_run_against_an_order_needs_a_facts_provider(db: Database) -> None
             service.run_dry_run(db, DryRunIn.model_validate(data))
     finally:
         wiring.bind_ports()
+
+
+def test_no_default_policy_promises_a_benefit_or_coupon_that_nothing_carries_out(db: Database) -> None:
+    """Nothing issues coupons, waives return shipping or extends warranties: the defaults that
+    would offer them are switched off, and no verdict lists a coupon as a solution."""
+    service.load_defaults(db)
+    for key in ("vip_waived_return_shipping", "vip_extra_coupon", "vip_appliance_extended_warranty"):
+        assert service.get_policy(db, key).enabled is False, key
+    for policy in service.list_policies(db):
+        then = policy.definition.get("then", {}) if policy.enabled else {}
+        assert "coupon" not in then.get("resolutions", []), policy.key
+        assert not then.get("offers"), policy.key
