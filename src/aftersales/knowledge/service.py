@@ -120,6 +120,7 @@ def _apply(article: Article, content: ArticleContent) -> None:
 
 
 # --- search --------------------------------------------------------------------------------------
+# Same fields as ArticleOut on purpose: the search index keeps only the words, frozen and hashable.
 @dataclass(frozen=True, slots=True)
 class _Entry:
     slug: str
