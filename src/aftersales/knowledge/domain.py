@@ -66,6 +66,7 @@ class ArticleError(ValueError):
     """An article that cannot be stored; the message says what to fix, in a sentence."""
 
 
+# Limits and a frozen dataclass shaped like the taxonomy's on purpose: an article's own checks.
 @dataclass(frozen=True, slots=True)
 class ArticleContent:
     """An article's words in both languages, checked and trimmed."""

@@ -335,6 +335,7 @@ def save(db: Database, slug: str, fields: ArticleIn, by: Principal) -> ArticleOu
         _apply(article, content)
         article.published = fields.published
         article.updated_by = _editor(by)
+        # The stale-edit refusal is written out per editor on purpose: each names its own thing.
         try:
             uow.commit()
         except StaleDataError as exc:

@@ -40,6 +40,7 @@ class Responsibility:
         return self.zh if lang.startswith("zh") else self.en
 
 
+# Same shape as Responsibility and Tag on purpose: three levels of the taxonomy, each its own type.
 @dataclass(frozen=True, slots=True)
 class Scenario:
     id: str
