@@ -66,7 +66,6 @@ def serve(
 
     _check_settings()
     _warm_up()
-    # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
     uvicorn.run(
         "aftersales.main:create_app",
         factory=True,
@@ -189,7 +188,6 @@ def createuser(
     if merchant and merchant_id is None:
         _fail(f"no merchant with code '{merchant}'")
     try:
-        # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         user = identity.create_user(
             db,
             username=username,

@@ -330,7 +330,6 @@ def report_out_of_stock(
 # --- merchant tasks (an urged order) -------------------------------------------------------------
 def _urge_task(session: Session, order: OrderFacts, by: Principal) -> MerchantTask:
     now = clock.now()
-    # Field by field on purpose: MerchantTask's own fields; look-alikes elsewhere build others'.
     task = MerchantTask(
         kind=domain.URGE_TASK,
         order_id=order.order_id,
@@ -350,7 +349,6 @@ def _urge_task(session: Session, order: OrderFacts, by: Principal) -> MerchantTa
 
 
 def _order_entry(session: Session, order_id: int, action: str, by: Principal, reason: str) -> None:
-    # Timeline entry written out on purpose: it names this subject and its states.
     timeline.record(
         session,
         Entry(

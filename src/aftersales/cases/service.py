@@ -116,7 +116,6 @@ def _create(
     key: str | None,
 ) -> Case:
     now = clock.now()
-    # Field by field on purpose: Case's own fields; look-alikes elsewhere build others'.
     case = Case(
         number=f"tmp-{now.timestamp()}-{viewer.user_id}"[:24],
         kind=draft.kind.value,
@@ -425,7 +424,6 @@ def _record(
         ),
     )
     if before != after:
-        # Event fields written out on purpose: each context publishes its own event.
         publish_event(
             session,
             CaseStatusChanged(

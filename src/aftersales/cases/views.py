@@ -43,7 +43,6 @@ def case_summary(case: Case) -> CaseSummary:
 def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
     customer = viewer.role is Role.CUSTOMER
     entries = timeline.entries_for(session, [(SubjectType.CASE.value, case.id)], customer_view=customer)
-    # Field by field on purpose: CaseOut's own fields; look-alikes elsewhere build others'.
     return CaseOut(
         **case_summary(case).model_dump(),
         version=case.version,

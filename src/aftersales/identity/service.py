@@ -287,7 +287,6 @@ def set_locale(db: Database, user_id: int, locale: str) -> None:
 
 def _audit(session: Session, user: User, by: Principal, action: str, before: str, after: str, reason: str) -> None:
     """Administrators' changes to accounts go to the audit log (internal, never shown to customers)."""
-    # Timeline entry written out on purpose: it names this subject and its states.
     timeline.record(
         session,
         Entry(

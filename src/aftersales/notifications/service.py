@@ -60,7 +60,6 @@ def notify(
         return existing
     now = domain.event_time(params, clock.now())
     with db.write() as uow:
-        # Field by field on purpose: InboxMessage's own fields; look-alikes elsewhere build others'.
         inbox = InboxMessage(
             customer_id=customer_id,
             topic=topic[:64],
@@ -278,7 +277,6 @@ def alert_staff(
             if stored_key in have:
                 continue
             notice = domain.compose_staff(template, params, locale)
-            # The row's own columns, written out on purpose; look-alike rows elsewhere are other tables.
             uow.session.add(
                 StaffInboxMessage(
                     user_id=user_id,

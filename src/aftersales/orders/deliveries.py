@@ -136,7 +136,6 @@ def mark_delivery(
             result = _apply_event(session, data, by)
             if photo is not None:
                 stored = photos.store_photos(upload_dir, photo_folder(shipment.id), [photo])
-                # Timeline entry written out on purpose: it names this subject and its states.
                 timeline.record(
                     session,
                     Entry(

@@ -298,7 +298,6 @@ def _record_note(
     customer_visible: bool = True,
 ) -> None:
     """A fact about an order that is not a status change (address changed, a line out of stock)."""
-    # Timeline entry written out on purpose: it names this subject and its states.
     timeline.record(
         session,
         Entry(
@@ -335,7 +334,6 @@ def _record_status(
             reason=reason,
         ),
     )
-    # Event fields written out on purpose: each context publishes its own event.
     publish_event(
         session,
         OrderStatusChanged(
@@ -434,7 +432,6 @@ def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, sh
         first_scan = min(e.occurred_at for e in events)
         shipment.shipped_at = min(first_scan, shipment.shipped_at) if shipment.shipped_at else first_scan
     if before != shipment.status:
-        # Timeline entry written out on purpose: it names this subject and its states.
         timeline.record(
             session,
             Entry(

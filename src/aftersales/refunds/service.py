@@ -142,7 +142,6 @@ def _request(
             left=domain.refundable_lines([(x.line_id, x.line_no, x.captured) for x in order.lines], taken),
         )
     now = clock.now()
-    # Field by field on purpose: Refund's own fields; look-alikes elsewhere build others'.
     refund = Refund(
         order_id=order_id,
         order_number=order.number,

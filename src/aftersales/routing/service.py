@@ -216,7 +216,6 @@ def _record(
     reason: str,
     by: int,
 ) -> WorkTransfer:
-    # Field by field on purpose: WorkTransfer's own fields; look-alikes elsewhere build others'.
     row = WorkTransfer(
         work_id=item.id,
         move=move.value,
@@ -411,7 +410,6 @@ def read_defaults(path: Path | None = None) -> Defaults:
 
 
 def _add_group(repo: RoutingRepository, spec: GroupSpec) -> SkillGroup:
-    # Field by field on purpose: SkillGroup's own fields; look-alikes elsewhere build others'.
     group = SkillGroup(
         key=spec.key,
         name_zh=spec.name_zh,
@@ -529,7 +527,6 @@ def update_agent(
         agent.version += 1
         repo.flush()
         after = _settings(agent, set(groups))
-        # Timeline entry written out on purpose: it names this subject and its states.
         timeline.record(
             uow.session,
             Entry(

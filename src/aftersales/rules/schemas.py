@@ -101,7 +101,6 @@ class DryRunOut(BaseModel):
         policy_key: str | None = None,
         purpose: str = "eligibility",
     ) -> DryRunOut:
-        # Field by field on purpose: this class's own fields; look-alikes elsewhere build others'.
         return cls(
             eligible=decision.eligible,
             reason_zh=decision.reason("zh"),

@@ -112,7 +112,6 @@ def _insert_missing(db: Database, specs: list[PolicySpec], merchant_ids: dict[st
         for spec in specs:
             if spec.key in existing:
                 continue
-            # The row's own columns, written out on purpose; look-alike rows elsewhere are other tables.
             repo.add(
                 Policy(
                     key=spec.key,
@@ -257,7 +256,6 @@ def update_policy(
         policy.priority = priority
         policy.updated_at = clock.now()
         policy.updated_by = (by.display_name or by.username)[:120]
-        # Timeline entry written out on purpose: it names this subject and its states.
         timeline.record(
             uow.session,
             Entry(

@@ -229,7 +229,6 @@ def _elapsed(calendar: BusinessCalendar, row: SlaClock, at: datetime) -> int:
 def _event(
     repo: SlaRepository, row: SlaClock, kind: EventKind, at: datetime, elapsed: int, *, late: bool = False
 ) -> None:
-    # The row's own columns, written out on purpose; look-alike rows elsewhere are other tables.
     repo.add(
         SlaEvent(
             clock_id=row.id,

@@ -250,7 +250,6 @@ def _route(
 
 
 def _record_opened(session: Session, ticket: Ticket, arrival: _Arrival) -> None:
-    # Timeline entry written out on purpose: it names this subject and its states.
     timeline.record(
         session,
         Entry(

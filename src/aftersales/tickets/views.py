@@ -48,7 +48,6 @@ def summaries(session: Session, rows: list[Ticket], viewer: Principal) -> list[T
 
 
 def summary(ticket: Ticket, clocks: list[ClockOut], names: dict[int, str], viewer: Principal) -> TicketSummary:
-    # Field by field on purpose: TicketSummary's own fields; look-alikes elsewhere build others'.
     return TicketSummary(
         number=ticket.number,
         subject=masking.mask_abuse(ticket.subject),
@@ -79,7 +78,6 @@ def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOu
     full_contact = viewer.role is Role.CUSTOMER or masking.contact_visibility(viewer.role) == "full"
     names = identity.display_names_in(session, [ticket.assignee_user_id] if ticket.assignee_user_id else [])
     summary_out = summary(ticket, clocks(session, [ticket.id]).get(ticket.id, []), names, viewer)
-    # Field by field on purpose: MessageOut's own fields; look-alikes elsewhere build others'.
     messages = [
         MessageOut(
             id=m.id,

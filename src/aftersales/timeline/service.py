@@ -37,7 +37,6 @@ def _named(session: Session, entries: list[TimelineEntryOut]) -> list[TimelineEn
 
 
 def record(session: Session, entry: Entry) -> None:
-    # The row's own columns, written out on purpose; look-alike rows elsewhere are other tables.
     TimelineRepository(session).add(
         TimelineEvent(
             subject_type=entry.subject_type.value,

@@ -284,7 +284,6 @@ def _keep_attachments(
         with path.open("xb") as fh:
             fh.write(attachment.data)
         written.append(path)
-        # The row's own columns, written out on purpose; look-alike rows elsewhere are other tables.
         session.add(
             TicketAttachment(
                 message_id=message.id,
