@@ -235,3 +235,30 @@ def test_the_rest_of_a_partly_reported_line_can_be_reported_later(
     client.post(post, data=first)  # an old confirmation sent again
     assert refunds_of(db, "SO-P") == [(Decimal("199.00"), "succeeded"), (Decimal("398.00"), "succeeded")]
     assert 'data-testid="out-of-stock-qty-1"' not in client.get("/orders/SO-P").text
+
+
+def test_macros_speak_as_the_agent_and_only_fit_tickets_they_can_fill(
+    client: TestClient, desk: Factory, db: Database
+) -> None:
+    desk.user("zhang", Role.AGENT_T1, display_name="张敏 (一线)")
+    number = _open_ticket(client)  # has order SO-1, no case
+    sign_in(client, "zhang")
+    page = client.get(f"/desk/tickets/{number}")
+    offered = re.findall(r'<option value="(\d+)"', page.text)
+    assert str(_macro_id(db, "ask_photos")) in offered
+    assert str(_macro_id(db, "return_started")) not in offered  # needs a case number the ticket lacks
+    assert str(_macro_id(db, "ask_order_number")) not in offered  # the ticket has its order
+    hole = client.get(f"/desk/tickets/{number}/macro", params={"macro_id": _macro_id(db, "return_started")})
+    assert hole.status_code == 422
+
+    token = sign_in(client, "lina")
+    bare = client.post("/support", data={"csrf_token": token, "body": "我想问一下退货"})
+    bare_number = re.findall(r"TK\d{12}", bare.text)[0]
+    sign_in(client, "zhang")
+    filled = client.get(
+        f"/desk/tickets/{bare_number}/macro",
+        params={"macro_id": _macro_id(db, "ask_order_number")},
+        headers={"HX-Request": "true"},
+    )
+    box = unescape(filled.text.split("<textarea", 1)[1].split("</textarea>", 1)[0])
+    assert "张敏" in box and "一线" not in box  # the tier is for staff, not the customer

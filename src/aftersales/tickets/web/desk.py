@@ -143,7 +143,7 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
         "customer_orders": customer_orders,
         "order_cases": order_cases,
         "past_tickets": past,
-        "macros": macros.listed(db),
+        "macros": macros.offered(db, number, principal),
         "groups": routing.group_options(db),
         "axes": taxonomy.load(),
         "statuses_after_reply": [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED],
