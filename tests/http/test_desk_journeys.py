@@ -262,3 +262,25 @@ def test_macros_speak_as_the_agent_and_only_fit_tickets_they_can_fill(
     )
     box = unescape(filled.text.split("<textarea", 1)[1].split("</textarea>", 1)[0])
     assert "张敏" in box and "一线" not in box  # the tier is for staff, not the customer
+
+
+def test_unassigned_means_no_assignee_for_a_merchant_too(client: TestClient, desk: Factory, db: Database) -> None:
+    from sqlalchemy import update
+
+    from aftersales.tickets.models import Ticket
+
+    seller = desk.merchant_user("seller", "selfop")
+    mine, free = _open_ticket(client), _open_ticket(client)
+    with db.write() as uow:
+        for number, assignee in ((mine, seller.id), (free, None)):
+            uow.session.execute(
+                update(Ticket)
+                .where(Ticket.number == number)
+                .values(assignee_user_id=assignee, merchant_id=seller.merchant_id)
+            )
+        uow.commit()
+    sign_in(client, "seller")
+    assert free in client.get("/desk", params={"scope": "active"}).text  # the merchant sees both
+    page = client.get("/desk", params={"scope": "unassigned"})
+    assert page.status_code == 200
+    assert free in page.text and mine not in page.text

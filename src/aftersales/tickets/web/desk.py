@@ -44,8 +44,6 @@ def sse(*channels: str, viewer: Principal) -> StreamingResponse:
 # --- the agent workspace: queues -------------------------------------------------------------------
 def _queue_context(db: Database, principal: Principal, scope: str, q: str, page: int, lang: str) -> dict[str, Any]:
     scope = scope if scope in SCOPES else "mine"
-    if principal.role is Role.MERCHANT and scope == "unassigned":
-        scope = "active"
     tickets = service.list_tickets(db, principal, scope=scope, text=q, page=page, size=50)
     return {
         "tickets": tickets,
