@@ -284,3 +284,25 @@ def test_unassigned_means_no_assignee_for_a_merchant_too(client: TestClient, des
     page = client.get("/desk", params={"scope": "unassigned"})
     assert page.status_code == 200
     assert free in page.text and mine not in page.text
+
+
+def test_a_supervisors_reassign_is_in_the_tickets_history_and_the_audit_log(
+    client: TestClient, desk: Factory, db: Database
+) -> None:
+    from aftersales.messaging import outbox
+    from aftersales.tickets import handlers
+
+    handlers.register()
+    desk.user("root", Role.ADMIN)
+    number = _open_ticket(client)
+    two = _who(db, "agent2")
+    routing.change_status(db, two, routing.AgentStatus.ONLINE)
+    token = sign_in(client, "boss")
+    form = {"csrf_token": token, "kind": "ticket", "ref": number, "to_user_id": str(two.user_id)}
+    assert client.post("/supervisor/reassign", data=form).status_code == 200
+    outbox.drain(db)
+    sign_in(client, "root")
+    audit = client.get("/admin/audit", params={"subject": "ticket"})
+    assert audit.status_code == 200
+    assert '<option value="ticket" selected' in audit.text
+    assert number in audit.text and "agent1 → agent2" in unescape(audit.text) and "主管改派" in audit.text
