@@ -280,3 +280,13 @@ def test_no_link_can_put_words_in_the_sites_mouth(client: TestClient, shop: Fact
     case_page = client.get(f"/cases/{number}", params={"error": bait}).text
     order_page = client.get("/orders/SO-A", params={"notice": bait, "ok": "1"}).text
     assert bait not in html.unescape(case_page) and bait not in html.unescape(order_page)
+
+
+def test_one_case_is_counted_in_the_singular(client: TestClient, shop: Factory) -> None:
+    token = sign_in(client, "lina")
+    request_case(client, token)
+    client.post("/language", data={"lang": "en", "next": "/cases", "csrf_token": token})
+    page = client.get("/cases").text
+    assert "1 case<" in page and "1 cases" not in page
+    client.post("/language", data={"lang": "zh-CN", "next": "/cases", "csrf_token": token})
+    assert "共 1 个售后单" in client.get("/cases").text
