@@ -280,3 +280,17 @@ def test_no_link_can_put_words_in_the_sites_mouth(client: TestClient, shop: Fact
     case_page = client.get(f"/cases/{number}", params={"error": bait}).text
     order_page = client.get("/orders/SO-A", params={"notice": bait, "ok": "1"}).text
     assert bait not in html.unescape(case_page) and bait not in html.unescape(order_page)
+
+
+def test_the_order_page_names_and_links_its_cases_for_whom_may_see_them(client: TestClient, shop: Factory) -> None:
+    number = request_case(client, sign_in(client, "lina"))
+    order_page = client.get("/orders/SO-A").text
+    assert 'hx-get="/orders/SO-A/cases"' in order_page  # the cases context fills the section in
+    fragment = client.get("/orders/SO-A/cases", headers=HTMX).text
+    assert 'data-testid="order-cases"' in fragment and f'href="/cases/{number}"' in fragment
+    assert "退货退款" in fragment and 'data-testid="order-case"' in fragment
+    assert client.get("/orders/SO-B/cases", headers=HTMX).text.strip() == ""  # none on this order
+    sign_in(client, "agent")
+    assert f'href="/cases/{number}"' in client.get("/orders/SO-A/cases", headers=HTMX).text
+    sign_in(client, "bob")
+    assert number not in client.get("/orders/SO-A/cases", headers=HTMX).text  # not Bob's case
