@@ -294,3 +294,12 @@ def test_the_order_page_names_and_links_its_cases_for_whom_may_see_them(client: 
     assert f'href="/cases/{number}"' in client.get("/orders/SO-A/cases", headers=HTMX).text
     sign_in(client, "bob")
     assert number not in client.get("/orders/SO-A/cases", headers=HTMX).text  # not Bob's case
+
+
+def test_my_cases_rows_carry_what_the_phone_cards_are_built_from(client: TestClient, shop: Factory) -> None:
+    # On a phone the table's rows become cards (static/css): each cell names its column itself.
+    request_case(client, sign_in(client, "lina"))
+    page = client.get("/cases").text
+    assert '<table class="striped case-cards"' in page and 'data-testid="case-row"' in page
+    for label in ("类型", "订单", "状态", "提交时间", "金额"):
+        assert f'data-label="{label}"' in page, label
