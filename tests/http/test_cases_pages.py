@@ -303,3 +303,17 @@ def test_my_cases_rows_carry_what_the_phone_cards_are_built_from(client: TestCli
     assert '<table class="striped case-cards"' in page and 'data-testid="case-row"' in page
     for label in ("类型", "订单", "状态", "提交时间", "金额"):
         assert f'data-label="{label}"' in page, label
+
+
+def test_photo_pickers_speak_the_pages_language(client: TestClient, shop: Factory) -> None:
+    # The browser's own file button says "Choose Files" in its UI language: ours is labelled in the page's.
+    sign_in(client, "lina")
+    page = client.get("/orders/SO-A/after-sales").text
+    assert '<html lang="zh-CN"' in page
+    picker = re.search(r'<span class="file-pick">(.*?)</span>\s*</span>', page, re.S)
+    assert picker is not None and "data-file-pick" in picker.group(1) and "选择照片" in picker.group(1)
+    assert 'data-file-chosen="已选 {n} 张"' in picker.group(1)
+    sign_in(client, "bob")
+    english = client.post("/language", data={"csrf_token": sign_in(client, "bob"), "lang": "en"})
+    assert english.status_code < 400
+    assert "Choose photos" in client.get("/orders/SO-B/after-sales").text
