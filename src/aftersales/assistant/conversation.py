@@ -198,6 +198,7 @@ def _understand(text: str) -> Understanding:
     return understanding.understand(text)
 
 
+# A keyword signature like other services' helpers, on purpose: it stores this context's own message.
 def _store(
     session: Session,
     conversation: Conversation,

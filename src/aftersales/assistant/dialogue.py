@@ -31,6 +31,8 @@ MAX_BUTTONS = 5
 
 
 # --- what the service passes in --------------------------------------------------------------------
+# Same dataclass shape as understanding's Understanding on purpose: the dialogue is pure and takes
+# plain values, so it keeps its own input types instead of the service layer's.
 @dataclass(frozen=True, slots=True)
 class Line:
     line_no: int
@@ -96,6 +98,8 @@ class Snapshot:
 
 
 # --- what the dialogue says ------------------------------------------------------------------------
+# Each message, parameter and action below is its own small frozen dataclass on purpose, although many
+# share a shape: the dialogue matches on the type, so PreviewCase and SubmitCase must stay distinct.
 @dataclass(frozen=True, slots=True)
 class T:
     """A parameter to translate (a text key) rather than show as it is."""

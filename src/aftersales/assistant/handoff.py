@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from aftersales.kit.access import Principal
 
 
+# Same signature as tickets.service.open_from_chat on purpose: this Protocol is the assistant's port,
+# so the assistant names what it needs without importing the tickets context.
 class Desk(Protocol):
     """Where people answer customers: opens (or joins) the conversation's ticket."""
 

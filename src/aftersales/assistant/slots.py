@@ -155,6 +155,7 @@ def language_of(text: str, current: str) -> str:
 
 
 # --- which order, which item ---------------------------------------------------------------------
+# Small frozen dataclasses like other modules' on purpose: the matcher's own inputs, no imports.
 @dataclass(frozen=True, slots=True)
 class Item:
     """What the matcher needs of an order line."""

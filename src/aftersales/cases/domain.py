@@ -228,6 +228,7 @@ def refusal(kind: CaseKind, status: CaseStatus, action: CaseAction) -> str:
     return f"A {kind.value} case that is {status.value} cannot '{action.value}'. Possible now: {possible}."
 
 
+# A small frozen dataclass like the taxonomy's on purpose: the case's own numbers for one line.
 @dataclass(frozen=True, slots=True)
 class LineClaim:
     """What a case may take from one order line."""

@@ -30,6 +30,7 @@ def scope_cases(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     return stmt.where(false())
 
 
+# Same shape as tickets.repository.scope_tickets on purpose: each context decides who sees its rows.
 def scope_merchant_tasks(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     """Platform staff see every merchant's tasks; a merchant or its warehouse only its own."""
     if viewer.is_platform_staff:

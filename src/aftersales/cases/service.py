@@ -408,6 +408,7 @@ def _record(
     reason: str,
     evidence: dict[str, Any] | None = None,
 ) -> None:
+    # Same Entry as tickets.workflow.record on purpose: each context records its own subject.
     timeline.record(
         session,
         Entry(

@@ -202,13 +202,20 @@ def seed_cases(db: Database, history: History, count: int, rng: random.Random) -
     return len(history.cases)
 
 
+DEMO_ACCOUNTS = frozenset({"C0001", "C0002"})
+
+
 def _pick_order(plan: Plan, delivered: list[OrderFacts], history: History, rng: random.Random) -> OrderFacts | None:
     # Stories still in progress happen on goods delivered lately; finished ones on older orders.
     fresh = timedelta(days=8)
+    # The demo's own accounts (李娜, emma) keep to one case each: with fewer than three returns in
+    # 90 days a small return is approved at once, which is what their first visit should show.
+    own = {o.customer.external_id for o in delivered if o.number in history.cases} & DEMO_ACCOUNTS
     fits = [
         o
         for o in delivered
         if o.number not in history.cases
+        and o.customer.external_id not in own
         and o.lines[0].category in plan.categories
         and o.delivered_at is not None
         and ((history.now - o.delivered_at < fresh) == plan.recent)

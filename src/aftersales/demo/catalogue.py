@@ -25,6 +25,7 @@ RETURN_ADDRESSES = {
 }
 
 # merchant, category, product name, brand, [(sku code, spec, price)]
+# Demo data: rows alike on purpose, one a product.
 PRODUCTS = [
     ("selfop", "home_appliances", "美的变频空调", "Midea", [("MD-AC15", "1.5匹 白色", "2899.00")]),
     ("selfop", "home_appliances", "海尔滚筒洗衣机", "Haier", [("HR-WM10", "10kg 银色", "2599.00")]),

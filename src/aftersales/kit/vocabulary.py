@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+# Enums alike on purpose (the StrEnum pattern): each is a word of its own, see the docstring above.
 class TicketType(StrEnum):
     """A ticket's type; owned by tickets, also read by the SLA matrix and the rules."""
 

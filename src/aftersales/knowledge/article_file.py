@@ -33,6 +33,7 @@ FIELDS = frozenset({"slug", "category", "title_zh", "title_en", "tags", "publish
 REQUIRED = ("slug", "category", "title_zh", "title_en")
 
 
+# Constants and dataclass shaped like other parsers' on purpose: an article file's own fields.
 @dataclass(frozen=True, slots=True)
 class ArticleSpec:
     slug: str

@@ -66,6 +66,7 @@ class ArticleError(ValueError):
     """An article that cannot be stored; the message says what to fix, in a sentence."""
 
 
+# Limits and a frozen dataclass shaped like the taxonomy's on purpose: an article's own checks.
 @dataclass(frozen=True, slots=True)
 class ArticleContent:
     """An article's words in both languages, checked and trimmed."""
@@ -123,24 +124,25 @@ def split_tags(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,，、;；\n]+", text) if part.strip()]
 
 
+def _both_languages(zh: str, en: str, what: str, needed: str, limit: int) -> dict[str, str]:
+    """The two texts trimmed, by language name; ArticleError when one is empty or too long."""
+    texts = {"Chinese": zh.strip(), "English": en.strip()}
+    for language, text in texts.items():
+        if not text:
+            raise ArticleError(f"The {language} {what} is empty; {needed}.")
+        if len(text) > limit:
+            raise ArticleError(f"The {language} {what} is {len(text)} characters long; keep it under {limit}.")
+    return texts
+
+
 def check_content(
     category: str, title_zh: str, title_en: str, body_zh: str, body_en: str, tags: Iterable[str]
 ) -> ArticleContent:
     category = category.strip()
     if category not in CATEGORIES:
         raise ArticleError(f"The category '{category}' is unknown; use one of {', '.join(CATEGORIES)}.")
-    titles = {"Chinese": title_zh.strip(), "English": title_en.strip()}
-    for language, title in titles.items():
-        if not title:
-            raise ArticleError(f"The {language} title is empty; every article needs a title in both languages.")
-        if len(title) > MAX_TITLE:
-            raise ArticleError(f"The {language} title is {len(title)} characters long; keep it under {MAX_TITLE}.")
-    bodies = {"Chinese": body_zh.strip(), "English": body_en.strip()}
-    for language, body in bodies.items():
-        if not body:
-            raise ArticleError(f"The {language} text is empty; write the article in both languages.")
-        if len(body) > MAX_BODY:
-            raise ArticleError(f"The {language} text is {len(body)} characters long; keep it under {MAX_BODY}.")
+    titles = _both_languages(title_zh, title_en, "title", "every article needs a title in both languages", MAX_TITLE)
+    bodies = _both_languages(body_zh, body_en, "text", "write the article in both languages", MAX_BODY)
     cleaned: list[str] = []
     for tag in tags:
         if not isinstance(tag, str):

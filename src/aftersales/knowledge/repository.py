@@ -10,6 +10,7 @@ from aftersales.db.repository import Repository
 from aftersales.knowledge.models import Article
 
 
+# Same lookups as PoliciesRepository's on purpose: each repository reads its own table by its own key.
 class ArticlesRepository(Repository):
     def by_slug(self, slug: str) -> Article | None:
         return self.session.scalar(select(Article).where(Article.slug == slug))

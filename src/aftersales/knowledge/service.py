@@ -120,6 +120,7 @@ def _apply(article: Article, content: ArticleContent) -> None:
 
 
 # --- search --------------------------------------------------------------------------------------
+# Same fields as ArticleOut on purpose: the search index keeps only the words, frozen and hashable.
 @dataclass(frozen=True, slots=True)
 class _Entry:
     slug: str
@@ -334,6 +335,7 @@ def save(db: Database, slug: str, fields: ArticleIn, by: Principal) -> ArticleOu
         _apply(article, content)
         article.published = fields.published
         article.updated_by = _editor(by)
+        # The stale-edit refusal is written out per editor on purpose: each names its own thing.
         try:
             uow.commit()
         except StaleDataError as exc:

@@ -233,6 +233,7 @@ AFTER_RETURN: dict[str, dict[str, str]] = {
     "repair": {"zh-CN": "维修并寄回", "en": "repair it and send it back"},
 }
 
+# Same table shape as AFTER_RETURN on purpose: each fills a different {next_step} with its own words.
 # The outcome a completed case leaves behind (fills {next_step} of completed; may be empty).
 COMPLETED_OUTCOME: dict[str, dict[str, str]] = {
     "invoice": {

@@ -63,6 +63,7 @@ class NotificationsRepository(Repository):
         stmt = select(StaffInboxMessage.idempotency_key).where(StaffInboxMessage.idempotency_key.in_(list(keys)))
         return set(self.session.scalars(stmt))
 
+    # Same queries as the customer inbox's above on purpose: two tables with their own owner columns.
     def staff_page(self, user_id: int, offset: int, limit: int) -> Sequence[StaffInboxMessage]:
         stmt = (
             select(StaffInboxMessage)

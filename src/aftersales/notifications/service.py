@@ -272,6 +272,7 @@ def alert_staff(
     with db.write() as uow:
         have = NotificationsRepository(uow.session).staff_keys(list(keyed))
         created = 0
+        # Same columns as the customer's InboxMessage above on purpose: staff and customers are two tables.
         for stored_key, (user_id, locale) in keyed.items():
             if stored_key in have:
                 continue

@@ -79,6 +79,7 @@ def upsert_product(db: Database, data: ProductIn, by: Principal = SYSTEM) -> tup
                 repo.add(sku)
             elif sku.product_id != product.id:
                 raise Conflict(f"SKU '{sku_in.code}' already belongs to another product of this merchant.")
+            # Field by field on purpose, like the order's upsert in service.py: the SKU's own columns.
             sku.product_id = product.id
             sku.spec = sku_in.spec
             sku.price = sku_in.price

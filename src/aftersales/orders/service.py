@@ -285,6 +285,7 @@ def _apply_shipments(session: Session, repo: OrdersRepository, order: Order, dat
             shipment.rider_user_id = rider_id
 
 
+# A keyword signature like other services' helpers, on purpose: it records this order's own note.
 def _record_note(
     session: Session,
     order_id: int,

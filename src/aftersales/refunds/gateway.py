@@ -137,6 +137,8 @@ class SimulatedGateway:
             uow.commit()
             return _ack(row)
 
+    # The same idempotency check as refunds.service on purpose: the gateway stands in for a bank and
+    # keeps its own ledger, so it must not trust the service's check.
     def _record(
         self, idempotency_key: str, payment_reference: str, amount: Decimal, currency: str
     ) -> tuple[GatewayAck, bool]:

@@ -12,6 +12,8 @@ KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.]{0,63}$")
 ENTRY_FIELDS = frozenset({"key", "purpose", "name_zh", "name_en", "priority", "enabled", "merchant_code", "definition"})
 
 
+# Same fields as schemas.PolicyOut on purpose: a file entry is checked here without pydantic and has
+# no id, version or author yet.
 @dataclass(frozen=True, slots=True)
 class PolicySpec:
     """One entry of a policy file, checked: what gets inserted into the policies table."""

@@ -10,6 +10,7 @@ from aftersales.db.repository import Repository
 from aftersales.rules.models import Policy
 
 
+# Same lookups as ArticlesRepository's on purpose: each repository reads its own table by its own key.
 class PoliciesRepository(Repository):
     def by_key(self, key: str) -> Policy | None:
         return self.session.scalar(select(Policy).where(Policy.key == key))

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -18,6 +17,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from aftersales.kit.yaml_file import read_yaml
 from aftersales.orders import service as orders
 from aftersales.rules import domain
 from aftersales.rules.domain import (
@@ -58,13 +58,7 @@ MAX_DEFINITION_CHARS = 20_000
 # --- loading the shipped policies ----------------------------------------------------------------
 def read_policy_file(path: Path) -> list[PolicySpec]:
     """Parse and check a YAML policy file; PolicyError names the policy and the problem."""
-    try:
-        entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-    specs = parse_policy_entries(entries)
+    specs = parse_policy_entries(read_yaml(path, "the policy file", PolicyError))
     for spec in specs:
         try:
             json.dumps(spec.definition)

@@ -19,6 +19,7 @@ class SlaWarning(DomainEvent):
     clock_id: int
 
 
+# Same fields as SlaWarning on purpose: each topic is its own event class that subscribers match on.
 @dataclass(frozen=True, slots=True)
 class SlaBreached(DomainEvent):
     """A clock passed its target: the promise to the customer broke."""

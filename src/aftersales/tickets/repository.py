@@ -38,6 +38,7 @@ def scope_tickets(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     return stmt.where(false())
 
 
+# by_number has the same shape as CasesRepository's on purpose: each repository reads its own table.
 class TicketsRepository(Repository):
     # --- tickets ----------------------------------------------------------------------------------
     def by_number(self, number: str, viewer: Principal, *, lock: bool = False) -> Ticket | None:

@@ -206,6 +206,7 @@ def get_ticket(db: Database, number: str, viewer: Principal) -> TicketOut:
         return views.ticket_view(uow.session, _load(uow.session, number, viewer), viewer)
 
 
+# Filters alike the desk and knowledge pages' forms on purpose: each names the filters of its own list.
 def list_tickets(
     db: Database,
     viewer: Principal,

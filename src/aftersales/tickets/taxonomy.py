@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from aftersales.kit.yaml_file import read_yaml
 
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 GAP = "…"  # in a keyword: its parts come in order with a few characters or words between them
@@ -40,6 +40,7 @@ class Responsibility:
         return self.zh if lang.startswith("zh") else self.en
 
 
+# Same shape as Responsibility and Tag on purpose: three levels of the taxonomy, each its own type.
 @dataclass(frozen=True, slots=True)
 class Scenario:
     id: str
@@ -282,13 +283,7 @@ def _spellings(data: Any) -> dict[str, str]:
 
 
 def read(path: Path) -> Taxonomy:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise TaxonomyError(f"{path}: cannot read the taxonomy ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        raise TaxonomyError(f"{path}: not valid YAML: {exc}") from exc
-    return parse(data)
+    return parse(read_yaml(path, "the taxonomy", TaxonomyError))
 
 
 @lru_cache(maxsize=1)

@@ -37,6 +37,8 @@ from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 
+# Same Entry as cases.service's timeline record on purpose: each context writes its own subject type
+# and states, and neither may import the other.
 def record(session: Session, ticket: Ticket, kind: str, by: Principal, before: str, reason: str = "") -> None:
     timeline.record(
         session,

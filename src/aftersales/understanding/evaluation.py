@@ -83,6 +83,7 @@ class Report:
     threshold: float | None = None  # the operating point the predictions were made at
     reliability: list[Bin] = field(default_factory=list)  # confidence against accuracy
 
+    # Shares with tickets' accuracy report only the 'right / seen' arithmetic, on purpose: two reports.
     @property
     def calibration_error(self) -> float:
         """Expected calibration error: |confidence - accuracy| per bin, weighted by its messages."""

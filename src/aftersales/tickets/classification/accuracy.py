@@ -22,6 +22,7 @@ class AccuracyReport:
     by_scenario: dict[str, tuple[int, int]]  # corrected scenario → (right, seen)
     confusions: list[tuple[str, str, int]]  # (predicted, corrected, count) of scenario mistakes, commonest first
 
+    # Shares with understanding.evaluation only the 'right / seen' arithmetic, on purpose: two reports.
     @property
     def responsibility_accuracy(self) -> float:
         return self.responsibility_correct / self.total if self.total else 0.0

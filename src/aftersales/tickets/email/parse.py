@@ -35,6 +35,7 @@ _CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "
 _FALLBACKS = ("utf-8", "gb18030", "big5", "latin-1")
 
 
+# Small frozen dataclasses like other modules' on purpose: what one parsed mail holds.
 @dataclass(frozen=True, slots=True)
 class Attachment:
     filename: str
