@@ -280,3 +280,50 @@ def test_no_link_can_put_words_in_the_sites_mouth(client: TestClient, shop: Fact
     case_page = client.get(f"/cases/{number}", params={"error": bait}).text
     order_page = client.get("/orders/SO-A", params={"notice": bait, "ok": "1"}).text
     assert bait not in html.unescape(case_page) and bait not in html.unescape(order_page)
+
+
+def test_one_case_is_counted_in_the_singular(client: TestClient, shop: Factory) -> None:
+    token = sign_in(client, "lina")
+    request_case(client, token)
+    client.post("/language", data={"lang": "en", "next": "/cases", "csrf_token": token})
+    page = client.get("/cases").text
+    assert "1 case<" in page and "1 cases" not in page
+    client.post("/language", data={"lang": "zh-CN", "next": "/cases", "csrf_token": token})
+    assert "共 1 个售后单" in client.get("/cases").text
+
+
+def test_the_order_page_names_and_links_its_cases_for_whom_may_see_them(client: TestClient, shop: Factory) -> None:
+    number = request_case(client, sign_in(client, "lina"))
+    order_page = client.get("/orders/SO-A").text
+    assert 'hx-get="/orders/SO-A/cases"' in order_page  # the cases context fills the section in
+    fragment = client.get("/orders/SO-A/cases", headers=HTMX).text
+    assert 'data-testid="order-cases"' in fragment and f'href="/cases/{number}"' in fragment
+    assert "退货退款" in fragment and 'data-testid="order-case"' in fragment
+    assert client.get("/orders/SO-B/cases", headers=HTMX).text.strip() == ""  # none on this order
+    sign_in(client, "agent")
+    assert f'href="/cases/{number}"' in client.get("/orders/SO-A/cases", headers=HTMX).text
+    sign_in(client, "bob")
+    assert number not in client.get("/orders/SO-A/cases", headers=HTMX).text  # not Bob's case
+
+
+def test_my_cases_rows_carry_what_the_phone_cards_are_built_from(client: TestClient, shop: Factory) -> None:
+    # On a phone the table's rows become cards (static/css): each cell names its column itself.
+    request_case(client, sign_in(client, "lina"))
+    page = client.get("/cases").text
+    assert '<table class="striped case-cards"' in page and 'data-testid="case-row"' in page
+    for label in ("类型", "订单", "状态", "提交时间", "金额"):
+        assert f'data-label="{label}"' in page, label
+
+
+def test_photo_pickers_speak_the_pages_language(client: TestClient, shop: Factory) -> None:
+    # The browser's own file button says "Choose Files" in its UI language: ours is labelled in the page's.
+    sign_in(client, "lina")
+    page = client.get("/orders/SO-A/after-sales").text
+    assert '<html lang="zh-CN"' in page
+    picker = re.search(r'<span class="file-pick">(.*?)</span>\s*</span>', page, re.S)
+    assert picker is not None and "data-file-pick" in picker.group(1) and "选择照片" in picker.group(1)
+    assert 'data-file-chosen="已选 {n} 张"' in picker.group(1)
+    sign_in(client, "bob")
+    english = client.post("/language", data={"csrf_token": sign_in(client, "bob"), "lang": "en"})
+    assert english.status_code < 400
+    assert "Choose photos" in client.get("/orders/SO-B/after-sales").text

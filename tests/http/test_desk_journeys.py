@@ -235,3 +235,74 @@ def test_the_rest_of_a_partly_reported_line_can_be_reported_later(
     client.post(post, data=first)  # an old confirmation sent again
     assert refunds_of(db, "SO-P") == [(Decimal("199.00"), "succeeded"), (Decimal("398.00"), "succeeded")]
     assert 'data-testid="out-of-stock-qty-1"' not in client.get("/orders/SO-P").text
+
+
+def test_macros_speak_as_the_agent_and_only_fit_tickets_they_can_fill(
+    client: TestClient, desk: Factory, db: Database
+) -> None:
+    desk.user("zhang", Role.AGENT_T1, display_name="张敏 (一线)")
+    number = _open_ticket(client)  # has order SO-1, no case
+    sign_in(client, "zhang")
+    page = client.get(f"/desk/tickets/{number}")
+    offered = re.findall(r'<option value="(\d+)"', page.text)
+    assert str(_macro_id(db, "ask_photos")) in offered
+    assert str(_macro_id(db, "return_started")) not in offered  # needs a case number the ticket lacks
+    assert str(_macro_id(db, "ask_order_number")) not in offered  # the ticket has its order
+    hole = client.get(f"/desk/tickets/{number}/macro", params={"macro_id": _macro_id(db, "return_started")})
+    assert hole.status_code == 422
+
+    token = sign_in(client, "lina")
+    bare = client.post("/support", data={"csrf_token": token, "body": "我想问一下退货"})
+    bare_number = re.findall(r"TK\d{12}", bare.text)[0]
+    sign_in(client, "zhang")
+    filled = client.get(
+        f"/desk/tickets/{bare_number}/macro",
+        params={"macro_id": _macro_id(db, "ask_order_number")},
+        headers={"HX-Request": "true"},
+    )
+    box = unescape(filled.text.split("<textarea", 1)[1].split("</textarea>", 1)[0])
+    assert "张敏" in box and "一线" not in box  # the tier is for staff, not the customer
+
+
+def test_unassigned_means_no_assignee_for_a_merchant_too(client: TestClient, desk: Factory, db: Database) -> None:
+    from sqlalchemy import update
+
+    from aftersales.tickets.models import Ticket
+
+    seller = desk.merchant_user("seller", "selfop")
+    mine, free = _open_ticket(client), _open_ticket(client)
+    with db.write() as uow:
+        for number, assignee in ((mine, seller.id), (free, None)):
+            uow.session.execute(
+                update(Ticket)
+                .where(Ticket.number == number)
+                .values(assignee_user_id=assignee, merchant_id=seller.merchant_id)
+            )
+        uow.commit()
+    sign_in(client, "seller")
+    assert free in client.get("/desk", params={"scope": "active"}).text  # the merchant sees both
+    page = client.get("/desk", params={"scope": "unassigned"})
+    assert page.status_code == 200
+    assert free in page.text and mine not in page.text
+
+
+def test_a_supervisors_reassign_is_in_the_tickets_history_and_the_audit_log(
+    client: TestClient, desk: Factory, db: Database
+) -> None:
+    from aftersales.messaging import outbox
+    from aftersales.tickets import handlers
+
+    handlers.register()
+    desk.user("root", Role.ADMIN)
+    number = _open_ticket(client)
+    two = _who(db, "agent2")
+    routing.change_status(db, two, routing.AgentStatus.ONLINE)
+    token = sign_in(client, "boss")
+    form = {"csrf_token": token, "kind": "ticket", "ref": number, "to_user_id": str(two.user_id)}
+    assert client.post("/supervisor/reassign", data=form).status_code == 200
+    outbox.drain(db)
+    sign_in(client, "root")
+    audit = client.get("/admin/audit", params={"subject": "ticket"})
+    assert audit.status_code == 200
+    assert '<option value="ticket" selected' in audit.text
+    assert number in audit.text and "agent1 → agent2" in unescape(audit.text) and "主管改派" in audit.text

@@ -273,8 +273,12 @@ def data_words_and_text(db: Database) -> tuple[set[str], str]:
                 if column.name in DATA_COLUMNS or column.name.endswith("_en"):
                     own_words.extend(values)
                 elif (table.name, column.name) == ("ticket_messages", "body"):
-                    kinds = uow.session.execute(select(column, table.c.kind))
-                    own_words.extend(str(body) for body, kind in kinds if kind == "customer")
+                    # The customer's words, and what was said to them in their language: an
+                    # agent's reply, or the help center's suggestions (shown to staff as sent).
+                    rows = uow.session.execute(select(column, table.c.kind, table.c.author_name))
+                    for body, kind, author in rows:
+                        if kind in ("customer", "reply") or (kind == "system" and author == "Help center"):
+                            own_words.append(f"{body} {author}")
                 elif column.name in ("body", "body_text") and "message" in table.name:
                     # A notice is written in its reader's language: English ones are an English
                     # customer's, whatever language her pages are in now.

@@ -102,7 +102,7 @@ def test_the_rider_lands_on_their_deliveries_of_the_day_only(client: TestClient,
     assert sorted(listed) == ["TSO-R1", "TSO-R2"]  # not the unshipped R0, not zhao's Z1
     assert "138****8000" in page and PHONE not in page  # phone masked
     assert "上海市 浦东新区 世纪大道 100 号" in page  # the address, needed to deliver
-    assert "请致电平台客服" in page
+    assert "电话无人接听" in page  # what to do when the recipient cannot be reached
     # The rider's work is this page: the order pages (full phone) are not theirs.
     assert client.get("/orders").status_code == 403
 
@@ -215,3 +215,23 @@ def test_a_rider_reading_the_order_through_the_api_sees_the_address_but_not_the_
     seen = orders.get_order(db, "SO-R1", orders_principal(db, "wang"))
     assert seen.recipient_phone == "138****8000" and PHONE not in (seen.customer_phone or "")
     assert seen.address_detail  # the street is what a rider needs to deliver
+
+
+def test_a_parcel_delivered_today_shows_when_it_was_delivered(client: TestClient, day: Factory) -> None:
+    token = sign_in(client, "wang")
+    page = client.get("/deliveries").text
+    sid = shipment_id(page, "TSO-R1")
+    mark(client, token, sid, "picked_up", event_id(page, "TSO-R1"))
+    page = client.get("/deliveries").text
+    mark(client, token, sid, "delivered", event_id(page, "TSO-R1"))
+    page = client.get("/deliveries").text
+    card = page[page.index('data-tracking="TSO-R1"') :].split("</article>")[0]
+    shown = re.search(r'data-testid="delivery-delivered-at">([^<]+)<', card)
+    assert shown is not None and "送达" in shown.group(1) and re.search(r"\d{2}:\d{2}", shown.group(1))
+
+
+def test_the_phone_note_promises_no_number_the_page_does_not_show(client: TestClient, day: Factory) -> None:
+    # No support phone number is configured anywhere: the note must not send the rider to call one.
+    sign_in(client, "wang")
+    note = re.search(r'data-testid="delivery-phone-note">([^<]+)<', client.get("/deliveries").text)
+    assert note is not None and "致电" not in note.group(1) and "电话无人接听" in note.group(1)

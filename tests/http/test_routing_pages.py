@@ -199,3 +199,14 @@ def test_the_board_warns_about_work_waiting_too_long(client: TestClient, db: Dat
         late = client.get("/supervisor", headers=HX).text
     assert 'data-testid="work-warning"' in late and 'data-testid="queue-warning"' in late
     assert "45" in re.search(r'data-testid="work-warning">([^<]*)<', late).group(1)  # type: ignore[union-attr]
+
+
+def test_every_panel_on_the_board_loads_for_whoever_may_open_the_board(
+    client: TestClient, staff: dict[str, int]
+) -> None:
+    for user in ("boss", "root"):
+        sign_in(client, user)
+        page = client.get("/supervisor")
+        assert page.status_code == 200
+        for url in set(re.findall(r'hx-get="([^"]+)"', page.text)):
+            assert client.get(url, headers={"HX-Request": "true"}).status_code == 200, (user, url)

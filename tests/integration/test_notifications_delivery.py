@@ -351,7 +351,7 @@ def test_orders_and_refunds_are_told_with_their_own_words(db: Database, factory:
     outbox.drain(db)
     delivered, refunded = inbox_rows(db)
     assert (delivered.subject, delivered.link) == ("订单 SO-1 已送达", "/orders/SO-1")
-    assert refunded.subject == "退款 ¥398.00 已到账" and "原路退回" in refunded.body
+    assert refunded.subject == "退款 ¥398.00 已原路退回" and "原路退回" in refunded.body
     assert [m["Subject"] for m in smtp.messages] == [delivered.subject, refunded.subject]
 
 

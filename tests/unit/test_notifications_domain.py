@@ -226,3 +226,14 @@ def test_a_notice_is_dated_by_its_event_never_in_the_future() -> None:
     assert domain.event_time({"occurred_at": "2027-01-01T00:00:00+00:00"}, now) == now
     assert domain.event_time({"occurred_at": "yesterday"}, now) == now
     assert domain.event_time({}, now) == now
+
+
+def test_a_settled_refund_says_it_was_sent_back_not_that_it_arrived() -> None:
+    # The gateway only reports the money sent back; when it shows in the account is up to the payment provider.
+    settled = {"refund_id": 1, "case_id": 7, "order_number": "SO-1", "status": "succeeded", "amount": "39.00"}
+    zh = domain.compose(Topic.REFUND_SETTLED, {**settled, "currency": "CNY"}, "zh-CN")
+    en = domain.compose(Topic.REFUND_SETTLED, {**settled, "currency": "CNY"}, "en")
+    assert zh is not None and en is not None
+    assert zh.subject == "退款 ¥39.00 已原路退回" and "已到账" not in zh.subject
+    assert "arrived" not in en.subject and "sent back" in en.subject
+    assert "reached" not in en.body

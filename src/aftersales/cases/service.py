@@ -78,7 +78,11 @@ def submit(
             return views.case_view(session, existing, viewer)
         order = orders.order_facts(session, draft.order_number, viewer)
         if viewer.role is Role.CUSTOMER and order.customer_id != viewer.customer_id:
-            raise NotFound(f"No order '{draft.order_number}' that you can see.")
+            raise NotFound(
+                f"No order '{draft.order_number}' that you can see.",
+                key="error.order_not_visible",
+                ref=draft.order_number,
+            )
         if draft.kind is CaseKind.COMPENSATION:
             # Claims on one order are checked against its cap one after the other (PostgreSQL).
             orders.money_facts_in(session, order.order_id, lock=True)
@@ -219,7 +223,7 @@ def act(db: Database, number: str, data: ActionIn, viewer: Principal) -> CaseOut
         # waits, then sees the first one's result and gets a 409 with it, never a double approval.
         case = CasesRepository(uow.session).by_number(number, viewer, lock=True)
         if case is None:
-            raise NotFound(f"No case '{number}' that you can see.")
+            raise NotFound(f"No case '{number}' that you can see.", key="error.case_not_visible", ref=number)
         if data.version is not None and data.version != case.version:
             raise Conflict(
                 f"Case {number} changed since you loaded it (version {case.version}, yours {data.version}). "
@@ -261,7 +265,7 @@ def attach_photos(db: Database, number: str, stored: Sequence[StoredPhotoLike], 
     with db.write() as uow:
         case = CasesRepository(uow.session).by_number(number, viewer)
         if case is None:
-            raise NotFound(f"No case '{number}' that you can see.")
+            raise NotFound(f"No case '{number}' that you can see.", key="error.case_not_visible", ref=number)
         _add_evidence(
             case, [EvidenceIn(kind="photo", uri=f"/cases/{case.number}/photos/{p.name}") for p in stored], viewer
         )
@@ -528,7 +532,7 @@ def get_case(db: Database, number: str, viewer: Principal) -> CaseOut:
     with db.read() as uow:
         case = CasesRepository(uow.session).by_number(number, viewer)
         if case is None:
-            raise NotFound(f"No case '{number}' that you can see.")
+            raise NotFound(f"No case '{number}' that you can see.", key="error.case_not_visible", ref=number)
         return views.case_view(uow.session, case, viewer)
 
 

@@ -464,6 +464,19 @@ def order_urges(
     return render(request, "cases/_urges.html", tasks=tasks, back=f"/orders/{quote(number[:64])}")
 
 
+@router.get("/orders/{number}/cases", response_class=HTMLResponse)
+def order_cases(
+    request: Request,
+    number: str,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(*CASE_READERS)),
+) -> Response:
+    """The order's after-sales cases the viewer may see (a fragment of the order page, which the
+    orders context cannot fill itself: it sits below cases)."""
+    cases = service.list_cases(db, principal, PageRequest(1, 50), order_number=number[:64])
+    return render(request, "cases/_order_cases.html", cases=cases.items)
+
+
 @router.post("/merchant-tasks/{task_id}/handled")
 def merchant_task_handled(
     request: Request,

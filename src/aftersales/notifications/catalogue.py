@@ -165,12 +165,12 @@ MESSAGES: dict[str, dict[str, Text]] = {
     # --- refunds -------------------------------------------------------------------------------
     "refund.succeeded": {
         "zh-CN": (
-            "退款 {amount} 已到账",
+            "退款 {amount} 已原路退回",
             "您的退款 {amount}（订单 {order}{case_part}）已原路退回到您的支付账户，具体到账时间以支付机构为准。",
         ),
         "en": (
-            "Your refund of {amount} has arrived",
-            "Your refund of {amount} (order {order}{case_part}) has reached your original payment method. "
+            "Your refund of {amount} has been sent back",
+            "Your refund of {amount} (order {order}{case_part}) has been sent back to your original payment method. "
             "Your bank or payment provider may take a little while to show it.",
         ),
     },

@@ -81,6 +81,7 @@ def _view(shipment: Shipment, now: datetime, upload_dir: str) -> DeliveryOut:
         address=f"{order.address_region} {order.address_detail}".strip(),
         items="、".join(f"{line.product_name} × {line.quantity}" for line in order.lines),
         promised_at=shipment.promised_at,
+        delivered_at=shipment.delivered_at,
         late=domain.lateness(shipment.promised_at, shipment.delivered_at, now).late,
         last_note=" ".join(filter(None, [latest.place, latest.description])) if latest else "",
         marks=[m.value for m in domain.marks_allowed(ShipmentStatus(shipment.status))],

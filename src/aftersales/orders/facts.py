@@ -23,7 +23,7 @@ def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
     repo = OrdersRepository(session)
     order = repo.order_for_viewer(number, viewer)
     if order is None:
-        raise NotFound(f"No order '{number}' that you can see.")
+        raise NotFound(f"No order '{number}' that you can see.", key="error.order_not_visible", ref=number)
     return _facts(repo, order)
 
 

@@ -365,6 +365,7 @@ class DeliveryOut(BaseModel):
     address: str
     items: str
     promised_at: datetime | None
+    delivered_at: datetime | None
     late: bool
     last_note: str
     marks: list[str]

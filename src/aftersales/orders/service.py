@@ -463,7 +463,7 @@ def get_order(db: Database, number: str, viewer: Principal) -> OrderOut:
     with db.read() as uow:
         order = OrdersRepository(uow.session).order_for_viewer(number, viewer)
         if order is None:
-            raise NotFound(f"No order '{number}' that you can see.")
+            raise NotFound(f"No order '{number}' that you can see.", key="error.order_not_visible", ref=number)
         subjects = [(SubjectType.ORDER.value, order.id)] + [(SubjectType.SHIPMENT.value, s.id) for s in order.shipments]
         entries = timeline.entries_for(uow.session, subjects, customer_view=viewer.role.value == "customer")
         return as_seen_by(order_view(order, entries, clock.now()), viewer)

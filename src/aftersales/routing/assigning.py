@@ -44,8 +44,16 @@ def assign(session: Session, item: WorkItem, agent: AgentProfile, reason: Assign
     return result
 
 
-def announce(session: Session, made: list[Assignment]) -> list[Assignment]:
-    """Publish the assignments no caller receives (see the module's docstring); returns them."""
+def announce(
+    session: Session,
+    made: list[Assignment],
+    *,
+    by_user_id: int | None = None,
+    from_user_id: int | None = None,
+    note: str = "",
+) -> list[Assignment]:
+    """Publish the assignments no caller receives (see the module's docstring); returns them.
+    A supervisor's move says who made it, from whom, and why."""
     for assignment in made:
         publish_event(
             session,
@@ -55,6 +63,9 @@ def announce(session: Session, made: list[Assignment]) -> list[Assignment]:
                 user_id=assignment.user_id,
                 group_key=assignment.group_key,
                 reason=assignment.reason,
+                by_user_id=by_user_id,
+                from_user_id=from_user_id,
+                note=note,
             ),
             f"{TOPIC_ASSIGNED}:{assignment.kind.value}:{assignment.ref}:{assignment.nth}",
         )

@@ -19,3 +19,7 @@ class WorkAssigned(DomainEvent):
     user_id: int | None
     group_key: str
     reason: str
+    # A supervisor's reassign: who moved it, from whom, and why (for the work's own history).
+    by_user_id: int | None = None
+    from_user_id: int | None = None
+    note: str = ""

@@ -374,8 +374,10 @@ def group_names(db: Database, lang: str) -> dict[str, str]:
 
 def supervisor_reassign(db: Database, kind: WorkKind | str, ref: str, to_user_id: int, by: Principal) -> Assignment:
     with db.write() as uow:
+        item = _open_item(RoutingRepository(uow.session), kind, ref)
+        holder = item.assigned_to if item.state == WorkState.ASSIGNED.value else None
         result = reassign(uow.session, kind, ref, to_user_id, by.user_id)
-        assigning.announce(uow.session, [result])
+        assigning.announce(uow.session, [result], by_user_id=by.user_id, from_user_id=holder)
         uow.commit()
         return result
 

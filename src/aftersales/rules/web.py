@@ -15,6 +15,7 @@ from aftersales.kit.errors import AppError, Invalid
 from aftersales.rules import service
 from aftersales.rules.domain import KINDS, REASONS, Purpose
 from aftersales.rules.schemas import DryRunIn, DryRunOut
+from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.forms import statuses, submit, version_of
 from aftersales.web.templating import render
@@ -153,7 +154,7 @@ def dry_run(
     except ValidationError as exc:
         error, status = _validation_message(exc), 422
     except AppError as exc:
-        error, status = exc.message, exc.status_code
+        error, status = i18n.error_text(exc, request.state.lang), exc.status_code
     htmx = bool(request.headers.get("hx-request"))
     # htmx swaps only 2xx answers, so the fragment carries its error with a 200.
     return render(

@@ -156,6 +156,29 @@ def unknown_variables(template: str) -> list[str]:
     return sorted({name for name in MACRO_VARIABLE.findall(template) if name not in MACRO_VARIABLES})
 
 
+# A macro that asks the customer for something is no use once the ticket has it.
+MACRO_ASKS_FOR = {"ask_order_number": "order_number"}
+# "张敏 (一线)": the part in brackets is the agent's tier, for staff; the customer reads the name.
+STAFF_NOTE = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
+
+
+def customer_facing_name(display_name: str) -> str:
+    return STAFF_NOTE.sub("", display_name).strip() or display_name
+
+
+def macro_missing(template: str, values: dict[str, str]) -> list[str]:
+    """The variables this macro needs that the ticket has no value for; a macro with any missing
+    would send a sentence with a hole in it, so it is not offered."""
+    return sorted({name for name in MACRO_VARIABLE.findall(template) if not values.get(name)})
+
+
+def macro_offered(key: str, template: str, values: dict[str, str]) -> bool:
+    asks = MACRO_ASKS_FOR.get(key)
+    if asks and values.get(asks):
+        return False
+    return not macro_missing(template, values)
+
+
 def render_macro(template: str, values: dict[str, str]) -> str:
     """Fill {{variable}}; a value we do not have renders as an empty string, never the raw braces."""
     return MACRO_VARIABLE.sub(lambda m: values.get(m.group(1), ""), template)

@@ -24,6 +24,10 @@ def _sla_breached(event: SlaBreached, key: str) -> None:
 def _assigned(event: WorkAssigned, _key: str) -> None:
     if event.kind == "ticket":
         service.on_assigned(configured_database(), event.ref, event.user_id or None, event.group_key)
+        if event.by_user_id:
+            service.on_reassigned(
+                configured_database(), event.ref, event.by_user_id, event.from_user_id, event.user_id, event.note
+            )
 
 
 def _public_reply(event: PublicReplied, key: str) -> None:

@@ -14,8 +14,14 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import Principal
 from aftersales.kit.errors import Forbidden, Invalid, NotFound
-from aftersales.tickets.domain import TICKET_STAFF, render_macro, unknown_variables
-from aftersales.tickets.models import Macro
+from aftersales.tickets.domain import (
+    TICKET_STAFF,
+    customer_facing_name,
+    macro_offered,
+    render_macro,
+    unknown_variables,
+)
+from aftersales.tickets.models import Macro, Ticket
 from aftersales.tickets.repository import TicketsRepository
 
 
@@ -41,16 +47,11 @@ def fill(db: Database, number: str, macro_id: int, by: Principal, lang: str) -> 
         macro = repo.macro(macro_id)
         if macro is None or not macro.active:
             raise NotFound(f"No macro {macro_id}.")
-        body = render_macro(
-            macro.body_zh if lang.startswith("zh") else macro.body_en,
-            {
-                "customer_name": ticket.requester_name,
-                "ticket_number": ticket.number,
-                "order_number": ticket.order_number,
-                "case_number": ticket.case_number,
-                "agent_name": by.display_name or by.username,
-            },
-        )
+        values = _values(ticket, by)
+        template = macro.body_zh if lang.startswith("zh") else macro.body_en
+        if not macro_offered(macro.key, template, values):
+            raise Invalid("This macro does not fit this ticket: it needs a value the ticket does not have.")
+        body = render_macro(template, values)
         have = {t.tag for t in ticket.tags}
         return MacroFill(
             macro_id=macro.id,
@@ -58,6 +59,32 @@ def fill(db: Database, number: str, macro_id: int, by: Principal, lang: str) -> 
             status=macro.set_status or "",
             tags=[tag for tag in macro.add_tags if tag not in have],
         )
+
+
+def _values(ticket: Ticket, by: Principal) -> dict[str, str]:
+    return {
+        "customer_name": ticket.requester_name,
+        "ticket_number": ticket.number,
+        "order_number": ticket.order_number,
+        "case_number": ticket.case_number,
+        "agent_name": customer_facing_name(by.display_name or by.username),
+    }
+
+
+def offered(db: Database, number: str, by: Principal) -> list[dict[str, Any]]:
+    """The macros that fit this ticket: every variable has a value, and none asks for what the
+    ticket already has."""
+    with db.read() as uow:
+        repo = TicketsRepository(uow.session)
+        ticket = repo.by_number(number, by)
+        if ticket is None:
+            return []
+        values = _values(ticket, by)
+        return [
+            {"id": m.id, "key": m.key, "title_zh": m.title_zh, "title_en": m.title_en}
+            for m in repo.macros()
+            if macro_offered(m.key, f"{m.body_zh}\n{m.body_en}", values)
+        ]
 
 
 def listed(db: Database) -> list[dict[str, Any]]:

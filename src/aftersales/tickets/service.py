@@ -463,6 +463,21 @@ def on_assigned(db: Database, ref: str, user_id: int | None, group_key: str) -> 
         uow.commit()
 
 
+def on_reassigned(
+    db: Database, ref: str, by_user_id: int, from_user_id: int | None, to_user_id: int | None, note: str
+) -> None:
+    """A supervisor moved the ticket on the routing board: its history says who, from whom to whom."""
+    with db.write() as uow:
+        ticket = TicketsRepository(uow.session).by_number_unscoped(ref)
+        by = identity.principal_in(uow.session, by_user_id)
+        if ticket is None or by is None:
+            return
+        names = identity.display_names_in(uow.session, [u for u in (from_user_id, to_user_id) if u])
+        moved = f"{names.get(from_user_id or 0, '—')} → {names.get(to_user_id or 0, '—')}"
+        workflow.record(uow.session, ticket, "ticket.reassigned", by, ticket.status, f"{moved} {note}".strip())
+        uow.commit()
+
+
 def attachment_file(db: Database, number: str, attachment_id: int, viewer: Principal) -> tuple[str, str, str] | None:
     """(path, filename, content type) of an attachment on a ticket the viewer can see."""
     with db.read() as uow:

@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aftersales.kit.errors import AppError
+from aftersales.web import i18n
 from aftersales.web.deps import LoginRequired, ensure_session_basics
 
 log = structlog.get_logger(__name__)
@@ -159,7 +160,9 @@ def install(app: FastAPI) -> None:
             return JSONResponse(body, status_code=exc.status_code, headers=headers)
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return _page(request, exc.status_code, exc.message)
+        if not hasattr(request.state, "lang"):
+            ensure_session_basics(request)
+        return _page(request, exc.status_code, i18n.error_text(exc, request.state.lang))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

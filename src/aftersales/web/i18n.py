@@ -16,6 +16,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
 
+from aftersales.kit.errors import AppError
+
 LANGUAGES = ("zh-CN", "en")
 LOCALE_DIR = Path(__file__).parent / "locale"
 
@@ -66,6 +68,15 @@ def translations(lang: str) -> NullTranslations:
 
 def gettext(lang: str, message: str) -> str:
     return translations(lang).gettext(message)
+
+
+def error_text(exc: AppError, lang: str) -> str:
+    """An error's sentence in the reader's language: a catalogue key with its values when the
+    raiser gave one (a sentence naming an order or a case), else the English sentence itself."""
+    key = exc.details.get("key")
+    if isinstance(key, str) and (text := gettext(lang, key)) != key:
+        return text.format(**{name: value for name, value in exc.details.items() if name != "key"})
+    return gettext(lang, exc.message)
 
 
 def babel_locale(lang: str) -> Locale:

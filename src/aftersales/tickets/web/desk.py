@@ -44,8 +44,6 @@ def sse(*channels: str, viewer: Principal) -> StreamingResponse:
 # --- the agent workspace: queues -------------------------------------------------------------------
 def _queue_context(db: Database, principal: Principal, scope: str, q: str, page: int, lang: str) -> dict[str, Any]:
     scope = scope if scope in SCOPES else "mine"
-    if principal.role is Role.MERCHANT and scope == "unassigned":
-        scope = "active"
     tickets = service.list_tickets(db, principal, scope=scope, text=q, page=page, size=50)
     return {
         "tickets": tickets,
@@ -143,7 +141,7 @@ def _ticket_context(db: Database, number: str, principal: Principal) -> dict[str
         "customer_orders": customer_orders,
         "order_cases": order_cases,
         "past_tickets": past,
-        "macros": macros.listed(db),
+        "macros": macros.offered(db, number, principal),
         "groups": routing.group_options(db),
         "axes": taxonomy.load(),
         "statuses_after_reply": [TicketStatus.OPEN, TicketStatus.PENDING, TicketStatus.SOLVED],
