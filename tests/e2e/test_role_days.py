@@ -55,10 +55,10 @@ def test_agent_fills_a_macro_edits_sends_and_reads_the_transfer_reason(
     status_before = agent.get_by_test_id("ticket-head").locator("[data-status]").first.get_attribute("data-status")
     messages_before = agent.get_by_test_id("message").count()
 
-    agent.get_by_test_id("macro-choice").select_option(label="请提供订单号")
+    agent.get_by_test_id("macro-choice").select_option(label="请上传照片")
     agent.get_by_test_id("apply-macro").click()
     box = agent.get_by_test_id("reply-body")
-    expect(box).to_have_value(re.compile("请提供您的订单号"))
+    expect(box).to_have_value(re.compile("拍几张商品和外包装的照片"))
     expect(agent.get_by_test_id("macro-filled")).to_be_visible()
     expect(agent.get_by_test_id("reply-then")).to_have_value("pending")
     # Nothing was sent and nothing changed.

@@ -312,10 +312,10 @@ def test_agent_day_queue_ticket_macro_reply_status_and_one_click_case(
     messages = agent.get_by_test_id("message").count()
 
     # A macro fills the reply box; nothing is sent until the agent sends it.
-    agent.get_by_test_id("macro-choice").select_option(label="请提供订单号")
+    agent.get_by_test_id("macro-choice").select_option(label="请上传照片")
     agent.get_by_test_id("apply-macro").click()
     box = agent.get_by_test_id("reply-body")
-    expect(box).to_have_value(re.compile("请提供您的订单号"))
+    expect(box).to_have_value(re.compile("拍几张商品和外包装的照片"))
     expect(agent.get_by_test_id("macro-filled")).to_be_visible()
     assert agent.get_by_test_id("message").count() == messages
     shot(agent, "02-macro", "A macro fills the reply box and proposes the next status; nothing is sent")

@@ -28,7 +28,7 @@ STORED_SHAPES = {
     },
     "sla.warning": {"subject_id", "metric", "target_at", "clock_id"},
     "sla.breached": {"subject_id", "metric", "target_at", "clock_id"},
-    "routing.assigned": {"kind", "ref", "user_id", "group_key", "reason"},
+    "routing.assigned": {"kind", "ref", "user_id", "group_key", "reason", "by_user_id", "from_user_id", "note"},
     "tickets.solved": {"ticket_number", "conversation_id"},
     "tickets.public_reply": {"ticket_number", "conversation_id", "message_id", "author_name", "body", "channel"},
 }  # fmt: skip
