@@ -115,7 +115,16 @@ def test_work_waits_until_an_agent_comes_online_and_every_assignment_is_announce
     made = online(db, desk["a1"])
     assert [(a.ref, a.user_id, a.group_key, a.reason) for a in made] == [("T-1", desk["a1"], "tier1-general", "freed")]
     assert outbox(db) == [
-        {"kind": "ticket", "ref": "T-1", "user_id": desk["a1"], "group_key": "tier1-general", "reason": "freed"}
+        {
+            "kind": "ticket",
+            "ref": "T-1",
+            "user_id": desk["a1"],
+            "group_key": "tier1-general",
+            "reason": "freed",
+            "by_user_id": None,
+            "from_user_id": None,
+            "note": "",
+        }
     ]
     # The same work sent again changes nothing.
     again = tx(db, lambda s: routing.enqueue(s, ticket("T-1")))
