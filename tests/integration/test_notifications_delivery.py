@@ -399,9 +399,10 @@ def test_a_relay_that_does_not_answer_is_reported_once_then_tried_less_often(
     moment = [0.0]
     watch = mailer.RelayWatch(first=10, cap=40, now=lambda: moment[0])
     # The module's own logger, wrapped to record: capture_logs misses a logger that an earlier
-    # test in the same process already cached.
+    # test in the same process already cached; no level filter (the app may set one).
     capture = structlog.testing.LogCapture()
-    monkeypatch.setattr(mailer, "log", structlog.wrap_logger(None, processors=[capture]))
+    recording = structlog.wrap_logger(None, processors=[capture], wrapper_class=structlog.BoundLogger)
+    monkeypatch.setattr(mailer, "log", recording)
     logs = capture.entries
     watch.failed("smtp:25", "refused")
     with pytest.raises(mailer.Unreachable):
