@@ -66,7 +66,7 @@ class CaseAction(StrEnum):
     FINISH_REPAIR = "finish_repair"
     CONFIRM_RECEIPT = "confirm_receipt"
     ISSUE_INVOICE = "issue_invoice"
-    OFFER_COUPON = "offer_coupon"
+    OFFER_COUPON = "offer_coupon"  # kept to read old timelines; no kind offers it (no coupon wallet)
     APPEAL = "appeal"
 
 
@@ -119,11 +119,8 @@ _RETURN_LEG: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
 TRANSITIONS: dict[CaseKind, dict[tuple[CaseStatus, CaseAction], CaseStatus]] = {
     K.REFUND_ONLY: {**_REVIEW, **_MONEY},
     K.PRICE_PROTECTION: {**_REVIEW, **_MONEY},
-    K.COMPENSATION: {
-        **_REVIEW,
-        **_MONEY,
-        (S.UNDER_REVIEW, A.OFFER_COUPON): S.COMPLETED,
-    },
+    # No coupon step: there is no coupon wallet yet, so nothing may record that one was given.
+    K.COMPENSATION: {**_REVIEW, **_MONEY},
     K.RETURN_REFUND: {
         **_REVIEW,
         **_RETURN_LEG,
@@ -178,8 +175,7 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
     A.APPEAL: frozenset({Role.CUSTOMER, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN}),
 }
 # Actions that need something written down with them.
-# A coupon is only an agent's note (there is no coupon wallet): the note says what was offered.
-NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL, A.OFFER_COUPON})
+NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL})
 NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR, A.RETURN_GOODS})
 NOT_SENT_YET = (
     "The customer has not sent the goods back yet: 'receive' needs the return's tracking number "
@@ -255,6 +251,66 @@ class LineClaim:
         return max(base - self.already_claimed, 0)
 
 
+def claim_refusal(line_no: int, claimable: int) -> tuple[str, str]:
+    """(zh, en) when a request asks more units of a line than can still be claimed."""
+    return (
+        f"第 {line_no} 行最多还可申请 {claimable} 件。",
+        f"At most {claimable} of line {line_no} can still be claimed.",
+    )
+
+
+def check_units(line_no: int, units: int, quantity: int) -> None:
+    """A request never names more units than the order line holds (the reader's language comes
+    from the catalogue key)."""
+    if quantity > units:
+        raise Invalid(
+            f"Line {line_no} holds {units} unit(s); {quantity} were asked for.",
+            key="error.more_units_than_the_line",
+            line=line_no,
+            units=units,
+            asked=quantity,
+        )
+
+
+# The solution each kind carries out: a policy may allow several, a case of one kind delivers its own.
+SOLUTIONS: dict[CaseKind, frozenset[str]] = {
+    K.REFUND_ONLY: frozenset({"refund"}),
+    K.RETURN_REFUND: frozenset({"refund"}),
+    K.EXCHANGE: frozenset({"exchange"}),
+    K.REPAIR: frozenset({"repair"}),
+    K.PRICE_PROTECTION: frozenset({"compensation", "refund"}),
+    K.COMPENSATION: frozenset({"compensation"}),
+    K.INVOICE: frozenset({"invoice"}),
+}
+SOLUTION_WORDS = {
+    "refund": ("退款", "a refund"),
+    "exchange": ("换货", "an exchange"),
+    "repair": ("维修", "a repair"),
+    "compensation": ("赔付", "compensation"),
+    "invoice": ("补开发票", "an invoice"),
+    "coupon": ("优惠券", "a coupon"),
+}
+
+
+def solutions_for(kind: CaseKind, allowed: list[str]) -> list[str]:
+    """What the customer is offered for this kind: only the policies' solutions this kind carries
+    out (a return and refund is never offered an exchange)."""
+    return [r for r in allowed if r in SOLUTIONS[kind]]
+
+
+def kind_refusal(kind: CaseKind, allowed: list[str]) -> tuple[str, str] | None:
+    """(zh, en) when the policies solve the problem, but not by this kind (an appliance replaced,
+    not refunded): the customer is told which kind to ask for instead."""
+    if not allowed or solutions_for(kind, allowed):
+        return None
+    zh = "、".join(SOLUTION_WORDS.get(r, (r, r))[0] for r in allowed)
+    en = " or ".join(SOLUTION_WORDS.get(r, (r, r))[1] for r in allowed)
+    return (
+        f"这种情况可以申请{zh}，请选择对应的售后类型重新提交。",
+        f"This can be solved with {en}: choose that kind of request instead.",
+    )
+
+
 def days_since(day: date | None, today: date) -> int | None:
     """Whole days counted from the day after `day`, both in the shop's time zone (the 7-day
     rule: received on the 1st, the 8th is day 7)."""
@@ -263,14 +319,21 @@ def days_since(day: date | None, today: date) -> int | None:
     return (today - day).days
 
 
-def case_amount(kind: CaseKind, quantity: int, paid: Decimal, price_drop: Decimal | None) -> Decimal:
+def case_amount(
+    kind: CaseKind, quantity: int, paid: Decimal, price_drop: Decimal | None, unit_price: Decimal | None = None
+) -> Decimal:
     """What a case asks for on a line: what those units were paid (their share of the order's
-    discount and shipping included, not the list price); the price drop for price protection;
-    nothing for an invoice."""
+    discount and shipping included, not the list price) when money goes back; the price drop for
+    price protection; nothing for an invoice. An exchange or a repair moves no money: its amount
+    is the value of the goods at their price, so the same goods read the same whoever files it and
+    whichever unit of the line it is (a paid share carries the order's discount, shipping and the
+    rounding left to the line's last unit)."""
     if kind is CaseKind.PRICE_PROTECTION:
         return max(price_drop or Decimal(0), Decimal(0)) * quantity
     if kind is CaseKind.INVOICE:
         return Decimal(0)
+    if kind in (CaseKind.EXCHANGE, CaseKind.REPAIR) and unit_price is not None:
+        return unit_price * quantity
     return paid
 
 

@@ -86,40 +86,59 @@ def eligibility_facts(
     quantity: int = 1,
     opened: bool = False,
     viewer: Principal = SYSTEM,
-) -> dict[str, Any]:
-    """Facts for a dry run of the policies against a real order line (the admin page uses it)."""
+) -> rules.OrderLineFacts:
+    """Facts for a dry run of the policies against a real order line (the admin page uses it), and
+    what a real request meets after the policies' verdict, so both answer the same."""
     with db.read() as uow:
         order = orders.order_facts(uow.session, order_number, viewer)
         line = order_line(order, line_no)
+        domain.check_units(line.line_no, line.quantity, quantity)
         repo = CasesRepository(uow.session)
         past = repo.past_returns(order.customer_id, clock.now() - PAST_RETURNS_WINDOW)
-        paid = share_of_units(
-            line.paid,
-            line.quantity,
-            repo.claimed_per_line(order.order_id).get(line.line_id, 0),
-            quantity,
-            order.currency,
-        )
-        amount = domain.case_amount(kind, quantity, paid, line.unit_price - line.current_price)
-        return build_facts(
+        claimed = repo.claimed_per_line(order.order_id).get(line.line_id, 0)
+        facts = build_facts(
             order,
             line,
             kind=kind,
             reason=reason,
             quantity=quantity,
             opened=opened,
-            amount=amount,
+            amount=line_amount(kind, line, claimed, quantity, order.currency),
             past_returns=past,
             today=local_today(),
         )
+        limit = _over_limit(order, line, claimed, kind, quantity)
+        return rules.OrderLineFacts(facts, lambda decision: settle(decision, kind, limit))
 
 
 def dry_run_facts(
     db: Database, order_number: str, line_no: int, kind: str, reason: str, quantity: int, opened: bool
-) -> dict[str, Any]:
+) -> rules.OrderLineFacts:
     """The rules' dry run against a real order line (plugged in by the composition root: rules
     never import cases)."""
     return eligibility_facts(db, order_number, line_no, CaseKind(kind), CaseReason(reason), quantity, opened)
+
+
+def line_amount(kind: CaseKind, line: LineFacts, claimed: int, quantity: int, currency: str) -> Decimal:
+    """What a request asks for on a line (cases.domain.case_amount), whoever files it."""
+    paid = share_of_units(line.paid, line.quantity, claimed, quantity, currency)
+    return domain.case_amount(kind, quantity, paid, line.unit_price - line.current_price, line.unit_price)
+
+
+def _over_limit(order: OrderFacts, line: LineFacts, claimed: int, kind: CaseKind, quantity: int) -> tuple[str, str] | None:
+    claimable = LineClaim(line.quantity, line.quantity if order.delivered_at else 0, claimed).claimable(kind)
+    return domain.claim_refusal(line.line_no, claimable) if quantity > claimable else None
+
+
+def settle(decision: rules.Decision, kind: CaseKind, limit: tuple[str, str] | None) -> None:
+    """What a request meets after the policies' verdict, for a real request and its dry run alike:
+    units already claimed refuse it; a solution this kind does not carry out is not offered, and
+    when the policies solve it only another way, the customer is told which kind to ask for."""
+    if limit is not None:
+        decision.refuse(*limit)
+    elif decision.eligible and (other := domain.kind_refusal(kind, decision.resolutions)) is not None:
+        decision.refuse(*other)
+    decision.resolutions = domain.solutions_for(kind, decision.resolutions)
 
 
 def order_line(order: OrderFacts, line_no: int) -> LineFacts:
@@ -138,15 +157,13 @@ def evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Pre
     decisions: list[tuple[LineFacts | None, int, Decimal, rules.Decision, str]] = []
     candidates: list[tuple[LineFacts | None, int]] = list(picked) or [(None, 0)]
     for line, quantity in candidates:
+        if line is not None:
+            domain.check_units(line.line_no, line.quantity, quantity)
+        already = claimed.get(line.line_id, 0) if line else 0
         amount = (
             draft.compensation_amount or Decimal(0)
             if draft.kind is CaseKind.COMPENSATION
-            else domain.case_amount(
-                draft.kind,
-                quantity,
-                share_of_units(line.paid, line.quantity, claimed.get(line.line_id, 0), quantity, order.currency),
-                line.unit_price - line.current_price,
-            )
+            else line_amount(draft.kind, line, already, quantity, order.currency)
             if line
             else Decimal(0)
         )
@@ -162,17 +179,9 @@ def evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Pre
             today=today,
         )
         decision = rules.decide(session, facts, order.merchant_id)
-        limit_note = ""
-        if line is not None:
-            claim = LineClaim(line.quantity, line.quantity if order.delivered_at else 0, claimed.get(line.line_id, 0))
-            if quantity > claim.claimable(draft.kind):
-                decision.eligible = False
-                limit_note = f"line {line.line_no}: only {claim.claimable(draft.kind)} can still be claimed"
-                decision.reasons_zh.append(f"第 {line.line_no} 行最多还可申请 {claim.claimable(draft.kind)} 件。")
-                decision.reasons_en.append(
-                    f"At most {claim.claimable(draft.kind)} of line {line.line_no} can still be claimed."
-                )
-        decisions.append((line, quantity, amount, decision, limit_note))
+        limit = _over_limit(order, line, already, draft.kind, quantity) if line is not None else None
+        settle(decision, draft.kind, limit)
+        decisions.append((line, quantity, amount, decision, limit[1] if limit else ""))
     merged = [d for *_, d, _ in decisions]
     resolutions = set(merged[0].resolutions)
     for d in merged[1:]:

@@ -348,9 +348,6 @@ def _side_effects(
         address = orders.return_address(session, case.merchant_id)
         booking = carrier.default_courier().book_pickup(carrier.pickup_key(case.id), data.pickup_at, address)
         case.return_method, case.pickup_at, case.pickup_reference = "pickup", booking.pickup_at, booking.reference
-    if action is CaseAction.OFFER_COUPON:
-        case.resolution = "coupon"
-        case.offers = sorted({*case.offers, "extra_coupon"})
     if target is CaseStatus.REFUNDING:
         case.resolution = "refund"
         amount = case.approved_amount if case.approved_amount is not None else case.requested_amount

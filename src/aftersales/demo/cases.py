@@ -83,7 +83,8 @@ PLANS: list[Plan] = [
     _plan(K.REFUND_ONLY, R.DAMAGED, {"fresh_food"}, A.APPROVE + PENDING),
     _plan(K.REFUND_ONLY, R.MISSING_ITEM, ANY, A.APPROVE + DECLINED),
     _plan(K.REFUND_ONLY, R.DAMAGED, {"fresh_food"}, A.REJECT, recent=False),
-    _plan(K.COMPENSATION, R.LATE_DELIVERY, ANY, A.OFFER_COUPON, recent=False),
+    # Compensation is paid back as money: there is no coupon wallet to give a coupon from.
+    _plan(K.COMPENSATION, R.LATE_DELIVERY, ANY, A.APPROVE, recent=False),
     _plan(K.COMPENSATION, R.LATE_DELIVERY, ANY),
     _plan(K.INVOICE, R.INVOICE_NEEDED, ANY, A.APPROVE),
     _plan(K.INVOICE, R.INVOICE_NEEDED, ANY, A.APPROVE, A.ISSUE_INVOICE, recent=False),
@@ -104,7 +105,6 @@ GAPS: dict[str, tuple[float, float]] = {
     A.FINISH_REPAIR: (72, 168),
     A.CONFIRM_RECEIPT: (24, 72),
     A.ISSUE_INVOICE: (12, 48),
-    A.OFFER_COUPON: (1, 8),
 }
 SELLER_STEPS = {A.RECEIVE, A.INSPECT_PASS, A.INSPECT_FAIL, A.SHIP_REPLACEMENT, A.RETURN_GOODS, A.FINISH_REPAIR}
 CUSTOMER_STEPS = {A.SHIP_BACK, A.BOOK_PICKUP, A.CANCEL, A.CONFIRM_RECEIPT}
@@ -112,7 +112,6 @@ NOTES: dict[str, str] = {
     A.REJECT: "照片显示商品完好，不符合仅退款条件，如有其他问题请补充说明。",
     A.REQUEST_EVIDENCE: "请补充故障视频或照片，方便我们判断问题。",
     A.INSPECT_FAIL: "退回商品已使用且缺少配件，不符合无理由退货条件。",
-    A.OFFER_COUPON: "已赠送 20 元无门槛优惠券，补偿配送延误。",
     A.CANCEL: "不需要退了。",
 }
 

@@ -33,7 +33,7 @@ builds from a classified ticket, and set ``priority``; decide() then answers a P
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
@@ -202,6 +202,22 @@ class Decision:
     def reason(self, lang: str) -> str:
         reasons = self.reasons_zh if lang.startswith("zh") else self.reasons_en
         return " ".join(reasons)
+
+    def refuse(self, reason_zh: str, reason_en: str) -> None:
+        """Refused by a limit outside the policies (units already claimed, a kind the policies do
+        not solve it with): that reason alone is given, since the policies' words read as a yes."""
+        self.eligible = False
+        self.reasons_zh, self.reasons_en = [reason_zh], [reason_en]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLineFacts:
+    """The facts of a request on a real order line, and what the context that owns cases does with
+    the policies' verdict (units already claimed, the kind's own solutions), so a dry run answers
+    exactly what the real request would."""
+
+    facts: dict[str, Any]
+    settle: Callable[[Decision], None] | None = None
 
 
 DEFAULT_PRIORITY = "medium"  # when no ticket-priority policy decides (e.g. an admin switched them all off)

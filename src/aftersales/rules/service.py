@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,7 @@ from aftersales.orders import service as orders
 from aftersales.rules import domain
 from aftersales.rules.domain import (
     Decision,
+    OrderLineFacts,
     PolicyError,
     PolicyRule,
     PriorityDecision,
@@ -37,6 +39,7 @@ from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
 
 __all__ = [
     "Decision",
+    "OrderLineFacts",
     "PolicyError",
     "PolicyRule",
     "PriorityDecision",
@@ -315,7 +318,7 @@ class OrderFactsProvider(Protocol):
 
     def __call__(
         self, db: Database, order_number: str, line_no: int, kind: str, reason: str, quantity: int, opened: bool
-    ) -> dict[str, Any]: ...
+    ) -> OrderLineFacts: ...
 
 
 _order_facts_provider: OrderFactsProvider | None = None
@@ -329,7 +332,7 @@ def provide_order_facts(provider: OrderFactsProvider | None) -> None:
 
 def order_facts(
     db: Database, order_number: str, line_no: int, kind: str, reason: str, quantity: int, opened: bool
-) -> dict[str, Any]:
+) -> OrderLineFacts:
     """Facts built from a real order line by the provider the composition root plugged in."""
     if _order_facts_provider is None:
         raise Invalid(
@@ -341,6 +344,7 @@ def order_facts(
 
 def run_dry_run(db: Database, data: DryRunIn) -> DryRunOut:
     """The dry run behind the admin page and the API: explicit facts, or facts of an order line."""
+    settle: Callable[[Decision], None] | None = None
     if data.facts is not None:
         try:
             facts = domain.validate_facts(data.facts)
@@ -349,12 +353,15 @@ def run_dry_run(db: Database, data: DryRunIn) -> DryRunOut:
     elif data.purpose == Purpose.TICKET_PRIORITY.value:
         raise Invalid("A ticket-priority dry run takes facts (ticket.*, order.total, customer.tier …), not an order.")
     elif data.order_number and data.line_no and data.kind and data.reason:
-        facts = order_facts(db, data.order_number, data.line_no, data.kind, data.reason, data.quantity, data.opened)
+        line = order_facts(db, data.order_number, data.line_no, data.kind, data.reason, data.quantity, data.opened)
+        facts, settle = line.facts, line.settle
     else:
         raise Invalid("Give either the facts, or an order number, line number, kind and reason.")
     code = facts.get("order.merchant_code")
     merchant_id = orders.merchant_id_for(db, code) if isinstance(code, str) and code else None
     decision = _decide_read_only(db, facts, merchant_id, data.purpose, data.policy_key)
+    if settle is not None:
+        settle(decision)  # what the real request meets after the policies' verdict
     return DryRunOut.of(
         decision, facts, merchant_id, "facts" if data.facts is not None else "order", data.policy_key, data.purpose
     )
