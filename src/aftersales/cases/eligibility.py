@@ -125,7 +125,9 @@ def line_amount(kind: CaseKind, line: LineFacts, claimed: int, quantity: int, cu
     return domain.case_amount(kind, quantity, paid, line.unit_price - line.current_price, line.unit_price)
 
 
-def _over_limit(order: OrderFacts, line: LineFacts, claimed: int, kind: CaseKind, quantity: int) -> tuple[str, str] | None:
+def _over_limit(
+    order: OrderFacts, line: LineFacts, claimed: int, kind: CaseKind, quantity: int
+) -> tuple[str, str] | None:
     claimable = LineClaim(line.quantity, line.quantity if order.delivered_at else 0, claimed).claimable(kind)
     return domain.claim_refusal(line.line_no, claimable) if quantity > claimable else None
 
@@ -134,7 +136,8 @@ def settle(decision: rules.Decision, kind: CaseKind, limit: tuple[str, str] | No
     """What a request meets after the policies' verdict, for a real request and its dry run alike:
     units already claimed refuse it; a solution this kind does not carry out is not offered, and
     when the policies solve it only another way, the customer is told which kind to ask for."""
-    if limit is not None:
+    # A policy's own refusal says why first (the parcel has not arrived, the period is over).
+    if decision.eligible and limit is not None:
         decision.refuse(*limit)
     elif decision.eligible and (other := domain.kind_refusal(kind, decision.resolutions)) is not None:
         decision.refuse(*other)
@@ -157,8 +160,6 @@ def evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Pre
     decisions: list[tuple[LineFacts | None, int, Decimal, rules.Decision, str]] = []
     candidates: list[tuple[LineFacts | None, int]] = list(picked) or [(None, 0)]
     for line, quantity in candidates:
-        if line is not None:
-            domain.check_units(line.line_no, line.quantity, quantity)
         already = claimed.get(line.line_id, 0) if line else 0
         amount = (
             draft.compensation_amount or Decimal(0)
