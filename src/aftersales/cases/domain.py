@@ -174,6 +174,8 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
     A.OFFER_COUPON: _STAFF,
     A.APPEAL: frozenset({Role.CUSTOMER, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN}),
 }
+# Who is alerted when a refund fails, to retry it (retry_refund is staff's).
+REFUND_RETRIERS = (Role.SUPERVISOR, Role.AGENT_T2)
 # Actions that need something written down with them.
 NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL})
 NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR, A.RETURN_GOODS})
@@ -335,6 +337,16 @@ def case_amount(
     if kind in (CaseKind.EXCHANGE, CaseKind.REPAIR) and unit_price is not None:
         return unit_price * quantity
     return paid
+
+
+def shipping_share(unit_price: Decimal, quantity: int, amount: Decimal | None) -> Decimal | None:
+    """What a line's amount carries above the goods' price: its share of the order's shipping fee
+    (less its share of any discount), refunded with the goods; None when it is not above (a ¥35
+    book refunded ¥39 says why)."""
+    if amount is None:
+        return None
+    extra = amount - unit_price * quantity
+    return extra if extra > 0 else None
 
 
 # Kinds whose refund pays back order lines; compensation is paid on the order as a whole.

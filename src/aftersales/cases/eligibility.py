@@ -209,6 +209,9 @@ def evaluate(session: Session, order: OrderFacts, draft: CaseDraft) -> tuple[Pre
                 amount=amount,
                 eligible=d.eligible,
                 reason=note or d.reason("en"),
+                shipping_share=domain.shipping_share(line.unit_price, qty, amount)
+                if draft.kind in domain.REFUND_KINDS
+                else None,
             )
             for line, qty, amount, d, note in decisions
             if line is not None

@@ -67,6 +67,7 @@ class LineDecision(BaseModel):
     amount: Decimal
     eligible: bool
     reason: str
+    shipping_share: Decimal | None = None  # cases.domain.shipping_share
 
 
 class Preview(BaseModel):
@@ -109,6 +110,9 @@ class CaseLineOut(BaseModel):
     product_name: str
     quantity: int
     unit_price: Decimal
+    amount: Decimal | None = None  # what the case asks for these units (None on cases from before)
+    # Above the goods' price: the line's share of the order's shipping (cases.domain.shipping_share).
+    shipping_share: Decimal | None = None
 
 
 class EvidenceOut(BaseModel):

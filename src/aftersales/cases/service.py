@@ -37,6 +37,7 @@ from aftersales.cases.schemas import (
     Preview,
 )
 from aftersales.db.uow import Database
+from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -45,6 +46,7 @@ from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging import live, scans
 from aftersales.messaging.outbox import publish_event
+from aftersales.notifications import service as notifications
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.refunds import service as refunds
@@ -448,14 +450,34 @@ def _record(
 
 # --- system events -------------------------------------------------------------------------------
 def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
-    """The gateway confirmed a case's refund; a repeat of the same confirmation changes nothing."""
+    """The gateway confirmed a case's refund; a repeat of the same confirmation changes nothing.
+    A failed refund is put in front of the people who retry it: an alert to each active
+    supervisor and tier-2 agent (once per failure), and the cases list's alert."""
     with db.write() as uow:
         case = CasesRepository(uow.session).by_id(case_id)
         if case is None or case.status != CaseStatus.REFUNDING.value:
             return
         action = CaseAction.REFUND_SETTLED if succeeded else CaseAction.REFUND_FAILED
         _apply(uow.session, case, ActionIn(action=action, note="note.gateway_confirmed"), SYSTEM)
+        live.notify(uow.session, SUPERVISORS, "refund_failed", audience=live.STAFF)
+        number, version = case.number, case.version
         uow.commit()
+    if not succeeded:
+        retriers = [
+            (u.id, u.locale)
+            for role in domain.REFUND_RETRIERS
+            for u in identity.list_users(db, role.value)
+            if u.active
+        ]
+        notifications.alert_staff(
+            db, retriers, "staff.refund_failed", {"case": number}, f"refund.failed:{case_id}:{version}"
+        )
+
+
+def status_in(session: Session, number: str) -> str | None:
+    """A case's status (tickets keep a ticket open while its case's refund has failed)."""
+    case = CasesRepository(session).by_number(number, SYSTEM)
+    return case.status if case is not None else None
 
 
 def sweep_due_reviews(db: Database, limit: int = 200) -> int:

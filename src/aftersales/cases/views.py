@@ -65,7 +65,12 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         policy_keys=list(case.policy_keys or []),
         submitted_via=case.submitted_via,
         closed_at=case.closed_at,
-        lines=[CaseLineOut.model_validate(line) for line in case.lines],
+        lines=[
+            CaseLineOut.model_validate(line).model_copy(
+                update={"shipping_share": domain.shipping_share(line.unit_price, line.quantity, line.amount)}
+            )
+            for line in case.lines
+        ],
         evidence=[EvidenceOut.model_validate(e) for e in case.evidence if e.customer_visible or not customer],
         timeline=[CaseEventOut.model_validate(e, from_attributes=True) for e in entries],
         refunds=[

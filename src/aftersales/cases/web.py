@@ -201,9 +201,11 @@ def escalations_alert(
     db: Database = Depends(get_db),
     principal: Principal = Depends(page_principal(*SUPERVISING)),
 ) -> Response:
-    """The supervisors' alert on the cases list: reviews whose deadline passed, waiting for them."""
+    """The supervisors' alert on the cases list: reviews whose deadline passed, waiting for them,
+    and refunds that failed, waiting for a retry."""
     waiting = service.list_cases(db, principal, PageRequest(1, 1), escalated=True).total
-    return render(request, "cases/_escalations.html", waiting=waiting)
+    failed = service.list_cases(db, principal, PageRequest(1, 1), status=CaseStatus.REFUND_FAILED.value).total
+    return render(request, "cases/_escalations.html", waiting=waiting, failed=failed)
 
 
 @router.get("/cases/stream")

@@ -161,9 +161,10 @@ def compose_staff(template: str, params: dict[str, Any], locale: str | None) -> 
     lang = normalize_language(locale)
     ticket = str(params.get("ticket") or "")
     metric = str(params.get("metric") or "")
-    fields = {"ticket": ticket, "metric": METRICS.get(metric, {}).get(lang, metric)}
+    case = str(params.get("case") or "")
+    fields = {"ticket": ticket, "metric": METRICS.get(metric, {}).get(lang, metric), "case": case}
     subject, body = STAFF_MESSAGES[template][lang]
-    link = f"/desk/tickets/{ticket}" if ticket else "/supervisor"
+    link = f"/desk/tickets/{ticket}" if ticket else f"/cases/{case}" if case else "/supervisor"
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 

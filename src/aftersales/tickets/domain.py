@@ -116,6 +116,16 @@ class TransitionRefused(ValueError):
     pass
 
 
+# A linked after-sales case whose money has not reached the customer: the ticket stays open (not
+# "solved", not closed) until it has, so the desk keeps it in front of someone.
+UNSETTLED_CASES = frozenset({"refund_failed"})
+
+
+def settling_refused(action: TicketAction, before: TicketStatus, case_status: str | None) -> bool:
+    """Whether solving or closing an active ticket is refused because its case's refund failed."""
+    return action in (A.SOLVE, A.CLOSE) and before in ACTIVE and case_status in UNSETTLED_CASES
+
+
 def next_status(status: TicketStatus, action: TicketAction) -> TicketStatus:
     allowed = TRANSITIONS[status]
     if action not in allowed:

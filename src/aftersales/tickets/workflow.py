@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from aftersales.cases import service as cases
 from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
@@ -28,6 +29,7 @@ from aftersales.tickets.domain import (
     next_status,
     raised,
     same_requester,
+    settling_refused,
 )
 from aftersales.tickets.events import PublicReplied, TicketSolved
 from aftersales.tickets.intake import agent_channel, signal, state_promise
@@ -63,6 +65,13 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
         after = next_status(before, action)
     except TransitionRefused as exc:
         raise Conflict(str(exc)) from exc
+    if ticket.case_number and settling_refused(action, before, cases.status_in(session, ticket.case_number)):
+        raise Conflict(
+            f"The refund of case {ticket.case_number} failed: retry it on the case first; the ticket stays open "
+            "until the customer has the money.",
+            key="error.ticket_refund_failed",
+            ref=ticket.case_number,
+        )
     now = clock.now()
     ticket.status = after.value
     ticket.updated_at = now
