@@ -51,6 +51,7 @@ def test_the_demo_shop_tells_one_story(shop: Database) -> None:
     _the_desk_has_a_shared_queue_with_deadlines(shop)
     _the_catalogue_and_people_read_well(shop)
     _the_rider_delivers_in_one_district(shop)
+    _nothing_stalls_and_nothing_promises_a_coupon(shop, now)
 
 
 def _notices_are_dated_by_their_events(db: Database, now: datetime) -> None:
@@ -165,3 +166,25 @@ def _the_rider_delivers_in_one_district(db: Database) -> None:
     )
     assert regions, "the rider has parcels on today's round"
     assert len(regions) == 1, f"the rider's round spans {dict(regions)}"
+
+
+def _nothing_stalls_and_nothing_promises_a_coupon(db: Database, now: datetime) -> None:
+    waiting = rows(
+        db,
+        "SELECT number, review_escalated_at FROM cases WHERE review_escalated_at IS NOT NULL "
+        "AND status IN ('under_review', 'awaiting_evidence')",
+    )
+    stale = [w.number for w in waiting if now - at(w.review_escalated_at) > timedelta(days=1)]
+    assert not stale, f"escalated reviews nobody took up for over a day: {stale}"
+    solved_unpaid = rows(
+        db,
+        "SELECT t.number FROM tickets t JOIN cases c ON c.number = t.case_number "
+        "WHERE c.status = 'refund_failed' AND t.status IN ('solved', 'closed')",
+    )
+    assert not solved_unpaid, f"tickets solved while their refund failed: {solved_unpaid}"
+    coupons = rows(
+        db,
+        "SELECT reason FROM timeline_events WHERE action = 'case.offer_coupon' OR reason LIKE '%优惠券%' "
+        "OR lower(reason) LIKE '%coupon%'",
+    )
+    assert not coupons, f"the demo says a coupon was given: {coupons[:3]}"

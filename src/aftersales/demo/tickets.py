@@ -16,7 +16,7 @@ from aftersales.db.uow import Database
 from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
-from aftersales.kit.errors import AppError
+from aftersales.kit.errors import AppError, Conflict
 from aftersales.routing import service as routing
 from aftersales.sla import admin as sla_admin
 from aftersales.sla import service as sla
@@ -230,6 +230,9 @@ class Desk:
                 tickets.post_message(
                     self.db, ticket.number, MessageIn(body=body, kind=MessageKind.REPLY, then=then), agent
                 )
+        except Conflict:
+            if solved:  # its case's refund failed: the ticket waits for the retry, it is not solved
+                self._answer(ticket, opened, solved=False)
         except AppError:
             return
 
