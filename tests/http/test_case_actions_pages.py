@@ -75,7 +75,9 @@ def test_no_page_offers_a_coupon_there_is_no_wallet_for(client: TestClient, db: 
     page = client.get(f"/cases/{number}").text
     assert 'data-testid="action-offer_coupon"' not in page and 'data-testid="action-approve"' in page
     refused = client.post(
-        f"/cases/{number}/act", data={"csrf_token": token, "action": "offer_coupon", "note": "¥20"}, follow_redirects=False
+        f"/cases/{number}/act",
+        data={"csrf_token": token, "action": "offer_coupon", "note": "¥20"},
+        follow_redirects=False,
     )
     assert "offer_coupon" in flashed(client, refused)
     assert cases.get_case(db, number, identity.principal_for_username(db, "agent")).status == "under_review"  # type: ignore[arg-type]

@@ -85,7 +85,13 @@ def test_a_failed_refund_has_a_next_step_and_its_ticket_stays_open(
     # Its ticket cannot be closed as solved while the money has not reached the customer.
     ticket = tickets.open_ticket(
         db,
-        TicketIn(subject="退款没到账", body="退款一直没收到", channel=Channel.API, order_number="SO-F1", case_number=case.number),
+        TicketIn(
+            subject="退款没到账",
+            body="退款一直没收到",
+            channel=Channel.API,
+            order_number="SO-F1",
+            case_number=case.number,
+        ),
         who(db, "agent"),
     )
     solve = MessageIn(body="已为您处理完毕。", kind=MessageKind.REPLY, then=TicketStatus.SOLVED)
@@ -139,10 +145,16 @@ def _delivered_with_fees(
     payload["shipping_fee"], payload["discount_total"] = shipping, discount
     goods = sum(Decimal(str(x["unit_price"])) * int(str(x["quantity"])) for x in lines)
     total = goods + Decimal(shipping) - Decimal(discount)
-    payload["payments"] = [{"reference": f"P{number}", "method": "alipay", "amount": str(total), "paid_at": payload["paid_at"]}]
+    payload["payments"] = [
+        {"reference": f"P{number}", "method": "alipay", "amount": str(total), "paid_at": payload["paid_at"]}
+    ]
     orders.upsert_order(db, OrderIn.model_validate(payload), FEED)
     event = LogisticsEventIn(
-        event_id=f"E{number}", carrier="SF", tracking_number=f"T{number}", node="delivered", occurred_at=now - timedelta(days=2)
+        event_id=f"E{number}",
+        carrier="SF",
+        tracking_number=f"T{number}",
+        node="delivered",
+        occurred_at=now - timedelta(days=2),
     )
     orders.record_logistics_event(db, event, FEED)
 
@@ -156,7 +168,10 @@ def test_an_exchange_reads_the_same_amount_whoever_files_it(db: Database, shop: 
     amounts = []
     for by in ("lina", "agent", "lina"):
         draft = CaseDraft(
-            order_number="SO-X2", kind=CaseKind.EXCHANGE, reason=CaseReason.DEFECT, lines=[CaseLineIn(line_no=1, quantity=1)]
+            order_number="SO-X2",
+            kind=CaseKind.EXCHANGE,
+            reason=CaseReason.DEFECT,
+            lines=[CaseLineIn(line_no=1, quantity=1)],
         )
         amounts.append(cases.submit(db, draft, who(db, by), via="agent").requested_amount)
     assert amounts == [Decimal("10.00")] * 3
@@ -165,7 +180,9 @@ def test_an_exchange_reads_the_same_amount_whoever_files_it(db: Database, shop: 
 def test_a_refund_above_the_goods_price_says_it_carries_the_shipping_share(
     client: TestClient, db: Database, shop: Factory
 ) -> None:
-    paid_order(db, "SO-S1", lines=[{"line_no": 1, "sku": "SKU-2", "quantity": 1, "unit_price": "35.00"}], shipping="4.00")
+    paid_order(
+        db, "SO-S1", lines=[{"line_no": 1, "sku": "SKU-2", "quantity": 1, "unit_price": "35.00"}], shipping="4.00"
+    )
     shop.customer_user("lina", "C1")
     case = cases.submit(db, _refund_only("SO-S1"), who(db, "lina"), via="customer")
     assert case.requested_amount == Decimal("39.00")

@@ -185,7 +185,10 @@ def test_no_one_can_record_a_coupon_there_is_no_wallet_for(db: Database, who: di
     case = _submit(
         db, who, "SO-CO", CaseKind.COMPENSATION, CaseReason.LATE_DELIVERY, compensation_amount=Decimal("20.00")
     )
-    assert case.status == "under_review" and "offer_coupon" not in cases.get_case(db, case.number, who["agent"]).next_actions
+    assert (
+        case.status == "under_review"
+        and "offer_coupon" not in cases.get_case(db, case.number, who["agent"]).next_actions
+    )
     with pytest.raises(Conflict, match="offer_coupon"):
         _act(db, case, who["agent"], CaseAction.OFFER_COUPON, note="¥20 store coupon")
     assert _entries(db, "case.offer_coupon") == []

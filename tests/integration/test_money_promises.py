@@ -44,9 +44,7 @@ def _draft(kind: str, reason: str, quantity: int = 1, number: str = "SO-M1") -> 
 
 
 def _dry(db: Database, kind: str, reason: str, quantity: int = 1, number: str = "SO-M1") -> Any:
-    return rules.run_dry_run(
-        db, DryRunIn(order_number=number, line_no=1, kind=kind, reason=reason, quantity=quantity)
-    )
+    return rules.run_dry_run(db, DryRunIn(order_number=number, line_no=1, kind=kind, reason=reason, quantity=quantity))
 
 
 def test_the_dry_run_gives_the_real_requests_outcome(shop: Factory, db: Database) -> None:
@@ -64,9 +62,7 @@ def test_the_dry_run_gives_the_real_requests_outcome(shop: Factory, db: Database
     assert after.reason_zh == again.reason_zh
 
 
-def test_the_dry_run_refuses_more_units_than_the_line_has_in_the_readers_language(
-    shop: Factory, db: Database
-) -> None:
+def test_the_dry_run_refuses_more_units_than_the_line_has_in_the_readers_language(shop: Factory, db: Database) -> None:
     delivered_order(shop, db, "SO-M1")  # line 1: 2 units
     with pytest.raises(Invalid) as refused:
         _dry(db, "return_refund", "changed_mind", 5)
@@ -101,7 +97,9 @@ def test_each_kind_is_offered_only_its_own_solution(shop: Factory, db: Database)
 
 def test_no_case_action_claims_a_coupon(shop: Factory, db: Database) -> None:
     """There is no coupon wallet: nobody can record that a coupon was given."""
-    assert all(CaseAction.OFFER_COUPON not in allowed_actions(kind, status) for kind in CaseKind for status in CaseStatus)
+    assert all(
+        CaseAction.OFFER_COUPON not in allowed_actions(kind, status) for kind in CaseKind for status in CaseStatus
+    )
     delivered_order(shop, db, "SO-M1")
     claim = CaseDraft(
         order_number="SO-M1", kind=CaseKind.COMPENSATION, reason=CaseReason.LATE_DELIVERY, compensation_amount="20"

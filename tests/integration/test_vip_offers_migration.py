@@ -42,7 +42,9 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
 
 
 def _engine(url: str):  # type: ignore[no-untyped-def]
-    return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql") else url)
+    return create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql") else url
+    )
 
 
 def test_older_databases_switch_the_vip_offers_off(fresh_url: str) -> None:
@@ -62,7 +64,9 @@ def test_older_databases_switch_the_vip_offers_off(fresh_url: str) -> None:
                 )
         upgrade(fresh_url)
         with engine.connect() as conn:
-            rows = {r.key: r for r in conn.execute(text("SELECT key, name_en, name_zh, enabled, version FROM policies"))}
+            rows = {
+                r.key: r for r in conn.execute(text("SELECT key, name_en, name_zh, enabled, version FROM policies"))
+            }
     finally:
         engine.dispose()
     shipped = {spec.key: spec for spec in read_policy_file(DEFAULTS_PATH)}
@@ -77,5 +81,7 @@ def test_older_databases_switch_the_vip_offers_off(fresh_url: str) -> None:
 def test_a_new_database_gets_the_offers_off_from_the_shipped_file(db: Database) -> None:
     rules.load_defaults(db)
     with db.read() as uow:
-        on = uow.session.execute(text("SELECT key FROM policies WHERE enabled = :on AND key LIKE 'vip_%'"), {"on": True})
+        on = uow.session.execute(
+            text("SELECT key FROM policies WHERE enabled = :on AND key LIKE 'vip_%'"), {"on": True}
+        )
         assert list(on) == []

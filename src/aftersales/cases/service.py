@@ -464,10 +464,7 @@ def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
         uow.commit()
     if not succeeded:
         retriers = [
-            (u.id, u.locale)
-            for role in domain.REFUND_RETRIERS
-            for u in identity.list_users(db, role.value)
-            if u.active
+            (u.id, u.locale) for role in domain.REFUND_RETRIERS for u in identity.list_users(db, role.value) if u.active
         ]
         notifications.alert_staff(
             db, retriers, "staff.refund_failed", {"case": number}, f"refund.failed:{case_id}:{version}"

@@ -291,13 +291,12 @@ STAFF_MESSAGES: dict[str, dict[str, Text]] = {
 STAFF_MESSAGES["staff.refund_failed"] = {
     "zh-CN": (
         "售后单 {case} 的退款失败，待重新发起",
-        "售后单 {case} 的退款被支付渠道退回，客户已收到“客服会重新发起退款”的通知。"
-        "请打开售后单核对后点击“重新退款”。",
+        "售后单 {case} 的退款被支付渠道退回，客户已收到“客服会重新发起退款”的通知。请打开售后单核对后点击“重新退款”。",
     ),
     "en": (
         "The refund of case {case} failed and waits for a retry",
         "The payment provider declined the refund of case {case}; the customer was told that customer "
-        "service will start it again. Open the case, check it and choose \"Retry the refund\".",
+        'service will start it again. Open the case, check it and choose "Retry the refund".',
     ),
 }
 

@@ -23,7 +23,10 @@ depends_on = None
 
 # key → (name_zh, name_en), as src/aftersales/rules/policies/defaults.yaml ships them now.
 NOT_CARRIED_OUT = {
-    "vip_waived_return_shipping": ("会员免退货运费（未实施）", "VIP members get return shipping waived (not carried out)"),
+    "vip_waived_return_shipping": (
+        "会员免退货运费（未实施）",
+        "VIP members get return shipping waived (not carried out)",
+    ),
     "vip_extra_coupon": ("会员售后加赠优惠券（未实施）", "VIP members get an extra coupon (not carried out)"),
     "vip_appliance_extended_warranty": (
         "会员家电延长保修（未实施）",
