@@ -189,3 +189,5 @@ def test_a_refund_above_the_goods_price_says_it_carries_the_shipping_share(
     sign_in(client, "lina")
     page = client.get(f"/cases/{case.number}").text
     assert 'data-testid="shipping-share"' in page and "运费" in page and "¥4.00" in page
+    told = " ".join(m.body for m in notifications.inbox(db, who(db, "lina").customer_id or 0).items)
+    assert "退款 ¥39.00 中含商品分摊的运费 ¥4.00" in told, told

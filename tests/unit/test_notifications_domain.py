@@ -88,7 +88,15 @@ def test_order_changes(before: str | None, after: str, expected: str | None) -> 
 
 
 def test_every_template_exists_in_both_languages_and_formats() -> None:
-    fields = {"case": "C", "order": "O", "kind": "K", "amount": "A", "next_step": "N", "case_part": ""}
+    fields = {
+        "case": "C",
+        "order": "O",
+        "kind": "K",
+        "amount": "A",
+        "next_step": "N",
+        "case_part": "",
+        "shipping_part": "",
+    }
     for template, texts in catalogue.MESSAGES.items():
         assert set(texts) == set(domain.LANGUAGES), template
         for subject, body in texts.values():

@@ -22,3 +22,8 @@ class CaseStatusChanged(DomainEvent):
     from_status: str | None = payload_key("from")  # None: the case was just submitted
     to_status: str = payload_key("to")
     occurred_at: str | None = None  # when it happened (ISO 8601, UTC); rows of older releases lack it
+    # A refund starting: its amount, and the part of it that is the lines' shipping share (decimals
+    # as text; "" when none), so the notice can say why it is above the goods' price.
+    amount: str = ""
+    shipping_share: str = ""
+    currency: str = ""

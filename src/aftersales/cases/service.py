@@ -431,6 +431,14 @@ def _record(
         ),
     )
     if before != after:
+        refund, share = "", ""
+        if after == CaseStatus.REFUNDING.value:
+            amount = case.approved_amount if case.approved_amount is not None else case.requested_amount
+            extra = sum(
+                (domain.shipping_share(x.unit_price, x.quantity, x.amount) or Decimal(0) for x in case.lines),
+                Decimal(0),
+            )
+            refund, share = str(amount), str(min(extra, amount)) if extra > 0 else ""
         publish_event(
             session,
             CaseStatusChanged(
@@ -443,6 +451,9 @@ def _record(
                 from_status=before,
                 to_status=after,
                 occurred_at=clock.now().isoformat(),
+                amount=refund,
+                shipping_share=share,
+                currency=case.currency if refund else "",
             ),
             idempotency_key=f"case:{case.id}:{action}:{before}:{after}:{case.version}",
         )

@@ -61,34 +61,35 @@ MESSAGES: dict[str, dict[str, Text]] = {
     "case.approved_refund": {
         "zh-CN": (
             "售后申请 {case} 已通过，退款处理中",
-            "您的{kind}申请 {case} 已审核通过，退款已发起，将原路退回您的支付账户，到账后会再通知您。",
+            "您的{kind}申请 {case} 已审核通过，退款已发起，将原路退回您的支付账户，到账后会再通知您。{shipping_part}",
         ),
         "en": (
             "Request {case} approved: your refund is on its way",
             "Your {kind} request {case} is approved and the refund has been started. It goes back to your "
-            "original payment method; we will tell you when it has arrived.",
+            "original payment method; we will tell you when it has arrived.{shipping_part}",
         ),
     },
     "case.received_refund": {
         "zh-CN": (
             "退回商品已验收，退款处理中（{case}）",
-            "商家已收到并检验了您退回的商品（{case}），退款已发起，将原路退回您的支付账户，到账后会再通知您。",
+            "商家已收到并检验了您退回的商品（{case}），退款已发起，将原路退回您的支付账户，到账后会再通知您。{shipping_part}",
         ),
         "en": (
             "Return received: your refund for {case} is on its way",
             "The merchant has received and checked the item you sent back ({case}). The refund has been "
-            "started and goes back to your original payment method; we will tell you when it has arrived.",
+            "started and goes back to your original payment method; we will tell you when it has "
+            "arrived.{shipping_part}",
         ),
     },
     "case.refund_retried": {
         "zh-CN": (
             "退款已重新发起（{case}）",
-            "您的售后申请 {case} 的退款已重新发起，将原路退回您的支付账户，到账后会再通知您。",
+            "您的售后申请 {case} 的退款已重新发起，将原路退回您的支付账户，到账后会再通知您。{shipping_part}",
         ),
         "en": (
             "Your refund for {case} has been started again",
             "The refund of your request {case} has been started again. It goes back to your original payment "
-            "method; we will tell you when it has arrived.",
+            "method; we will tell you when it has arrived.{shipping_part}",
         ),
     },
     "case.replacement_shipped": {
@@ -269,6 +270,11 @@ EMAIL_FRAME: dict[str, dict[str, str]] = {
 
 # Case and order references inside refund messages.
 CASE_PART: dict[str, str] = {"zh-CN": "，售后申请 {case}", "en": ", request {case}"}
+# Said when a refund is above the goods' price because it carries the lines' shipping share.
+SHIPPING_PART: dict[str, str] = {
+    "zh-CN": "退款 {amount} 中含商品分摊的运费 {share}。",
+    "en": " The refund of {amount} includes {share}, the items' share of the order's shipping fee.",
+}
 
 # Messages for staff (the staff inbox), by template: (subject, body) over the names that
 # domain.compose_staff fills in: ticket, metric.

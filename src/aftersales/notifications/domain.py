@@ -20,6 +20,7 @@ from aftersales.notifications.catalogue import (
     KINDS,
     MESSAGES,
     METRICS,
+    SHIPPING_PART,
     STAFF_MESSAGES,
 )
 
@@ -150,10 +151,20 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
         "amount": format_amount(params.get("amount"), str(params.get("currency") or "CNY"), lang),
         "next_step": _next_step(template, kind, lang),
         "case_part": CASE_PART[lang].format(case=case) if case else "",
+        "shipping_part": _shipping_part(params, lang),
     }
     subject, body = MESSAGES[template][lang]
     link = f"/cases/{case}" if case else (f"/orders/{order}" if order else "/inbox")
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
+
+
+def _shipping_part(params: dict[str, Any], lang: str) -> str:
+    """Why a refund is above the goods' price: the shipping share it carries; "" when none."""
+    currency = str(params.get("currency") or "CNY")
+    share = format_amount(params.get("shipping_share"), currency, lang) if params.get("shipping_share") else ""
+    if not share:
+        return ""
+    return SHIPPING_PART[lang].format(amount=format_amount(params.get("amount"), currency, lang), share=share)
 
 
 def compose_staff(template: str, params: dict[str, Any], locale: str | None) -> Notice:
