@@ -48,7 +48,7 @@ from aftersales.routing.views import (
     work_view,
 )
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 __all__ = [
     "AgentStatus",
@@ -535,7 +535,7 @@ def update_agent(
                 subject_type=SubjectType.USER,
                 subject_id=agent.user_id,
                 action="routing.agent_changed",
-                actor=Actor(ActorKind.USER, by.display_name or by.username, by.user_id),
+                actor=actor_of(by, admin_change=True),
                 occurred_at=clock.now(),
                 from_state=_short(before),
                 to_state=_short(after),

@@ -33,7 +33,7 @@ from aftersales.rules.policy_file import PolicySpec, parse_policy_entries
 from aftersales.rules.repository import PoliciesRepository
 from aftersales.rules.schemas import DryRunIn, DryRunOut, PolicyOut
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 __all__ = [
     "Decision",
@@ -262,7 +262,7 @@ def update_policy(
                 subject_type=SubjectType.POLICY,
                 subject_id=policy.id,
                 action="policy.updated",
-                actor=Actor(ActorKind.USER, by.display_name or by.username, by.user_id),
+                actor=actor_of(by, admin_change=True),
                 occurred_at=clock.now(),
                 from_state=f"v{policy.version}",
                 to_state=f"v{policy.version + 1}",
