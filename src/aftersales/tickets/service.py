@@ -22,7 +22,7 @@ from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.kit.ids import refuse_other_request, request_fingerprint
 from aftersales.notifications import service as notifications
 from aftersales.sla import service as sla
-from aftersales.tickets import classification, suggestions, taxonomy, views, workflow
+from aftersales.tickets import classification, handover, merging, placement, suggestions, taxonomy, views, workflow
 from aftersales.tickets.domain import (
     ACTIVE,
     DESK_ROLES,
@@ -299,12 +299,12 @@ def act(db: Database, number: str, data: ActionIn, by: Principal) -> TicketOut:
         try:
             match data.action:
                 case TicketAction.ESCALATE:
-                    workflow.escalate(session, ticket, by, data.reason)
+                    handover.escalate(session, ticket, by, data.reason)
                 case TicketAction.ASSIGN:
-                    workflow.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
+                    handover.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
                 case TicketAction.MERGE:
                     target = _load(session, data.merge_into.strip(), by)
-                    workflow.merge(session, ticket, target, by, confirmed=data.confirm_other_customer)
+                    merging.merge(session, ticket, target, by, confirmed=data.confirm_other_customer)
                 case TicketAction.WAIT_FOR_CUSTOMER | TicketAction.SOLVE | TicketAction.CLOSE | TicketAction.REOPEN:
                     workflow.transition(session, ticket, data.action, by, data.reason)
                 case _:
@@ -384,7 +384,7 @@ def link_tickets(db: Database, number: str, other: str, by: Principal) -> Ticket
     _require_staff(by)
     with db.write() as uow:
         ticket = _load(uow.session, number, by)
-        workflow.link(uow.session, ticket, _load(uow.session, other.strip(), by), by)
+        merging.link(uow.session, ticket, _load(uow.session, other.strip(), by), by)
         return _commit_and_view(uow, ticket, by)
 
 
@@ -440,7 +440,7 @@ def on_sla_breached(db: Database, ticket_id: int, metric: str, key: str = "") ->
         ticket = TicketsRepository(uow.session).by_id(ticket_id)
         if ticket is None or TicketStatus(ticket.status) not in ACTIVE:
             return
-        workflow.escalate_on_breach(uow.session, ticket, metric)
+        handover.escalate_on_breach(uow.session, ticket, metric)
         params = {"ticket": ticket.number, "metric": metric}
         uow.commit()
     supervisors = [(u.id, u.locale) for u in identity.list_users(db, Role.SUPERVISOR.value) if u.active]
@@ -459,7 +459,7 @@ def on_sla_warning(db: Database, ticket_id: int, metric: str) -> None:
 
 def on_assigned(db: Database, ref: str, user_id: int | None, group_key: str) -> None:
     with db.write() as uow:
-        workflow.apply_assignment(uow.session, ref, user_id, group_key)
+        placement.apply_assignment(uow.session, ref, user_id, group_key)
         uow.commit()
 
 
