@@ -66,6 +66,7 @@ def serve(
 
     _check_settings()
     _warm_up()
+    # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
     uvicorn.run(
         "aftersales.main:create_app",
         factory=True,
@@ -188,6 +189,7 @@ def createuser(
     if merchant and merchant_id is None:
         _fail(f"no merchant with code '{merchant}'")
     try:
+        # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         user = identity.create_user(
             db,
             username=username,

@@ -120,6 +120,7 @@ def _create(
     key: str | None,
 ) -> Case:
     now = clock.now()
+    # Field by field on purpose: Case's own fields; look-alikes elsewhere build others'.
     case = Case(
         number=f"tmp-{now.timestamp()}-{viewer.user_id}"[:24],
         kind=draft.kind.value,
@@ -147,6 +148,7 @@ def _create(
         created_at=now,
         updated_at=now,
         lines=[
+            # Field by field on purpose: CaseLine's own fields; look-alikes elsewhere build others'.
             CaseLine(
                 order_line_id=line.line_id,
                 line_no=line.line_no,
@@ -434,6 +436,7 @@ def _record(
     if before != after:
         publish_event(
             session,
+            # Field by field on purpose: CaseStatusChanged's own fields; look-alikes elsewhere build others'.
             CaseStatusChanged(
                 case_id=case.id,
                 case_number=case.number,

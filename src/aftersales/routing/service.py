@@ -216,6 +216,7 @@ def _record(
     reason: str,
     by: int,
 ) -> WorkTransfer:
+    # Field by field on purpose: WorkTransfer's own fields; look-alikes elsewhere build others'.
     row = WorkTransfer(
         work_id=item.id,
         move=move.value,
@@ -412,6 +413,7 @@ def read_defaults(path: Path | None = None) -> Defaults:
 
 
 def _add_group(repo: RoutingRepository, spec: GroupSpec) -> SkillGroup:
+    # Field by field on purpose: SkillGroup's own fields; look-alikes elsewhere build others'.
     group = SkillGroup(
         key=spec.key,
         name_zh=spec.name_zh,
@@ -529,6 +531,7 @@ def update_agent(
         agent.version += 1
         repo.flush()
         after = _settings(agent, set(groups))
+        # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
         timeline.record(
             uow.session,
             Entry(

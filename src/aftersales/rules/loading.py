@@ -80,6 +80,7 @@ def _insert_missing(db: Database, specs: list[PolicySpec], merchant_ids: dict[st
         for spec in specs:
             if spec.key in existing:
                 continue
+            # Field by field on purpose: Policy's own fields; look-alikes elsewhere build others'.
             repo.add(
                 Policy(
                     key=spec.key,

@@ -144,6 +144,7 @@ def update_policy(
         policy.priority = priority
         policy.updated_at = clock.now()
         policy.updated_by = (by.display_name or by.username)[:120]
+        # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
         timeline.record(
             uow.session,
             Entry(

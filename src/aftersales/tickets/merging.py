@@ -46,16 +46,7 @@ def merge(session: Session, source: Ticket, target: Ticket, by: Principal, *, co
     )
     source.merged_into_id = target.id
     workflow.transition(session, source, TicketAction.MERGE, by, f"merged into {target.number}")
-    if not repo.link_exists(source.id, target.id):
-        repo.add(
-            TicketLink(
-                ticket_id=source.id,
-                other_ticket_id=target.id,
-                kind="merged",
-                created_by_user_id=by.user_id or None,
-                created_at=clock.now(),
-            )
-        )
+    _add_link(repo, source, target, "merged", by)
     signal(session, target)
 
 
@@ -63,15 +54,22 @@ def link(session: Session, ticket: Ticket, other: Ticket, by: Principal) -> None
     if ticket.id == other.id:
         raise Invalid("A ticket cannot be linked to itself.")
     repo = TicketsRepository(session)
-    if repo.link_exists(ticket.id, other.id):
+    if not _add_link(repo, ticket, other, "related", by):
         return
+    workflow.record(session, ticket, "ticket.linked", by, ticket.status, other.number)
+
+
+def _add_link(repo: TicketsRepository, ticket: Ticket, other: Ticket, kind: str, by: Principal) -> bool:
+    """Link two tickets once; False when they were linked already."""
+    if repo.link_exists(ticket.id, other.id):
+        return False
     repo.add(
         TicketLink(
             ticket_id=ticket.id,
             other_ticket_id=other.id,
-            kind="related",
+            kind=kind,
             created_by_user_id=by.user_id or None,
             created_at=clock.now(),
         )
     )
-    workflow.record(session, ticket, "ticket.linked", by, ticket.status, other.number)
+    return True

@@ -21,6 +21,7 @@ def release(session: Session, ticket: Ticket) -> None:
 def route(session: Session, ticket: Ticket) -> None:
     assignment = routing.enqueue(
         session,
+        # Field by field on purpose: RoutableWork's own fields; look-alikes elsewhere build others'.
         routing.RoutableWork(
             kind="ticket",
             ref=ticket.number,

@@ -153,6 +153,7 @@ def _replayed(
     return views.ticket_view(session, existing, by)
 
 
+# Same signature as assistant.handoff.Desk.open_from_chat on purpose: this is the adapter behind that port.
 def open_from_chat(
     session: Session,
     principal: Principal,
