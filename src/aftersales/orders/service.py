@@ -136,6 +136,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     status = data.status if previous_status is None else domain.resolve_reported_status(previous_status, data.status)
     if status is None:
         raise Conflict(f"Order '{data.number}' is {order.status}; it cannot move to {data.status.value}.")
+    # Field by field on purpose, like the SKU's upsert in catalogue.py: the order's own columns.
     order.customer_id = customer.id
     order.status = status.value
     order.currency = data.currency
