@@ -5,9 +5,6 @@ Revises: 0001
 Create Date: 2026-11-22 22:44:15.460855
 """
 
-# Frozen history: migrations repeat each other's shape on purpose and share no helpers with each
-# other, so what a migration does cannot change after it ran.
-
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,9 +4,6 @@ Revision ID: 0007
 Revises: 0004, 0005, 0006
 """
 
-# Frozen history: migrations repeat each other's shape on purpose and share no helpers with each
-# other, so what a migration does cannot change after it ran.
-
 from __future__ import annotations
 
 from alembic import op

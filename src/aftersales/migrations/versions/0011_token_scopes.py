@@ -12,9 +12,6 @@ Existing customers get no owner (the platform's): from now on a merchant's order
 orders to them but no longer rewrite their name, phone or email.
 """
 
-# Frozen history: migrations repeat each other's shape on purpose and share no helpers with each
-# other, so what a migration does cannot change after it ran.
-
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -4,9 +4,6 @@ Revision ID: 0015
 Revises: 0014
 """
 
-# Frozen history: migrations repeat each other's shape on purpose and share no helpers with each
-# other, so what a migration does cannot change after it ran.
-
 from __future__ import annotations
 
 import sqlalchemy as sa
