@@ -287,8 +287,7 @@ def _apply_shipments(session: Session, repo: OrdersRepository, order: Order, dat
             shipment.rider_user_id = rider_id
 
 
-# The one way to write a note on an order's timeline (cases write their urges with it too). A keyword
-# signature like other services' helpers on purpose: it records this order's own note.
+# The one way to note a fact on an order's timeline (cases' urges too); a keyword signature on purpose.
 def record_note(
     session: Session,
     order_id: int,
