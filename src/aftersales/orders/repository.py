@@ -165,6 +165,7 @@ class OrdersRepository(Repository):
         return self.session.scalar(select(Payment).where(Payment.reference == reference))
 
     # --- shipments and logistics ----------------------------------------------------------
+    # Same select shape as shipment_of_rider below on purpose: each looks a shipment up by its own key.
     def shipment_by_tracking(self, carrier: str, tracking_number: str) -> Shipment | None:
         stmt = (
             select(Shipment)
@@ -191,6 +192,7 @@ class OrdersRepository(Repository):
         )
         return list(self.session.scalars(stmt))
 
+    # Same select shape as shipment_by_tracking on purpose: another key, and a rider sees only their own.
     def shipment_of_rider(self, shipment_id: int, rider_user_id: int) -> Shipment | None:
         """One shipment, only when it is assigned to this rider (anyone else's is not there for them)."""
         stmt = (
