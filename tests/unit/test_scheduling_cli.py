@@ -29,10 +29,14 @@ def test_the_test_vector_from_the_command_line() -> None:
 
 
 def test_patience_switches_to_erlang_a_and_chats_shrink_the_work() -> None:
-    done = _run("--calls", "100", "--handle-seconds", "480", "--answer-within", "30", "--patience", "180", "--chats", "3")
+    done = _run(
+        "--calls", "100", "--handle-seconds", "480", "--answer-within", "30", "--patience", "180", "--chats", "3"
+    )
     out = json.loads(done.stdout)
     assert out["model"] == "erlang_a" and 0 < out["abandon_rate"] < 0.1
-    single = json.loads(_run("--calls", "100", "--handle-seconds", "480", "--answer-within", "30", "--patience", "180").stdout)
+    single = json.loads(
+        _run("--calls", "100", "--handle-seconds", "480", "--answer-within", "30", "--patience", "180").stdout
+    )
     assert out["agents"] < single["agents"]
 
 

@@ -22,7 +22,7 @@ def test_the_research_test_vector_holds_exactly() -> None:
     assert round(s.service_level, 3) == 0.888
     assert round(s.asa_seconds, 1) == 7.8
     assert s.rostered == 20
-    wait, level, asa = domain.erlang_c(14, 10.0, 180, 20)
+    wait, level, _asa = domain.erlang_c(14, 10.0, 180, 20)
     assert wait == pytest.approx(0.17413, abs=1e-5)
     assert level == pytest.approx(0.88835, abs=1e-5)
     # one agent fewer misses the target: 14 is the least
@@ -57,7 +57,9 @@ def test_erlang_a_needs_fewer_agents_than_erlang_c_when_callers_give_up() -> Non
     assert patient[0] == pytest.approx(c.service_level, abs=1e-3)
 
 
-def _simulate(agents: int, calls_per_hour: float, handle: float, patience: float, t: float, seed: int) -> tuple[float, float]:
+def _simulate(
+    agents: int, calls_per_hour: float, handle: float, patience: float, t: float, seed: int
+) -> tuple[float, float]:
     """M/M/N+M, first come first served: (share answered within t, share abandoned) over 200 h."""
     rng = random.Random(seed)
     hours, warm = 200.0, 5.0

@@ -198,3 +198,8 @@ class CasesRepository(Repository):
     def numbers_by_id(self, case_ids: Collection[int]) -> dict[int, str]:
         rows = self.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
         return {row_id: number for row_id, number in rows}
+
+    def opened_times(self, since: datetime, until: datetime) -> list[datetime]:
+        return list(
+            self.session.scalars(select(Case.created_at).where(Case.created_at >= since, Case.created_at < until))
+        )

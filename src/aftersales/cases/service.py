@@ -566,3 +566,9 @@ __all__ = ["build_facts", "dry_run_facts", "eligibility_facts", "preview"]
 
 # The audit log names cases by their numbers, never by row id.
 timeline.name_subjects(SubjectType.CASE, lambda session, ids: CasesRepository(session).numbers_by_id(ids))
+
+
+def opened_times(db: Database, since: datetime, until: datetime) -> list[datetime]:
+    """When after-sales cases were opened in [since, until): the staffing forecast's workload."""
+    with db.read() as uow:
+        return CasesRepository(uow.session).opened_times(since, until)

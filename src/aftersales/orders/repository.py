@@ -260,6 +260,11 @@ class OrdersRepository(Repository):
     def count_orders(self) -> int:
         return self.session.scalar(select(func.count(Order.id))) or 0
 
+    def placed_times(self, since: datetime, until: datetime) -> list[datetime]:
+        return list(
+            self.session.scalars(select(Order.placed_at).where(Order.placed_at >= since, Order.placed_at < until))
+        )
+
     def numbers_by_id(self, order_ids: Collection[int]) -> dict[int, str]:
         rows = self.session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids)))
         return {row_id: number for row_id, number in rows}

@@ -510,6 +510,12 @@ def count_orders(db: Database) -> int:
         return OrdersRepository(uow.session).count_orders()
 
 
+def placed_times(db: Database, since: datetime, until: datetime) -> list[datetime]:
+    """When orders were placed in [since, until): the staffing forecast counts them per day."""
+    with db.read() as uow:
+        return OrdersRepository(uow.session).placed_times(since, until)
+
+
 # --- for other contexts, inside their unit of work ------------------------------------------------
 def cancel_in(session: Session, order_id: int, by: Principal, reason: str) -> None:
     """Cancel an order that has not shipped (the caller has checked the rules)."""

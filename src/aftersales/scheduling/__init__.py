@@ -1,1 +1,1 @@
-"""Scheduling: staffing from the forecast (Erlang C/A, chat, workload), the forecast of contacts from orders, the roster."""
+"""Scheduling: staffing from the forecast (Erlang C/A, chat, workload), contacts forecast from orders, the roster."""

@@ -25,14 +25,25 @@ def staffing(
     answer_within: Annotated[float, typer.Option(help="service-level threshold, seconds")] = 20,
     target: Annotated[float, typer.Option(help="share answered within the threshold, 0–1 (0.8 = 80 %)")] = 0.8,
     shrinkage: Annotated[float, typer.Option(help="share of paid time not on contacts")] = domain.SHRINKAGE,
-    max_occupancy: Annotated[float, typer.Option(help="highest share of time agents may be busy")] = domain.MAX_OCCUPANCY,
+    max_occupancy: Annotated[
+        float, typer.Option(help="highest share of time agents may be busy")
+    ] = domain.MAX_OCCUPANCY,
     patience: Annotated[float | None, typer.Option(help="callers' mean patience, seconds: Erlang A")] = None,
     chats: Annotated[int | None, typer.Option(help="chats an agent holds at once (1–5)")] = None,
 ) -> None:
     """Agents and rostered heads for one interval (Erlang C, or Erlang A with --patience)."""
     try:
-        result = domain.solve(calls, interval_minutes * 60, handle_seconds, answer_within, target,
-                              patience=patience, chats=chats, max_occupancy=max_occupancy, shrinkage=shrinkage)  # fmt: skip
+        result = domain.solve(
+            calls,
+            interval_minutes * 60,
+            handle_seconds,
+            answer_within,
+            target,
+            patience=patience,
+            chats=chats,
+            max_occupancy=max_occupancy,
+            shrinkage=shrinkage,
+        )
     except AppError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(code=2) from exc

@@ -38,7 +38,9 @@ def fallback_rates() -> LagRates:
     return LagRates(tuple(FALLBACK_RATE * share for share in FALLBACK_SPREAD), False, 0)
 
 
-def nnls(rows: Sequence[Sequence[float]], target: Sequence[float], sweeps: int = 2000, tol: float = 1e-12) -> list[float]:
+def nnls(
+    rows: Sequence[Sequence[float]], target: Sequence[float], sweeps: int = 2000, tol: float = 1e-12
+) -> list[float]:
     """min ‖Xr − y‖² subject to r ≥ 0, by cyclic coordinate descent on the normal equations.
     The problem is convex, so each clipped coordinate step only lowers the error and the sweeps
     converge on the same optimum as Lawson–Hanson (tested against scipy.optimize.nnls)."""
@@ -84,7 +86,9 @@ def contacts_on(day: date, orders: Mapping[date, float], rates: LagRates, uplift
     return math.fsum(orders.get(day - timedelta(days=k), 0.0) * r for k, r in enumerate(rates.rates)) * (1.0 + uplift)
 
 
-def intraday_shape(history: Mapping[date, Sequence[float]], weekday: int, *, excluded: Iterable[date] = ()) -> list[float]:
+def intraday_shape(
+    history: Mapping[date, Sequence[float]], weekday: int, *, excluded: Iterable[date] = ()
+) -> list[float]:
     """Each interval's share of the day, averaged over the last SHAPE_WEEKS same weekdays that had
     contacts; a flat day when there is no such history (said so on the page)."""
     skip = set(excluded)

@@ -290,3 +290,9 @@ class TicketsRepository(Repository):
     def status_of(self, ticket_id: int) -> TicketStatus | None:
         value = self.session.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
         return TicketStatus(value) if value else None
+
+    def arrivals(self, since: datetime, until: datetime) -> list[tuple[datetime, str, str]]:
+        stmt = select(Ticket.created_at, Ticket.group_key, Ticket.channel).where(
+            Ticket.created_at >= since, Ticket.created_at < until
+        )
+        return [(at, group, channel) for at, group, channel in self.session.execute(stmt)]

@@ -7,6 +7,7 @@ handlers here react to SLA and routing events.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -419,6 +420,13 @@ def start_case(db: Database, number: str, draft: cases.CaseDraft, by: Principal)
     )
     link_case(db, number, case.number, by)
     return case.number
+
+
+def arrivals(db: Database, since: datetime, until: datetime) -> list[tuple[datetime, str, str]]:
+    """(created at, skill group, channel) of the tickets that came in [since, until): the staffing
+    forecast's history of contacts."""
+    with db.read() as uow:
+        return TicketsRepository(uow.session).arrivals(since, until)
 
 
 def classification_accuracy(db: Database) -> classification.AccuracyReport:
