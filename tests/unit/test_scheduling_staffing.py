@@ -184,3 +184,41 @@ def test_intraday_shape_averages_the_same_weekdays() -> None:
 def test_wape_weights_errors_by_volume() -> None:
     assert forecasting.wape([10, 0, 30], [12, 1, 27]) == pytest.approx(6 / 40)
     assert forecasting.wape([0, 0], [1, 2]) is None
+
+
+def _answered_within_by_uniformization(queue: list[float], n: int, mu: float, theta: float, t: float) -> float:
+    """The same quantity the slow way: the tagged caller's chain stepped by uniformization."""
+    uniform = n * mu + len(queue) * theta + theta
+    mean = uniform * t
+    weights, log_p = [], -mean
+    for k in range(int(mean + 12 * math.sqrt(mean) + 30)):
+        log_p += math.log(mean / k) if k else 0.0
+        weights.append(math.exp(log_p))
+    mass, answered, total = list(queue), 0.0, 0.0
+    for w in weights:
+        total += w * answered
+        moved = [mass[i] * (n * mu + i * theta) / uniform for i in range(len(mass))]
+        answered += moved[0]
+        mass = [mass[i] * (1 - (n * mu + (i + 1) * theta) / uniform) + (moved[i + 1] if i + 1 < len(mass) else 0.0)
+                for i in range(len(mass))]  # fmt: skip
+    return total + answered * max(0.0, 1 - sum(weights))
+
+
+@pytest.mark.parametrize(
+    ("agents", "calls", "handle", "patience"), [(52, 600, 300, 180), (14, 200, 180, 60), (9, 200, 180, 600)]
+)
+def test_erlang_a_closed_form_matches_the_tagged_callers_chain(
+    agents: int, calls: float, handle: float, patience: float
+) -> None:
+    rate, mu, theta = calls / 3600, 1 / handle, 1 / patience
+    queue = domain._waiting_states(agents, rate, mu, theta, domain.erlang_b(agents, rate / mu))
+    closed = domain._answered_within(queue, agents, mu, theta, 20)
+    assert closed == pytest.approx(_answered_within_by_uniformization(queue, agents, mu, theta, 20), abs=1e-9)
+
+
+def test_erlang_a_at_twenty_thousand_erlangs_solves_in_under_a_second() -> None:
+    started = time.perf_counter()
+    s = domain.solve_erlang_a(20000 * 10, 1800, 180, 20, 0.8, patience=180, max_occupancy=1.0)
+    assert time.perf_counter() - started < 1.0
+    assert s.service_level >= 0.8 and s.agents < 20000  # callers who give up leave fewer to answer
+    assert domain.erlang_a(s.agents - 1, 20000 * 10, 1800, 180, 20, 180)[0] < 0.8

@@ -2,7 +2,7 @@
 
 - Erlang C (M/M/N): Erlang B by its recursion, no factorials, so 20,000 Erlangs take milliseconds.
 - Erlang A (M/M/N+M) when callers' patience is known: the birth-death chain summed in log-space,
-  the service level from the tagged caller's chain by uniformization.
+  the service level of a tagged caller in closed form (an incomplete beta, one pass over the queue).
 - Chat: handling time divided by the concurrency factor of the chats an agent holds at once.
 - Tickets and cases: the workload method against their business-time deadline.
 - Every model then caps occupancy (0.85) and adds shrinkage (0.30) for the rostered headcount.
@@ -157,74 +157,76 @@ def solve_erlang_c(
 # --- Erlang A -----------------------------------------------------------------------------------
 
 
-def _erlang_a_states(n: int, rate: float, mu: float, theta: float) -> list[float]:
-    """Steady-state probabilities of the number in the system, from log-weights (no overflow at
-    large loads), cut where the tail is below TAIL."""
-    logs = [0.0]
-    top = 0.0
+def _waiting_states(n: int, rate: float, mu: float, theta: float, blocking: float) -> list[float]:
+    """P(an arrival finds all n agents busy and j callers waiting), j = 0, 1, …, from the steady
+    state of the birth-death chain. States below n are the Erlang B distribution, so their mass
+    relative to state n is 1/B(n) and needs no sum; the waiting states are summed in log-space (an
+    overloaded line climbs far above state n) and cut where the tail is below TAIL."""
+    logs = [0.0]  # log π(n + j) − log π(n)
     cut = math.log(TAIL) - 5
-    k = 0
+    low = -math.log(blocking)  # log Σ_{k ≤ n} π(k) − log π(n)
+    top = max(0.0, low)
     while True:
-        k += 1
-        death = min(k, n) * mu + max(k - n, 0) * theta
-        logs.append(logs[-1] + math.log(rate / death))
+        j = len(logs)
+        logs.append(logs[-1] + math.log(rate / (n * mu + j * theta)))
         top = max(top, logs[-1])
-        if k > n and logs[-1] < logs[-2] and logs[-1] - top < cut:  # past the mode and negligible
+        if logs[-1] < logs[-2] and logs[-1] - top < cut:  # past the mode and negligible
             break
+    below = math.exp(low - top) - math.exp(-top)  # states 0 … n−1
     weights = [math.exp(x - top) for x in logs]
-    total = math.fsum(weights)
+    total = below + math.fsum(weights)
     return [w / total for w in weights]
-
-
-def _poisson_weights(mean: float) -> list[float]:
-    """Poisson probabilities 0..K covering all but TAIL of the mass, computed in log-space."""
-    k_max = int(mean + 12 * math.sqrt(mean) + 30)
-    log_p = -mean
-    out = []
-    for k in range(k_max + 1):
-        if k:
-            log_p += math.log(mean / k)
-        out.append(math.exp(log_p))
-    return out
 
 
 def _answered_within(queue: list[float], n: int, mu: float, theta: float, t: float) -> float:
     """Of the callers who arrive to find everyone busy (queue[j]: j callers ahead of them), the mass
-    answered within t: the tagged caller moves up at rate Nμ + iθ (i still ahead) and gives up at θ.
-    Uniformization turns the chain into steps weighted by a Poisson number of events in t."""
-    uniform = n * mu + len(queue) * theta + theta
-    mass = list(queue)
-    answered = used = total = 0.0
-    for weight in _poisson_weights(uniform * t):
-        total += weight * answered  # answered within this many events, times P(this many events in t)
-        used += weight
-        ahead = len(mass)
-        moved = [mass[i] * (n * mu + i * theta) / uniform for i in range(ahead)]
-        answered += moved[0]
-        mass = [mass[i] * (1.0 - (n * mu + i * theta + theta) / uniform) + (moved[i + 1] if i + 1 < ahead else 0.0)
-                for i in range(ahead)]  # fmt: skip
-        while len(mass) > 1 and mass[-1] < TAIL:
-            mass.pop()
-    return total + answered * max(0.0, 1.0 - used)
+    answered within t. A caller J-th in line (J = j + 1) leaves place m at rate Nμ + mθ: one step up,
+    or (θ) giving up. So with a = Nμ/θ he reaches an agent with probability a/(a+J) (the product
+    telescopes), and the time to get there is a sum of exponentials of rates θ(a+1)…θ(a+J), whose
+    distribution is the regularized incomplete beta I_p(J, a+1), p = 1 − e^{−θt} (the J-th death
+    among a+J lifetimes). I_p(J+1, b) = I_p(J, b) − p^J (1−p)^b Γ(J+b)/(Γ(J+1)Γ(b)): one term per
+    place, in log-space, so a queue of any length costs one pass."""
+    if t <= 0 or not queue:
+        return 0.0
+    a = n * mu / theta
+    b = a + 1.0
+    log_p, log_q = math.log(-math.expm1(-theta * t)), -theta * t
+    within = -math.expm1(b * log_q)  # I_p(1, b) = 1 − (1−p)^b
+    log_gamma_b = math.lgamma(b)
+    total = 0.0
+    for j, mass in enumerate(queue):
+        place = j + 1
+        total += mass * a / (a + place) * max(within, 0.0)
+        within -= math.exp(place * log_p + b * log_q + math.lgamma(place + b) - math.lgamma(place + 1) - log_gamma_b)
+    return total
 
 
 def erlang_a(
-    agents: int, calls: float, interval_seconds: float, handle_seconds: float, answer_within: float, patience: float
+    agents: int,
+    calls: float,
+    interval_seconds: float,
+    handle_seconds: float,
+    answer_within: float,
+    patience: float,
+    *,
+    erlang_b_of: _ErlangB | None = None,
 ) -> tuple[float, float, float, float]:
     """(service level, ASA over all callers, abandon rate, occupancy) with `agents` answering."""
     rate, mu, theta = calls / interval_seconds, 1.0 / handle_seconds, 1.0 / patience
+    load = rate / mu
     if rate == 0:
         return 1.0, 0.0, 0.0, 0.0
     if agents == 0:
         return 0.0, patience, 1.0, 0.0
-    states = _erlang_a_states(agents, rate, mu, theta)
-    queue = states[agents:]  # PASTA: an arrival sees the steady state
+    blocking = (erlang_b_of or _ErlangB(load))(agents)
+    if blocking < 1e-300:  # so many agents that nobody ever waits
+        return 1.0, 0.0, 0.0, load / agents
+    queue = _waiting_states(agents, rate, mu, theta, blocking)
     waiting_length = math.fsum(j * p for j, p in enumerate(queue))
     abandon = theta * waiting_length / rate
-    answered_late_or_never = math.fsum(queue) - _answered_within(queue, agents, mu, theta, answer_within)
-    level = 1.0 - answered_late_or_never
-    busy = math.fsum(min(k, agents) * p for k, p in enumerate(states))
-    return level, waiting_length / rate, abandon, busy / agents
+    level = 1.0 - (math.fsum(queue) - _answered_within(queue, agents, mu, theta, answer_within))
+    # Little's law on the agents: those answered keep one busy for the handling time
+    return level, waiting_length / rate, abandon, load * (1.0 - abandon) / agents
 
 
 def solve_erlang_a(
@@ -244,15 +246,22 @@ def solve_erlang_a(
     if load == 0:
         return Staffing(Model.ERLANG_A, 0, 0, 1.0, 0.0, 0.0, 0.0, 0.0)
 
+    b = _ErlangB(load)
+
     def level(n: int) -> float:
-        return erlang_a(n, calls, interval_seconds, handle_seconds, answer_within, patience)[0]
+        return erlang_a(n, calls, interval_seconds, handle_seconds, answer_within, patience, erlang_b_of=b)[0]
 
     # Abandonment only lowers the need below Erlang C's (impatient callers leave the queue), so
-    # Erlang C's answer bounds the search from above; bisect down from there.
+    # Erlang C's answer, found from A + β√A, is where the search starts; it gallops down in doubling
+    # steps of √A, then bisects: about fifteen evaluations at 20,000 Erlangs.
     high = solve_erlang_c(calls, interval_seconds, handle_seconds, answer_within, target, max_occupancy=1.0).agents
     while level(high) < target - _EPS:
         high += 1
-    low = 0
+    step = max(1, math.isqrt(math.ceil(load)))  # the gap to Erlang C grows like √A and beyond
+    low = max(0, high - step)
+    while low > 0 and level(low) >= target - _EPS:
+        high, step = low, step * 2
+        low = max(0, high - step)
     while high - low > 1:
         mid = (low + high) // 2
         if level(mid) >= target - _EPS:
@@ -262,7 +271,8 @@ def solve_erlang_a(
     # with abandonment the queue is stable at any N; the occupancy cap still applies to answered work
     n = high
     while True:
-        sl, asa, abandon, occ = erlang_a(n, calls, interval_seconds, handle_seconds, answer_within, patience)
+        sl, asa, abandon, occ = erlang_a(n, calls, interval_seconds, handle_seconds, answer_within, patience,
+                                         erlang_b_of=b)  # fmt: skip
         if occ <= max_occupancy + _EPS:
             break
         n = max(n + 1, occupancy_floor(load * (1 - abandon), max_occupancy))
