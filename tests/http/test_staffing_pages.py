@@ -136,3 +136,16 @@ def test_the_nav_and_the_board_link_to_it_and_days_are_checked(client: TestClien
         assert client.get("/supervisor/staffing?days=7").status_code == 200
         wrong = client.get("/supervisor/staffing?days=99")
     assert wrong.status_code == 422 and "Forecast 1 to 7 days ahead" in wrong.text
+
+
+def test_history_is_counted_per_interval_by_the_database(db: Database, shop: None) -> None:
+    since = datetime(2026, 12, 6, 0, 0, tzinfo=ZONE)  # 16:00 UTC the day before: on the half hour
+    until = since + timedelta(days=1)
+    placed = orders.placed_per_interval(db, since, until, 1800)
+    assert placed == {datetime(2026, 12, 6, 10, 0, tzinfo=ZONE): 25}
+    came = tickets.arrivals_per_interval(db, since, until, 1800)
+    assert sorted((at, channel, n) for at, _group, channel, n in came) == [
+        (datetime(2026, 12, 6, 10, 0, tzinfo=ZONE), "phone", 1),
+        (datetime(2026, 12, 6, 10, 30, tzinfo=ZONE), "phone", 1),
+    ]
+    assert orders.placed_per_interval(db, until, until + timedelta(days=1), 1800) == {}

@@ -21,12 +21,12 @@ def _at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def _history() -> planning.History:
-    orders = [_at(TODAY - timedelta(days=d), 12) for d in range(1, 15) for _ in range(50)]
+    orders = {_at(TODAY - timedelta(days=d), 12): 50 for d in range(1, 15)}
     tickets = []
     for d in range(1, 15):
         day = TODAY - timedelta(days=d)
-        tickets += [(_at(day, 10), "tier1-general", "phone")] * 3 + [(_at(day, 20, 30), "tier1-returns", "web")]
-    return planning.build_history(ZONE, TODAY, orders, tickets, [_at(TODAY - timedelta(days=7), 9)])
+        tickets += [(_at(day, 10), "tier1-general", "phone", 3), (_at(day, 20, 30), "tier1-returns", "web", 1)]
+    return planning.build_history(ZONE, TODAY, orders, tickets, {_at(TODAY - timedelta(days=7), 9): 1})
 
 
 def test_groups_and_lines_come_from_the_tickets_mix() -> None:

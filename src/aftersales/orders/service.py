@@ -510,10 +510,11 @@ def count_orders(db: Database) -> int:
         return OrdersRepository(uow.session).count_orders()
 
 
-def placed_times(db: Database, since: datetime, until: datetime) -> list[datetime]:
-    """When orders were placed in [since, until): the staffing forecast counts them per day."""
+def placed_per_interval(db: Database, since: datetime, until: datetime, seconds: int) -> dict[datetime, int]:
+    """Orders placed in [since, until), counted per interval of `seconds` (by the start of each)."""
     with db.read() as uow:
-        return OrdersRepository(uow.session).placed_times(since, until)
+        counts = OrdersRepository(uow.session).placed_per_interval(since, until, seconds)
+    return {since + timedelta(seconds=i * seconds): n for i, n in counts.items()}
 
 
 # --- for other contexts, inside their unit of work ------------------------------------------------

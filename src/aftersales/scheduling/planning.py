@@ -98,21 +98,22 @@ class History:
 def build_history(
     zone: ZoneInfo,
     today: date,
-    orders: Iterable[datetime],
-    tickets: Iterable[tuple[datetime, str, str]],
-    cases: Iterable[datetime],
+    orders: Mapping[datetime, int],
+    tickets: Iterable[tuple[datetime, str, str, int]],
+    cases: Mapping[datetime, int],
 ) -> History:
+    """Counts per 30-minute interval (keyed by the interval's start) into local days and intervals."""
     h = History()
-    for at in orders:
-        h.orders[at.astimezone(zone).date()] += 1
+    for at, n in orders.items():
+        h.orders[at.astimezone(zone).date()] += n
     recent = today - timedelta(days=28)
-    for at, group, channel in tickets:
+    for at, group, channel, n in tickets:
         day, slot = local_day_and_interval(at, zone)
-        h.contacts.setdefault(day, [0.0] * INTERVALS_PER_DAY)[slot] += 1
+        h.contacts.setdefault(day, [0.0] * INTERVALS_PER_DAY)[slot] += n
         if day >= recent:
-            h.mix[(group or ALL_GROUPS, line_of(channel))] += 1
-    for at in cases:
-        h.cases[at.astimezone(zone).date()] += 1
+            h.mix[(group or ALL_GROUPS, line_of(channel))] += n
+    for at, n in cases.items():
+        h.cases[at.astimezone(zone).date()] += n
     return h
 
 

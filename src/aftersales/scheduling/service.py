@@ -33,12 +33,13 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
 def history(db: Database, zone: ZoneInfo, today: date) -> planning.History:
     since = _local_midnight(today - timedelta(days=planning.HISTORY_DAYS), zone)
     until = _local_midnight(today + timedelta(days=1), zone)
+    step = planning.INTERVAL_SECONDS
     return planning.build_history(
         zone,
         today,
-        orders.placed_times(db, since, until),
-        tickets.arrivals(db, since, until),
-        cases.opened_times(db, since, until),
+        orders.placed_per_interval(db, since, until, step),
+        tickets.arrivals_per_interval(db, since, until, step),
+        cases.opened_per_interval(db, since, until, step),
     )
 
 
