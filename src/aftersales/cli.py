@@ -16,12 +16,14 @@ from aftersales.config import get_settings
 from aftersales.db.uow import configured_database
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
+from aftersales.scheduling.cli import staffing
 from aftersales.tickets.cli import mail_in
 
 app = typer.Typer(help="Aftersales: an after-sales service platform for e-commerce.", no_args_is_help=True)
 app.add_typer(assistant_app, name="assistant")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.command("staffing")(staffing)
 console = Console()
 
 

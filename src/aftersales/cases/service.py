@@ -569,3 +569,11 @@ __all__ = ["build_facts", "dry_run_facts", "eligibility_facts", "preview"]
 
 # The audit log names cases by their numbers, never by row id.
 timeline.name_subjects(SubjectType.CASE, lambda session, ids: CasesRepository(session).numbers_by_id(ids))
+
+
+def opened_per_interval(db: Database, since: datetime, until: datetime, seconds: int) -> dict[datetime, int]:
+    """After-sales cases opened in [since, until), counted per interval of `seconds` (by its start):
+    the staffing forecast's workload."""
+    with db.read() as uow:
+        counts = CasesRepository(uow.session).opened_per_interval(since, until, seconds)
+    return {since + timedelta(seconds=i * seconds): n for i, n in counts.items()}

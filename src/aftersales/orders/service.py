@@ -515,6 +515,13 @@ def count_orders(db: Database) -> int:
         return OrdersRepository(uow.session).count_orders()
 
 
+def placed_per_interval(db: Database, since: datetime, until: datetime, seconds: int) -> dict[datetime, int]:
+    """Orders placed in [since, until), counted per interval of `seconds` (by the start of each)."""
+    with db.read() as uow:
+        counts = OrdersRepository(uow.session).placed_per_interval(since, until, seconds)
+    return {since + timedelta(seconds=i * seconds): n for i, n in counts.items()}
+
+
 # --- for other contexts, inside their unit of work ------------------------------------------------
 def cancel_in(session: Session, order_id: int, by: Principal, reason: str) -> None:
     """Cancel an order that has not shipped (the caller has checked the rules)."""

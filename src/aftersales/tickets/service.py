@@ -7,6 +7,7 @@ handlers here react to SLA and routing events.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -420,6 +421,16 @@ def start_case(db: Database, number: str, draft: cases.CaseDraft, by: Principal)
     )
     link_case(db, number, case.number, by)
     return case.number
+
+
+def arrivals_per_interval(
+    db: Database, since: datetime, until: datetime, seconds: int
+) -> list[tuple[datetime, str, str, int]]:
+    """Tickets that came in [since, until), counted per interval of `seconds` (by its start), skill
+    group and channel: the staffing forecast's history of contacts."""
+    with db.read() as uow:
+        rows = TicketsRepository(uow.session).arrivals_per_interval(since, until, seconds)
+    return [(since + timedelta(seconds=i * seconds), group, channel, n) for i, group, channel, n in rows]
 
 
 def classification_accuracy(db: Database) -> classification.AccuracyReport:
