@@ -175,7 +175,7 @@ ACTORS: dict[CaseAction, frozenset[Role]] = {
     A.APPEAL: frozenset({Role.CUSTOMER, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN}),
 }
 # Who is alerted when a refund fails, to retry it (retry_refund is staff's).
-REFUND_RETRIERS = (Role.SUPERVISOR, Role.AGENT_T2)
+REFUND_RETRIERS = (Role.SUPERVISOR.value, Role.AGENT_T2.value)
 # Actions that need something written down with them.
 NEEDS_REASON = frozenset({A.REJECT, A.REQUEST_EVIDENCE, A.INSPECT_FAIL, A.APPEAL})
 NEEDS_TRACKING = frozenset({A.SHIP_BACK, A.SHIP_REPLACEMENT, A.FINISH_REPAIR, A.RETURN_GOODS})
@@ -347,6 +347,13 @@ def shipping_share(unit_price: Decimal, quantity: int, amount: Decimal | None) -
         return None
     extra = amount - unit_price * quantity
     return extra if extra > 0 else None
+
+
+def refund_shipping_share(amount: Decimal, lines: list[tuple[Decimal, int, Decimal | None]]) -> str:
+    """The part of a refund that is its lines' shipping share (unit price, quantity, amount per
+    line), as text for the notice; "" when the refund is not above the goods' price."""
+    extra = sum((shipping_share(price, qty, paid) or Decimal(0) for price, qty, paid in lines), Decimal(0))
+    return str(min(extra, amount)) if extra > 0 else ""
 
 
 # Kinds whose refund pays back order lines; compensation is paid on the order as a whole.

@@ -436,11 +436,8 @@ def _record(
         refund, share = "", ""
         if after == CaseStatus.REFUNDING.value:
             amount = case.approved_amount if case.approved_amount is not None else case.requested_amount
-            extra = sum(
-                (domain.shipping_share(x.unit_price, x.quantity, x.amount) or Decimal(0) for x in case.lines),
-                Decimal(0),
-            )
-            refund, share = str(amount), str(min(extra, amount)) if extra > 0 else ""
+            refund = str(amount)
+            share = domain.refund_shipping_share(amount, [(x.unit_price, x.quantity, x.amount) for x in case.lines])
         publish_event(
             session,
             # Field by field on purpose: CaseStatusChanged's own fields; look-alikes elsewhere build others'.
@@ -477,12 +474,9 @@ def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
         number, version = case.number, case.version
         uow.commit()
     if not succeeded:
-        retriers = [
-            (u.id, u.locale) for role in domain.REFUND_RETRIERS for u in identity.list_users(db, role.value) if u.active
-        ]
-        notifications.alert_staff(
-            db, retriers, "staff.refund_failed", {"case": number}, f"refund.failed:{case_id}:{version}"
-        )
+        people = [(u.id, u.locale) for r in domain.REFUND_RETRIERS for u in identity.list_users(db, r) if u.active]
+        key = f"refund.failed:{case_id}:{version}"
+        notifications.alert_staff(db, people, "staff.refund_failed", {"case": number}, key)
 
 
 def status_in(session: Session, number: str) -> str | None:
