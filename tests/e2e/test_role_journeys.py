@@ -127,7 +127,7 @@ def test_customer_zh_day_order_progress_return_with_preview_case_timeline_and_su
     admin = as_admin(new_page)
     on_its_way, delivered = number("LINA-SHIP"), number("LINA-RET")
     send_order(admin, on_its_way, LINA, merchant="selfop", sku="LG-MX3S", price="749.00", scans=3, days_ago=2)
-    send_order(admin, delivered, LINA, merchant="selfop", sku="MI-AP4", price="899.00", days_ago=4)
+    send_order(admin, delivered, LINA, merchant="selfop", sku="HW-FB5-B", price="999.00", days_ago=4)
 
     page = new_page(locale="zh-CN", viewport=DESKTOP)
     sign_in(page, "customer", lands_on="/orders")
@@ -154,7 +154,7 @@ def test_customer_zh_day_order_progress_return_with_preview_case_timeline_and_su
     page.get_by_test_id("case-reason").select_option(label="质量问题")
     preview = page.get_by_test_id("preview-result")
     expect(preview).to_have_attribute("data-eligible", "true")
-    expect(preview).to_contain_text("¥899.00")
+    expect(preview).to_contain_text("¥999.00")
     shot(page, "03-preview", "A return: the preview says what will happen before she sends it")
     page.get_by_test_id("case-submit").click()
     expect(page).to_have_url(re.compile(r"/cases/AS\d+$"))
