@@ -131,6 +131,10 @@ def arrange(
     if choice or not parts:
         return u, state, ctx, []
     found = requests(parts)
+    if len(found) == 1 and (u.intent not in FLOWS or u.confidence < SURE):
+        # Unsure of the whole ("拍错了，帮我把订单取消了": 0.51) but sure of one clause (0.88): that
+        # clause is the request; the rest was the why. An action still waits for its yes.
+        return replace(u, intent=found[0].intent, confidence=found[0].confidence), state, ctx, []
     if len(found) < 2:
         return u, state, ctx, []
     first, later = found[0], found[1:]
