@@ -33,9 +33,9 @@ from aftersales.assistant.dialogue import (
 from aftersales.understanding.intents import Intent, Understanding
 
 MAX_CLAUSES = 4
-# Where one request ends and another may begin; a clause needs a few characters to be a request.
+# Where one request ends and another may begin; a clause needs two characters ("退货") to be a request.
 _SPLIT = re.compile(r"[，,。；;？?！!\n]+|\s+(?:and|also|plus|then|btw)\s+|还有|另外|顺便|以及|然后|并且|同时")
-_MIN_CLAUSE = 3
+_MIN_CLAUSE = 2
 # Claims on goods one has are one kind of request: "坏了，要退款" is one claim, not two.
 CLAIMS = frozenset({Intent.RETURN_GOODS, Intent.REFUND, Intent.EXCHANGE, Intent.REPAIR})
 # A request that already does what another would: cancelling a paid order refunds it.
