@@ -181,3 +181,18 @@ def test_follow_ups_point_at_the_orders_just_discussed(store: Factory, db: Datab
     assert "SO-T1" in tracked(talk.say(other))  # the other of the two just discussed
     with db.read() as uow:
         assert uow.session.scalars(select(Case)).first() is None
+
+
+def test_a_return_and_an_invoice_in_one_message_both_file_their_case(store: Factory, db: Database) -> None:
+    _order(store, db, "SO-S", placed_days_ago=6, delivered_days_ago=2, lines=SHOES)
+    talk = Chat(db, _customer(store, db))
+    keys = talk.keys(talk.say("退货，顺便开个发票"))
+    assert "chat.queued" in keys and keys[-1] == "chat.ask_reason"
+    talk.say("不喜欢")
+    # The return is filed, and in the same turn the invoice is previewed (a second action).
+    keys = talk.keys(talk.say("确认"))
+    assert keys[0] == "chat.case.created" and "chat.next_request" in keys and "chat.case.summary_invoice" in keys
+    assert keys[-1] == "chat.case.confirm" and _cases(db, talk.who) == [("SO-S", "return_refund")]
+    assert talk.keys(talk.say("确认"))[0] == "chat.case.created"
+    assert sorted(_cases(db, talk.who)) == [("SO-S", "invoice"), ("SO-S", "return_refund")]
+    assert talk.turns == 4
