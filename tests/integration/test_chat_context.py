@@ -107,6 +107,18 @@ def test_the_hand_off_is_classified_from_the_request_not_the_insult(store: Facto
     assert "维修" in ticket.subject
 
 
+def test_an_insult_then_a_person_is_not_filed_as_rude_service(store: Factory, db: Database) -> None:
+    _order(store, db, "SO-HP", placed_days_ago=6, delivered_days_ago=3, lines=ONE_HEADPHONE)
+    talk = Chat(db, _customer(store, db))
+    talk.say("我要退货")
+    talk.say("你好笨")
+    assert talk.keys(talk.say(choice="human")) == ["chat.handoff.done"]  # the button the apology offered
+    ticket = tickets.get_ticket(db, chat.transcript(db, talk.who, talk.conversation.id).handed_off_to, STAFF)
+    assert ticket.intent == "return_goods" and "退货退款" in ticket.subject
+    # The desk reads the request, not the insult: no "rude service" complaint about the bot.
+    assert not ticket.scenario.startswith("service.attitude") and ticket.ticket_type != "complaint"
+
+
 def test_it_is_broken_is_the_washing_machine_just_talked_about(store: Factory, db: Database) -> None:
     _order(store, db, "SO-W", placed_days_ago=9, delivered_days_ago=6, lines=WASHER)
     _order(store, db, "SO-HP", placed_days_ago=3, delivered_days_ago=1, lines=ONE_HEADPHONE)
