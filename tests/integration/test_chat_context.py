@@ -208,3 +208,9 @@ def test_a_return_and_an_invoice_in_one_message_both_file_their_case(store: Fact
     assert talk.keys(talk.say("确认"))[0] == "chat.case.created"
     assert sorted(_cases(db, talk.who)) == [("SO-S", "invoice"), ("SO-S", "return_refund")]
     assert talk.turns == 4
+
+
+def test_a_request_and_a_person_in_one_message_goes_to_the_person(store: Factory, db: Database) -> None:
+    _order(store, db, "SO-HP", placed_days_ago=6, delivered_days_ago=3, lines=ONE_HEADPHONE)
+    talk = Chat(db, _customer(store, db))
+    assert talk.keys(talk.say("我的耳机有杂音，想找人工客服聊聊")) == ["chat.handoff.done"]

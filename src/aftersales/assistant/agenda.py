@@ -21,6 +21,7 @@ from typing import Any
 from aftersales.assistant import slots
 from aftersales.assistant.dialogue import (
     FLOWS,
+    HANDOFF_INTENTS,
     SURE,
     Button,
     Reply,
@@ -128,10 +129,10 @@ def arrange(
         now = replace(state.context(), queue=rest, misses=state.misses)
         now, view = _without_first(item, now, ctx)
         return understanding_of(item), now, view, []
-    if choice or not parts:
-        return u, state, ctx, []
+    if choice or not parts or any(p.intent in HANDOFF_INTENTS and p.confidence >= SURE for p in (u, *parts)):
+        return u, state, ctx, []  # "耳机有杂音，想找人工客服": a person takes all of it
     found = requests(parts)
-    if len(found) == 1 and (u.intent not in FLOWS or u.confidence < SURE):
+    if len(found) == 1 and (u.intent == Intent.OUT_OF_SCOPE or u.confidence < SURE):
         # Unsure of the whole ("拍错了，帮我把订单取消了": 0.51) but sure of one clause (0.88): that
         # clause is the request; the rest was the why. An action still waits for its yes.
         return replace(u, intent=found[0].intent, confidence=found[0].confidence), state, ctx, []
