@@ -81,7 +81,9 @@ def test_the_chat_asks_in_english_too(client: TestClient, shop: Factory) -> None
     assert "May we use this conversation to improve the assistant?" in client.get("/chat").text
 
 
-def test_an_agent_corrects_the_intent_and_a_supervisor_approves(client: TestClient, shop: Factory, db: Database) -> None:
+def test_an_agent_corrects_the_intent_and_a_supervisor_approves(
+    client: TestClient, shop: Factory, db: Database
+) -> None:
     cid, number = _handed_off(client, consent="yes")
     token = sign_in(client, "agent")
     ticket = client.get(f"/desk/tickets/{number}")
