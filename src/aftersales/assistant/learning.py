@@ -27,7 +27,7 @@ LABELLERS = frozenset({Role.AGENT_T1, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMIN
 REVIEWERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
 HANDOFF, AGENT_CORRECTION = "handoff", "agent_correction"
 STATUSES = ("unlabelled", "pending", "approved", "rejected")
-# A customer's own words the bot acted on; "转人工" itself teaches nothing, nor does a button.
+# Asking for a person is how a hand-off starts, not what the customer came for.
 NOT_A_REQUEST = frozenset({"human_agent"})
 
 
@@ -111,7 +111,9 @@ def _request_message(session: Session, conversation_id: int) -> ChatMessage | No
         .limit(20)
     )
     # A quick-reply button is stored with no confidence: the customer chose, the model did not read.
-    return next((m for m in rows if m.text.strip() and m.confidence and m.intent not in NOT_A_REQUEST), None)
+    typed = [m for m in rows if m.text.strip() and m.confidence]
+    # "转人工" after a request is not the request; alone, it is all the customer said.
+    return next((m for m in typed if m.intent not in NOT_A_REQUEST), typed[0] if typed else None)
 
 
 def record_handoff(session: Session, conversation_id: int) -> int | None:
