@@ -106,6 +106,7 @@ def test_an_agent_corrects_the_intent_and_a_supervisor_approves(
     token = sign_in(client, "sup")
     listing = client.get("/assistant/examples")
     assert listing.status_code == 200 and "我那个东西怎么弄啊" in listing.text and "维修" in listing.text
+    assert 'data-testid="nav-learning"' in listing.text  # found from every page's navigation
     [example] = learning.examples(db, SUPERVISOR)
     assert client.post(f"/assistant/examples/{example.id}/approve", data={}).status_code == 403  # CSRF
     done = client.post(f"/assistant/examples/{example.id}/approve", data={"csrf_token": token}, follow_redirects=False)
