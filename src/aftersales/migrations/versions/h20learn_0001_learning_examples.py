@@ -3,7 +3,7 @@ examples (a message, the bot's intent, a person's intent) that `aftersales assis
 trains on once approved.
 
 Revision ID: h20learn_0001
-Revises: 0017
+Revises: h18_0001
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import aftersales.db.base
 
 revision = "h20learn_0001"
-down_revision = "0017"
+down_revision = "h18_0001"
 branch_labels = None
 depends_on = None
 
