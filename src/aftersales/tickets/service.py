@@ -33,7 +33,13 @@ from aftersales.tickets.domain import (
     TicketAction,
     TicketStatus,
 )
-from aftersales.tickets.intake import open_in, open_in_without_unseen_order, signal, state_promise, ticket_channel
+from aftersales.tickets.intake import (
+    open_in_without_unseen_order,
+    open_with_message,
+    signal,
+    state_promise,
+    ticket_channel,
+)
 from aftersales.tickets.models import ClassificationCorrection, Ticket, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import (
@@ -125,11 +131,11 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
         with db.write() as uow:
             if (replayed := _replayed(uow.session, key, str(idempotency_key), fingerprint, by)) is not None:
                 return replayed
-            ticket = open_in(uow.session, intake, by)
+            ticket, message = open_with_message(uow.session, intake, by)
             ticket.idempotency_fingerprint = fingerprint
             uow.commit()
             if ticket.priority != Priority.LOW.value:
-                return views.ticket_view(uow.session, ticket, by)
+                return views.ticket_view(uow.session, ticket, by, opened_with=message)
             number = ticket.number
     except IntegrityError:
         # The same Idempotency-Key raced with itself: the first one won; return it.
