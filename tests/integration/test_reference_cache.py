@@ -1,0 +1,125 @@
+"""Reference data read once per process (aftersales.db.refcache): the SLA policy matrix and the
+calendars are cached, and every change an administrator makes shows at once, whether it was made
+in this process or in another one (which only the version row in the database tells us)."""
+
+from __future__ import annotations
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
+
+from aftersales.db.uow import Database
+from aftersales.kit import clock
+from aftersales.sla import admin
+from aftersales.sla import service as sla
+from aftersales.sla.models import SlaCalendar, SlaPolicy
+from aftersales.sla.reference import Calendars
+from aftersales.sla.repository import SlaRepository
+from aftersales.sla.schemas import PolicyIn
+
+from .helpers import ADMIN
+
+
+def _first_response(db: Database) -> int | None:
+    with db.read() as uow:
+        return sla.promise(uow.session, "complaint", "medium").first_response_minutes
+
+
+def _cell(db: Database) -> SlaPolicy:
+    with db.read() as uow:
+        return uow.session.execute(
+            text(
+                "SELECT id, version, calendar_key, target_minutes FROM sla_policies "
+                "WHERE ticket_type = 'complaint' AND priority = 'medium' AND metric = 'first_response'"
+            )
+        ).one()  # type: ignore[return-value]
+
+
+class _Statements:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def __call__(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        self.seen.append(statement)
+
+    def touching(self, table: str) -> int:
+        return sum(1 for s in self.seen if f"FROM {table}" in s)
+
+
+def test_policies_and_calendars_are_read_once_then_served_from_memory(db: Database) -> None:
+    sla.load_defaults(db)
+    assert _first_response(db) is not None
+    statements = _Statements()
+    event.listen(Engine, "before_cursor_execute", statements)
+    try:
+        for _ in range(3):
+            with db.read() as uow:
+                sla.promise(uow.session, "complaint", "medium")
+                sla.clocks_for(uow.session, [1])
+    finally:
+        event.remove(Engine, "before_cursor_execute", statements)
+    assert statements.touching("sla_policies") == 0
+    assert statements.touching("sla_calendars") == 0
+    assert statements.touching("sla_public_days") == 0
+    assert statements.touching("reference_versions") == 3  # one small read per unit of work
+
+
+def test_an_administrators_edit_shows_at_once(db: Database) -> None:
+    sla.load_defaults(db)
+    cell = _cell(db)
+    assert _first_response(db) == cell.target_minutes  # cached now
+    admin.update_policy(
+        db, cell.id, PolicyIn(target_minutes=cell.target_minutes + 7, calendar_key=cell.calendar_key), ADMIN
+    )
+    assert _first_response(db) == cell.target_minutes + 7
+
+
+def test_a_change_made_by_another_process_shows_once_its_version_changes(db: Database) -> None:
+    sla.load_defaults(db)
+    cell = _cell(db)
+    assert _first_response(db) == cell.target_minutes
+    # Another process's admin edit: the row and the area's version change in one transaction,
+    # neither through this process's sessions (so nothing here was told).
+    with db.write() as uow:
+        uow.session.execute(text("UPDATE sla_policies SET target_minutes = 99 WHERE id = :id"), {"id": cell.id})
+        uow.session.execute(text("UPDATE reference_versions SET version = 12345 WHERE area = 'sla'"))
+        uow.commit()
+    assert _first_response(db) == 99
+
+
+def test_a_change_rolled_back_is_never_served(db: Database) -> None:
+    sla.load_defaults(db)
+    cell = _cell(db)
+    assert _first_response(db) == cell.target_minutes
+    with db.write() as uow:
+        row = uow.session.get(SlaPolicy, cell.id)
+        assert row is not None
+        row.target_minutes = 5
+        uow.session.flush()
+        # Inside the writing transaction the change is visible to its own reads, around the cache.
+        assert sla.promise(uow.session, "complaint", "medium").first_response_minutes == 5
+        # leaving without commit rolls back
+    assert _first_response(db) == cell.target_minutes
+
+
+def test_a_new_calendar_is_known_to_the_clocks_at_once(db: Database) -> None:
+    sla.load_defaults(db)
+    with db.read() as uow:
+        assert not Calendars(SlaRepository(uow.session)).exists("night-shift")
+    with db.write() as uow:
+        uow.session.add(
+            SlaCalendar(
+                key="night-shift",
+                name_zh="夜班",
+                name_en="Night shift",
+                time_zone="Asia/Shanghai",
+                always_open=True,
+                chinese_holidays=False,
+                weekly={},
+                closures=[],
+                updated_at=clock.now(),
+                updated_by="test",
+            )
+        )
+        uow.commit()
+    with db.read() as uow:
+        assert Calendars(SlaRepository(uow.session)).exists("night-shift")
