@@ -8,7 +8,14 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from aftersales.db.uow import Database
+from aftersales.identity import service as identity
 from aftersales.kit import clock
+from aftersales.kit.access import Role
+from aftersales.routing import service as routing
+from aftersales.routing.repository import RoutingRepository
+from aftersales.routing.views import group_snapshots
+from aftersales.rules import service as rules
+from aftersales.rules.domain import Purpose
 from aftersales.sla import admin
 from aftersales.sla import service as sla
 from aftersales.sla.models import SlaCalendar, SlaPolicy
@@ -123,3 +130,27 @@ def test_a_new_calendar_is_known_to_the_clocks_at_once(db: Database) -> None:
         uow.commit()
     with db.read() as uow:
         assert Calendars(SlaRepository(uow.session)).exists("night-shift")
+
+
+def test_a_priority_policy_switched_off_stops_deciding_at_once(db: Database) -> None:
+    rules.load_defaults(db)
+    with db.read() as uow:
+        before = rules.active_rules(uow.session, Purpose.TICKET_PRIORITY.value)
+    assert before
+    first = rules.get_policy(db, before[0].key)
+    rules.update_policy(db, first.key, first.definition, False, first.priority, ADMIN, first.version)
+    with db.read() as uow:
+        after = rules.active_rules(uow.session, Purpose.TICKET_PRIORITY.value)
+    assert first.key not in {r.key for r in after}
+
+
+def test_a_new_member_of_a_routing_group_counts_at_once(db: Database) -> None:
+    identity.create_user(db, username="amy", password="amy-password-123", role=Role.AGENT_T1)
+    routing.ensure_defaults(db)
+    with db.read() as uow:
+        before = {g.key: g.members for g in group_snapshots(RoutingRepository(uow.session))}
+    identity.create_user(db, username="bob", password="bob-password-123", role=Role.AGENT_T1)
+    routing.ensure_defaults(db)  # bob gets a profile and the tier's groups
+    with db.read() as uow:
+        after = {g.key: g.members for g in group_snapshots(RoutingRepository(uow.session))}
+    assert sum(after.values()) > sum(before.values())

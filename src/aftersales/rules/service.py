@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from aftersales.db import refcache
 from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.access import Principal, Role
@@ -144,8 +145,13 @@ def _rule(policy: Policy) -> PolicyRule:
 
 
 def active_rules(session: Session, purpose: str = Purpose.ELIGIBILITY.value) -> list[PolicyRule]:
-    """The enabled policies of one purpose, in walk order, read inside the caller's transaction."""
-    return [_rule(p) for p in PoliciesRepository(session).enabled_for(str(purpose))]
+    """The enabled policies of one purpose, in walk order, as of the caller's transaction (from the
+    process's cache while no policy changed: aftersales.db.refcache)."""
+    return list(refcache.cached(session, "rules", f"enabled:{purpose}", lambda s: _enabled(s, str(purpose))))
+
+
+def _enabled(session: Session, purpose: str) -> tuple[PolicyRule, ...]:
+    return tuple(_rule(p) for p in PoliciesRepository(session).enabled_for(purpose))
 
 
 def decide(

@@ -20,13 +20,12 @@ from aftersales.kit.clock import ensure_utc
 from aftersales.sla.calendar import BusinessCalendar, CalendarError, PublicDayKind
 from aftersales.sla.calendar import weekly_from_mapping as _weekly
 from aftersales.sla.domain import ALWAYS_OPEN_KEY
-from aftersales.sla.models import SlaCalendar, SlaPolicy, SlaPublicDay
+from aftersales.sla.models import SlaCalendar, SlaPublicDay
 from aftersales.sla.repository import SlaRepository
 
 log = structlog.get_logger("aftersales.sla.service")
 AREA = "sla"
 ALWAYS_OPEN = BusinessCalendar(key=ALWAYS_OPEN_KEY, always_open=True, chinese_holidays=False)
-refcache.watch(AREA, SlaPolicy, SlaCalendar, SlaPublicDay)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Reference data versions: a counter per area (SLA policies, calendars, public days) that goes up in
+"""Reference data versions: a counter per area (SLA policies, calendars, public days; the rules' policies; routing groups and memberships) that goes up in
 the transaction that changes the area, so every process knows when its cached copy is stale
 (aftersales.db.refcache).
 
@@ -24,7 +24,9 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger(), nullable=False, server_default="0"),
     )
     # The row exists before the first change, so two first writers never race to insert it.
-    op.bulk_insert(table, [{"area": "sla", "version": 0}])
+    op.bulk_insert(
+        table, [{"area": "sla", "version": 0}, {"area": "rules", "version": 0}, {"area": "routing", "version": 0}]
+    )
 
 
 def downgrade() -> None:
