@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, String, event, insert, select, update
+from sqlalchemy import BigInteger, String, Table, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from aftersales.db.base import Base
@@ -70,7 +70,7 @@ def cached(session: Session, area: str, name: str, load: Callable[[Session], T])
     key = (area, name)
     hit = _values.get(key)
     if hit is not None and hit[0] == version:
-        return hit[1]  # type: ignore[no-any-return]
+        return hit[1]
     value = load(session)
     with _lock:  # a slower reader may store an older value: the next reader sees its version and reloads
         _values[key] = (version, value)
@@ -101,6 +101,7 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
     }
     mine: set[str] = session.info.setdefault(_CHANGED, set())
     table = ReferenceVersion.__table__
+    assert isinstance(table, Table)
     connection = session.connection()
     for area in changed - mine:
         version = secrets.randbits(62) + 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from fastapi import Depends, Request
@@ -124,12 +124,12 @@ class ApiGate:
         return principal
 
 
-def api_principal(*roles: Role, scope: Scope | tuple[Scope, ...] = ()) -> Callable[..., Principal]:
+def api_principal(*roles: Role, scope: Scope | tuple[Scope, ...] = ()) -> Callable[..., Awaitable[Principal]]:
     """Any of `roles` (none: any role) whose token holds `scope` (a session has every scope)."""
     return ApiGate(roles, (scope,) if isinstance(scope, Scope) else scope)
 
 
-def page_principal(*roles: Role) -> Callable[..., Principal]:
+def page_principal(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
 
     async def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
