@@ -100,6 +100,8 @@ def _note_changes(session: Session, _context: Any, _instances: Any) -> None:
         if (area := _areas.get(type(obj))) is not None
     }
     mine: set[str] = session.info.setdefault(_CHANGED, set())
+    if not changed - mine:  # nearly every flush: nothing watched, or already counted in this transaction
+        return
     table = ReferenceVersion.__table__
     assert isinstance(table, Table)
     connection = session.connection()
