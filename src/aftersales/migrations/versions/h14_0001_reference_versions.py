@@ -3,7 +3,7 @@ the transaction that changes the area, so every process knows when its cached co
 (aftersales.db.refcache).
 
 Revision ID: h14_0001
-Revises: h18_0001
+Revises: h20learn_0001
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h14_0001"
-down_revision = "h18_0001"
+down_revision = "h20learn_0001"
 branch_labels = None
 depends_on = None
 
