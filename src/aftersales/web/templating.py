@@ -74,6 +74,8 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         "_": _,
         "dt": lambda value, fmt="short": i18n.fmt_datetime(value, lang, zone, fmt),
         "money": lambda amount, currency: i18n.fmt_money(amount, currency, lang),
+        "clock_text": lambda seconds_left: i18n.fmt_clock(seconds_left, lang),
+        "clock_words": lambda: i18n.clock_words(lang),
         "zone_name": lambda key: i18n.zone_name(key, lang),
         "principal": principal,
         "csrf_token": request.state.csrf_token,
