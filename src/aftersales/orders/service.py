@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from aftersales.orders.catalogue import (
     upsert_merchant,
     upsert_product,
 )
+from aftersales.orders.delivery_promise import PROMISE
 from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
 from aftersales.orders.events import OrderStatusChanged
 from aftersales.orders.facts import (
@@ -556,8 +558,20 @@ def mark_out_of_stock_in(session: Session, order_id: int, line_no: int, by: Prin
     return _facts(OrdersRepository(session), order).lines[[x.line_no for x in order.lines].index(line_no)]
 
 
+def delivery_facts(_db: Database) -> dict[str, tuple[str, str]]:
+    """The delivery promise as the help center quotes it (`{{delivery.cutoff}}`, …)."""
+    return PROMISE.facts()
+
+
+def promised_delivery(self_operated: bool, region: str, paid_at: datetime, zone: ZoneInfo) -> datetime:
+    """When a paid order is due under the platform's promise (the order system stamps it)."""
+    return PROMISE.promised_at(self_operated, region, paid_at, zone)
+
+
 # Re-exported: other contexts reach the orders context through this module only.
 __all__ = [
+    "delivery_facts",
+    "promised_delivery",
     "OrderFacts",
     "cancel_in",
     "change_address_in",

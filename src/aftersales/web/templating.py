@@ -26,7 +26,11 @@ env = Environment(
 
 # Reasons and actors the code writes itself (stored as written; each reader sees them translated).
 SLA_METRICS = frozenset({"first_response", "resolution"})
-SERVICE_ACTORS = {"payment gateway": "actor.payment_gateway"}
+SERVICE_ACTORS = {
+    "payment gateway": "actor.payment_gateway",
+    "order system": "actor.order_system",
+    "订单系统": "actor.order_system",  # the demo's order system, as databases seeded before 2026-12 name it
+}
 
 
 def page_context(request: Request, **extra: Any) -> dict[str, Any]:
