@@ -356,13 +356,9 @@ def _draft(request: dialogue.CaseRequest) -> CaseDraft:
     )
 
 
-# A handed-off chat's ticket subject, in the customer's language (they see it on their support page).
-HANDOFF_SUBJECTS = {
-    "customer_asked": ("在线咨询：客户要求人工服务", "Chat: the customer asked for a person"),
-    "complaint": ("在线咨询：客户投诉", "Chat: the customer has a complaint"),
-    "not_understood": ("在线咨询：智能助手未能理解", "Chat: the assistant did not understand"),
-    "refused": ("在线咨询：客户需要人工处理", "Chat: the customer wants a person to handle it"),
-}
+# A handed-off chat's ticket subject, stored as a catalogue key: the customer and the desk each
+# read it in their own language (web.templating's subject_text), whoever opened it.
+HANDOFF_SUBJECTS = frozenset({"customer_asked", "complaint", "not_understood", "refused"})
 
 
 # --- people --------------------------------------------------------------------------------------
@@ -381,8 +377,7 @@ def _hand_off(
             entities |= {k: v for k, v in (message.entities or {}).items() if k not in entities}
     order_number = str(state.slots.get("order") or entities.get("order_number") or "") or None
     lines = [{"role": m.sender, "name": m.sender_name, "text": m.text, "at": m.created_at.isoformat()} for m in history]
-    zh, en = HANDOFF_SUBJECTS.get(action.reason, HANDOFF_SUBJECTS["customer_asked"])
-    summary = (en if conversation.language == "en" else zh) + (f" · {order_number}" if order_number else "")
+    summary = f"handoff.subject.{action.reason if action.reason in HANDOFF_SUBJECTS else 'customer_asked'}"
     try:
         number = desk.open_from_chat(
             session,

@@ -174,9 +174,9 @@ def open_from_chat(
         signal(session, existing)
         return existing.number
     intake = Intake(
-        subject=summary,
+        subject=summary,  # a catalogue key ("handoff.subject.complaint"): each reader's language
         # The customer's own words (the classifier reads them); the whole transcript goes to a note.
-        body="\n".join([summary, *(t.get("text", "") for t in transcript if t.get("role") == "customer")]),
+        body="\n".join(t.get("text", "") for t in transcript if t.get("role") == "customer") or summary,
         channel=Channel.CHAT,
         customer_id=principal.customer_id,
         order_number=order_number or "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ env = Environment(
 
 # Reasons and actors the code writes itself (stored as written; each reader sees them translated).
 SLA_METRICS = frozenset({"first_response", "resolution"})
+SYSTEM_SUBJECT = re.compile(r"^handoff\.subject\.[a-z_]+$")
 SERVICE_ACTORS = {
     "payment gateway": "actor.payment_gateway",
     "order system": "actor.order_system",
@@ -63,6 +65,13 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
             return _(f"sla.metric.{text}")
         return text
 
+    def subject_text(subject: str, order_number: str = "") -> str:
+        """A ticket's subject: people's own words as written; one the system wrote (a chat
+        hand-off's) is a catalogue key, said in the reader's language with the ticket's order."""
+        if SYSTEM_SUBJECT.match(subject):
+            return _(subject) + (f" · {order_number}" if order_number else "")
+        return subject
+
     def actor_text(kind: str, name: str) -> str:
         if kind == "system":
             return _("actor.system")
@@ -73,6 +82,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         "request": request,
         "reason_text": reason_text,
         "actor_text": actor_text,
+        "subject_text": subject_text,
         "lang": lang,
         "languages": i18n.LANGUAGES,
         "_": _,
