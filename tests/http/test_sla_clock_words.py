@@ -53,7 +53,9 @@ def test_a_breached_clock_says_how_long_it_is_overdue_in_the_readers_language(
 ) -> None:
     with clock.frozen_at(MONDAY_10):
         token = sign_in(client, "lina")
-        answer = client.post("/support", data={"csrf_token": token, "subject": "耳机没声音", "body": "耳机收到就没有声音"})
+        answer = client.post(
+            "/support", data={"csrf_token": token, "subject": "耳机没声音", "body": "耳机收到就没有声音"}
+        )
         assert answer.status_code == 200
     deadline = _first_response_deadline(db)
     with clock.frozen_at(deadline + timedelta(hours=2, minutes=43)):

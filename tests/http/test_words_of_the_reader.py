@@ -91,7 +91,9 @@ def test_a_ticket_on_an_order_nobody_can_see_is_refused_in_the_readers_language(
 
 def test_a_dry_run_missing_its_order_line_says_so_in_the_readers_language(client: TestClient, shop: Factory) -> None:
     token = sign_in(client, "boss")
-    answer = client.post("/admin/policies/dry-run", data={"csrf_token": token, "mode": "order", "kind": "return_refund"})
+    answer = client.post(
+        "/admin/policies/dry-run", data={"csrf_token": token, "mode": "order", "kind": "return_refund"}
+    )
     assert answer.status_code == 422
     assert "请修改：" in answer.text and "订单号" in answer.text
     assert "Value error" not in answer.text and "order_number" not in re.sub(r'name="order_number"', "", answer.text)

@@ -29,7 +29,9 @@ from .helpers import ADMIN
 
 SH = ZoneInfo("Asia/Shanghai")
 # A figure an article would have to keep true by hand: a duration, a clock time, a span of days.
-FIGURE = re.compile(r"\d+\s*(?:小时|分钟|天|hours?|minutes?|days?)\b|\d+\s*(?:小时|分钟|天)|\b\d{1,2}:\d{2}\b|\d+\s*[–-]\s*\d+")
+FIGURE = re.compile(
+    r"\d+\s*(?:小时|分钟|天|hours?|minutes?|days?)\b|\d+\s*(?:小时|分钟|天)|\b\d{1,2}:\d{2}\b|\d+\s*[–-]\s*\d+"
+)
 
 
 def _body(slug: str) -> str:
@@ -65,7 +67,9 @@ def test_every_complaint_priority_gets_the_times_its_clocks_count(facts: Databas
     assert "{{" not in article.body_zh + article.body_en and "—" not in article.body_zh
     # The high-priority complaint's resolution, edited: help says the new time at once.
     high = cells["high", "resolution"]
-    admin.update_policy(facts, high.id, PolicyIn(target_minutes=600, calendar_key=high.calendar_key, version=high.version), ADMIN)
+    admin.update_policy(
+        facts, high.id, PolicyIn(target_minutes=600, calendar_key=high.calendar_key, version=high.version), ADMIN
+    )
     line = next(line for line in knowledge.get(facts, "contact-human").body_zh.splitlines() if "高优先级" in line)
     assert "10 小时内处理完毕" in line
 

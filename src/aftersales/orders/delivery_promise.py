@@ -50,7 +50,10 @@ class DeliveryPromise:
         """What the help center may quote, `delivery.<name>` → (zh, en)."""
         return {
             "delivery.cutoff": (self.cutoff.strftime("%H:%M"),) * 2,
-            "delivery.same_day_cities": ("、".join(self.same_day_cities), ", ".join(_en(c) for c in self.same_day_cities)),
+            "delivery.same_day_cities": (
+                "、".join(self.same_day_cities),
+                ", ".join(_en(c) for c in self.same_day_cities),
+            ),
             "delivery.elsewhere_days": (_days(self.elsewhere_days, "zh"), _days(self.elsewhere_days, "en")),
             "delivery.remote_days": (_days(self.remote_days, "zh"), _days(self.remote_days, "en")),
             "delivery.remote_regions": ("、".join(self.remote_regions), ", ".join(_en(r) for r in self.remote_regions)),

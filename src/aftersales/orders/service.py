@@ -570,14 +570,13 @@ def promised_delivery(self_operated: bool, region: str, paid_at: datetime, zone:
 
 # Re-exported: other contexts reach the orders context through this module only.
 __all__ = [
-    "delivery_facts",
-    "promised_delivery",
     "OrderFacts",
     "cancel_in",
     "change_address_in",
     "customer_contact",
     "customer_contact_in",
     "customer_id_by_email_in",
+    "delivery_facts",
     "ensure_categories",
     "ensure_category",
     "list_merchants",
@@ -586,6 +585,7 @@ __all__ = [
     "order_facts",
     "order_facts_by_id",
     "order_id_in",
+    "promised_delivery",
     "return_address",
     "set_contact_preferences",
     "upsert_category",

@@ -106,7 +106,9 @@ def _validation_message(exc: ValidationError, lang: str) -> str:
         message = str(err.get("msg", "")).removeprefix("Value error, ")
         if message.startswith(MISSING_SOURCE):
             names = [label(n.strip()) for n in message.removeprefix(MISSING_SOURCE).split(",")]
-            text = i18n.gettext(lang, "rules.dry_run.missing").format(fields="、".join(names) if lang == "zh-CN" else ", ".join(names))
+            text = i18n.gettext(lang, "rules.dry_run.missing").format(
+                fields="、".join(names) if lang == "zh-CN" else ", ".join(names)
+            )
         elif err.get("type") == "value_error":
             text = i18n.gettext(lang, message)
         else:

@@ -211,7 +211,9 @@ def help_facts(db: Database) -> dict[str, tuple[str, str]]:
             cell = f"sla.{p.ticket_type}.{p.priority}"
             facts[f"{cell}.{p.metric}"] = (duration_text(p.target_minutes, "zh"), duration_text(p.target_minutes, "en"))
             facts[f"{cell}.counting"] = (
-                ("按服务时间计", "counted in service hours") if p.business_hours else ("全天候计时", "counted around the clock")
+                ("按服务时间计", "counted in service hours")
+                if p.business_hours
+                else ("全天候计时", "counted around the clock")
             )
     return facts
 

@@ -16,8 +16,8 @@ from aftersales.tickets.domain import Channel, MessageKind
 from aftersales.tickets.intake import ticket_channel
 from aftersales.tickets.schemas import MessageIn
 from aftersales.tickets.web.desk import DESK, sse, ticket_from_form
-from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web import i18n
+from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.forms import submit
 from aftersales.web.templating import render
 
