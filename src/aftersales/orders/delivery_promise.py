@@ -103,3 +103,14 @@ PROMISE = DeliveryPromise(
     marketplace_ship_hours=48,
     marketplace_days=(2, 5),
 )
+
+
+def delivery_facts(_db: object) -> dict[str, tuple[str, str]]:
+    """The promise as the help center quotes it (`{{delivery.cutoff}}`, …); re-exported by the
+    orders service, which the wiring registers with the knowledge context."""
+    return PROMISE.facts()
+
+
+def promised_delivery(self_operated: bool, region: str, paid_at: datetime, zone: ZoneInfo) -> datetime:
+    """When a paid order is due under the platform's promise (the order system stamps it)."""
+    return PROMISE.promised_at(self_operated, region, paid_at, zone)
