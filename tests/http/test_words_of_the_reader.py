@@ -60,6 +60,7 @@ def test_a_hand_off_reads_in_the_desks_language_and_in_the_customers(client: Tes
     assert number
     title = client.get(f"/desk/tickets/{number.group(0)}").text
     assert re.search(r'data-testid="ticket-title">TK\d+ · 在线咨询：客户要求人工服务', title)
+    assert "handoff.subject" not in title  # the first message, with no words of the customer's, too
 
 
 def test_the_order_system_is_named_in_the_readers_language(client: TestClient, db: Database, shop: Factory) -> None:
