@@ -223,6 +223,7 @@ def _order_story(
     carrier = "JD" if merchant == "selfop" else rng.choice(CARRIERS)
     tracking = f"{carrier}{rng.randrange(10**12):012d}"
     pickup = packed_at + window * rng.uniform(0.05, 0.15)
+    rng.choice([1, 2, 2, 3])  # drawn as before the promise decided the day: the rest of the shop stays the same
     # Most parcels arrive before the promise; about one in eight is late or stuck on the way.
     late = rng.random() < 0.12
     total_hours = (
