@@ -10,6 +10,7 @@ replies and the new state are stored. A failing action becomes a polite reply, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from aftersales.assistant import dialogue, handoff, slots
+from aftersales.assistant import agenda, dialogue, handoff, slots
 from aftersales.assistant import replies as texts
 from aftersales.assistant import service as understanding
 from aftersales.assistant.dialogue import L, Outcome, Reply
@@ -45,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 MAX_TEXT = 1000
 RECENT_ORDERS = 10
+MAX_ACTIONS = 3
 BOT_NAME = {"zh-CN": "小售", "en": "Assistant"}
 HUMAN = ("waiting_human", "with_human")
 
@@ -164,15 +166,19 @@ def post_customer_message(
         uow.commit()
     snapshot = _snapshot(db, principal, u, lang, typed=not choice)
     state = dialogue.State.from_json(state_json)
-    turn = dialogue.respond(u, state, snapshot, choice=choice)
+    turn = dialogue.respond(u, state, snapshot, choice=choice, parts=_parts(text) if not choice else ())
     replies = list(turn.replies)
     handoff: dialogue.HandOff | None = None
-    if isinstance(turn.action, dialogue.HandOff):
-        handoff = turn.action
-    elif turn.action is not None:
-        outcome = _execute(db, principal, turn.action, idempotency_key=f"chat:{said.id}")
+    # One action, or a few when a finished request lets a queued one act at once (agenda.go_on).
+    for step in range(MAX_ACTIONS):
+        if turn.action is None or isinstance(turn.action, dialogue.HandOff):
+            break
+        key = f"chat:{said.id}" + (f":{step}" if step else "")
+        outcome = _execute(db, principal, turn.action, idempotency_key=key)
         after = dialogue.after_action(turn.state, turn.action, outcome, snapshot)
         replies, turn = replies + after.replies, after
+    if isinstance(turn.action, dialogue.HandOff):
+        handoff = turn.action
     with db.write() as uow:
         conversation = _visible(uow.session, principal, conversation_id)
         if handoff is not None:
@@ -196,6 +202,11 @@ def _choice_label(choice: str, lang: str) -> str:
 
 def _understand(text: str) -> Understanding:
     return understanding.understand(text)
+
+
+def _parts(text: str) -> list[Understanding]:
+    """The message's clauses understood one by one, when it has several ("退这双鞋，另一个包裹到哪了")."""
+    return [understanding.understand(clause) for clause in agenda.clauses(text)]
 
 
 # A keyword signature like other services' helpers, on purpose: it stores this context's own message.
@@ -359,6 +370,13 @@ def _draft(request: dialogue.CaseRequest) -> CaseDraft:
 # A handed-off chat's ticket subject, stored as a catalogue key: the customer and the desk each
 # read it in their own language (web.templating's subject_text), whoever opened it.
 HANDOFF_SUBJECTS = frozenset({"customer_asked", "complaint", "not_understood", "refused"})
+# The same subjects in words, for the classifier (web catalogue: handoff.subject.<reason>).
+HANDOFF_WORDS = {
+    "customer_asked": ("在线咨询：客户要求人工服务", "Chat: the customer asked for a person"),
+    "complaint": ("在线咨询：客户投诉", "Chat: the customer has a complaint"),
+    "not_understood": ("在线咨询：智能助手未能理解", "Chat: the assistant did not understand"),
+    "refused": ("在线咨询：客户需要人工处理", "Chat: the customer wants a person to handle it"),
+}
 
 
 # --- people --------------------------------------------------------------------------------------
@@ -370,14 +388,24 @@ def _hand_off(
     repo = ConversationsRepository(session)
     history = repo.messages(conversation.id)
     state = dialogue.State.from_json(conversation.state)
-    intent = next((m.intent for m in reversed(history) if m.sender == "customer" and m.intent), None)
+    request = _request_of(state, history)
+    intent = request or next((m.intent for m in reversed(history) if m.sender == "customer" and m.intent), None)
     entities: dict[str, Any] = {}
     for message in history:
         if message.sender == "customer":
             entities |= {k: v for k, v in (message.entities or {}).items() if k not in entities}
-    order_number = str(state.slots.get("order") or entities.get("order_number") or "") or None
+    order_number = str(state.slots.get("order") or state.focus or entities.get("order_number") or "") or None
     lines = [{"role": m.sender, "name": m.sender_name, "text": m.text, "at": m.created_at.isoformat()} for m in history]
-    summary = f"handoff.subject.{action.reason if action.reason in HANDOFF_SUBJECTS else 'customer_asked'}"
+    # A catalogue key, with what the customer wanted ("repair") as its parameter: the desk reads
+    # "在线咨询：客户要求人工服务 · 维修" and the customer the same in their language.
+    reason = action.reason if action.reason in HANDOFF_SUBJECTS else "customer_asked"
+    summary = f"handoff.subject.{reason}" + (f":{request}" if request else "")
+    # The same in the conversation's language for the desk's classifier, which reads what the
+    # customer wanted ("维修") first.
+    lang = _lang(conversation)
+    zh, en = HANDOFF_WORDS[reason]
+    wanted = f" · {texts.word(dialogue.T(f'chat.intent.{request}'), lang)}" if request else ""
+    words = (en if lang == "en" else zh) + wanted
     try:
         # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         number = desk.open_from_chat(
@@ -389,6 +417,7 @@ def _hand_off(
             entities=entities,
             order_number=order_number,
             summary=summary,
+            words=words,
         )
     except AppError as exc:
         return Outcome(
@@ -396,6 +425,22 @@ def _hand_off(
         )
     conversation.status, conversation.handed_off_to = "waiting_human", str(number)
     return Outcome(True, ticket_number=str(number))
+
+
+def _request_of(state: dialogue.State, history: Sequence[ChatMessage]) -> str:
+    """What the conversation is about, for the desk: the flow in progress, else the last request
+    served, else the latest confident request the customer made; never the last message's mood
+    ("转人工", "你好笨")."""
+    if intent := agenda.intent_of(state):
+        return intent
+    if state.last in dialogue.FLOWS:
+        return state.last
+    confident = (
+        m.intent
+        for m in reversed(history)
+        if m.sender == "customer" and m.intent in dialogue.FLOWS and (m.confidence or 0) >= dialogue.SURE
+    )
+    return next(confident, "")
 
 
 def _pass_to_agent(session: Session, conversation: Conversation, text: str, principal: Principal) -> MessageOut:
