@@ -18,7 +18,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from aftersales.assistant import agenda, dialogue, handoff, slots
+from aftersales.assistant import agenda, dialogue, handoff, learning, slots
 from aftersales.assistant import replies as texts
 from aftersales.assistant import service as understanding
 from aftersales.assistant.dialogue import L, Outcome, Reply
@@ -424,6 +424,7 @@ def _hand_off(
             False, L(f"暂时无法转接人工：{exc.message}", f"We could not reach a person just now: {exc.message}")
         )
     conversation.status, conversation.handed_off_to = "waiting_human", str(number)
+    learning.record_handoff(session, conversation.id)  # with the customer's consent only
     return Outcome(True, ticket_number=str(number))
 
 
