@@ -148,17 +148,21 @@ def promise(session: Session, ticket_type: str, priority: str, channel: str = ""
 
 
 def help_facts(db: Database) -> dict[str, tuple[str, str]]:
-    """Placeholders the help articles may use, `sla.<type>.<priority>.<metric>` → (zh, en)
-    duration, read from the policy matrix so an article never states a target nobody counts."""
+    """Placeholders the help articles may use, read from the policy matrix so an article never
+    states a target nobody counts: `sla.<type>.<priority>.<metric>` → (zh, en) duration, and
+    `sla.<type>.<priority>.counting` → how that cell's clocks count (service hours or around the
+    clock)."""
+    facts: dict[str, tuple[str, str]] = {}
     with db.read() as uow:
-        rows = SlaRepository(uow.session).policies()
-        return {
-            f"sla.{p.ticket_type}.{p.priority}.{p.metric}": (
-                duration_text(p.target_minutes, "zh"),
-                duration_text(p.target_minutes, "en"),
+        for p in SlaRepository(uow.session).policies():
+            cell = f"sla.{p.ticket_type}.{p.priority}"
+            facts[f"{cell}.{p.metric}"] = (duration_text(p.target_minutes, "zh"), duration_text(p.target_minutes, "en"))
+            facts[f"{cell}.counting"] = (
+                ("按服务时间计", "counted in service hours")
+                if p.business_hours
+                else ("全天候计时", "counted around the clock")
             )
-            for p in rows
-        }
+    return facts
 
 
 # --- helpers ------------------------------------------------------------------------------------

@@ -300,10 +300,16 @@ def _order_of(session: Session, intake: Intake, by: Principal) -> OrderFacts | N
         order = orders.order_facts(session, intake.order_number, viewer)
     except NotFound as exc:
         raise Invalid(
-            f"No order '{intake.order_number}' that you can see; check the order number or leave it empty."
+            f"No order '{intake.order_number}' that you can see; check the order number or leave it empty.",
+            key="error.ticket_order_not_visible",
+            ref=intake.order_number,
         ) from exc
     if intake.customer_id and order.customer_id != intake.customer_id:
-        raise Invalid(f"Order '{intake.order_number}' belongs to another customer; check the order number.")
+        raise Invalid(
+            f"Order '{intake.order_number}' belongs to another customer; check the order number.",
+            key="error.ticket_order_of_another",
+            ref=intake.order_number,
+        )
     return order
 
 

@@ -171,6 +171,7 @@ def open_from_chat(
     entities: dict[str, Any],
     order_number: str | None,
     summary: str,
+    words: str = "",
 ) -> str:
     """The assistant hands a conversation to a human: a chat ticket carrying the transcript, intent
     and entities, or the conversation's open ticket when there already is one."""
@@ -182,9 +183,11 @@ def open_from_chat(
         signal(session, existing)
         return existing.number
     intake = Intake(
-        subject=summary,
+        subject=summary,  # a catalogue key ("handoff.subject.complaint"): each reader's language
         # The customer's own words (the classifier reads them); the whole transcript goes to a note.
-        body="\n".join([summary, *(t.get("text", "") for t in transcript if t.get("role") == "customer")]),
+        # `words` says the subject in the conversation's language, so the classifier reads them.
+        body="\n".join([words, *(t.get("text", "") for t in transcript if t.get("role") == "customer")]).strip()
+        or summary,
         channel=Channel.CHAT,
         customer_id=principal.customer_id,
         order_number=order_number or "",
