@@ -398,6 +398,7 @@ rerun one part alone: docs/proof.md.
 ORDER = [
     "Summary",
     "Intake over HTTP",
+    "Where the intake's time goes",
     "SLA sweep",
     "Assistant understanding",
     "Order and case pages with 1M orders",

@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
 from aftersales.config import Settings, reset_settings
+from aftersales.db import refcache
 from aftersales.db.engine import dispose_all
 from aftersales.db.migrate import upgrade
 from aftersales.db.uow import Database
@@ -107,6 +108,7 @@ def db(settings: Settings) -> Iterator[Database]:
         else:
             uow.session.execute(text(f"TRUNCATE {', '.join(_tables_children_first())} RESTART IDENTITY CASCADE"))
         uow.commit()
+    refcache.clear()  # the tables were emptied behind the ORM's back
 
 
 @pytest.fixture

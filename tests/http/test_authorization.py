@@ -342,3 +342,19 @@ def test_role_changes_and_deactivation_reach_live_sessions_and_tokens(
     page = client.get("/orders", follow_redirects=False)
     assert page.status_code == 303 and page.headers["location"].startswith("/login")
     assert client.get("/api/v1/me", headers=deputy_token).status_code == 401
+
+
+def test_a_bearer_call_without_a_session_gets_no_cookie(client: TestClient, factory: Factory) -> None:
+    # A token call carries no ambient credential: it needs no CSRF token, and signing a session
+    # cookie it will never send back cost every API call (docs/benchmarks.md).
+    factory.catalogue()
+    factory.user("root", Role.ADMIN)
+    token = bearer(factory, "root")
+    client.cookies.clear()
+    written = client.post("/api/v1/orders", json=factory.order_payload("SO-NOCOOKIE"), headers=token)
+    assert written.status_code == 201
+    assert "set-cookie" not in written.headers
+    assert "set-cookie" not in client.get("/api/v1/orders/SO-NOCOOKIE", headers=token).headers
+    # A browser still gets its session and CSRF token on its first page.
+    client.cookies.clear()
+    assert "aftersales_session" in client.get("/login").headers.get("set-cookie", "")

@@ -27,6 +27,7 @@ from aftersales.orders import service as orders
 from aftersales.orders.schemas import LogisticsEventIn, OrderIn
 from aftersales.rules import service as rules
 from aftersales.tickets import service as tickets
+from aftersales.web import i18n
 
 from ..factories import FEED, Factory
 
@@ -293,8 +294,11 @@ def test_out_of_scope_never_acts(shop: Factory, db: Database) -> None:
 
     staff = Principal(user_id=0, username="sup", role=Role.SUPERVISOR, display_name="sup")
     dump = tickets.get_ticket(db, state.handed_off_to, staff).model_dump_json()
-    # Why a person took over, said as a sentence in the conversation's language (never a code).
-    assert "今天天气怎么样" in dump and "asdfgh qwerty" in dump and "the assistant did not understand" in dump
+    # Why a person took over: a catalogue key the pages say in each reader's language (the
+    # customer's and the desk's may differ), never an internal code on a page.
+    assert "今天天气怎么样" in dump and "asdfgh qwerty" in dump and "handoff.subject.not_understood" in dump
+    assert i18n.gettext("en", "handoff.subject.not_understood") == "Chat: the assistant did not understand"
+    assert i18n.gettext("zh-CN", "handoff.subject.not_understood") == "在线咨询：智能助手未能理解"
     assert (_count(db, Case), _count(db, OrderAction)) == before
     assert orders.get_order(db, "SO-X", talk.who).status == "paid"
 

@@ -150,8 +150,10 @@ def test_the_articles_say_what_the_policies_decide() -> None:
     assert "付款后 30 天内" in price.body_zh and "within 30 days of payment" in price.body_en
     assert _policy("returns_review_72h")["definition"]["then"]["review_hours"] == 72
     assert "72 小时" in BY_SLUG["returns-how-to"].content.body_zh
-    assert "11:00 前下单" in BY_SLUG["delivery-times"].content.body_zh
-    assert "before 11:00, delivered the same day" in BY_SLUG["delivery-times"].content.body_en
+    assert (
+        "{{delivery.cutoff}} 前下单" in BY_SLUG["delivery-times"].content.body_zh
+    )  # the promise's cut-off, filled when read
+    assert "before {{delivery.cutoff}}, delivered the same day" in BY_SLUG["delivery-times"].content.body_en
     assert "48 小时内" in BY_SLUG["claims-damaged-missing"].content.body_zh
 
 

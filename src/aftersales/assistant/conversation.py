@@ -367,8 +367,11 @@ def _draft(request: dialogue.CaseRequest) -> CaseDraft:
     )
 
 
-# A handed-off chat's ticket subject, in the customer's language (they see it on their support page).
-HANDOFF_SUBJECTS = {
+# A handed-off chat's ticket subject, stored as a catalogue key: the customer and the desk each
+# read it in their own language (web.templating's subject_text), whoever opened it.
+HANDOFF_SUBJECTS = frozenset({"customer_asked", "complaint", "not_understood", "refused"})
+# The same subjects in words, for the classifier (web catalogue: handoff.subject.<reason>).
+HANDOFF_WORDS = {
     "customer_asked": ("在线咨询：客户要求人工服务", "Chat: the customer asked for a person"),
     "complaint": ("在线咨询：客户投诉", "Chat: the customer has a complaint"),
     "not_understood": ("在线咨询：智能助手未能理解", "Chat: the assistant did not understand"),
@@ -393,11 +396,16 @@ def _hand_off(
             entities |= {k: v for k, v in (message.entities or {}).items() if k not in entities}
     order_number = str(state.slots.get("order") or state.focus or entities.get("order_number") or "") or None
     lines = [{"role": m.sender, "name": m.sender_name, "text": m.text, "at": m.created_at.isoformat()} for m in history]
-    zh, en = HANDOFF_SUBJECTS.get(action.reason, HANDOFF_SUBJECTS["customer_asked"])
+    # A catalogue key, with what the customer wanted ("repair") as its parameter: the desk reads
+    # "在线咨询：客户要求人工服务 · 维修" and the customer the same in their language.
+    reason = action.reason if action.reason in HANDOFF_SUBJECTS else "customer_asked"
+    summary = f"handoff.subject.{reason}" + (f":{request}" if request else "")
+    # The same in the conversation's language for the desk's classifier, which reads what the
+    # customer wanted ("维修") first.
     lang = _lang(conversation)
-    # The subject names what the customer wanted ("维修"): the desk's classifier reads it first.
+    zh, en = HANDOFF_WORDS[reason]
     wanted = f" · {texts.word(dialogue.T(f'chat.intent.{request}'), lang)}" if request else ""
-    summary = (en if lang == "en" else zh) + wanted + (f" · {order_number}" if order_number else "")
+    words = (en if lang == "en" else zh) + wanted
     try:
         # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         number = desk.open_from_chat(
@@ -409,6 +417,7 @@ def _hand_off(
             entities=entities,
             order_number=order_number,
             summary=summary,
+            words=words,
         )
     except AppError as exc:
         return Outcome(

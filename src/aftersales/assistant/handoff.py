@@ -30,6 +30,7 @@ class Desk(Protocol):
         entities: dict[str, Any],
         order_number: str | None,
         summary: str,
+        words: str = "",
     ) -> str:
         """The number of the ticket that now carries the conversation."""
         ...

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from faker import Faker
 from rich.console import Console
@@ -64,7 +65,9 @@ DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
     ("arbitrator", "arbitrator", DEMO_PASSWORD),
     ("admin", "admin", DEMO_PASSWORD),
 ]
-SEEDER = Principal(user_id=0, username="demo-seed", role=Role.INTEGRATION, display_name="订单系统")
+SHOP_ZONE = ZoneInfo("Asia/Shanghai")  # the demo shop's promise is kept in its own city's time
+# Named as the service it stands for: pages show it in each reader's language (templating.SERVICE_ACTORS).
+SEEDER = Principal(user_id=0, username="demo-seed", role=Role.INTEGRATION, display_name="order system")
 BATCH = 100
 
 
@@ -209,14 +212,18 @@ def _order_story(
     )
     with_pay = {**base, "paid_at": paid_at, "payments": [payment]}
     revisions.append(OrderIn(version=2, updated_at=paid_at, status=OrderStatus.PAID, **with_pay))
-    packed_at = paid_at + timedelta(hours=rng.uniform(1, 20))
+    # The platform's delivery promise (what help says): a Shanghai order of the self-operated shop
+    # paid before the cut-off is due that evening. Packing and pickup take a share of that window.
+    promised = shop.promised_delivery(merchant == "selfop", region, paid_at, SHOP_ZONE)
+    window = promised - paid_at
+    packed_at = paid_at + window * rng.uniform(0.05, 0.2)
     if packed_at > now or out_of_stock:
         return revisions, []
     revisions.append(OrderIn(version=3, updated_at=packed_at, status=OrderStatus.FULFILLING, **with_pay))
     carrier = "JD" if merchant == "selfop" else rng.choice(CARRIERS)
     tracking = f"{carrier}{rng.randrange(10**12):012d}"
-    pickup = packed_at + timedelta(hours=rng.uniform(1, 8))
-    promised = pickup + timedelta(days=rng.choice([1, 2, 2, 3]))
+    pickup = packed_at + window * rng.uniform(0.05, 0.15)
+    rng.choice([1, 2, 2, 3])  # drawn as before the promise decided the day: the rest of the shop stays the same
     # Most parcels arrive before the promise; about one in eight is late or stuck on the way.
     late = rng.random() < 0.12
     total_hours = (

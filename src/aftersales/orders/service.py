@@ -29,6 +29,7 @@ from aftersales.orders.catalogue import (
     upsert_merchant,
     upsert_product,
 )
+from aftersales.orders.delivery_promise import delivery_facts, promised_delivery
 from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
 from aftersales.orders.events import OrderStatusChanged
 from aftersales.orders.facts import (
@@ -576,6 +577,7 @@ __all__ = [
     "customer_contact",
     "customer_contact_in",
     "customer_id_by_email_in",
+    "delivery_facts",
     "ensure_categories",
     "ensure_category",
     "list_merchants",
@@ -584,6 +586,7 @@ __all__ = [
     "order_facts",
     "order_facts_by_id",
     "order_id_in",
+    "promised_delivery",
     "record_note",
     "return_address",
     "set_contact_preferences",

@@ -16,7 +16,7 @@ from aftersales.orders import service as orders
 from aftersales.refunds import domain, service
 from aftersales.refunds.schemas import GatewayCallbackIn, GatewayCallbackResult, RefundPublic
 from aftersales.refunds.settings import refund_settings
-from aftersales.web.deps import api_principal, get_db
+from aftersales.web.deps import api_principal, database_of, get_db
 
 # Deliberately separate: each route is written out, although many look alike, because FastAPI reads
 # its signature (path, body, role and scope) to check the request and to write the OpenAPI contract.
@@ -80,7 +80,7 @@ async def gateway_callback(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5])
         raise Invalid(f"Please fix the callback: {problems}") from exc
-    db: Database = get_db(request)
+    db: Database = database_of(request)
     await run_in_threadpool(
         lambda: service.settle(db, data.gateway_ref, data.status == "succeeded", idempotency_key=data.idempotency_key)
     )

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from aftersales.db import refcache
 from aftersales.db.base import Amount, Base, UTCDateTime
 
 
@@ -107,3 +108,8 @@ class WorkTransfer(Base):
     reason: Mapped[str] = mapped_column(Text)
     by_user_id: Mapped[int | None] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Groups and memberships are cached per process (routing.views.group_snapshots); any write to them
+# changes the area's version, so every process reads them afresh (aftersales.db.refcache).
+refcache.watch("routing", SkillGroup, GroupMembership)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from aftersales.db import refcache
 from aftersales.identity import service as identity
 from aftersales.routing import domain
 from aftersales.routing.domain import AgentSnapshot, AgentStatus, GroupSnapshot, Tier, WaitingWork, WorkKind, WorkState
@@ -46,8 +47,15 @@ def waiting(item: WorkItem) -> WaitingWork:
 
 
 def group_snapshots(repo: RoutingRepository) -> list[GroupSnapshot]:
+    """The groups and how many agents each has, from the process's cache while no group or
+    membership changed (aftersales.db.refcache; agents' presence and load are read live)."""
+    return list(refcache.cached(repo.session, "routing", "groups", _group_snapshots))
+
+
+def _group_snapshots(session: Session) -> tuple[GroupSnapshot, ...]:
+    repo = RoutingRepository(session)
     members = repo.member_counts()
-    return [
+    return tuple(
         GroupSnapshot(
             key=g.key,
             tier=Tier(g.tier),
@@ -57,7 +65,7 @@ def group_snapshots(repo: RoutingRepository) -> list[GroupSnapshot]:
             members=members.get(g.key, 0),
         )
         for g in repo.groups()
-    ]
+    )
 
 
 # --- reads ----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aftersales.db import refcache
 from aftersales.kit.errors import Invalid
 from aftersales.rules import domain
 from aftersales.rules.domain import Decision, PolicyError, PolicyRule, PriorityDecision, Purpose
@@ -27,8 +28,13 @@ def rule_of(policy: Policy) -> PolicyRule:
 
 
 def active_rules(session: Session, purpose: str = Purpose.ELIGIBILITY.value) -> list[PolicyRule]:
-    """The enabled policies of one purpose, in walk order, read inside the caller's transaction."""
-    return [rule_of(p) for p in PoliciesRepository(session).enabled_for(str(purpose))]
+    """The enabled policies of one purpose, in walk order, as of the caller's transaction (from the
+    process's cache while no policy changed: aftersales.db.refcache)."""
+    return list(refcache.cached(session, "rules", f"enabled:{purpose}", lambda s: _enabled(s, str(purpose))))
+
+
+def _enabled(session: Session, purpose: str) -> tuple[PolicyRule, ...]:
+    return tuple(rule_of(p) for p in PoliciesRepository(session).enabled_for(purpose))
 
 
 def decide(

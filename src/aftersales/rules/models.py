@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from aftersales.db import refcache
 from aftersales.db.base import Base, UTCDateTime
 
 
@@ -33,3 +34,8 @@ class Policy(Base):
     updated_by: Mapped[str] = mapped_column(String(120), default="system")
 
     __mapper_args__ = {"version_id_col": version}
+
+
+# The enabled policies are cached per process (rules.service.active_rules); any write to a policy
+# changes the area's version, so every process reads them afresh (aftersales.db.refcache).
+refcache.watch("rules", Policy)

@@ -88,12 +88,33 @@ def policies_page(
     )
 
 
-def _validation_message(exc: ValidationError) -> str:
+# The dry run's own refusals (schemas.DryRunIn), said in the reader's language.
+MISSING_SOURCE = "give either 'facts', or an order line: missing "
+
+
+def _validation_message(exc: ValidationError, lang: str) -> str:
+    """What to fix in the dry-run form, in the reader's language: the form's own labels and
+    sentences from the catalogue, never the validator's words ("Value error, …")."""
+
+    def label(name: str) -> str:
+        text = i18n.gettext(lang, f"rules.{name}")
+        return name if text == f"rules.{name}" else text
+
     parts = []
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()))
-        parts.append(f"{where}: {err.get('msg', '')}" if where else str(err.get("msg", "")))
-    return "Please fix: " + "; ".join(parts)
+        message = str(err.get("msg", "")).removeprefix("Value error, ")
+        if message.startswith(MISSING_SOURCE):
+            names = [label(n.strip()) for n in message.removeprefix(MISSING_SOURCE).split(",")]
+            text = i18n.gettext(lang, "rules.dry_run.missing").format(
+                fields="、".join(names) if lang == "zh-CN" else ", ".join(names)
+            )
+        elif err.get("type") == "value_error":
+            text = i18n.gettext(lang, message)
+        else:
+            text = i18n.gettext(lang, "rules.dry_run.bad_value")
+        parts.append(f"{label(where)}: {text}" if where else text)
+    return i18n.gettext(lang, "rules.dry_run.please_fix").format(what="; ".join(parts))
 
 
 def _dry_run_input(
@@ -152,7 +173,7 @@ def dry_run(
         data = _dry_run_input(mode, purpose, facts, order_number, line_no, kind, reason, quantity, opened, policy_key)
         result = service.run_dry_run(db, data)
     except ValidationError as exc:
-        error, status = _validation_message(exc), 422
+        error, status = _validation_message(exc, request.state.lang), 422
     except AppError as exc:
         error, status = i18n.error_text(exc, request.state.lang), exc.status_code
     htmx = bool(request.headers.get("hx-request"))

@@ -18,7 +18,7 @@ from aftersales.kit.access import Principal, Role
 from aftersales.kit.clock import ensure_utc
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.kit.vocabulary import Priority, TicketType
-from aftersales.sla import service
+from aftersales.sla import reference, service
 from aftersales.sla.calendar import (
     WEEKDAYS,
     CalendarError,
@@ -67,7 +67,7 @@ def read_defaults(path: Path | None = None) -> tuple[list[dict[str, Any]], list[
             }
         )
     for entry in calendars:  # a calendar that cannot count time must not ship
-        service.calendar_of(SlaCalendar(closures=[], **entry), ())
+        reference.calendar_of(SlaCalendar(closures=[], **entry), ())
     base = data.get("policy_defaults", {})
     cells: list[dict[str, Any]] = []
     for ticket_type in TicketType:
@@ -211,7 +211,7 @@ def _check_version(row: SlaCalendar, version: int | None) -> None:
 def _save_calendar(uow: Any, row: SlaCalendar, by: Principal) -> CalendarOut:
     repo = SlaRepository(uow.session)
     try:  # never store a calendar that cannot count time
-        service.calendar_of(row, service.public_days_of(repo.public_days()))
+        reference.calendar_of(row, reference.public_days_of(repo.public_days()))
     except CalendarError as exc:
         raise Invalid(f"The calendar cannot be used: {exc}.") from exc
     row.updated_at = clock.now()
@@ -366,7 +366,7 @@ def preview_deadline(db: Database, key: str, start: datetime, minutes: int) -> d
         row = _calendar_row(repo, key)
         start = _in_zone(start, row.time_zone)
         try:
-            calendar = service.calendar_of(row, service.public_days_of(repo.public_days()))
+            calendar = reference.calendar_of(row, reference.public_days_of(repo.public_days()))
             return add_business_time(calendar, start, timedelta(minutes=minutes))
         except CalendarError as exc:
             raise Invalid(f"The calendar cannot be used: {exc}.") from exc

@@ -148,7 +148,14 @@ def schedule(
     target_at = add_business_time(calendar, segment_start, timedelta(seconds=remaining))
     warn_at: datetime | None = None
     if not warned and not breached and warn_seconds < target_seconds:
-        warn_at = add_business_time(calendar, segment_start, timedelta(seconds=max(warn_seconds - used_seconds, 0)))
+        in_business_time = add_business_time(
+            calendar, segment_start, timedelta(seconds=max(warn_seconds - used_seconds, 0))
+        )
+        # The desk counts down the wall-clock time to target_at, so the warning comes when that
+        # shows the warning window (the target's last 100 - warn_percent %), not earlier: on a
+        # calendar that closes overnight, 80 % of the business budget can be spent with half a
+        # day still to go, and "about to breach" beside "12 h 50 m left" says two things.
+        warn_at = max(in_business_time, target_at - timedelta(seconds=target_seconds - warn_seconds))
     if breached:
         return Schedule(target_at, warn_at, None)
     return Schedule(target_at, warn_at, warn_at if warn_at is not None else target_at)

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from aftersales.db import refcache
 from aftersales.db.base import Base, UTCDateTime
 
 
@@ -140,3 +141,8 @@ class SlaEvent(Base):
     priority: Mapped[str] = mapped_column(String(16))
     team: Mapped[str] = mapped_column(String(64), default="")
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# The policy matrix, calendars and public days are cached per process (sla.reference); any write
+# to them changes the area's version, so every process reads them afresh (aftersales.db.refcache).
+refcache.watch("sla", SlaPolicy, SlaCalendar, SlaPublicDay)

@@ -9,9 +9,8 @@ breached, writes the metric events, and publishes "sla.warning" / "sla.breached"
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -23,8 +22,7 @@ from aftersales.kit import clock as wall
 from aftersales.kit.clock import ensure_utc
 from aftersales.kit.errors import Invalid
 from aftersales.messaging import outbox, scans
-from aftersales.sla.calendar import WEEKDAYS, BusinessCalendar, CalendarError, PublicDayKind, business_time_between
-from aftersales.sla.calendar import weekly_from_mapping as _weekly
+from aftersales.sla.calendar import WEEKDAYS, BusinessCalendar, CalendarError, business_time_between
 from aftersales.sla.domain import (
     ALWAYS_OPEN_KEY,
     COUNTING_STATUSES,
@@ -43,7 +41,8 @@ from aftersales.sla.domain import (
     schedule,
 )
 from aftersales.sla.events import SlaBreached, SlaWarning
-from aftersales.sla.models import SlaCalendar, SlaClock, SlaEvent, SlaPolicy, SlaPublicDay
+from aftersales.sla.models import SlaClock, SlaEvent
+from aftersales.sla.reference import ALWAYS_OPEN, Calendars, PolicyCell, policies_for
 from aftersales.sla.repository import SlaRepository
 from aftersales.sla.schemas import ClockView, DeskHours, SweepResult
 
@@ -72,62 +71,10 @@ TOPIC_WARNING = SlaWarning.topic
 TOPIC_BREACHED = SlaBreached.topic
 SCAN = "sla_clocks"
 DEFAULTS_PATH = Path(__file__).parent / "data" / "defaults.yaml"
-ALWAYS_OPEN = BusinessCalendar(key=ALWAYS_OPEN_KEY, always_open=True, chinese_holidays=False)
 
 
-# --- calendars ----------------------------------------------------------------------------------
-def public_days_of(rows: Sequence[SlaPublicDay]) -> tuple[tuple[date, PublicDayKind], ...]:
-    return tuple((row.day, PublicDayKind(row.kind)) for row in rows)
-
-
-def calendar_of(row: SlaCalendar, public_days: tuple[tuple[date, PublicDayKind], ...]) -> BusinessCalendar:
-    """The pure calendar of a stored row; CalendarError when the row cannot be used."""
-    closures = tuple(
-        (ensure_utc(datetime.fromisoformat(c["start"])), ensure_utc(datetime.fromisoformat(c["end"])))
-        for c in row.closures or []
-    )
-    return BusinessCalendar(
-        key=row.key,
-        zone=row.time_zone,
-        weekly=_weekly(row.weekly or {}),
-        always_open=row.always_open,
-        chinese_holidays=row.chinese_holidays,
-        public_days=public_days if row.chinese_holidays else (),
-        closures=closures,
-    )
-
-
-class _Calendars:
-    """Calendars read once per use case; an unknown or broken key counts wall-clock time, which
-    errs on the customer's side (deadlines come sooner), and is logged for the administrator."""
-
-    def __init__(self, repo: SlaRepository) -> None:
-        self.repo = repo
-        self._cache: dict[str, BusinessCalendar] = {ALWAYS_OPEN_KEY: ALWAYS_OPEN}
-        self._public: tuple[tuple[date, PublicDayKind], ...] | None = None
-        self._keys: set[str] | None = None
-
-    def exists(self, key: str) -> bool:
-        if self._keys is None:
-            self._keys = self.repo.calendar_keys()
-        return key in self._keys
-
-    def get(self, key: str) -> BusinessCalendar:
-        if key in self._cache:
-            return self._cache[key]
-        row = self.repo.calendar(key)
-        calendar = ALWAYS_OPEN
-        if row is None:
-            log.warning("sla.calendar_missing", key=key)
-        else:
-            if self._public is None:
-                self._public = public_days_of(self.repo.public_days())
-            try:
-                calendar = calendar_of(row, self._public)
-            except (CalendarError, ValueError, KeyError) as exc:
-                log.error("sla.calendar_broken", key=key, error=str(exc))
-        self._cache[key] = calendar
-        return calendar
+# --- calendars: read through the per-process cache of reference data (sla.reference) ------------
+_Calendars = Calendars
 
 
 def desk_hours(db: Database, key: str = DESK_CALENDAR_KEY) -> DeskHours | None:
@@ -161,7 +108,7 @@ def channel_hours(db: Database, channel: str) -> DeskHours | None:
     return desk_hours(db, key) if key else None
 
 
-def _calendar_key(calendars: _Calendars, policy: SlaPolicy, team: str, channel: str = "") -> str:
+def _calendar_key(calendars: Calendars, policy: PolicyCell, team: str, channel: str = "") -> str:
     if not policy.business_hours:
         return ALWAYS_OPEN_KEY
     if team and calendars.exists(team):
@@ -193,7 +140,7 @@ def promise(session: Session, ticket_type: str, priority: str, channel: str = ""
     calendars = _Calendars(repo)
     minutes: dict[str, int] = {}
     key = DESK_CALENDAR_KEY
-    for policy in repo.policies_for(ticket_type, priority):
+    for policy in policies_for(session, ticket_type, priority):
         minutes[policy.metric] = policy.target_minutes
         key = _calendar_key(calendars, policy, "", channel)
     always = calendars.get(key).always_open
@@ -201,17 +148,21 @@ def promise(session: Session, ticket_type: str, priority: str, channel: str = ""
 
 
 def help_facts(db: Database) -> dict[str, tuple[str, str]]:
-    """Placeholders the help articles may use, `sla.<type>.<priority>.<metric>` → (zh, en)
-    duration, read from the policy matrix so an article never states a target nobody counts."""
+    """Placeholders the help articles may use, read from the policy matrix so an article never
+    states a target nobody counts: `sla.<type>.<priority>.<metric>` → (zh, en) duration, and
+    `sla.<type>.<priority>.counting` → how that cell's clocks count (service hours or around the
+    clock)."""
+    facts: dict[str, tuple[str, str]] = {}
     with db.read() as uow:
-        rows = SlaRepository(uow.session).policies()
-        return {
-            f"sla.{p.ticket_type}.{p.priority}.{p.metric}": (
-                duration_text(p.target_minutes, "zh"),
-                duration_text(p.target_minutes, "en"),
+        for p in SlaRepository(uow.session).policies():
+            cell = f"sla.{p.ticket_type}.{p.priority}"
+            facts[f"{cell}.{p.metric}"] = (duration_text(p.target_minutes, "zh"), duration_text(p.target_minutes, "en"))
+            facts[f"{cell}.counting"] = (
+                ("按服务时间计", "counted in service hours")
+                if p.business_hours
+                else ("全天候计时", "counted around the clock")
             )
-            for p in rows
-        }
+    return facts
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -324,7 +275,7 @@ def start(
     existing = {
         row.metric: row for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session))
     }
-    policies = repo.policies_for(ticket_type, priority)
+    policies = policies_for(session, ticket_type, priority)
     if not policies:
         log.warning("sla.no_policy", ticket_type=ticket_type, priority=priority)
     for policy in policies:
@@ -427,7 +378,7 @@ def retarget(
     at = _at(at)
     repo = SlaRepository(session)
     calendars = _Calendars(repo)
-    policies = {p.metric: p for p in repo.policies_for(ticket_type, priority)}
+    policies = {p.metric: p for p in policies_for(session, ticket_type, priority)}
     for row in repo.clocks_for_update(SUBJECT_TICKET, subject_id, lock=_skip_locked(session)):
         policy = policies.get(row.metric)
         if row.status not in OPEN_STATUSES or policy is None:

@@ -93,19 +93,24 @@ def open_in(session: Session, intake: Intake, by: Principal) -> Ticket:
     """Open a ticket in the caller's transaction, step by step: who and which order, the facts,
     the classification, the priority, the ticket with its number and first message, its SLA
     clocks, its place in a queue, its timeline line, and a signal to the live pages."""
+    return open_with_message(session, intake, by)[0]
+
+
+def open_with_message(session: Session, intake: Intake, by: Principal) -> tuple[Ticket, TicketMessage]:
+    """open_in, also handing back the first message (so the answer is built without reading it back)."""
     arrival = _arrive(session, intake, by)
     facts = _facts_of(session, arrival)
     found = classification.classify(f"{intake.subject}\n{intake.body}", facts)
     ticket_type = intake.ticket_type or TicketType(found.ticket_type)
     decision = _decide_priority(session, arrival, facts, found, ticket_type)
     ticket = _new_ticket(arrival, facts, found, ticket_type, decision)
-    _store(session, ticket, arrival, found)
+    state_promise(session, ticket)  # before the insert: the promise is written with the row, not after it
+    message = _store(session, ticket, arrival, found)
     sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, arrival.now, channel=ticket.channel)
-    state_promise(session, ticket)
     _route(session, ticket, facts, found)
     _record_opened(session, ticket, arrival)
     signal(session, ticket)
-    return ticket
+    return ticket, message
 
 
 def _arrive(session: Session, intake: Intake, by: Principal) -> _Arrival:
@@ -199,10 +204,11 @@ def _new_ticket(
         external_key=intake.external_key,
         created_at=now,
         updated_at=now,
+        tags=[],  # a new ticket has none: appending to an unloaded collection would read it first
     )
 
 
-def _store(session: Session, ticket: Ticket, arrival: _Arrival, found: classification.Classification) -> None:
+def _store(session: Session, ticket: Ticket, arrival: _Arrival, found: classification.Classification) -> TicketMessage:
     """The ticket, its number (which needs its id), its tags and the customer's first message."""
     intake, by, now = arrival.intake, arrival.by, arrival.now
     repo = TicketsRepository(session)
@@ -211,18 +217,19 @@ def _store(session: Session, ticket: Ticket, arrival: _Arrival, found: classific
     ticket.number = ticket_number(now.astimezone(get_settings().zone).strftime("%y%m%d"), ticket.id)
     for tag in dict.fromkeys([*intake.tags, *found.tags[:3]]):
         ticket.tags.append(TicketTag(tag=tag[:80]))
-    repo.add(
-        TicketMessage(
-            ticket_id=ticket.id,
-            kind=MessageKind.CUSTOMER.value,
-            channel=intake.channel.value,
-            author_user_id=by.user_id if by.role is Role.CUSTOMER else None,
-            author_name=intake.author_name or ticket.requester_name or "—",
-            body=intake.body,
-            email_message_id=intake.email_message_id,
-            created_at=now,
-        )
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        kind=MessageKind.CUSTOMER.value,
+        channel=intake.channel.value,
+        author_user_id=by.user_id if by.role is Role.CUSTOMER else None,
+        author_name=intake.author_name or ticket.requester_name or "—",
+        body=intake.body,
+        email_message_id=intake.email_message_id,
+        created_at=now,
+        attachments=[],
     )
+    repo.add(message)
+    return message
 
 
 def _route(
@@ -293,10 +300,16 @@ def _order_of(session: Session, intake: Intake, by: Principal) -> OrderFacts | N
         order = orders.order_facts(session, intake.order_number, viewer)
     except NotFound as exc:
         raise Invalid(
-            f"No order '{intake.order_number}' that you can see; check the order number or leave it empty."
+            f"No order '{intake.order_number}' that you can see; check the order number or leave it empty.",
+            key="error.ticket_order_not_visible",
+            ref=intake.order_number,
         ) from exc
     if intake.customer_id and order.customer_id != intake.customer_id:
-        raise Invalid(f"Order '{intake.order_number}' belongs to another customer; check the order number.")
+        raise Invalid(
+            f"Order '{intake.order_number}' belongs to another customer; check the order number.",
+            key="error.ticket_order_of_another",
+            ref=intake.order_number,
+        )
     return order
 
 

@@ -34,7 +34,13 @@ from aftersales.tickets.domain import (
     TicketAction,
     TicketStatus,
 )
-from aftersales.tickets.intake import open_in, open_in_without_unseen_order, signal, state_promise, ticket_channel
+from aftersales.tickets.intake import (
+    open_in_without_unseen_order,
+    open_with_message,
+    signal,
+    state_promise,
+    ticket_channel,
+)
 from aftersales.tickets.models import ClassificationCorrection, Ticket, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import (
@@ -126,11 +132,11 @@ def open_ticket(db: Database, data: TicketIn, by: Principal, idempotency_key: st
         with db.write() as uow:
             if (replayed := _replayed(uow.session, key, str(idempotency_key), fingerprint, by)) is not None:
                 return replayed
-            ticket = open_in(uow.session, intake, by)
+            ticket, message = open_with_message(uow.session, intake, by)
             ticket.idempotency_fingerprint = fingerprint
             uow.commit()
             if ticket.priority != Priority.LOW.value:
-                return views.ticket_view(uow.session, ticket, by)
+                return views.ticket_view(uow.session, ticket, by, opened_with=message)
             number = ticket.number
     except IntegrityError:
         # The same Idempotency-Key raced with itself: the first one won; return it.
@@ -165,6 +171,7 @@ def open_from_chat(
     entities: dict[str, Any],
     order_number: str | None,
     summary: str,
+    words: str = "",
 ) -> str:
     """The assistant hands a conversation to a human: a chat ticket carrying the transcript, intent
     and entities, or the conversation's open ticket when there already is one."""
@@ -176,9 +183,11 @@ def open_from_chat(
         signal(session, existing)
         return existing.number
     intake = Intake(
-        subject=summary,
+        subject=summary,  # a catalogue key ("handoff.subject.complaint"): each reader's language
         # The customer's own words (the classifier reads them); the whole transcript goes to a note.
-        body="\n".join([summary, *(t.get("text", "") for t in transcript if t.get("role") == "customer")]),
+        # `words` says the subject in the conversation's language, so the classifier reads them.
+        body="\n".join([words, *(t.get("text", "") for t in transcript if t.get("role") == "customer")]).strip()
+        or summary,
         channel=Channel.CHAT,
         customer_id=principal.customer_id,
         order_number=order_number or "",

@@ -26,7 +26,12 @@ def suggest_articles(db: Database, number: str) -> int:
         if ticket is None:
             return 0
         first = repo.messages(ticket.id, include_notes=False)
-        question = " ".join([ticket.subject, first[0].body if first else ""])[:500]
+        # A chat hand-off's subject (and a first message with no words of the customer's) is a
+        # catalogue key, not a question: only people's words are searched.
+        words = [ticket.subject, first[0].body if first else ""]
+        question = " ".join(w for w in words if not w.startswith("handoff.subject.")).strip()[:500]
+    if not question:
+        return 0
     lang = "en" if question.isascii() else "zh-CN"
     hits = [h for h in knowledge.search(db, question, lang, limit=SUGGESTIONS) if h.coverage >= SUGGESTION_COVERAGE]
     if not hits:

@@ -19,7 +19,7 @@ from aftersales.tickets.domain import (
     actions_for,
     auth_failures,
 )
-from aftersales.tickets.models import Ticket
+from aftersales.tickets.models import Ticket, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import AttachmentOut, ClockOut, MessageOut, TicketOut, TicketSummary
 
@@ -72,7 +72,12 @@ def summary(ticket: Ticket, clocks: list[ClockOut], names: dict[int, str], viewe
     )
 
 
-def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOut:
+def ticket_view(
+    session: Session, ticket: Ticket, viewer: Principal, *, opened_with: TicketMessage | None = None
+) -> TicketOut:
+    """The ticket as `viewer` may see it. `opened_with`: the ticket was opened in this unit of work
+    with this first message, so its thread is that message and it has no links yet (the answer to
+    an intake is built from memory instead of reading back what was just written)."""
     repo = TicketsRepository(session)
     # Internal notes, classification and tags are the service desk's; no integration reads them.
     staff = viewer.role in TICKET_STAFF
@@ -102,11 +107,13 @@ def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOu
             email_auth=dict(m.email_auth or {}) if staff else {},
             email_auth_failures=auth_failures(m.email_auth or {}) if staff else [],
         )
-        for m in repo.messages(ticket.id, include_notes=staff)
+        for m in ([opened_with] if opened_with is not None else repo.messages(ticket.id, include_notes=staff))
     ]
-    linked_ids = [
-        link.other_ticket_id if link.ticket_id == ticket.id else link.ticket_id for link in repo.links(ticket.id)
-    ]
+    linked_ids = (
+        []
+        if opened_with is not None
+        else [link.other_ticket_id if link.ticket_id == ticket.id else link.ticket_id for link in repo.links(ticket.id)]
+    )
     numbers = repo.numbers_by_id([*linked_ids, *([ticket.merged_into_id] if ticket.merged_into_id else [])])
     return TicketOut(
         **summary_out.model_dump(),

@@ -22,16 +22,10 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import joblib
 import numpy as np
-import scipy.sparse as sp
-import sklearn
-from scipy.optimize import minimize, minimize_scalar
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedGroupKFold
-from sklearn.svm import LinearSVC
 
 from aftersales.understanding import augment as augment_module
 from aftersales.understanding import entities as entities_module
@@ -42,6 +36,13 @@ from aftersales.understanding.evaluation import canonical_label
 from aftersales.understanding.intents import INTENTS, Intent
 from aftersales.understanding.spelling import Speller
 from aftersales.understanding.tokenising import Views, tokens, views
+
+# scikit-learn and SciPy cost a process ~110 MB: they are imported where a model is trained or
+# used, so a process that never reads a chat message (an API intake, most workers) never loads them.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
 
 log = logging.getLogger(__name__)
 _HAN = re.compile(r"[\u3400-\u9fff]")
@@ -143,6 +144,8 @@ class IntentModel:
         return state
 
     def features(self, many: Sequence[Views]) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
         blocks = [
             vectorizer.transform([getattr(v, name) for v in many]) * VIEW_WEIGHTS[name]
             for name, vectorizer in self.vectorizers.items()
@@ -200,6 +203,8 @@ class IntentModel:
 
 
 def _vectorizers() -> dict[str, TfidfVectorizer]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     common: dict[str, Any] = {"lowercase": False, "sublinear_tf": True, "dtype": np.float32}
     return {
         "words": TfidfVectorizer(analyzer="word", token_pattern=r"\S+", ngram_range=(1, 2), **common),  # noqa: S106
@@ -246,6 +251,9 @@ def train(examples: Sequence[tuple[str, str]], *, wrap: bool = True) -> IntentMo
     """Fit the model on (text, intent) examples; every intent needs a few examples. With `wrap`,
     it also learns from the examples wrapped in greetings, their keyword forms and out-of-scope
     negatives made from them (augment.py)."""
+    import scipy.sparse as sp
+    from sklearn.model_selection import StratifiedGroupKFold
+
     if wrap:
         rows = augment(examples)
         rows += augment_module.keyword_forms(examples, tokens)
@@ -284,12 +292,16 @@ def train(examples: Sequence[tuple[str, str]], *, wrap: bool = True) -> IntentMo
 
 
 def _svm() -> LinearSVC:
+    from sklearn.svm import LinearSVC
+
     return LinearSVC(C=SVM_C, class_weight="balanced", random_state=0, tol=1e-3)
 
 
 def _sharpness(margins: np.ndarray, platt: np.ndarray, truth: np.ndarray) -> float:
     """The exponent that minimises the out-of-fold log loss of the normalised Platt probabilities:
     one-vs-rest sigmoids summed over 24 intents come out under-confident; this corrects it."""
+    from scipy.optimize import minimize_scalar
+
     rows = np.arange(len(truth))
 
     def loss(k: float) -> float:
@@ -301,6 +313,8 @@ def _sharpness(margins: np.ndarray, platt: np.ndarray, truth: np.ndarray) -> flo
 def _platt(margins: np.ndarray, positive: np.ndarray) -> tuple[float, float]:
     """Platt's sigmoid P(intent | margin) = 1 / (1 + exp(a * margin + b)), fitted on smoothed
     targets (Platt 2000, section 2.2) by minimising the log loss."""
+    from scipy.optimize import minimize
+
     n_pos = float(positive.sum())
     n_neg = float(len(positive) - n_pos)
     target = np.where(positive, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
@@ -331,7 +345,7 @@ def fingerprint(data_files: Iterable[Path] = (TRAIN_FILE,)) -> str:
     for path in (*data_files, Path(__file__), *code, DATA_DIR / "products.yaml"):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    versions = [sys.version.split()[0], sklearn.__version__, np.__version__, joblib.__version__]
+    versions = [sys.version.split()[0], _version("scikit-learn"), np.__version__, joblib.__version__]
     for package in ("jieba", "pypinyin", "opencc", "scipy"):
         versions.append(f"{package}={_version(package)}")
     digest.update(";".join(versions).encode())

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aftersales.web import i18n
-from aftersales.web.deps import ensure_session_basics
+from aftersales.web.deps import session_basics
 
 # Kept as message ids: the page shows them in the reader's language, with the limit filled in.
 TOO_LARGE = "This request is too large: at most {limit} can be sent here. Send less and try again."
@@ -133,7 +133,7 @@ def _page(request: Request, message_id: str, size: str) -> Response:
     from aftersales.web.templating import render
 
     if "session" in request.scope:
-        ensure_session_basics(request)
+        session_basics(request)
         lang = request.state.lang
     else:
         lang = i18n.from_accept_language(request.headers.get("accept-language"), "zh-CN")

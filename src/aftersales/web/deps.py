@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from fastapi import Depends, Request
@@ -33,17 +33,33 @@ class PrincipalLoader(Protocol):
     def principal_for_user_id(self, db: Database, user_id: int) -> Principal | None: ...
 
 
-def get_db(request: Request) -> Database:
+# The dependencies that do no I/O are `async def`: FastAPI runs a plain `def` in the thread pool,
+# and each such hop cost the ticket intake more CPU than the dependency's own work.
+def database_of(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def ensure_session_basics(request: Request) -> None:
-    """Every request gets a CSRF token in its session and a language."""
+async def get_db(request: Request) -> Database:
+    return database_of(request)
+
+
+async def ensure_session_basics(request: Request) -> None:
+    session_basics(request)
+
+
+def session_basics(request: Request) -> None:
+    """Every browser request gets a CSRF token in its session and a language. A bearer-token call
+    without a session cookie gets none: it needs no CSRF token (it carries no ambient credential),
+    and writing one would make the session middleware sign and send a cookie on every API call."""
     session = request.session
     if "csrf" not in session:
-        session["csrf"] = secrets.token_urlsafe(32)
-    request.state.csrf_token = session["csrf"]
+        if not session and request.headers.get("authorization"):
+            request.state.csrf_token = ""
+        else:
+            session["csrf"] = secrets.token_urlsafe(32)
+    if "csrf" in session:
+        request.state.csrf_token = session["csrf"]
     default = request.app.state.settings.language
     request.state.lang = session.get("lang") or i18n.from_accept_language(
         request.headers.get("accept-language"), default
@@ -89,7 +105,7 @@ class ApiGate:
         self.allowed_roles = frozenset(roles)
         self.required_scopes = frozenset(scopes)
 
-    def __call__(self, request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
+    async def __call__(self, request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None:
             raise Unauthorized(
                 "Sign in, or send 'Authorization: Bearer <token>' (create one with 'aftersales token create')."
@@ -108,15 +124,15 @@ class ApiGate:
         return principal
 
 
-def api_principal(*roles: Role, scope: Scope | tuple[Scope, ...] = ()) -> Callable[..., Principal]:
+def api_principal(*roles: Role, scope: Scope | tuple[Scope, ...] = ()) -> Callable[..., Awaitable[Principal]]:
     """Any of `roles` (none: any role) whose token holds `scope` (a session has every scope)."""
     return ApiGate(roles, (scope,) if isinstance(scope, Scope) else scope)
 
 
-def page_principal(*roles: Role) -> Callable[..., Principal]:
+def page_principal(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     allowed = frozenset(roles)
 
-    def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
+    async def dependency(request: Request, principal: Principal | None = Depends(optional_principal)) -> Principal:
         if principal is None or getattr(request.state, "via_token", False):
             raise LoginRequired("Please sign in.", next=request.url.path)
         if allowed and principal.role not in allowed:

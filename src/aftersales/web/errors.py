@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from aftersales.kit.errors import AppError
 from aftersales.web import i18n
-from aftersales.web.deps import LoginRequired, ensure_session_basics
+from aftersales.web.deps import LoginRequired, session_basics
 
 log = structlog.get_logger(__name__)
 
@@ -28,7 +28,7 @@ def _page(request: Request, status: int, message: str) -> Response:
     from aftersales.web.templating import render
 
     if not hasattr(request.state, "lang"):
-        ensure_session_basics(request)
+        session_basics(request)
     return render(request, "error.html", status_code=status, status=status, message=message)
 
 
@@ -161,7 +161,7 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 401:
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
         if not hasattr(request.state, "lang"):
-            ensure_session_basics(request)
+            session_basics(request)
         return _page(request, exc.status_code, i18n.error_text(exc, request.state.lang))
 
     @app.exception_handler(RequestValidationError)

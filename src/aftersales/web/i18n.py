@@ -99,3 +99,33 @@ def zone_name(key: str, lang: str) -> str:
 
 def fmt_money(amount: Decimal, currency: str, lang: str) -> str:
     return format_currency(amount, currency, locale=babel_locale(lang))
+
+
+# One way to say how long, wherever a clock shows (the page and clocks.js read the same formats).
+DURATION_FORMATS = ("duration.days_hours", "duration.hours_minutes", "duration.minutes_seconds")
+
+
+def fmt_duration(seconds: int, lang: str) -> str:
+    """A length of time as people read it: "2 小时 43 分" / "2 h 43 m" (days and hours above a
+    day, minutes and seconds below an hour); the sign is the caller's to say."""
+    s = abs(int(seconds))
+    days, rest = divmod(s, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return gettext(lang, DURATION_FORMATS[0]).format(d=days, h=hours)
+    if hours:
+        return gettext(lang, DURATION_FORMATS[1]).format(h=hours, m=minutes)
+    return gettext(lang, DURATION_FORMATS[2]).format(m=minutes, s=f"{secs:02d}")
+
+
+def fmt_clock(seconds_left: int, lang: str) -> str:
+    """An SLA clock's time left ("剩 12 小时 50 分"), or how long it is overdue ("超时 2 小时 43 分")."""
+    key = "clock.left" if seconds_left >= 0 else "clock.overdue"
+    return gettext(lang, key).format(t=fmt_duration(seconds_left, lang))
+
+
+def clock_words(lang: str) -> dict[str, str]:
+    """The formats fmt_clock uses, for clocks.js to count down in the same words."""
+    keys = ("clock.left", "clock.overdue", *DURATION_FORMATS)
+    return {key.split(".")[-1]: gettext(lang, key) for key in keys}

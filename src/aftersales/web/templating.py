@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,12 @@ env = Environment(
 
 # Reasons and actors the code writes itself (stored as written; each reader sees them translated).
 SLA_METRICS = frozenset({"first_response", "resolution"})
-SERVICE_ACTORS = {"payment gateway": "actor.payment_gateway"}
+SYSTEM_SUBJECT = re.compile(r"^handoff\.subject\.[a-z_]+(?::[a-z_]+)?$")
+SERVICE_ACTORS = {
+    "payment gateway": "actor.payment_gateway",
+    "order system": "actor.order_system",
+    "订单系统": "actor.order_system",  # the demo's order system, as databases seeded before 2026-12 name it
+}
 
 
 def page_context(request: Request, **extra: Any) -> dict[str, Any]:
@@ -59,6 +65,15 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
             return _(f"sla.metric.{text}")
         return text
 
+    def subject_text(subject: str, order_number: str = "") -> str:
+        """A ticket's subject: people's own words as written; one the system wrote (a chat
+        hand-off's) is a catalogue key, said in the reader's language with the ticket's order."""
+        if SYSTEM_SUBJECT.match(subject):
+            key, _sep, wanted = subject.partition(":")
+            text = _(key) + (f" · {_('chat.intent.' + wanted)}" if wanted else "")
+            return text + (f" · {order_number}" if order_number else "")
+        return subject
+
     def actor_text(kind: str, name: str) -> str:
         if kind == "system":
             return _("actor.system")
@@ -69,11 +84,14 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
         "request": request,
         "reason_text": reason_text,
         "actor_text": actor_text,
+        "subject_text": subject_text,
         "lang": lang,
         "languages": i18n.LANGUAGES,
         "_": _,
         "dt": lambda value, fmt="short": i18n.fmt_datetime(value, lang, zone, fmt),
         "money": lambda amount, currency: i18n.fmt_money(amount, currency, lang),
+        "clock_text": lambda seconds_left: i18n.fmt_clock(seconds_left, lang),
+        "clock_words": lambda: i18n.clock_words(lang),
         "zone_name": lambda key: i18n.zone_name(key, lang),
         "principal": principal,
         "csrf_token": request.state.csrf_token,

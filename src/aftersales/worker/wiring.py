@@ -45,6 +45,7 @@ def register_handlers() -> None:
     from aftersales.cases import handlers as cases_handlers
     from aftersales.knowledge import service as knowledge
     from aftersales.notifications import handlers as notifications_handlers
+    from aftersales.orders import service as orders
     from aftersales.refunds import handlers as refunds_handlers
     from aftersales.sla import service as sla
     from aftersales.tickets import handlers as tickets_handlers
@@ -56,6 +57,8 @@ def register_handlers() -> None:
     assistant_handlers.register()
     # The help center quotes the SLA policy's targets instead of writing numbers of its own.
     knowledge.register_facts("sla", sla.help_facts)
+    # And the delivery promise the orders context stamps on shipments.
+    knowledge.register_facts("delivery", orders.delivery_facts)
 
 
 def bind_ports() -> None:

@@ -23,6 +23,7 @@ from aftersales.tickets import handoffs, macros, presence, service, taxonomy
 from aftersales.tickets.domain import Channel, MessageKind, Priority, TicketAction, TicketStatus, TicketType
 from aftersales.tickets.intake import agent_channel, ticket_channel
 from aftersales.tickets.schemas import ActionIn, ClassificationIn, MessageIn, TicketIn
+from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.forms import submit, version_of
 from aftersales.web.templating import render
@@ -98,7 +99,12 @@ async def new_ticket(
     def again(exc: AppError) -> Response:
         channels = [Channel.PHONE, Channel.WEB]
         return render(
-            request, "tickets/new.html", status_code=exc.status_code, channels=channels, error=exc.message, form=form
+            request,
+            "tickets/new.html",
+            status_code=exc.status_code,
+            channels=channels,
+            error=i18n.error_text(exc, request.state.lang),
+            form=form,
         )
 
     return submit(open_ticket, lambda number: f"/desk/tickets/{number}", again)

@@ -16,6 +16,7 @@ from aftersales.tickets.domain import Channel, MessageKind
 from aftersales.tickets.intake import ticket_channel
 from aftersales.tickets.schemas import MessageIn
 from aftersales.tickets.web.desk import DESK, sse, ticket_from_form
+from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.forms import submit
 from aftersales.web.templating import render
@@ -53,7 +54,12 @@ async def support_submit(
     def again(exc: AppError) -> Response:
         tickets = service.list_tickets(db, principal, scope="all", size=50)
         return render(
-            request, "tickets/support.html", status_code=exc.status_code, tickets=tickets, form=form, error=exc.message
+            request,
+            "tickets/support.html",
+            status_code=exc.status_code,
+            tickets=tickets,
+            form=form,
+            error=i18n.error_text(exc, request.state.lang),
         )
 
     return submit(open_ticket, lambda number: f"/support/{number}", again)
@@ -98,7 +104,11 @@ def support_reply(
     def again(exc: AppError) -> Response:
         ticket = service.get_ticket(db, number, principal)
         return render(
-            request, "tickets/support_ticket.html", status_code=exc.status_code, ticket=ticket, error=exc.message
+            request,
+            "tickets/support_ticket.html",
+            status_code=exc.status_code,
+            ticket=ticket,
+            error=i18n.error_text(exc, request.state.lang),
         )
 
     return submit(write, f"/support/{number}", again)
