@@ -24,8 +24,14 @@ from aftersales.cases.eligibility import (
     order_line,
     preview,
 )
-from aftersales.cases.events import CaseStatusChanged
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
+from aftersales.cases.platform import (
+    disputable_case_in,
+    escalation_offered,
+    hand_to_platform_in,
+    provide_escalation_offer,
+)
+from aftersales.cases.recording import record as _record
 from aftersales.cases.repository import CasesRepository
 from aftersales.cases.schemas import (
     ActionIn,
@@ -44,12 +50,11 @@ from aftersales.kit.ids import refuse_other_request, request_fingerprint
 from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging import live, scans
-from aftersales.messaging.outbox import publish_event
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Entry, SubjectType, actor_of
+from aftersales.timeline.domain import SubjectType
 
 log = structlog.get_logger(__name__)
 REVIEW_SCAN = "case_reviews"
@@ -406,49 +411,6 @@ def _add_evidence(case: Case, items: list[EvidenceIn], by: Principal) -> None:
             )
 
 
-def _record(
-    session: Session,
-    case: Case,
-    action: str,
-    by: Principal,
-    before: str | None,
-    after: str,
-    reason: str,
-    evidence: dict[str, Any] | None = None,
-) -> None:
-    # Same Entry as tickets.workflow.record on purpose: each context records its own subject.
-    timeline.record(
-        session,
-        Entry(
-            subject_type=SubjectType.CASE,
-            subject_id=case.id,
-            action=action,
-            actor=actor_of(by),
-            occurred_at=clock.now(),
-            from_state=before,
-            to_state=after,
-            reason=reason,
-            evidence=evidence or {},
-        ),
-    )
-    if before != after:
-        publish_event(
-            session,
-            CaseStatusChanged(
-                case_id=case.id,
-                case_number=case.number,
-                customer_id=case.customer_id,
-                merchant_id=case.merchant_id,
-                order_number=case.order_number,
-                kind=case.kind,
-                from_status=before,
-                to_status=after,
-                occurred_at=clock.now().isoformat(),
-            ),
-            idempotency_key=f"case:{case.id}:{action}:{before}:{after}:{case.version}",
-        )
-
-
 # --- system events -------------------------------------------------------------------------------
 def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
     """The gateway confirmed a case's refund; a repeat of the same confirmation changes nothing."""
@@ -562,7 +524,16 @@ def list_cases(
 
 # Re-exported: other contexts (and the rules' dry run, through the composition root) reach cases
 # through this module.
-__all__ = ["build_facts", "dry_run_facts", "eligibility_facts", "preview"]
+__all__ = [
+    "build_facts",
+    "disputable_case_in",
+    "dry_run_facts",
+    "eligibility_facts",
+    "escalation_offered",
+    "hand_to_platform_in",
+    "preview",
+    "provide_escalation_offer",
+]
 
 # The audit log names cases by their numbers, never by row id.
 timeline.name_subjects(SubjectType.CASE, lambda session, ids: CasesRepository(session).numbers_by_id(ids))
