@@ -17,9 +17,9 @@ from aftersales.assistant import web as assistant_web
 from aftersales.cases import api as cases_api
 from aftersales.cases import web as cases_web
 from aftersales.config import Settings, get_settings
+from aftersales.db.uow import Database
 from aftersales.disputes import api as disputes_api
 from aftersales.disputes import web as disputes_web
-from aftersales.db.uow import Database
 from aftersales.identity import api as identity_api
 from aftersales.identity import service as identity_service
 from aftersales.identity import web as identity_web

@@ -72,7 +72,9 @@ def _to_review(db: Database, who: dict[str, Principal]) -> str:
     return dispute.number
 
 
-def test_escalation_hands_the_case_to_the_platform_with_the_records_attached(db: Database, who: dict[str, Principal]) -> None:
+def test_escalation_hands_the_case_to_the_platform_with_the_records_attached(
+    db: Database, who: dict[str, Principal]
+) -> None:
     number = _refused_case(db, who)
     case = cases.get_case(db, number, who["lina"])
     assert disputes.escalation_offered(case, who["lina"])
@@ -122,7 +124,9 @@ def test_merchant_liable_ruling_pays_the_refund_once(db: Database, who: dict[str
     assert [m["payload"]["outcome"] for m in outbox_rows(db, "dispute.ruled")] == ["full_refund"]
 
 
-def _ruling(ids: list[int], outcome: Outcome = Outcome.FULL_REFUND, liability: Liability = Liability.MERCHANT) -> RuleIn:
+def _ruling(
+    ids: list[int], outcome: Outcome = Outcome.FULL_REFUND, liability: Liability = Liability.MERCHANT
+) -> RuleIn:
     return RuleIn(liability=liability, outcome=outcome, reasons="photos show transit-free damage", evidence_ids=ids)
 
 

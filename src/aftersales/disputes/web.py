@@ -129,7 +129,9 @@ def dispute_file(
     if path is None or not any(f.name == name for e in dispute.evidence for f in e.files):
         raise NotFound("No such file on this dispute.")
     return FileResponse(
-        path, media_type=photos.content_type(name), headers={"Cache-Control": "private", "X-Content-Type-Options": "nosniff"}
+        path,
+        media_type=photos.content_type(name),
+        headers={"Cache-Control": "private", "X-Content-Type-Options": "nosniff"},
     )
 
 
