@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,7 @@ def scope_disputes(stmt: Select[Any], viewer: Principal) -> Select[Any]:
 
 
 class DisputesRepository(Repository):
-    def add(self, dispute: Dispute) -> Dispute:
+    def add_dispute(self, dispute: Dispute) -> Dispute:
         self.session.add(dispute)
         self.session.flush()
         return dispute
@@ -43,7 +44,7 @@ class DisputesRepository(Repository):
     def for_case(self, case_id: int) -> Dispute | None:
         return self.session.scalar(select(Dispute).where(Dispute.case_id == case_id))
 
-    def numbers_by_id(self, ids: list[int]) -> dict[int, str]:
+    def numbers_by_id(self, ids: Collection[int]) -> dict[int, str]:
         rows = self.session.execute(select(Dispute.id, Dispute.number).where(Dispute.id.in_(ids)))
         return {row_id: number for row_id, number in rows}
 
@@ -96,8 +97,8 @@ class DisputesRepository(Repository):
     # --- deposits ---------------------------------------------------------------------------------
     def deposit(self, merchant_id: int, *, lock: bool = False) -> MerchantDeposit | None:
         stmt = select(MerchantDeposit).where(MerchantDeposit.merchant_id == merchant_id)
-        if lock:
-            stmt = locked(stmt, MerchantDeposit)
+        if lock:  # two rulings paying from one deposit take turns
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         found: MerchantDeposit | None = self.session.scalar(stmt)
         return found
 

@@ -92,7 +92,7 @@ def escalate(db: Database, data: EscalateIn, viewer: Principal) -> DisputeOut:
             created_at=now,
             updated_at=now,
         )
-        repo.add(dispute)
+        repo.add_dispute(dispute)
         dispute.number = domain.dispute_number(now.date(), dispute.id)
         flow.schedule(dispute)
         cases.hand_to_platform_in(session, case.case_id, viewer, f"note.dispute_escalated:{dispute.number}")
