@@ -200,3 +200,27 @@ def test_the_buyer_may_withdraw_before_the_ruling_only(db: Database, who: dict[s
     with pytest.raises(Conflict):
         disputes.settle(db, dispute.number, "agreed", who["popa"])
     assert SYSTEM.role is Role.ADMIN
+
+
+def test_a_pop_merchant_silent_past_its_deadline_accepts_the_buyers_request(
+    db: Database, who: dict[str, Principal]
+) -> None:
+    draft = CaseDraft(
+        order_number="SO-D1",
+        kind=CaseKind.COMPENSATION,
+        reason=CaseReason.LATE_DELIVERY,
+        lines=[CaseLineIn(line_no=1, quantity=1)],
+        compensation_amount=Decimal("20.00"),
+    )
+    case = cases.submit(db, draft, who["lina"], via="customer")
+    assert case.status == "under_review"
+    # The goods shipped: the merchant has 5 days (120 h) to answer.
+    with clock.frozen_at(clock.now() + timedelta(hours=119)):
+        assert disputes.accept_silent_cases(db) == 0
+    with clock.frozen_at(clock.now() + timedelta(hours=121)):
+        assert disputes.accept_silent_cases(db) == 1
+        assert disputes.accept_silent_cases(db) == 0  # once
+    after = cases.get_case(db, case.number, who["lina"])
+    assert after.status in ("refunding", "completed") and after.approved_amount == Decimal("20.00")
+    approvals = [r for r in timeline_rows(db, "case") if r["action"] == "case.approve"]
+    assert [(r["actor_kind"], r["reason"]) for r in approvals] == [("system", "note.merchant_silent")]

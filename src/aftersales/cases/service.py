@@ -473,6 +473,40 @@ def _escalate_review(db: Database, case_id: int, now: datetime) -> int:
     return 1
 
 
+def accept_for_merchant_silence(db: Database, not_shipped_hours: int, shipped_hours: int, limit: int = 200) -> int:
+    """A POP merchant that lets a buyer's request wait past its answer deadline (counted from the
+    submission: `not_shipped_hours` before the goods shipped, `shipped_hours` after) accepts it
+    (Taobao's rule, issue 15): the system approves, as the merchant would. Self-operated cases keep
+    the review sweep (supervisors decide). Returns how many were accepted."""
+    now = clock.now()
+    with db.read() as uow:
+        pop = orders.merchant_ids_of_kind_in(uow.session, "pop")
+        waiting = CasesRepository(uow.session).waiting_on(
+            pop, now - timedelta(hours=min(not_shipped_hours, shipped_hours)), limit
+        )
+    accepted = 0
+    for case_id in waiting:
+        try:
+            with db.write() as uow:
+                case = CasesRepository(uow.session).by_id(case_id)
+                if case is None or case.status != CaseStatus.UNDER_REVIEW.value:
+                    continue
+                shipped = orders.order_facts_by_id(uow.session, case.order_id).shipped
+                hours = shipped_hours if shipped else not_shipped_hours
+                if clock.ensure_utc(case.created_at) + timedelta(hours=hours) > now:
+                    continue
+                if domain.next_status(CaseKind(case.kind), CaseStatus.UNDER_REVIEW, CaseAction.APPROVE) is None:
+                    continue
+                _apply(uow.session, case, ActionIn(action=CaseAction.APPROVE, note="note.merchant_silent"), SYSTEM)
+                uow.commit()
+                accepted += 1
+        except StaleDataError:
+            continue  # the merchant answered meanwhile
+        except Exception as exc:
+            scans.item_failed(REVIEW_SCAN, case_id, exc, 1)
+    return accepted
+
+
 def _review_sweep_failed(db: Database, case_id: int, error: Exception) -> None:
     """Put the case back with a growing delay; even this failing must not stop the sweep."""
     failures = 0

@@ -33,7 +33,7 @@ from aftersales.disputes.schemas import (
     RequestEvidenceIn,
     RuleIn,
 )
-from aftersales.disputes.settings import deadlines
+from aftersales.disputes.settings import deadlines, dispute_settings
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
@@ -344,6 +344,12 @@ def on_refund_settled(db: Database, refund_id: int, succeeded: bool) -> None:
             return
         enforcement.refund_settled_in(uow.session, dispute, succeeded)
         uow.commit()
+
+
+def accept_silent_cases(db: Database) -> int:
+    """Case awaiting a POP merchant past its answer deadline: the buyer's request is accepted."""
+    s = dispute_settings()
+    return cases.accept_for_merchant_silence(db, s.merchant_answer_not_shipped_hours, s.merchant_answer_shipped_hours)
 
 
 def sweep(db: Database, limit: int = 200) -> int:

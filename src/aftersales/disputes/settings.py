@@ -17,6 +17,9 @@ _Hours = Annotated[int, Field(ge=1, le=24 * 366)]
 class DisputeSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AFTERSALES_DISPUTE_", env_file=".env", extra="ignore")
 
+    # A POP merchant silent on a buyer's request this long accepts it (before / after shipping).
+    merchant_answer_not_shipped_hours: _Hours = 48
+    merchant_answer_shipped_hours: _Hours = 5 * 24
     escalation_window_hours: _Hours = 7 * 24
     accept_hours: _Hours = 24
     evidence_round_hours: _Hours = 48

@@ -54,11 +54,13 @@ def sweep_due_case_reviews() -> int:
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_dispute_deadlines() -> int:
-    """Disputes whose deadline came (acceptance, evidence round, review, offline refund, appeal
-    window) are moved on, each on its own; reads only what is due (indexed)."""
+    """POP merchants silent past their answer deadline accept the buyer's request; disputes whose
+    deadline came (acceptance, evidence round, review, offline refund, appeal window) are moved on,
+    each on its own; reads only what is due (indexed)."""
     from aftersales.disputes import service as disputes
 
-    return disputes.sweep(configured_database())
+    db = configured_database()
+    return disputes.accept_silent_cases(db) + disputes.sweep(db)
 
 
 # Tasks of other contexts live with them; importing registers them on the same queue.
