@@ -115,7 +115,7 @@ def dispute_page(
     )
 
 
-@router.get("/disputes/{number}/files/{name}")
+@router.get("/disputes/{number}/photos/{name}")
 def dispute_file(
     request: Request,
     number: str,
