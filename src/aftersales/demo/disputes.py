@@ -53,9 +53,10 @@ def seed_disputes(db: Database, history: History) -> int:
         disputes.top_up_deposit(db, merchant_id, Decimal("2000.00"), "CNY", "demo-opening", admin)
     made = 0
     with living_the_past(db) as past:
-        for story, order in zip(STORIES, fits, strict=False):
+        for i, (story, order) in enumerate(zip(STORIES, fits, strict=False)):
             try:
-                made += _live(db, past, people, judge, order, story, now)
+                # Each story a few minutes apart: no two cases are opened in the same minute.
+                made += _live(db, past, people, judge, order, story, now + timedelta(minutes=7 * i))
             except AppError as exc:  # a story the order does not fit is left out, never half-told
                 log.warning("demo.dispute_skipped", order=order.number, story=story, error=exc.message)
         made += _refused_for_the_demo_buyer(db, past, people, history)
@@ -86,7 +87,7 @@ def _refused_for_the_demo_buyer(db: Database, past: Past, people: People, histor
         description="比承诺的送达时间晚了两天。",
     )
     try:
-        with past.at(now - timedelta(hours=30)):
+        with past.at(now - timedelta(hours=30, minutes=3)):
             case = cases.submit(db, draft, people.customer(order), via="customer")
         if case.status != "under_review":
             return 0
