@@ -92,7 +92,7 @@ def _refused_for_the_demo_buyer(db: Database, past: Past, people: People, histor
         if case.status != "under_review":
             return 0
         refuser = people.agent if order.merchant == "selfop" else people.sellers[order.merchant]
-        with past.at(now - timedelta(hours=26)):
+        with past.at(now - timedelta(hours=26, minutes=3)):
             cases.act(
                 db, case.number, ActionIn(action=CaseAction.REJECT, note="物流时效以承运商为准，不予赔付。"), refuser
             )
