@@ -16,12 +16,14 @@ from aftersales.config import get_settings
 from aftersales.db.uow import configured_database
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
+from aftersales.scheduling.cli import staffing
 from aftersales.tickets.cli import mail_in
 
 app = typer.Typer(help="Aftersales: an after-sales service platform for e-commerce.", no_args_is_help=True)
 app.add_typer(assistant_app, name="assistant")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.command("staffing")(staffing)
 console = Console()
 
 
@@ -66,6 +68,7 @@ def serve(
 
     _check_settings()
     _warm_up()
+    # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
     uvicorn.run(
         "aftersales.main:create_app",
         factory=True,
@@ -188,6 +191,7 @@ def createuser(
     if merchant and merchant_id is None:
         _fail(f"no merchant with code '{merchant}'")
     try:
+        # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         user = identity.create_user(
             db,
             username=username,

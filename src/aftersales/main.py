@@ -35,6 +35,7 @@ from aftersales.refunds import api as refunds_api
 from aftersales.routing import web as routing_web
 from aftersales.rules import api as rules_api
 from aftersales.rules import web as rules_web
+from aftersales.scheduling import web as scheduling_web
 from aftersales.sla import web as sla_web
 from aftersales.tickets import api as tickets_api
 from aftersales.tickets import service as tickets_service
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(disputes_web.router)
     app.include_router(knowledge_api.router, prefix="/api/v1")
     app.include_router(knowledge_web.router)
+    app.include_router(scheduling_web.router)
     app.include_router(notifications_api.router, prefix="/api/v1")
     app.include_router(notifications_web.router)
     app.include_router(refunds_api.router, prefix="/api/v1")

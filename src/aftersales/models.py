@@ -13,6 +13,7 @@ import aftersales.orders.models
 import aftersales.refunds.models
 import aftersales.routing.models
 import aftersales.rules.models
+import aftersales.scheduling.models
 import aftersales.sla.models
 import aftersales.tickets.models
 import aftersales.timeline.models  # noqa: F401

@@ -125,6 +125,8 @@ ZH_ALLOWED_WORDS = {
     "TK",
     "SO",
     "AS",  # the prefixes of ticket, order and case numbers (in "TK…" hints)
+    "Erlang",
+    "WAPE",  # a queueing model's and a forecast error's own names, as Chinese planners write them
 }
 # Columns whose text people of the shop wrote or named: any language may show it.
 DATA_COLUMNS = frozenset(

@@ -101,6 +101,7 @@ def eligibility_facts(
             order.currency,
         )
         amount = domain.case_amount(kind, quantity, paid, line.unit_price - line.current_price)
+        # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         return build_facts(
             order,
             line,

@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from aftersales.kit.events import DomainEvent, payload_key
+from aftersales.kit.topics import CASE_STATUS_CHANGED
 
 
 @dataclass(frozen=True, slots=True)
 class CaseStatusChanged(DomainEvent):
     """A case moved from one status to another (the customer and the merchant may be told)."""
 
-    topic: ClassVar[str] = "case.status_changed"
+    topic: ClassVar[str] = CASE_STATUS_CHANGED
     case_id: int
     case_number: str
     customer_id: int | None

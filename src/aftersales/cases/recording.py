@@ -43,6 +43,7 @@ def record(
     if before != after:
         publish_event(
             session,
+            # Field by field on purpose: CaseStatusChanged's own fields; look-alikes elsewhere build others'.
             CaseStatusChanged(
                 case_id=case.id,
                 case_number=case.number,

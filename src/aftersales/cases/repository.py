@@ -11,7 +11,7 @@ from sqlalchemy import Select, false, func, select
 
 from aftersales.cases.domain import AWAITING_DECISION, CLAIMING, CaseKind, CaseStatus
 from aftersales.cases.models import Case, CaseLine, MerchantTask, OrderAction
-from aftersales.db.repository import Repository, locked
+from aftersales.db.repository import Repository, interval_index, locked
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.pagination import Page, PageRequest
 
@@ -215,3 +215,8 @@ class CasesRepository(Repository):
     def numbers_by_id(self, case_ids: Collection[int]) -> dict[int, str]:
         rows = self.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids)))
         return {row_id: number for row_id, number in rows}
+
+    def opened_per_interval(self, since: datetime, until: datetime, seconds: int) -> dict[int, int]:
+        index = interval_index(self.session, Case.created_at, since, seconds)
+        stmt = select(index, func.count()).where(Case.created_at >= since, Case.created_at < until).group_by(index)
+        return {int(i): n for i, n in self.session.execute(stmt)}

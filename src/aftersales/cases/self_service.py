@@ -29,8 +29,7 @@ from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import AddressIn, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.refunds.schemas import RefundOut
-from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Entry, SubjectType, actor_of
+from aftersales.timeline.domain import actor_of
 
 URGES_PER_ORDER_PER_DAY = 1
 NOT_SHIPPED = frozenset({OrderStatus.CREATED, OrderStatus.PAID, OrderStatus.FULFILLING})
@@ -330,6 +329,7 @@ def report_out_of_stock(
 # --- merchant tasks (an urged order) -------------------------------------------------------------
 def _urge_task(session: Session, order: OrderFacts, by: Principal) -> MerchantTask:
     now = clock.now()
+    # Field by field on purpose: MerchantTask's own fields; look-alikes elsewhere build others'.
     task = MerchantTask(
         kind=domain.URGE_TASK,
         order_id=order.order_id,
@@ -344,22 +344,8 @@ def _urge_task(session: Session, order: OrderFacts, by: Principal) -> MerchantTa
     )
     session.add(task)
     session.flush()
-    _order_entry(session, order.order_id, "order.urged", by, "note.urge_on_merchant_list")
+    orders.record_note(session, order.order_id, "order.urged", actor_of(by), "note.urge_on_merchant_list")
     return task
-
-
-def _order_entry(session: Session, order_id: int, action: str, by: Principal, reason: str) -> None:
-    timeline.record(
-        session,
-        Entry(
-            subject_type=SubjectType.ORDER,
-            subject_id=order_id,
-            action=action,
-            actor=actor_of(by),
-            occurred_at=clock.now(),
-            reason=reason,
-        ),
-    )
 
 
 def _task_out(task: MerchantTask) -> MerchantTaskOut:
@@ -395,7 +381,9 @@ def handle_merchant_task(db: Database, task_id: int, note: str, by: Principal) -
         task.handled_at = clock.now()
         task.handled_by = (by.display_name or by.username)[:120]
         task.handled_note = note.strip()[:1000]
-        _order_entry(uow.session, task.order_id, "order.urge_handled", by, task.handled_note or "note.urge_handled")
+        orders.record_note(
+            uow.session, task.order_id, "order.urge_handled", actor_of(by), task.handled_note or "note.urge_handled"
+        )
         out = _task_out(task)
         uow.commit()
         return out

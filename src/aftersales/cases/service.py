@@ -125,6 +125,7 @@ def _create(
     key: str | None,
 ) -> Case:
     now = clock.now()
+    # Field by field on purpose: Case's own fields; look-alikes elsewhere build others'.
     case = Case(
         number=f"tmp-{now.timestamp()}-{viewer.user_id}"[:24],
         kind=draft.kind.value,
@@ -152,6 +153,7 @@ def _create(
         created_at=now,
         updated_at=now,
         lines=[
+            # Field by field on purpose: CaseLine's own fields; look-alikes elsewhere build others'.
             CaseLine(
                 order_line_id=line.line_id,
                 line_no=line.line_no,
@@ -571,3 +573,11 @@ __all__ = [
 
 # The audit log names cases by their numbers, never by row id.
 timeline.name_subjects(SubjectType.CASE, lambda session, ids: CasesRepository(session).numbers_by_id(ids))
+
+
+def opened_per_interval(db: Database, since: datetime, until: datetime, seconds: int) -> dict[datetime, int]:
+    """After-sales cases opened in [since, until), counted per interval of `seconds` (by its start):
+    the staffing forecast's workload."""
+    with db.read() as uow:
+        counts = CasesRepository(uow.session).opened_per_interval(since, until, seconds)
+    return {since + timedelta(seconds=i * seconds): n for i, n in counts.items()}

@@ -42,6 +42,7 @@ class OrderFacts:
         lines = tuple(Line(line.line_no, line.sku, *_SKUS[line.sku], quantity=line.quantity) for line in last.lines)
         scan = max(events, key=lambda e: e.occurred_at, default=None)
         first = min(events, key=lambda e: e.occurred_at, default=None)
+        # Field by field on purpose: this record's own fields; look-alikes elsewhere build others'.
         return cls(
             number=last.number,
             merchant=last.merchant_code,

@@ -22,7 +22,7 @@ from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Invalid, NotFound, TooManyRequests, Unauthorized
 from aftersales.kit.ids import new_token, token_digest
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 _hasher = PasswordHasher()
 # Verifying against a real hash when the user does not exist keeps response times alike.
@@ -293,7 +293,7 @@ def _audit(session: Session, user: User, by: Principal, action: str, before: str
             subject_type=SubjectType.USER,
             subject_id=user.id,
             action=action,
-            actor=Actor(ActorKind.USER, by.display_name or by.username, by.user_id),
+            actor=actor_of(by, admin_change=True),
             occurred_at=clock.now(),
             from_state=before,
             to_state=after,

@@ -1,8 +1,8 @@
 """Words several contexts share (a shared kernel, like kit.access): each is defined here once.
 
-The owning context re-exports its words (tickets.domain: TicketType, Priority; cases.domain:
-CaseKind, CaseReason) and keeps the rules about them. Contexts below the owner in the context
-map (rules, sla, routing) cannot import the owner, so they import these words from here.
+The owning context re-exports its words (tickets.domain: TicketType, Priority; tickets.taxonomy:
+SCENARIO_GROUPS; cases.domain: CaseKind, CaseReason) and keeps the rules about them. Contexts
+below the owner in the context map (rules, sla, routing) cannot import the owner, so they import these words from here.
 See docs/decisions/0020-typed-events-and-shared-words.md.
 """
 
@@ -27,6 +27,11 @@ class Priority(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     URGENT = "urgent"
+
+
+# The groups a ticket's scenario belongs to (the first part of its id, "product.defect"); owned by
+# tickets (taxonomy.yaml is checked against them), also read by the rules' conditions.
+SCENARIO_GROUPS = ("product", "service", "experience", "consultation", "other")
 
 
 class CaseKind(StrEnum):

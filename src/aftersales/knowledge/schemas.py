@@ -24,6 +24,7 @@ class ArticleIn(BaseModel):
     version: int | None = Field(default=None, description="the version you edited; a newer one gives 409")
 
 
+# Same fields as knowledge.service._Entry on purpose: that is the search index's frozen copy of the words.
 class ArticleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

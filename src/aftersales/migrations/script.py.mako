@@ -5,6 +5,9 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 """
 
+# Frozen history: migrations repeat each other's shape on purpose and share no helpers with each
+# other, so what a migration does cannot change after it ran.
+
 from __future__ import annotations
 
 import sqlalchemy as sa

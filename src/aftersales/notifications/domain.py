@@ -12,6 +12,7 @@ from typing import Any
 
 from babel.numbers import format_currency
 
+from aftersales.kit import topics
 from aftersales.notifications.catalogue import (
     AFTER_RETURN,
     CASE_PART,
@@ -27,12 +28,12 @@ LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
 
 
-# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
-# shape, not the meaning; each is imported from the context that owns it.
 class Topic(StrEnum):
-    CASE_STATUS_CHANGED = "case.status_changed"
-    ORDER_STATUS_CHANGED = "order.status_changed"
-    REFUND_SETTLED = "refund.settled"
+    """The topics customers hear about; their names live in kit.topics with their publishers'."""
+
+    CASE_STATUS_CHANGED = topics.CASE_STATUS_CHANGED
+    ORDER_STATUS_CHANGED = topics.ORDER_STATUS_CHANGED
+    REFUND_SETTLED = topics.REFUND_SETTLED
 
 
 class EmailStatus(StrEnum):

@@ -17,6 +17,7 @@ class NotificationsRepository(Repository):
     def inbox_by_key(self, key: str) -> InboxMessage | None:
         return self.session.scalars(select(InboxMessage).where(InboxMessage.idempotency_key == key)).first()
 
+    # The staff inbox's queries below are the same on purpose: two tables with their own owner columns.
     def inbox_page(self, customer_id: int, offset: int, limit: int) -> Sequence[InboxMessage]:
         stmt = (
             select(InboxMessage)

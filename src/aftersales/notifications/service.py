@@ -59,6 +59,7 @@ def notify(
     if existing is not None:
         return existing
     now = domain.event_time(params, clock.now())
+    # The staff inbox (alert_staff) writes its rows alike on purpose: two tables, two sets of ids.
     with db.write() as uow:
         inbox = InboxMessage(
             customer_id=customer_id,

@@ -137,6 +137,7 @@ def mark_delivery(
             result = _apply_event(session, data, by)
             if photo is not None:
                 stored = photos.store_photos(upload_dir, photo_folder(shipment.id), [photo])
+                # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
                 timeline.record(
                     session,
                     Entry(

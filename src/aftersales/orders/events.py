@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from aftersales.kit.events import DomainEvent, payload_key
+from aftersales.kit.topics import ORDER_STATUS_CHANGED
 
 
 @dataclass(frozen=True, slots=True)
 class OrderStatusChanged(DomainEvent):
     """An order was created (from_status None) or moved to another status."""
 
-    topic: ClassVar[str] = "order.status_changed"
+    topic: ClassVar[str] = ORDER_STATUS_CHANGED
     order: str  # the order number
     order_id: int
     customer_id: int | None

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
-from aftersales.db.repository import Repository
+from aftersales.db.repository import Repository, interval_index
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.orders.models import (
@@ -168,6 +168,7 @@ class OrdersRepository(Repository):
         return self.session.scalar(select(Payment).where(Payment.reference == reference))
 
     # --- shipments and logistics ----------------------------------------------------------
+    # Same select shape as shipment_of_rider below on purpose: each looks a shipment up by its own key.
     def shipment_by_tracking(self, carrier: str, tracking_number: str) -> Shipment | None:
         stmt = (
             select(Shipment)
@@ -194,6 +195,7 @@ class OrdersRepository(Repository):
         )
         return list(self.session.scalars(stmt))
 
+    # Same select shape as shipment_by_tracking on purpose: another key, and a rider sees only their own.
     def shipment_of_rider(self, shipment_id: int, rider_user_id: int) -> Shipment | None:
         """One shipment, only when it is assigned to this rider (anyone else's is not there for them)."""
         stmt = (
@@ -262,6 +264,11 @@ class OrdersRepository(Repository):
 
     def count_orders(self) -> int:
         return self.session.scalar(select(func.count(Order.id))) or 0
+
+    def placed_per_interval(self, since: datetime, until: datetime, seconds: int) -> dict[int, int]:
+        index = interval_index(self.session, Order.placed_at, since, seconds)
+        stmt = select(index, func.count()).where(Order.placed_at >= since, Order.placed_at < until).group_by(index)
+        return {int(i): n for i, n in self.session.execute(stmt)}
 
     def numbers_by_id(self, order_ids: Collection[int]) -> dict[int, str]:
         rows = self.session.execute(select(Order.id, Order.number).where(Order.id.in_(order_ids)))

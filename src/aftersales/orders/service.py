@@ -118,6 +118,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     customer, kept = _upsert_customer(repo, data, now, by)
     created = order is None
     if order is None:
+        # Field by field on purpose: Order's own fields; look-alikes elsewhere build others'.
         order = Order(
             number=data.number,
             merchant_id=merchant.id,
@@ -135,6 +136,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     status = data.status if previous_status is None else domain.resolve_reported_status(previous_status, data.status)
     if status is None:
         raise Conflict(f"Order '{data.number}' is {order.status}; it cannot move to {data.status.value}.")
+    # Field by field on purpose, like the SKU's upsert in catalogue.py: the order's own columns.
     order.customer_id = customer.id
     order.status = status.value
     order.currency = data.currency
@@ -159,7 +161,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     _apply_shipments(session, repo, order, data)
     session.flush()
     if kept:
-        _record_note(
+        record_note(
             session,
             order.id,
             "order.customer_details_differ",
@@ -174,7 +176,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         _record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
     else:
         # Same status, other fields changed (address, lines, shipments): kept for the audit.
-        _record_note(
+        record_note(
             session,
             order.id,
             "order.revised",
@@ -285,8 +287,8 @@ def _apply_shipments(session: Session, repo: OrdersRepository, order: Order, dat
             shipment.rider_user_id = rider_id
 
 
-# A keyword signature like other services' helpers, on purpose: it records this order's own note.
-def _record_note(
+# The one way to note a fact on an order's timeline (cases' urges too); a keyword signature on purpose.
+def record_note(
     session: Session,
     order_id: int,
     action: str,
@@ -313,6 +315,7 @@ def _record_note(
     )
 
 
+# A keyword signature like record_note's on purpose: a status change carries its own states.
 def _record_status(
     session: Session,
     order: Order,
@@ -334,6 +337,7 @@ def _record_status(
             reason=reason,
         ),
     )
+    # Field by field on purpose: OrderStatusChanged's own fields; look-alikes elsewhere build others'.
     publish_event(
         session,
         OrderStatusChanged(
@@ -432,6 +436,7 @@ def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, sh
         first_scan = min(e.occurred_at for e in events)
         shipment.shipped_at = min(first_scan, shipment.shipped_at) if shipment.shipped_at else first_scan
     if before != shipment.status:
+        # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
         timeline.record(
             session,
             Entry(
@@ -515,6 +520,13 @@ def count_orders(db: Database) -> int:
         return OrdersRepository(uow.session).count_orders()
 
 
+def placed_per_interval(db: Database, since: datetime, until: datetime, seconds: int) -> dict[datetime, int]:
+    """Orders placed in [since, until), counted per interval of `seconds` (by the start of each)."""
+    with db.read() as uow:
+        counts = OrdersRepository(uow.session).placed_per_interval(since, until, seconds)
+    return {since + timedelta(seconds=i * seconds): n for i, n in counts.items()}
+
+
 # --- for other contexts, inside their unit of work ------------------------------------------------
 def cancel_in(session: Session, order_id: int, by: Principal, reason: str) -> None:
     """Cancel an order that has not shipped (the caller has checked the rules)."""
@@ -541,7 +553,7 @@ def change_address_in(session: Session, order_id: int, address: AddressIn, by: P
     order.address_region = address.region
     order.address_detail = address.detail
     order.updated_at = clock.now()
-    _record_note(
+    record_note(
         session,
         order.id,
         "order.address_changed",
@@ -557,7 +569,7 @@ def mark_out_of_stock_in(session: Session, order_id: int, line_no: int, by: Prin
     if order is None or line is None:
         raise NotFound(f"No line {line_no} on order #{order_id}.")
     line.stock_status = "out_of_stock"
-    _record_note(session, order.id, "order.line_out_of_stock", actor_of(by), f"{line.product_name} × {line.quantity}")
+    record_note(session, order.id, "order.line_out_of_stock", actor_of(by), f"{line.product_name} × {line.quantity}")
     return _facts(OrdersRepository(session), order).lines[[x.line_no for x in order.lines].index(line_no)]
 
 
@@ -577,6 +589,7 @@ __all__ = [
     "order_facts",
     "order_facts_by_id",
     "order_id_in",
+    "record_note",
     "return_address",
     "set_contact_preferences",
     "upsert_category",

@@ -62,6 +62,7 @@ def order_view(order: Order, entries: list[TimelineEntryOut], now: datetime) -> 
     shipments = [shipment_view(s, now) for s in order.shipments]
     pending = [s.promised_at for s in shipments if s.promised_at and s.delivered_at is None]
     summary = summary_view(order)
+    # Field by field on purpose: OrderOut's own fields; look-alikes elsewhere build others'.
     return OrderOut(
         **summary.model_dump(),
         version=order.version,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from aftersales.kit.events import DomainEvent
+from aftersales.kit.topics import REFUND_SETTLED
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +21,7 @@ class RefundRequested(DomainEvent):
 class RefundSettled(DomainEvent):
     """The gateway's final word on a refund: succeeded or failed."""
 
-    topic: ClassVar[str] = "refund.settled"
+    topic: ClassVar[str] = REFUND_SETTLED
     refund_id: int
     case_id: int | None
     customer_id: int | None

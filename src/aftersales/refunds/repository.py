@@ -13,6 +13,7 @@ from aftersales.refunds.domain import RefundStatus
 from aftersales.refunds.models import GatewayRefund, Refund
 
 
+# Lookups by a unique key shaped like other repositories' on purpose: each reads its own table.
 class RefundsRepository(Repository):
     def get(self, refund_id: int) -> Refund | None:
         return self.session.get(Refund, refund_id)

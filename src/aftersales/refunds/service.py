@@ -49,6 +49,7 @@ GATEWAY_ACTOR = Actor(ActorKind.INTEGRATION, "payment gateway")
 
 
 # --- requesting -----------------------------------------------------------------------------------
+# _request below takes the same arguments on purpose: this entry checks the keys, the retry path enters there.
 def request_refund(
     session: Session,
     *,

@@ -57,6 +57,7 @@ def announce(
     for assignment in made:
         publish_event(
             session,
+            # Field by field on purpose: WorkAssigned's own fields; look-alikes elsewhere build others'.
             WorkAssigned(
                 kind=assignment.kind.value,
                 ref=assignment.ref,

@@ -48,7 +48,7 @@ from aftersales.routing.views import (
     work_view,
 )
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, ActorKind, Entry, SubjectType
+from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 __all__ = [
     "AgentStatus",
@@ -216,6 +216,7 @@ def _record(
     reason: str,
     by: int,
 ) -> WorkTransfer:
+    # Field by field on purpose: WorkTransfer's own fields; look-alikes elsewhere build others'.
     row = WorkTransfer(
         work_id=item.id,
         move=move.value,
@@ -412,6 +413,7 @@ def read_defaults(path: Path | None = None) -> Defaults:
 
 
 def _add_group(repo: RoutingRepository, spec: GroupSpec) -> SkillGroup:
+    # Field by field on purpose: SkillGroup's own fields; look-alikes elsewhere build others'.
     group = SkillGroup(
         key=spec.key,
         name_zh=spec.name_zh,
@@ -529,13 +531,14 @@ def update_agent(
         agent.version += 1
         repo.flush()
         after = _settings(agent, set(groups))
+        # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
         timeline.record(
             uow.session,
             Entry(
                 subject_type=SubjectType.USER,
                 subject_id=agent.user_id,
                 action="routing.agent_changed",
-                actor=Actor(ActorKind.USER, by.display_name or by.username, by.user_id),
+                actor=actor_of(by, admin_change=True),
                 occurred_at=clock.now(),
                 from_state=_short(before),
                 to_state=_short(after),

@@ -90,11 +90,16 @@ def work_view(repo: RoutingRepository, item: WorkItem, with_history: bool) -> Wo
 def work_for(session: Session, kind: WorkKind | str, ref: str) -> WorkView | None:
     """Where a ticket or chat is, with its transfer history (reasons included)."""
     repo = RoutingRepository(session)
+    item = _work(repo, kind, ref)
+    return work_view(repo, item, with_history=True) if item is not None else None
+
+
+def _work(repo: RoutingRepository, kind: WorkKind | str, ref: str) -> WorkItem | None:
+    """The work item of a ticket or chat; None for an unknown kind as for unknown work."""
     try:
-        item = repo.work(WorkKind(kind), ref)
+        return repo.work(WorkKind(kind), ref)
     except ValueError:
         return None
-    return work_view(repo, item, with_history=True) if item is not None else None
 
 
 def _agent_load(
@@ -148,6 +153,7 @@ def queues_overview(session: Session) -> list[QueueStat]:
     stats = []
     for g in repo.groups():
         c = counts.get(g.key)
+        # Field by field on purpose: QueueStat's own fields; look-alikes elsewhere build others'.
         stats.append(
             QueueStat(
                 key=g.key,
@@ -169,9 +175,6 @@ def queues_overview(session: Session) -> list[QueueStat]:
 def escalation_group(session: Session, kind: WorkKind | str, ref: str) -> str | None:
     """Where `escalate` would send this work, or None when its queue is the top (tier 2 has none)."""
     repo = RoutingRepository(session)
-    try:
-        item = repo.work(WorkKind(kind), ref)
-    except ValueError:
-        return None
+    item = _work(repo, kind, ref)
     group = repo.group(item.group_key) if item is not None else None
     return group.escalation_key if group is not None else None

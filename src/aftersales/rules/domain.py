@@ -39,7 +39,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from aftersales.kit.vocabulary import CaseKind, CaseReason, Priority, TicketType
+from aftersales.kit.vocabulary import SCENARIO_GROUPS, CaseKind, CaseReason, Priority, TicketType
 
 
 # Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
@@ -103,7 +103,6 @@ TIERS = ("regular", "vip", "svip")
 PRIORITIES = tuple(p.value for p in reversed(Priority))
 TICKET_TYPES = tuple(t.value for t in TicketType)
 RESPONSIBILITIES = ("merchant", "logistics", "platform", "customer")
-SCENARIO_GROUPS = ("product", "service", "experience", "consultation", "other")
 SCENARIOS = (
     "product.defect",
     "product.damage",

@@ -23,6 +23,7 @@ class PolicyIn(BaseModel):
     version: Annotated[int | None, Field(ge=1, description="the version you edited; a newer one gives 409")] = None
 
 
+# Same fields as policy_file.PolicySpec on purpose: that is a file entry, checked without pydantic.
 class PolicyOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 

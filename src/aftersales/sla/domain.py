@@ -23,6 +23,8 @@ ALWAYS_OPEN_KEY = "24x7"  # clocks of policies that count wall-clock time use th
 DESK_CALENDAR_KEY = "platform"
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class Metric(StrEnum):
     # A "first plan" of a dispute or a high-priority ticket is its first response.
     FIRST_RESPONSE = "first_response"

@@ -250,6 +250,7 @@ def _route(
 
 
 def _record_opened(session: Session, ticket: Ticket, arrival: _Arrival) -> None:
+    # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
     timeline.record(
         session,
         Entry(

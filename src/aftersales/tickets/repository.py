@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, delete, false, func, or_, select
 
-from aftersales.db.repository import Repository, locked
+from aftersales.db.repository import Repository, interval_index, locked
 from aftersales.kit.access import Principal, Role
 from aftersales.tickets.domain import ACTIVE, DESK_ROLES, TicketStatus
 from aftersales.tickets.models import (
@@ -290,3 +290,12 @@ class TicketsRepository(Repository):
     def status_of(self, ticket_id: int) -> TicketStatus | None:
         value = self.session.scalar(select(Ticket.status).where(Ticket.id == ticket_id))
         return TicketStatus(value) if value else None
+
+    def arrivals_per_interval(self, since: datetime, until: datetime, seconds: int) -> list[tuple[int, str, str, int]]:
+        index = interval_index(self.session, Ticket.created_at, since, seconds)
+        stmt = (
+            select(index, Ticket.group_key, Ticket.channel, func.count())
+            .where(Ticket.created_at >= since, Ticket.created_at < until)
+            .group_by(index, Ticket.group_key, Ticket.channel)
+        )
+        return [(int(i), group, channel, n) for i, group, channel, n in self.session.execute(stmt)]

@@ -7,6 +7,7 @@ handlers here react to SLA and routing events.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +23,7 @@ from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.kit.ids import refuse_other_request, request_fingerprint
 from aftersales.notifications import service as notifications
 from aftersales.sla import service as sla
-from aftersales.tickets import classification, suggestions, taxonomy, views, workflow
+from aftersales.tickets import classification, handover, merging, placement, suggestions, taxonomy, views, workflow
 from aftersales.tickets.domain import (
     ACTIVE,
     DESK_ROLES,
@@ -153,6 +154,7 @@ def _replayed(
     return views.ticket_view(session, existing, by)
 
 
+# Same signature as assistant.handoff.Desk.open_from_chat on purpose: this is the adapter behind that port.
 def open_from_chat(
     session: Session,
     principal: Principal,
@@ -299,12 +301,12 @@ def act(db: Database, number: str, data: ActionIn, by: Principal) -> TicketOut:
         try:
             match data.action:
                 case TicketAction.ESCALATE:
-                    workflow.escalate(session, ticket, by, data.reason)
+                    handover.escalate(session, ticket, by, data.reason)
                 case TicketAction.ASSIGN:
-                    workflow.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
+                    handover.assign(session, ticket, by, data.assignee_user_id, data.group_key, data.reason)
                 case TicketAction.MERGE:
                     target = _load(session, data.merge_into.strip(), by)
-                    workflow.merge(session, ticket, target, by, confirmed=data.confirm_other_customer)
+                    merging.merge(session, ticket, target, by, confirmed=data.confirm_other_customer)
                 case TicketAction.WAIT_FOR_CUSTOMER | TicketAction.SOLVE | TicketAction.CLOSE | TicketAction.REOPEN:
                     workflow.transition(session, ticket, data.action, by, data.reason)
                 case _:
@@ -384,7 +386,7 @@ def link_tickets(db: Database, number: str, other: str, by: Principal) -> Ticket
     _require_staff(by)
     with db.write() as uow:
         ticket = _load(uow.session, number, by)
-        workflow.link(uow.session, ticket, _load(uow.session, other.strip(), by), by)
+        merging.link(uow.session, ticket, _load(uow.session, other.strip(), by), by)
         return _commit_and_view(uow, ticket, by)
 
 
@@ -421,6 +423,16 @@ def start_case(db: Database, number: str, draft: cases.CaseDraft, by: Principal)
     return case.number
 
 
+def arrivals_per_interval(
+    db: Database, since: datetime, until: datetime, seconds: int
+) -> list[tuple[datetime, str, str, int]]:
+    """Tickets that came in [since, until), counted per interval of `seconds` (by its start), skill
+    group and channel: the staffing forecast's history of contacts."""
+    with db.read() as uow:
+        rows = TicketsRepository(uow.session).arrivals_per_interval(since, until, seconds)
+    return [(since + timedelta(seconds=i * seconds), group, channel, n) for i, group, channel, n in rows]
+
+
 def classification_accuracy(db: Database) -> classification.AccuracyReport:
     with db.read() as uow:
         rows = TicketsRepository(uow.session).corrections()
@@ -440,7 +452,7 @@ def on_sla_breached(db: Database, ticket_id: int, metric: str, key: str = "") ->
         ticket = TicketsRepository(uow.session).by_id(ticket_id)
         if ticket is None or TicketStatus(ticket.status) not in ACTIVE:
             return
-        workflow.escalate_on_breach(uow.session, ticket, metric)
+        handover.escalate_on_breach(uow.session, ticket, metric)
         params = {"ticket": ticket.number, "metric": metric}
         uow.commit()
     supervisors = [(u.id, u.locale) for u in identity.list_users(db, Role.SUPERVISOR.value) if u.active]
@@ -459,7 +471,7 @@ def on_sla_warning(db: Database, ticket_id: int, metric: str) -> None:
 
 def on_assigned(db: Database, ref: str, user_id: int | None, group_key: str) -> None:
     with db.write() as uow:
-        workflow.apply_assignment(uow.session, ref, user_id, group_key)
+        placement.apply_assignment(uow.session, ref, user_id, group_key)
         uow.commit()
 
 

@@ -15,11 +15,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from aftersales.kit.vocabulary import SCENARIO_GROUPS
 from aftersales.kit.yaml_file import read_yaml
 
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 GAP = "…"  # in a keyword: its parts come in order with a few characters or words between them
-SCENARIO_GROUPS = ("product", "service", "experience", "consultation", "other")
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 WORD = re.compile(r"^[a-z0-9]+$")
 MAX_KEYWORDS = 200  # per language and tag: a longer list is a sign of a tag that should be split

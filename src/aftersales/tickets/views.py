@@ -48,6 +48,7 @@ def summaries(session: Session, rows: list[Ticket], viewer: Principal) -> list[T
 
 
 def summary(ticket: Ticket, clocks: list[ClockOut], names: dict[int, str], viewer: Principal) -> TicketSummary:
+    # Field by field on purpose: TicketSummary's own fields; look-alikes elsewhere build others'.
     return TicketSummary(
         number=ticket.number,
         subject=masking.mask_abuse(ticket.subject),
@@ -79,6 +80,7 @@ def ticket_view(session: Session, ticket: Ticket, viewer: Principal) -> TicketOu
     names = identity.display_names_in(session, [ticket.assignee_user_id] if ticket.assignee_user_id else [])
     summary_out = summary(ticket, clocks(session, [ticket.id]).get(ticket.id, []), names, viewer)
     messages = [
+        # Field by field on purpose: MessageOut's own fields; look-alikes elsewhere build others'.
         MessageOut(
             id=m.id,
             kind=MessageKind(m.kind),

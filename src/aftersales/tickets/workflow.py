@@ -1,7 +1,9 @@
-"""What happens to a ticket after it arrives: messages, status changes through the transition table,
-assignment and escalation through routing, SLA clocks, merges, links and mentions.
+"""What happens to a ticket after it arrives: messages, replies and mentions, and status changes
+through the transition table with their SLA clocks.
 
-Each function works inside the caller's unit of work and appends a timeline line.
+Neighbouring rooms: placement.py mirrors routing's decisions on the ticket, handover.py transfers
+and escalates it, merging.py merges and links tickets. Each function works inside the caller's
+unit of work and appends a timeline line.
 """
 
 from __future__ import annotations
@@ -10,28 +12,24 @@ from sqlalchemy.orm import Session
 
 from aftersales.identity import service as identity
 from aftersales.kit import clock
-from aftersales.kit.access import SYSTEM, Principal, Role
+from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid
 from aftersales.messaging import live
 from aftersales.messaging.outbox import publish_event
-from aftersales.routing import service as routing
 from aftersales.sla import service as sla
+from aftersales.tickets import placement
 from aftersales.tickets.domain import (
-    ACTIVE,
     Channel,
     MessageKind,
-    Priority,
     TicketAction,
     TicketStatus,
     TransitionRefused,
     mentioned_usernames,
     next_status,
-    raised,
-    same_requester,
 )
 from aftersales.tickets.events import PublicReplied, TicketSolved
-from aftersales.tickets.intake import agent_channel, signal, state_promise
-from aftersales.tickets.models import Mention, Ticket, TicketLink, TicketMessage
+from aftersales.tickets.intake import agent_channel
+from aftersales.tickets.models import Mention, Ticket, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Entry, SubjectType, actor_of
@@ -75,7 +73,7 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
     if after is TicketStatus.SOLVED:
         ticket.solved_at = now
         sla.met(session, ticket.id, "resolution", now)
-        _release(session, ticket)
+        placement.release(session, ticket)
         publish_event(
             session,
             TicketSolved(ticket_number=ticket.number, conversation_id=ticket.conversation_id),
@@ -84,60 +82,13 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
     elif after is TicketStatus.CLOSED:
         ticket.closed_at = now
         sla.stop_all(session, ticket.id, now)
-        _release(session, ticket)
+        placement.release(session, ticket)
     elif before in (TicketStatus.SOLVED,) and after is TicketStatus.OPEN:
         # Reopened: the resolution clock starts again from now.
         ticket.solved_at = None
         sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now, channel=ticket.channel)
-        _route(session, ticket)
+        placement.route(session, ticket)
     record(session, ticket, f"ticket.{action.value}", by, before.value, reason)
-
-
-def _release(session: Session, ticket: Ticket) -> None:
-    for assignment in routing.release(session, "ticket", ticket.number):
-        apply_assignment(session, assignment.ref, assignment.user_id, assignment.group_key)
-
-
-def _route(session: Session, ticket: Ticket) -> None:
-    assignment = routing.enqueue(
-        session,
-        routing.RoutableWork(
-            kind="ticket",
-            ref=ticket.number,
-            group_key=ticket.group_key or None,
-            required_skills=[],
-            priority=ticket.priority,
-            vip=ticket.vip,
-            order_value=ticket.order_value,
-            merchant_id=ticket.merchant_id,
-            category=None,
-            problem_type=ticket.scenario,
-        ),
-    )
-    if assignment is not None:
-        ticket.assignee_user_id = assignment.user_id
-        ticket.group_key = assignment.group_key
-
-
-def _mirror(ticket: Ticket, placed: routing.Placement) -> None:
-    """Routing moved the ticket (in this transaction): it now sits in that group, with that agent
-    or waiting."""
-    ticket.assignee_user_id = placed.assignment.user_id if placed.assignment else None
-    ticket.group_key = placed.group_key
-
-
-def apply_assignment(session: Session, ref: str, user_id: int | None, group_key: str) -> None:
-    """Routing gave (or took) a ticket: mirror it on the ticket. Idempotent."""
-    ticket = TicketsRepository(session).by_number_unscoped(ref)
-    if ticket is None or (ticket.assignee_user_id == user_id and ticket.group_key == group_key):
-        return
-    before_user = ticket.assignee_user_id
-    ticket.assignee_user_id = user_id
-    ticket.group_key = group_key
-    ticket.updated_at = clock.now()
-    if before_user:
-        live.notify(session, agent_channel(before_user), audience=live.Audience.of(user_id=before_user))
-    signal(session, ticket)
 
 
 def add_message(
@@ -241,134 +192,6 @@ def customer_writes(
     if TicketStatus(ticket.status) in (TicketStatus.PENDING, TicketStatus.SOLVED):
         transition(session, ticket, TicketAction.CUSTOMER_MESSAGE, by)
     return message
-
-
-def escalate(session: Session, ticket: Ticket, by: Principal, reason: str) -> None:
-    """Tier 1 → tier 2 (or merchant → platform) with the reason; the whole ticket goes along."""
-    if TicketStatus(ticket.status) not in ACTIVE:
-        raise Conflict(f"Ticket {ticket.number} is {ticket.status}; only active tickets are escalated.")
-    if not reason.strip():
-        raise Invalid("Say why the ticket is escalated (the next tier reads it).")
-    before = ticket.status
-    if TicketStatus(ticket.status) is TicketStatus.PENDING:
-        transition(session, ticket, TicketAction.ESCALATE, by, reason)
-    ticket.escalated = True
-    placed = routing.escalate(session, "ticket", ticket.number, reason, by.user_id)
-    _mirror(ticket, placed)
-    ticket.updated_at = clock.now()
-    record(session, ticket, "ticket.escalated", by, before, reason)
-    signal(session, ticket)
-
-
-def assign(
-    session: Session, ticket: Ticket, by: Principal, to_user_id: int | None, group_key: str, reason: str
-) -> None:
-    """Transfer to a person or a group (agents), or reassign (supervisors); always with a reason."""
-    if TicketStatus(ticket.status) not in ACTIVE:
-        raise Conflict(f"Ticket {ticket.number} is {ticket.status}; reopen it before assigning.")
-    if not reason.strip():
-        raise Invalid("Say why the ticket is transferred (the next agent reads it).")
-    if to_user_id is None and not group_key:
-        raise Invalid("Choose an agent or a group to transfer to.")
-    previous = ticket.assignee_user_id
-    placed: routing.Placement
-    if by.role in (Role.SUPERVISOR, Role.ADMIN) and to_user_id is not None:
-        assignment = routing.reassign(session, "ticket", ticket.number, to_user_id, by.user_id)
-        placed = routing.Placement(assignment.group_key, assignment)
-    else:
-        placed = routing.transfer(
-            session,
-            "ticket",
-            ticket.number,
-            to_user_id=to_user_id,
-            to_group=group_key or None,
-            reason=reason,
-            by_user_id=by.user_id,
-        )
-    _mirror(ticket, placed)
-    ticket.updated_at = clock.now()
-    record(session, ticket, "ticket.transferred", by, ticket.status, reason)
-    if previous:
-        live.notify(session, agent_channel(previous), audience=live.Audience.of(user_id=previous))
-    signal(session, ticket)
-
-
-def escalate_on_breach(session: Session, ticket: Ticket, metric: str) -> None:
-    """An SLA breach: the first one raises the priority a step and moves the ticket to the next tier;
-    every breach is recorded and the supervisors hear of it."""
-    if TicketStatus(ticket.status) not in ACTIVE:
-        return
-    if not ticket.escalated:
-        ticket.escalated = True
-        raised_to = raised(Priority(ticket.priority)).value
-        if raised_to != ticket.priority:
-            ticket.priority = raised_to
-            sla.retarget(session, ticket.id, ticket.ticket_type, ticket.priority, clock.now(), channel=ticket.channel)
-            state_promise(session, ticket)
-        # Tier-2 groups have no next tier: the ticket stays and the supervisors take it from here.
-        if routing.escalation_group(session, "ticket", ticket.number) is not None:
-            _mirror(ticket, routing.escalate(session, "ticket", ticket.number, f"SLA breached: {metric}", 0))
-    ticket.updated_at = clock.now()
-    record(session, ticket, "ticket.sla_breached", SYSTEM, ticket.status, metric)
-    live.notify(session, "desk:supervisor", "breach", audience=live.STAFF)
-    signal(session, ticket)
-
-
-def merge(session: Session, source: Ticket, target: Ticket, by: Principal, *, confirmed: bool = False) -> None:
-    """The source closes into the target; the target gets the source's conversation as a note
-    (staff only, so neither customer reads the other's messages)."""
-    if source.id == target.id:
-        raise Invalid("A ticket cannot be merged into itself.")
-    if TicketStatus(target.status) is TicketStatus.CLOSED:
-        raise Conflict(f"Ticket {target.number} is closed; merge into an open ticket.")
-    if not confirmed and not same_requester(
-        source.customer_id, source.requester_email, target.customer_id, target.requester_email
-    ):
-        raise Conflict(
-            f"Tickets {source.number} and {target.number} are from different customers. Merge only if they are "
-            "the same person: tick 'different customers, merge anyway' (API: confirm_other_customer)."
-        )
-    repo = TicketsRepository(session)
-    lines = [f"[{m.author_name}] {m.body}" for m in repo.messages(source.id, include_notes=False)]
-    add_message(
-        session,
-        target,
-        kind=MessageKind.NOTE,
-        body=f"Merged from {source.number}:\n" + "\n---\n".join(lines),
-        by=by,
-        channel=Channel(target.channel),
-    )
-    source.merged_into_id = target.id
-    transition(session, source, TicketAction.MERGE, by, f"merged into {target.number}")
-    if not repo.link_exists(source.id, target.id):
-        repo.add(
-            TicketLink(
-                ticket_id=source.id,
-                other_ticket_id=target.id,
-                kind="merged",
-                created_by_user_id=by.user_id or None,
-                created_at=clock.now(),
-            )
-        )
-    signal(session, target)
-
-
-def link(session: Session, ticket: Ticket, other: Ticket, by: Principal) -> None:
-    if ticket.id == other.id:
-        raise Invalid("A ticket cannot be linked to itself.")
-    repo = TicketsRepository(session)
-    if repo.link_exists(ticket.id, other.id):
-        return
-    repo.add(
-        TicketLink(
-            ticket_id=ticket.id,
-            other_ticket_id=other.id,
-            kind="related",
-            created_by_user_id=by.user_id or None,
-            created_at=clock.now(),
-        )
-    )
-    record(session, ticket, "ticket.linked", by, ticket.status, other.number)
 
 
 # The audit log names tickets by their numbers, never by row id.

@@ -38,8 +38,14 @@ class Actor:
 SYSTEM_ACTOR = Actor(ActorKind.SYSTEM, "system")
 
 
-def actor_of(principal: Principal) -> Actor:
-    """Who did it, as the timeline writes it down: the system, an integration or a person."""
+def actor_of(principal: Principal, *, admin_change: bool = False) -> Actor:
+    """Who did it, as the timeline writes it down: the system, an integration or a person.
+
+    An administrator's change (accounts, agents, policies) is audited as the person who made it,
+    whatever role signed the request, so the audit log always names someone accountable.
+    """
+    if admin_change:
+        return Actor(ActorKind.USER, principal.display_name or principal.username, principal.user_id)
     if principal is SYSTEM:
         return SYSTEM_ACTOR
     kind = ActorKind.INTEGRATION if principal.role is Role.INTEGRATION else ActorKind.USER

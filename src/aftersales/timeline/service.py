@@ -37,6 +37,7 @@ def _named(session: Session, entries: list[TimelineEntryOut]) -> list[TimelineEn
 
 
 def record(session: Session, entry: Entry) -> None:
+    # Field by field on purpose: TimelineEvent's own fields; look-alikes elsewhere build others'.
     TimelineRepository(session).add(
         TimelineEvent(
             subject_type=entry.subject_type.value,

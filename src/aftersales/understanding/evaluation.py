@@ -226,6 +226,7 @@ def score(
     correct = sum(n for (t, p), n in pairs.items() if t == p)
     in_scope = sum(n for t, n in support.items() if t != OUT_OF_SCOPE)
     in_scope_correct = sum(n for (t, p), n in pairs.items() if t == p and t != OUT_OF_SCOPE)
+    # Field by field on purpose: Report's own fields; look-alikes elsewhere build others'.
     return Report(
         total=len(truth),
         correct=correct,
