@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
-from aftersales.assistant import handoff
+from aftersales.assistant import handoff, learning_web
 from aftersales.assistant import web as assistant_web
 from aftersales.cases import api as cases_api
 from aftersales.cases import web as cases_web
@@ -152,4 +152,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sla_web.router)
     app.include_router(routing_web.router)
     app.include_router(assistant_web.router)
+    app.include_router(learning_web.router)
     return app

@@ -4,6 +4,7 @@
     aftersales assistant classify --input messages.txt
     aftersales assistant eval labelled.csv          (columns text,intent; header row)
     aftersales assistant eval labelled.csv --json   (the same report as one JSON object)
+    aftersales assistant retrain                    (base data + approved examples; live only if no number drops)
 
 Output of `classify`: one JSON object per non-blank input line, in input order, written and
 flushed as each line is read (so it also works as a filter in a pipe):
@@ -120,6 +121,36 @@ def evaluate(
         typer.echo(json.dumps(report.as_json(confusions), ensure_ascii=False, indent=2))
     else:
         typer.echo("\n".join(report.lines(confusions)))
+
+
+@assistant_app.command()
+def retrain(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="measure the candidate, never replace the live model")
+    ] = False,
+    today: Annotated[str | None, typer.Option(help="the day relative dates are read against, YYYY-MM-DD")] = None,
+) -> None:
+    """Rebuild the intent model from the training data plus the approved examples, measure it and
+    the live model on the frozen test set, print both as JSON, and make it the live model only when
+    no headline number (accuracy, in-scope accuracy, OOS precision, OOS recall) drops: exit 1 if
+    one does (the live model stays), 0 otherwise."""
+    from aftersales.assistant import learning, service
+    from aftersales.config import get_settings
+    from aftersales.db.uow import Database
+
+    db = Database(get_settings().database_url)
+    outcome = learning.retrain(db, _parse_day(today) or service.local_today(), promote=not dry_run)
+    _utf8(sys.stdout, "strict")
+    typer.echo(json.dumps(outcome.as_json(), ensure_ascii=False, indent=2))
+    if outcome.dropped:
+        typer.echo(
+            "refused: the new model is worse on the frozen test set in "
+            + ", ".join(outcome.dropped)
+            + "; the live model stays. Review the approved examples (mislabelled ones make numbers drop).",
+            err=True,
+        )
+        raise typer.Exit(code=1)
+    typer.echo("replaced the live model" if outcome.replaced else "dry run: the live model stays", err=True)
 
 
 if __name__ == "__main__":

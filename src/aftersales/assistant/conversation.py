@@ -10,6 +10,7 @@ replies and the new state are stored. A failing action becomes a polite reply, n
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from aftersales.assistant import dialogue, handoff, slots
+from aftersales.assistant import agenda, dialogue, handoff, learning, slots
 from aftersales.assistant import replies as texts
 from aftersales.assistant import service as understanding
 from aftersales.assistant.dialogue import L, Outcome, Reply
@@ -45,6 +46,7 @@ log = structlog.get_logger(__name__)
 
 MAX_TEXT = 1000
 RECENT_ORDERS = 10
+MAX_ACTIONS = 3
 BOT_NAME = {"zh-CN": "小售", "en": "Assistant"}
 HUMAN = ("waiting_human", "with_human")
 
@@ -164,15 +166,19 @@ def post_customer_message(
         uow.commit()
     snapshot = _snapshot(db, principal, u, lang, typed=not choice)
     state = dialogue.State.from_json(state_json)
-    turn = dialogue.respond(u, state, snapshot, choice=choice)
+    turn = dialogue.respond(u, state, snapshot, choice=choice, parts=_parts(text) if not choice else ())
     replies = list(turn.replies)
     handoff: dialogue.HandOff | None = None
-    if isinstance(turn.action, dialogue.HandOff):
-        handoff = turn.action
-    elif turn.action is not None:
-        outcome = _execute(db, principal, turn.action, idempotency_key=f"chat:{said.id}")
+    # One action, or a few when a finished request lets a queued one act at once (agenda.go_on).
+    for step in range(MAX_ACTIONS):
+        if turn.action is None or isinstance(turn.action, dialogue.HandOff):
+            break
+        key = f"chat:{said.id}" + (f":{step}" if step else "")
+        outcome = _execute(db, principal, turn.action, idempotency_key=key)
         after = dialogue.after_action(turn.state, turn.action, outcome, snapshot)
         replies, turn = replies + after.replies, after
+    if isinstance(turn.action, dialogue.HandOff):
+        handoff = turn.action
     with db.write() as uow:
         conversation = _visible(uow.session, principal, conversation_id)
         if handoff is not None:
@@ -196,6 +202,11 @@ def _choice_label(choice: str, lang: str) -> str:
 
 def _understand(text: str) -> Understanding:
     return understanding.understand(text)
+
+
+def _parts(text: str) -> list[Understanding]:
+    """The message's clauses understood one by one, when it has several ("退这双鞋，另一个包裹到哪了")."""
+    return [understanding.understand(clause) for clause in agenda.clauses(text)]
 
 
 # A keyword signature like other services' helpers, on purpose: it stores this context's own message.
@@ -374,15 +385,19 @@ def _hand_off(
     repo = ConversationsRepository(session)
     history = repo.messages(conversation.id)
     state = dialogue.State.from_json(conversation.state)
-    intent = next((m.intent for m in reversed(history) if m.sender == "customer" and m.intent), None)
+    request = _request_of(state, history)
+    intent = request or next((m.intent for m in reversed(history) if m.sender == "customer" and m.intent), None)
     entities: dict[str, Any] = {}
     for message in history:
         if message.sender == "customer":
             entities |= {k: v for k, v in (message.entities or {}).items() if k not in entities}
-    order_number = str(state.slots.get("order") or entities.get("order_number") or "") or None
+    order_number = str(state.slots.get("order") or state.focus or entities.get("order_number") or "") or None
     lines = [{"role": m.sender, "name": m.sender_name, "text": m.text, "at": m.created_at.isoformat()} for m in history]
     zh, en = HANDOFF_SUBJECTS.get(action.reason, HANDOFF_SUBJECTS["customer_asked"])
-    summary = (en if conversation.language == "en" else zh) + (f" · {order_number}" if order_number else "")
+    lang = _lang(conversation)
+    # The subject names what the customer wanted ("维修"): the desk's classifier reads it first.
+    wanted = f" · {texts.word(dialogue.T(f'chat.intent.{request}'), lang)}" if request else ""
+    summary = (en if lang == "en" else zh) + wanted + (f" · {order_number}" if order_number else "")
     try:
         # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         number = desk.open_from_chat(
@@ -400,7 +415,24 @@ def _hand_off(
             False, L(f"暂时无法转接人工：{exc.message}", f"We could not reach a person just now: {exc.message}")
         )
     conversation.status, conversation.handed_off_to = "waiting_human", str(number)
+    learning.record_handoff(session, conversation.id)  # with the customer's consent only
     return Outcome(True, ticket_number=str(number))
+
+
+def _request_of(state: dialogue.State, history: Sequence[ChatMessage]) -> str:
+    """What the conversation is about, for the desk: the flow in progress, else the last request
+    served, else the latest confident request the customer made; never the last message's mood
+    ("转人工", "你好笨")."""
+    if intent := agenda.intent_of(state):
+        return intent
+    if state.last in dialogue.FLOWS:
+        return state.last
+    confident = (
+        m.intent
+        for m in reversed(history)
+        if m.sender == "customer" and m.intent in dialogue.FLOWS and (m.confidence or 0) >= dialogue.SURE
+    )
+    return next(confident, "")
 
 
 def _pass_to_agent(session: Session, conversation: Conversation, text: str, principal: Principal) -> MessageOut:

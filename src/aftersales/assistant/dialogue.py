@@ -15,7 +15,7 @@ gets an answer from the help center, a clarifying question or a person, never an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -204,6 +204,16 @@ class State:
     # The order the conversation is about (the last one the bot named): "the headphones" or "那个"
     # in a later message means this order first, before the customer's other orders.
     focus: str = ""
+    # What the customer talked about ({"product", "product_category"}), kept when no order is named
+    # yet: "where is my washing machine" then "it is broken" is about the washing machine.
+    subject: dict[str, str] = field(default_factory=dict)
+    # Requests waiting their turn (agenda.py): the second request of a message, or a flow the
+    # customer left for another one, to be offered back.
+    queue: tuple[dict[str, Any], ...] = ()
+    # Orders just listed or named, in that order ("the first one", "the other one"), and the last
+    # request served, which a follow-up ("那个呢") repeats on another order.
+    seen: tuple[str, ...] = ()
+    last: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -212,6 +222,10 @@ class State:
             "awaiting": self.awaiting,
             "misses": self.misses,
             "focus": self.focus,
+            "subject": dict(self.subject),
+            "queue": [dict(item) for item in self.queue],
+            "seen": list(self.seen),
+            "last": self.last,
         }
 
     @classmethod
@@ -223,7 +237,15 @@ class State:
             awaiting=str(data.get("awaiting") or ""),
             misses=int(data.get("misses") or 0),
             focus=str(data.get("focus") or ""),
+            subject={str(k): str(v) for k, v in dict(data.get("subject") or {}).items()},
+            queue=tuple(dict(item) for item in data.get("queue") or () if isinstance(item, dict)),
+            seen=tuple(str(n) for n in data.get("seen") or ()),
+            last=str(data.get("last") or ""),
         )
+
+    def context(self) -> State:
+        """What outlives a flow: the conversation's memory without the flow itself."""
+        return State(focus=self.focus, subject=self.subject, queue=self.queue, seen=self.seen, last=self.last)
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,30 +309,57 @@ def candidates(flow: str, kind: str, orders: tuple[Order, ...]) -> list[Order]:
 
 
 # --- the turn --------------------------------------------------------------------------------------
-def respond(u: Understanding, state: State, ctx: Snapshot, *, choice: str = "") -> Turn:
-    """The bot's answer to one customer message (typed text, or a quick-reply `choice`)."""
-    return remember(_respond(u, state, ctx, choice), state, ctx)
+def respond(
+    u: Understanding, state: State, ctx: Snapshot, *, choice: str = "", parts: Sequence[Understanding] = ()
+) -> Turn:
+    """The bot's answer to one customer message (typed `text`, or a quick-reply `choice`); `parts`
+    are the message's clauses understood one by one, when it has several (agenda.clauses)."""
+    from aftersales.assistant import agenda
+
+    u, state, ctx, queued = agenda.arrange(u, state, ctx, choice, parts)
+    turn = remember(_respond(u, state, ctx, choice), state, ctx, u)
+    served = u.intent if u.intent in FLOWS and (u.confidence >= SURE or choice) else ""
+    turn = agenda.announce(agenda.forget_served(turn, served), queued)
+    return agenda.go_on(turn, ctx)
 
 
-def remember(turn: Turn, before: State, ctx: Snapshot) -> Turn:
-    """The turn's state keeps the order under discussion: the last one the bot named, else the
-    flow's, else the one before."""
+def remember(turn: Turn, before: State, ctx: Snapshot, u: Understanding | None = None) -> Turn:
+    """What the turn leaves for the next message: the order under discussion (the last one the bot
+    named, else the flow's, else the one before), the orders just listed or named, the last request
+    served, what the customer was talking about, and the requests still waiting."""
+    st = turn.state
     named = [str(r.params["order"]) for r in turn.replies if isinstance(r.params.get("order"), str)]
-    for number in (*reversed(named), turn.state.slots.get("order"), before.focus):
+    focus = before.focus
+    for number in (*reversed(named), st.slots.get("order"), before.focus):
         if number and ctx.order(str(number)) is not None:
-            return replace(turn, state=replace(turn.state, focus=str(number)))
-    return turn
+            focus = str(number)
+            break
+    listed = tuple(b.value[6:] for r in turn.replies for b in r.buttons if b.value.startswith("order:"))
+    seen = listed or tuple(dict.fromkeys((*before.seen, *named, *([focus] if focus else []))))[-MAX_BUTTONS:]
+    intent = str(st.slots.get("intent", ""))
+    last = intent if st.flow and intent in FLOWS else (st.last or before.last)
+    said = {k: str(u.entities[k]) for k in ("product", "product_category") if u and u.entities.get(k)}
+    # A product the customer names is the subject; an order the bot names instead replaces it.
+    subject = said or st.subject or ({} if focus != before.focus and named else before.subject)
+    queue = st.queue or before.queue
+    state = replace(st, focus=focus, seen=seen, last=last, subject=subject, queue=queue)
+    return replace(turn, state=state)
 
 
 def _respond(u: Understanding, state: State, ctx: Snapshot, choice: str) -> Turn:
+    from aftersales.assistant import agenda
+
     if choice == "human":
         return Turn([], State(), HandOff("customer_asked"))
     if choice.startswith("intent:"):
-        # A menu button, optionally bound to an order ("intent:urge_delivery@SO1").
+        # A menu button, optionally bound to an order ("intent:urge_delivery@SO1"). Right after a
+        # clarifying question it is about what the customer had just said ("洗衣机到哪了").
         intent, _, number = choice[7:].partition("@")
         entities = {**u.entities, "order_number": number} if number else u.entities
+        if state.misses and not number:
+            entities = {**state.subject, **entities}
         u = replace(u, intent=intent, confidence=1.0, entities=entities)
-        state = State(misses=state.misses, focus=state.focus)
+        state = replace(state.context(), misses=state.misses)
     if state.flow and state.awaiting in ASKING:
         # Imported here: flows.py builds on this module's types.
         from aftersales.assistant import flows
@@ -318,16 +367,35 @@ def _respond(u: Understanding, state: State, ctx: Snapshot, choice: str) -> Turn
         answered = flows.answer(u, state, ctx, choice)
         if answered is not None:
             return answered
+        was = agenda.intent_of(state)
+        dropped = slots.yes_no(u.text) is False  # "算了，我的快递到哪了": the flow is given up, not left
+        if (
+            not choice
+            and was
+            and not dropped
+            and u.intent not in HANDOFF_INTENTS
+            and not agenda.same_family(u.intent, was)
+        ):
+            # A new request mid-flow: served now, the flow it interrupts offered back afterwards.
+            rest = replace(state.context(), queue=(*state.queue, agenda.left(state)), misses=state.misses)
+            turn = start(u, rest, ctx)
+            lead = [Reply("chat.switched", {"was": T(f"chat.intent.{was}")})] if u.intent in FLOWS else []
+            return Turn([*lead, *turn.replies], replace(turn.state, queue=rest.queue), turn.action)
     return start(u, state, ctx)
 
 
 def start(u: Understanding, state: State, ctx: Snapshot) -> Turn:
     """A message that answers no pending question: pick what to do from the intent."""
-    from aftersales.assistant import flows
+    from aftersales.assistant import agenda, flows
 
     trigger = slots.trigger_in(u.text)
     intent = u.intent
     claim = intent in (Intent.EXCHANGE, Intent.REPAIR, Intent.RETURN_GOODS, Intent.REFUND) and u.confidence >= SURE
+    if slots.insult_in(u.text) and not trigger and intent not in HANDOFF_INTENTS and not claim:
+        # Rudeness is heard, not acted on: an apology and a person, the count of misses unchanged.
+        return Turn([sorry()], State(misses=state.misses))
+    if state.subject and slots.points_back(u.text) and not _names_something(u):
+        u = replace(u, entities={**u.entities, **state.subject})  # "it is broken": the thing just talked about
     if trigger and not claim:
         kind = "refund_only" if trigger == "missing_item" else "return_refund"
         claimed = {"kind": kind, "reason": trigger, "intent": intent}
@@ -356,7 +424,17 @@ def start(u: Understanding, state: State, ctx: Snapshot) -> Turn:
             ],
             State(),
         )
+    if (followed := agenda.follow_up(u, state, ctx)) is not None:
+        return followed
     return not_sure(u, state, ctx)
+
+
+def _names_something(u: Understanding) -> bool:
+    return any(u.entities.get(k) for k in ("product", "product_category", "order_number"))
+
+
+def sorry() -> Reply:
+    return Reply("chat.sorry", buttons=(human_button(), *menu_buttons()[:3]))
 
 
 SMALL_TALK_KEYS = {Intent.GREETING: "chat.greeting", Intent.THANKS: "chat.thanks", Intent.GOODBYE: "chat.goodbye"}
@@ -408,9 +486,11 @@ def yes_no_buttons(yes_key: str = "chat.button.yes") -> tuple[Button, ...]:
 
 def after_action(state: State, action: Action, outcome: Outcome, ctx: Snapshot) -> Turn:
     """The replies once the service has executed the turn's action."""
-    from aftersales.assistant import flows
+    from aftersales.assistant import agenda, flows
 
-    return remember(flows.after(state, action, outcome, ctx), state, ctx)
+    turn = remember(flows.after(state, action, outcome, ctx), state, ctx)
+    # A person takes over after a hand-off: nothing queued is started behind their back.
+    return turn if isinstance(action, HandOff) else agenda.go_on(turn, ctx)
 
 
 def money(amount: str, currency: str) -> str:

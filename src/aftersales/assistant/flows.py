@@ -4,9 +4,10 @@ Pure, like dialogue.py, whose types these are."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from aftersales.assistant import slots
+from aftersales.assistant import agenda, slots
 from aftersales.assistant.dialogue import (
     FAQ_INTENTS,
     FLOWS,
@@ -39,8 +40,10 @@ from aftersales.assistant.dialogue import (
     money,
     yes_no_buttons,
 )
-from aftersales.understanding.intents import Understanding
+from aftersales.understanding.intents import SMALL_TALK, Intent, Understanding
 
+# A free-text "reason" the model is this sure is out of scope is chit-chat ("今天天气怎么样"), not a reason.
+CHIT_CHAT_SURE = 0.9
 RETURN_LEG = frozenset({"return_refund", "exchange", "repair"})
 
 
@@ -257,6 +260,16 @@ def answer(u: Understanding, state: State, ctx: Snapshot, choice: str) -> Turn |
     if choice.startswith("intent:") or choice == "human":
         return None
     s, text = state.slots, u.text
+    if (
+        state.awaiting != "confirm"
+        and _switches(u, state)
+        and not agenda.same_family(u.intent, agenda.intent_of(state))
+    ):
+        # A new request, not an answer: "SO-B 能开发票吗" while a return asks which order is the
+        # invoice's order, never the return's.
+        return None
+    if slots.insult_in(text) and slots.reason_in(text) is None and slots.yes_no(text) is None:
+        return _sorry_and_ask_again(state, ctx)
     pool = candidates(state.flow, str(s.get("kind", "")), ctx.orders)
     if state.awaiting == "order":
         number = choice[6:] if choice.startswith("order:") else ""
@@ -287,7 +300,7 @@ def answer(u: Understanding, state: State, ctx: Snapshot, choice: str) -> Turn |
             return proceed(_with(state, **found), ctx)
     elif state.awaiting == "reason":
         reason = choice[7:] if choice.startswith("reason:") and choice[7:] in slots.REASONS else slots.reason_in(text)
-        if reason is None and not _switches(u, state) and slots.yes_no(text) is None and slots.norm(text):
+        if reason is None and not _switches(u, state) and slots.yes_no(text) is None and _plausible(u):
             reason = "other"
         if reason is not None:
             described = text if not choice else ""
@@ -310,6 +323,25 @@ def answer(u: Understanding, state: State, ctx: Snapshot, choice: str) -> Turn |
     if _switches(u, state):
         return None
     return _reask(state, ctx)
+
+
+def _plausible(u: Understanding) -> bool:
+    """Free text that can stand as the reason of a claim ("颜色和图片不一样"): not laughter or a hum,
+    not small talk, not a message the model is sure is about something else entirely."""
+    if slots.chit_chat(u.text) or slots.insult_in(u.text):
+        return False
+    if u.intent in SMALL_TALK and u.confidence >= SURE:
+        return False
+    return not (u.intent == Intent.OUT_OF_SCOPE and u.confidence >= CHIT_CHAT_SURE)
+
+
+def _sorry_and_ask_again(state: State, ctx: Snapshot) -> Turn:
+    """Rudeness in answer to a question: an apology, a person offered, and the question again."""
+    again = proceed(State(state.flow, state.slots, "", state.misses), ctx)
+    replies = list(again.replies)
+    if replies and not any(b.value == "human" for b in replies[-1].buttons):
+        replies[-1] = replace(replies[-1], buttons=(*replies[-1].buttons, human_button()))
+    return Turn([Reply("chat.sorry"), *replies], again.state, again.action)
 
 
 def _address(u: Understanding, order: Order | None) -> dict[str, str] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftersales.db.base import Base, UTCDateTime
@@ -42,4 +42,42 @@ class ChatMessage(Base):
     intent: Mapped[str] = mapped_column(String(32), default="")
     confidence: Mapped[float | None] = mapped_column(Float)
     entities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LearningConsent(Base):
+    """The customer's answer to "may this conversation be used to improve the assistant?"; no row
+    means not asked or not answered, which counts as no."""
+
+    __tablename__ = "chat_learning_consents"
+
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    consented: Mapped[bool] = mapped_column(Boolean)
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LearningExample(Base):
+    """A customer's message with the intent the bot gave it and the one a person says it was: kept
+    from a hand-off or an agent's correction, with the customer's consent, and trained on once a
+    supervisor approves it (`aftersales assistant retrain`)."""
+
+    __tablename__ = "chat_learning_examples"
+    __table_args__ = (
+        UniqueConstraint("message_id", name="uq_chat_learning_examples_message"),
+        Index("ix_chat_learning_examples_status", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("chat_messages.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(Text)
+    predicted_intent: Mapped[str] = mapped_column(String(32), default="")
+    corrected_intent: Mapped[str] = mapped_column(String(32), default="")  # empty until a person labels it
+    source: Mapped[str] = mapped_column(String(16))  # handoff, agent_correction
+    status: Mapped[str] = mapped_column(String(16))  # unlabelled, pending, approved, rejected
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the customer agreed
+    labelled_by: Mapped[str] = mapped_column(String(120), default="")
+    labelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by: Mapped[str] = mapped_column(String(120), default="")
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

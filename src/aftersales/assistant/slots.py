@@ -99,6 +99,29 @@ def trigger_in(text: str) -> str | None:
     return None
 
 
+# --- rudeness and chit-chat ----------------------------------------------------------------------
+# Words a customer throws at the bot when it fails them: heard (an apology and a person), never
+# taken as the reason of a claim. Abusive words proper are the masking lists' (kit/wordlists).
+INSULT_WORDS = (
+    "好笨", "真笨", "太笨了", "笨蛋", "笨死", "蠢", "傻子", "傻瓜", "你傻", "好傻", "真傻", "白痴", "智障", "弱智",
+    "垃圾机器人", "垃圾客服", "真垃圾", "太垃圾", "废物", "没用的东西", "脑残", "听不懂人话", "破机器人",
+    "stupid", "dumb", "idiot", "useless", "moron", "pathetic", "you suck", "rubbish bot", "garbage bot",
+)  # fmt: skip
+_INSULT = re.compile("|".join(re.escape(w) if not w.isascii() else rf"\b{re.escape(w)}\b" for w in INSULT_WORDS))
+_CHIT_CHAT = re.compile(r"^(?:[哈呵嘿嘻]+|h[ae]h[ae]\w*|lol|lmao|hmm+|em+|嗯+|哦+|啊+|额+|呃+|\W+)$")
+
+
+def insult_in(text: str) -> bool:
+    """The message calls the bot names ("你好笨", "you're stupid", "垃圾机器人")."""
+    return bool(_INSULT.search(norm(text)))
+
+
+def chit_chat(text: str) -> bool:
+    """Laughter, a hum, punctuation alone: nothing a claim could take as its reason."""
+    t = norm(text).replace(" ", "")
+    return not t or bool(_CHIT_CHAT.match(t))
+
+
 # --- quantity ------------------------------------------------------------------------------------
 _CN_DIGITS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _EN_DIGITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "both": 2}

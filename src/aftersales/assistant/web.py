@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from aftersales.assistant import conversation as chat
+from aftersales.assistant import learning
 from aftersales.db.uow import Database
 from aftersales.kit.access import PLATFORM_STAFF, Principal, Role
 from aftersales.kit.errors import AppError
@@ -36,7 +37,8 @@ def chat_page(
     request: Request, db: Database = Depends(get_db), principal: Principal = Depends(page_principal(*CUSTOMER))
 ) -> Response:
     conversation = chat.start_or_resume(db, principal, request.state.lang)
-    return render(request, "assistant/chat.html", conversation=conversation, compact=False, error="")
+    consent = learning.consent_of(db, conversation.id)
+    return render(request, "assistant/chat.html", conversation=conversation, compact=False, error="", consent=consent)
 
 
 @router.get("/chat/panel", response_class=HTMLResponse)
@@ -45,7 +47,8 @@ def chat_panel(
 ) -> Response:
     """The compact widget, for `<div hx-get="/chat/panel" hx-trigger="load">` on customer pages."""
     conversation = chat.start_or_resume(db, principal, request.state.lang)
-    return render(request, PANEL, conversation=conversation, compact=True, error="")
+    consent = learning.consent_of(db, conversation.id)
+    return render(request, PANEL, conversation=conversation, compact=True, error="", consent=consent)
 
 
 @router.get("/chat/{conversation_id}/messages", response_class=HTMLResponse)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import importlib.metadata
+import json
 import logging
 import os
 import random
@@ -51,6 +52,12 @@ TRAIN_FILE = DATA_DIR / "train.csv"
 HELDOUT_FILE = DATA_DIR / "heldout.csv"
 FROZEN_TEST_FILE = DATA_DIR / "frozen_test.csv"  # for measuring only: never trained or tuned on
 DEFAULT_CACHE_DIR = Path("var") / "cache"
+# The live model: the base data plus approved examples (`aftersales assistant retrain`). Not a
+# cache: it cannot be rebuilt from files alone, so it lives apart ($AFTERSALES_MODEL_DIR).
+DEFAULT_MODEL_DIR = Path("var") / "models"
+LIVE_POINTER = "assistant-intents-live.json"
+LIVE_PREFIX = "assistant-intents-live-"
+LIVE_CHECK_SECONDS = 30.0  # how often a serving process looks whether a new live model was promoted
 # Each view's block of features is scaled by its weight before the classifier sees it.
 VIEW_WEIGHTS = {"words": 1.0, "chars": 1.0, "pinyin": 0.7}
 SVM_C = 0.5
@@ -342,45 +349,125 @@ def _version(distribution: str) -> str:
 
 _lock = threading.Lock()
 _loaded: dict[str, IntentModel] = {}
+_live_seen: dict[str, Any] = {"checked": 0.0, "version": None}
 
 
 def load_model(*, retrain: bool = False) -> IntentModel:
-    """The model for the current data and code: from memory, else from the disk cache, else trained.
+    """The model for the current data and code: the promoted live model when there is one for
+    them, else the base model from memory, the disk cache, or trained.
 
     The fingerprint is taken on the first call; a process that should see changed data files
-    calls `load_model(retrain=True)` (or restarts).
+    calls `load_model(retrain=True)` (or restarts). A newly promoted live model is picked up
+    within LIVE_CHECK_SECONDS (one stat of the pointer file, then a load).
     """
     loaded = _loaded.get("model")
-    if loaded is not None and not retrain:
+    if loaded is not None and not retrain and not _live_changed():
         return loaded
     with _lock:
         loaded = _loaded.get("model")
-        if loaded is not None and not retrain:
+        if loaded is not None and not retrain and _live_seen["version"] == _live_version():
             return loaded
         key = fingerprint()
-        path = cache_dir() / f"assistant-intents-{key}.joblib"
-        model = None if retrain else _read_cache(path)
+        _live_seen["version"] = _live_version()
+        model = _read_live(key)
         if model is None:
-            started = time.perf_counter()
-            model = train(read_examples(TRAIN_FILE))
-            log.info("trained the intent model in %.1f s", time.perf_counter() - started)
-            _write_cache(path, model)
-        model.fingerprint = key
+            path = cache_dir() / f"assistant-intents-{key}.joblib"
+            model = None if retrain else _read_cache(path)
+            if model is None:
+                started = time.perf_counter()
+                model = train(read_examples(TRAIN_FILE))
+                log.info("trained the intent model in %.1f s", time.perf_counter() - started)
+                _write_cache(path, model)
+            model.fingerprint = key
         _loaded["model"] = model
         return model
+
+
+# --- the live model ------------------------------------------------------------------------------
+def model_dir() -> Path:
+    return Path(os.environ.get("AFTERSALES_MODEL_DIR") or DEFAULT_MODEL_DIR)
+
+
+def _live_version() -> tuple[int, int] | None:
+    """What identifies the pointer file's current content: replaced atomically, so a new inode."""
+    try:
+        stat = (model_dir() / LIVE_POINTER).stat()
+    except OSError:
+        return None
+    return (stat.st_ino, stat.st_mtime_ns)
+
+
+def _live_changed() -> bool:
+    now = time.monotonic()
+    if now - float(_live_seen["checked"]) < LIVE_CHECK_SECONDS:
+        return False
+    _live_seen["checked"] = now
+    return bool(_live_version() != _live_seen["version"])
+
+
+def live_pointer() -> dict[str, Any] | None:
+    """What the pointer file says about the live model (file, base fingerprint, examples, when)."""
+    try:
+        data = json.loads((model_dir() / LIVE_POINTER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_live(base_key: str) -> IntentModel | None:
+    """The promoted model, if it was trained on this very base data and code; a live model of an
+    older release is ignored (retrain after a release that changed the data or the code)."""
+    pointer = live_pointer()
+    if pointer is None:
+        return None
+    if pointer.get("base") != base_key:
+        log.warning("the live intent model was trained on other base data or code; serving the base model")
+        return None
+    model = _read_cache(model_dir() / str(pointer.get("file", "")))
+    if model is not None:
+        model.fingerprint = f"{base_key}+{pointer.get('examples_digest', '')}"
+    return model
+
+
+def promote(model: IntentModel, details: dict[str, Any]) -> Path:
+    """Make `model` the live model: its file first, then the pointer, each written atomically, so
+    a process reading at any moment sees the old model or the new one. Returns the model file."""
+    base = fingerprint()
+    digest = str(details.get("examples_digest", ""))[:12]
+    directory = model_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{LIVE_PREFIX}{base}-{digest}.joblib"
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".tmp-", suffix=".joblib", delete=False) as tmp:
+        joblib.dump(model, tmp.name)
+    os.chmod(tmp.name, 0o644)
+    os.replace(tmp.name, path)
+    pointer = {**details, "file": path.name, "base": base}
+    with tempfile.NamedTemporaryFile(dir=directory, prefix=".tmp-", suffix=".json", delete=False) as note:
+        note.write(json.dumps(pointer, ensure_ascii=False, indent=2).encode())
+    os.chmod(note.name, 0o644)
+    os.replace(note.name, directory / LIVE_POINTER)
+    _prune(directory, keep=KEEP_CACHED, pattern=f"{LIVE_PREFIX}*.joblib", current=path)
+    forget_model()
+    return path
 
 
 def forget_model() -> None:
     """Drop the in-memory model (tests; a reload after the data files changed)."""
     with _lock:
         _loaded.clear()
+        _live_seen.update(checked=0.0, version=None)
 
 
-def _prune(directory: Path, keep: int) -> None:
-    """Remove all but the newest few model files (older data or code left them behind)."""
-    files = sorted(directory.glob("assistant-intents-*.joblib"), key=lambda f: f.stat().st_mtime, reverse=True)
+def _prune(
+    directory: Path, keep: int, pattern: str = "assistant-intents-*.joblib", current: Path | None = None
+) -> None:
+    """Remove all but the newest few model files (older data or code left them behind); earlier
+    live models stay a few versions for a rollback by hand, and the current one always stays."""
+    found = [f for f in directory.glob(pattern) if "live" in pattern or not f.name.startswith(LIVE_PREFIX)]
+    files = sorted(found, key=lambda f: f.stat().st_mtime, reverse=True)
     for old in files[keep:]:
-        old.unlink(missing_ok=True)
+        if old != current:
+            old.unlink(missing_ok=True)
 
 
 def _read_cache(path: Path) -> IntentModel | None:

@@ -32,12 +32,17 @@ def understand(text: str, today: date, *, threshold: float = OUT_OF_SCOPE_THRESH
 
 
 def classify_many(
-    texts: Sequence[str], today: date, *, threshold: float = OUT_OF_SCOPE_THRESHOLD
+    texts: Sequence[str],
+    today: date,
+    *,
+    threshold: float = OUT_OF_SCOPE_THRESHOLD,
+    intents: model.IntentModel | None = None,
 ) -> list[Understanding]:
-    """`understand` for many messages at once (one model call: faster per message)."""
+    """`understand` for many messages at once (one model call: faster per message); `intents`
+    scores with another model than the live one (a candidate being evaluated)."""
     if not texts:
         return []
-    intents = model.load_model()
+    intents = intents or model.load_model()
     results = []
     for text, probabilities in zip(texts, intents.probabilities(texts), strict=True):
         intent, confidence = decide(probabilities, threshold)
@@ -55,14 +60,20 @@ def classify_many(
 
 
 def evaluate(
-    rows: Sequence[tuple[str, str]], today: date, *, threshold: float = OUT_OF_SCOPE_THRESHOLD
+    rows: Sequence[tuple[str, str]],
+    today: date,
+    *,
+    threshold: float = OUT_OF_SCOPE_THRESHOLD,
+    intents: model.IntentModel | None = None,
 ) -> evaluation.Report:
-    """Score the model on labelled (text, intent) rows as the bot would answer them, with the
-    out-of-scope precision/recall curve over thresholds and the one in use marked."""
+    """Score the model (the live one unless `intents` is given) on labelled (text, intent) rows as
+    the bot would answer them, with the out-of-scope precision/recall curve over thresholds and
+    the one in use marked."""
+    intents = intents or model.load_model()
     texts = [text for text, _ in rows]
     truth = [evaluation.canonical_label(intent) for _, intent in rows]
-    understood = classify_many(texts, today, threshold=threshold)
-    best = [max(p.items(), key=lambda item: (item[1], item[0])) for p in model.load_model().probabilities(texts)]
+    understood = classify_many(texts, today, threshold=threshold, intents=intents)
+    best = [max(p.items(), key=lambda item: (item[1], item[0])) for p in intents.probabilities(texts)]
     thresholds = sorted({*CURVE_THRESHOLDS, threshold})
     curve = evaluation.oos_curve(truth, best, thresholds)
     return evaluation.score(
