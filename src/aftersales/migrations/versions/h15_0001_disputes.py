@@ -2,7 +2,7 @@
 evidence chain, and the merchants' deposits with their entries.
 
 Revision ID: h15_0001
-Revises: h18_0001
+Revises: h20learn_0001
 Create Date: 2026-12-07 13:50:32.955330
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import aftersales.db.base
 
 revision = "h15_0001"
-down_revision = "h18_0001"
+down_revision = "h20learn_0001"
 branch_labels = None
 depends_on = None
 
