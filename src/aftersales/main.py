@@ -18,6 +18,8 @@ from aftersales.cases import api as cases_api
 from aftersales.cases import web as cases_web
 from aftersales.config import Settings, get_settings
 from aftersales.db.uow import Database
+from aftersales.disputes import api as disputes_api
+from aftersales.disputes import web as disputes_web
 from aftersales.identity import api as identity_api
 from aftersales.identity import service as identity_service
 from aftersales.identity import web as identity_web
@@ -106,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimit,
         max_body=settings.max_body_bytes,
         max_upload=settings.max_upload_bytes,
-        upload_paths=cases_web.UPLOAD_PATHS,
+        upload_paths=(*cases_web.UPLOAD_PATHS, *disputes_web.UPLOAD_PATHS),
     )
     app.middleware("http")(ops.metrics_middleware)
     app.add_middleware(SecurityHeaders, https_only=settings.cookie_secure)
@@ -135,6 +137,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(orders_web.router)
     app.include_router(cases_api.router, prefix="/api/v1")
     app.include_router(cases_web.router)
+    app.include_router(disputes_api.router, prefix="/api/v1")
+    app.include_router(disputes_web.router)
     app.include_router(knowledge_api.router, prefix="/api/v1")
     app.include_router(knowledge_web.router)
     app.include_router(scheduling_web.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aftersales.assistant.models
 import aftersales.cases.models
 import aftersales.db.refcache
+import aftersales.disputes.models
 import aftersales.identity.models
 import aftersales.knowledge.models
 import aftersales.messaging.models

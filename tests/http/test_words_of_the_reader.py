@@ -63,6 +63,23 @@ def test_a_hand_off_reads_in_the_desks_language_and_in_the_customers(client: Tes
     assert "handoff.subject" not in title  # the first message, with no words of the customer's, too
 
 
+def test_the_api_gives_a_hand_offs_subject_in_words_in_the_callers_language(client: TestClient, shop: Factory) -> None:
+    sign_in(client, "emma")
+    token = speak(client, "en")
+    chat = re.search(r"/chat/(\d+)/messages", client.get("/chat").text)
+    assert chat, "the chat page offers no conversation"
+    client.post(f"/chat/{chat.group(1)}/human", data={"csrf_token": token})
+    client.cookies.clear()
+    bearer = {"Authorization": f"Bearer {shop.token('agent1')}"}
+
+    listed = client.get("/api/v1/tickets", headers={**bearer, "Accept-Language": "en"}).json()["items"]
+    assert [t["subject"] for t in listed] == ["Chat: the customer asked for a person"]
+    number = listed[0]["number"]
+    one = client.get(f"/api/v1/tickets/{number}", headers={**bearer, "Accept-Language": "zh-CN"}).json()
+    assert one["subject"] == "在线咨询：客户要求人工服务"
+    assert "handoff.subject" not in client.get(f"/api/v1/tickets/{number}", headers=bearer).text
+
+
 def test_the_order_system_is_named_in_the_readers_language(client: TestClient, db: Database, shop: Factory) -> None:
     # Databases seeded before the demo named its order system "order system" stored "订单系统".
     for name, number in (("订单系统", "SO-OLD"), ("order system", "SO-NEW")):

@@ -48,7 +48,7 @@ def _engine(url: str):  # type: ignore[no-untyped-def]
 
 
 def test_older_databases_switch_the_vip_offers_off(fresh_url: str) -> None:
-    upgrade(fresh_url, "h14_0001")
+    upgrade(fresh_url, "h15_0001")
     engine = _engine(fresh_url)
     try:
         with engine.begin() as conn:

@@ -31,6 +31,15 @@ STORED_SHAPES = {
     "routing.assigned": {"kind", "ref", "user_id", "group_key", "reason", "by_user_id", "from_user_id", "note"},
     "tickets.solved": {"ticket_number", "conversation_id"},
     "tickets.public_reply": {"ticket_number", "conversation_id", "message_id", "author_name", "body", "channel"},
+    "dispute.status_changed": {
+        "dispute_id", "dispute_number", "case_number", "order_number", "customer_id", "merchant_id", "action",
+        "from", "to", "occurred_at",
+    },
+    "dispute.ruled": {
+        "dispute_id", "dispute_number", "order_number", "merchant_id", "liability", "outcome", "amount", "currency",
+        "occurred_at",
+    },
+    "dispute.appeal_decided": {"dispute_id", "dispute_number", "merchant_id", "result", "occurred_at"},
 }  # fmt: skip
 
 

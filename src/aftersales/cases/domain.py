@@ -91,8 +91,14 @@ _REVIEW: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.AWAITING_EVIDENCE, A.ADD_EVIDENCE): S.UNDER_REVIEW,
     (S.AWAITING_EVIDENCE, A.REJECT): S.REJECTED,
     (S.AWAITING_EVIDENCE, A.CANCEL): S.CANCELLED,
-    # No appeal yet: `appealed` would hand the case to a platform ruling that does not exist until
-    # the disputes flow is built; offering the step would promise what nobody keeps.
+}
+# Handing a case to the platform (the disputes context escalates it; the case's own act refuses it,
+# so no case is ever "appealed" without a dispute that rules on it): after the merchant refused, or
+# while the merchant has let its deadline pass.
+PLATFORM_STEPS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
+    (S.REJECTED, A.APPEAL): S.APPEALED,
+    (S.UNDER_REVIEW, A.APPEAL): S.APPEALED,
+    (S.AWAITING_EVIDENCE, A.APPEAL): S.APPEALED,
 }
 _MONEY: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.APPROVE): S.REFUNDING,

@@ -148,6 +148,23 @@ class CasesRepository(Repository):
         )
         return list(self.session.scalars(stmt))
 
+    def waiting_on(self, merchant_ids: Collection[int], created_before: datetime, limit: int) -> list[int]:
+        """Ids of cases of these merchants still under review that were submitted before the
+        cutoff, oldest first (through the (status, review_due_at) index's status)."""
+        if not merchant_ids:
+            return []
+        stmt = (
+            select(Case.id)
+            .where(
+                Case.status == CaseStatus.UNDER_REVIEW.value,
+                Case.merchant_id.in_(list(merchant_ids)),
+                Case.created_at <= created_before,
+            )
+            .order_by(Case.created_at, Case.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
     def due_review(self, case_id: int, now: datetime, *, skip_locked: bool) -> Case | None:
         """The case, if its review check is still due; with skip_locked (PostgreSQL) a case
         another worker is sweeping right now is left to that worker."""

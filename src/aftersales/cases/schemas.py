@@ -157,6 +157,24 @@ class CaseSummary(BaseModel):
     escalated: bool = False
 
 
+class DisputableCase(BaseModel):
+    """What the disputes context needs of a case to open a dispute on it."""
+
+    case_id: int
+    number: str
+    kind: str
+    status: str
+    order_id: int
+    order_number: str
+    customer_id: int
+    merchant_id: int
+    currency: str
+    paid: Decimal  # what the case's lines were paid (the amount asked, for compensation)
+    description: str
+    closed_at: datetime | None
+    review_due_at: datetime | None
+
+
 class CaseOut(CaseSummary):
     version: int
     description: str

@@ -24,8 +24,14 @@ from aftersales.cases.eligibility import (
     order_line,
     preview,
 )
-from aftersales.cases.events import CaseStatusChanged
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
+from aftersales.cases.platform import (
+    disputable_case_in,
+    escalation_offered,
+    hand_to_platform_in,
+    provide_escalation_offer,
+)
+from aftersales.cases.recording import record as _record
 from aftersales.cases.repository import CasesRepository
 from aftersales.cases.schemas import (
     ActionIn,
@@ -45,13 +51,12 @@ from aftersales.kit.ids import refuse_other_request, request_fingerprint
 from aftersales.kit.money import share_of_units
 from aftersales.kit.pagination import Page, PageRequest
 from aftersales.messaging import live, scans
-from aftersales.messaging.outbox import publish_event
 from aftersales.notifications import service as notifications
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LineFacts, OrderFacts
 from aftersales.refunds import service as refunds
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Entry, SubjectType, actor_of
+from aftersales.timeline.domain import SubjectType
 
 log = structlog.get_logger(__name__)
 REVIEW_SCAN = "case_reviews"
@@ -407,58 +412,6 @@ def _add_evidence(case: Case, items: list[EvidenceIn], by: Principal) -> None:
             )
 
 
-def _record(
-    session: Session,
-    case: Case,
-    action: str,
-    by: Principal,
-    before: str | None,
-    after: str,
-    reason: str,
-    evidence: dict[str, Any] | None = None,
-) -> None:
-    # Same Entry as tickets.workflow.record on purpose: each context records its own subject.
-    timeline.record(
-        session,
-        Entry(
-            subject_type=SubjectType.CASE,
-            subject_id=case.id,
-            action=action,
-            actor=actor_of(by),
-            occurred_at=clock.now(),
-            from_state=before,
-            to_state=after,
-            reason=reason,
-            evidence=evidence or {},
-        ),
-    )
-    if before != after:
-        refund, share = "", ""
-        if after == CaseStatus.REFUNDING.value:
-            amount = case.approved_amount if case.approved_amount is not None else case.requested_amount
-            refund = str(amount)
-            share = domain.refund_shipping_share(amount, [(x.unit_price, x.quantity, x.amount) for x in case.lines])
-        publish_event(
-            session,
-            # Field by field on purpose: CaseStatusChanged's own fields; look-alikes elsewhere build others'.
-            CaseStatusChanged(
-                case_id=case.id,
-                case_number=case.number,
-                customer_id=case.customer_id,
-                merchant_id=case.merchant_id,
-                order_number=case.order_number,
-                kind=case.kind,
-                from_status=before,
-                to_status=after,
-                occurred_at=clock.now().isoformat(),
-                amount=refund,
-                shipping_share=share,
-                currency=case.currency if refund else "",
-            ),
-            idempotency_key=f"case:{case.id}:{action}:{before}:{after}:{case.version}",
-        )
-
-
 # --- system events -------------------------------------------------------------------------------
 def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
     """The gateway confirmed a case's refund; a repeat of the same confirmation changes nothing.
@@ -535,6 +488,40 @@ def _escalate_review(db: Database, case_id: int, now: datetime) -> int:
     return 1
 
 
+def accept_for_merchant_silence(db: Database, not_shipped_hours: int, shipped_hours: int, limit: int = 200) -> int:
+    """A POP merchant that lets a buyer's request wait past its answer deadline (counted from the
+    submission: `not_shipped_hours` before the goods shipped, `shipped_hours` after) accepts it
+    (Taobao's rule, issue 15): the system approves, as the merchant would. Self-operated cases keep
+    the review sweep (supervisors decide). Returns how many were accepted."""
+    now = clock.now()
+    with db.read() as uow:
+        pop = orders.merchant_ids_of_kind_in(uow.session, "pop")
+        waiting = CasesRepository(uow.session).waiting_on(
+            pop, now - timedelta(hours=min(not_shipped_hours, shipped_hours)), limit
+        )
+    accepted = 0
+    for case_id in waiting:
+        try:
+            with db.write() as uow:
+                case = CasesRepository(uow.session).by_id(case_id)
+                if case is None or case.status != CaseStatus.UNDER_REVIEW.value:
+                    continue
+                shipped = orders.order_facts_by_id(uow.session, case.order_id).shipped
+                hours = shipped_hours if shipped else not_shipped_hours
+                if clock.ensure_utc(case.created_at) + timedelta(hours=hours) > now:
+                    continue
+                if domain.next_status(CaseKind(case.kind), CaseStatus.UNDER_REVIEW, CaseAction.APPROVE) is None:
+                    continue
+                _apply(uow.session, case, ActionIn(action=CaseAction.APPROVE, note="note.merchant_silent"), SYSTEM)
+                uow.commit()
+                accepted += 1
+        except StaleDataError:
+            continue  # the merchant answered meanwhile
+        except Exception as exc:
+            scans.item_failed(REVIEW_SCAN, case_id, exc, 1)
+    return accepted
+
+
 def _review_sweep_failed(db: Database, case_id: int, error: Exception) -> None:
     """Put the case back with a growing delay; even this failing must not stop the sweep."""
     failures = 0
@@ -586,7 +573,16 @@ def list_cases(
 
 # Re-exported: other contexts (and the rules' dry run, through the composition root) reach cases
 # through this module.
-__all__ = ["build_facts", "dry_run_facts", "eligibility_facts", "preview"]
+__all__ = [
+    "build_facts",
+    "disputable_case_in",
+    "dry_run_facts",
+    "eligibility_facts",
+    "escalation_offered",
+    "hand_to_platform_in",
+    "preview",
+    "provide_escalation_offer",
+]
 
 # The audit log names cases by their numbers, never by row id.
 timeline.name_subjects(SubjectType.CASE, lambda session, ids: CasesRepository(session).numbers_by_id(ids))

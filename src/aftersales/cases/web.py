@@ -235,6 +235,7 @@ def case_page(
         case=case,
         error=shown.text if shown else "",
         note_details=rules.policy_names(db, request.state.lang),
+        platform_offer=service.escalation_offered(case, principal),
     )
 
 

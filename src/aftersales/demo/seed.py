@@ -46,6 +46,7 @@ from .catalogue import (
     RETURN_ADDRESSES,
     RIDER_CITY,
 )
+from .disputes import seed_disputes
 from .history import History, OrderFacts
 from .tickets import seed_tickets
 from .timing import settle_past
@@ -100,6 +101,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     # Each case and ticket is lived at its own moments, after the order events it speaks of.
     made = seed_cases(db, history, max(orders // 50, 5), rng)
     console.print(f"opened {made} after-sales cases")
+    console.print(f"opened {seed_disputes(db, history)} disputes")
     console.print(f"opened {seed_tickets(db, history, rng)} tickets")
     console.print(f"{settle_past(db, now)} older notices already read by their customers")
 

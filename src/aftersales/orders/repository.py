@@ -54,6 +54,9 @@ def scope_orders(stmt: Select[Any], viewer: Principal) -> Select[Any]:
 
 class OrdersRepository(Repository):
     # --- reference data -------------------------------------------------------------------
+    def merchant_ids_of_kind(self, kind: str) -> list[int]:
+        return list(self.session.scalars(select(Merchant.id).where(Merchant.kind == kind).order_by(Merchant.id)))
+
     def merchant_by_code(self, code: str) -> Merchant | None:
         return self.session.scalar(select(Merchant).where(Merchant.code == code))
 

@@ -503,6 +503,11 @@ def merchant_id_for(db: Database, code: str) -> int | None:
         return merchant.id if merchant else None
 
 
+def merchant_ids_of_kind_in(session: Session, kind: str) -> list[int]:
+    """Merchants of one kind (pop, self_operated): the disputes' merchant-silence rule is for POP."""
+    return OrdersRepository(session).merchant_ids_of_kind(kind)
+
+
 def audit_log(
     db: Database, subject_type: str | None = None, request: PageRequest | None = None
 ) -> Page[TimelineEntryOut]:

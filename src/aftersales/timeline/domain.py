@@ -25,6 +25,7 @@ class SubjectType(StrEnum):
     CASE = "case"
     POLICY = "policy"
     TICKET = "ticket"
+    DISPUTE = "dispute"
 
 
 @dataclass(frozen=True, slots=True)

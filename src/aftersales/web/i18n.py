@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -68,6 +69,20 @@ def translations(lang: str) -> NullTranslations:
 
 def gettext(lang: str, message: str) -> str:
     return translations(lang).gettext(message)
+
+
+# A subject the system wrote (a chat hand-off's) is a catalogue key, so each reader gets their language.
+SYSTEM_SUBJECT = re.compile(r"^handoff\.subject\.[a-z_]+(?::[a-z_]+)?$")
+
+
+def subject_words(subject: str, lang: str, order_number: str = "") -> str:
+    """A ticket's subject in words: people's own as written; a system-written key in ``lang``, with
+    what the customer asked for and the ticket's order."""
+    if not SYSTEM_SUBJECT.match(subject):
+        return subject
+    key, _sep, wanted = subject.partition(":")
+    text = gettext(lang, key) + (f" · {gettext(lang, 'chat.intent.' + wanted)}" if wanted else "")
+    return text + (f" · {order_number}" if order_number else "")
 
 
 def error_text(exc: AppError, lang: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +26,6 @@ env = Environment(
 
 # Reasons and actors the code writes itself (stored as written; each reader sees them translated).
 SLA_METRICS = frozenset({"first_response", "resolution"})
-SYSTEM_SUBJECT = re.compile(r"^handoff\.subject\.[a-z_]+(?::[a-z_]+)?$")
 SERVICE_ACTORS = {
     "payment gateway": "actor.payment_gateway",
     "order system": "actor.order_system",
@@ -68,11 +66,7 @@ def page_context(request: Request, **extra: Any) -> dict[str, Any]:
     def subject_text(subject: str, order_number: str = "") -> str:
         """A ticket's subject: people's own words as written; one the system wrote (a chat
         hand-off's) is a catalogue key, said in the reader's language with the ticket's order."""
-        if SYSTEM_SUBJECT.match(subject):
-            key, _sep, wanted = subject.partition(":")
-            text = _(key) + (f" · {_('chat.intent.' + wanted)}" if wanted else "")
-            return text + (f" · {order_number}" if order_number else "")
-        return subject
+        return i18n.subject_words(subject, lang, order_number)
 
     def actor_text(kind: str, name: str) -> str:
         if kind == "system":

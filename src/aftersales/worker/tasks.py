@@ -52,6 +52,17 @@ def sweep_due_case_reviews() -> int:
     return cases.sweep_due_reviews(configured_database())
 
 
+@huey.periodic_task(crontab(minute="*"))
+def sweep_dispute_deadlines() -> int:
+    """POP merchants silent past their answer deadline accept the buyer's request; disputes whose
+    deadline came (acceptance, evidence round, review, offline refund, appeal window) are moved on,
+    each on its own; reads only what is due (indexed)."""
+    from aftersales.disputes import service as disputes
+
+    db = configured_database()
+    return disputes.accept_silent_cases(db) + disputes.sweep(db)
+
+
 # Tasks of other contexts live with them; importing registers them on the same queue.
 import aftersales.notifications.tasks  # noqa: E402
 import aftersales.refunds.tasks  # noqa: E402

@@ -43,6 +43,7 @@ def register_handlers() -> None:
     each worker process call this."""
     from aftersales.assistant import handlers as assistant_handlers
     from aftersales.cases import handlers as cases_handlers
+    from aftersales.disputes import handlers as disputes_handlers
     from aftersales.knowledge import service as knowledge
     from aftersales.notifications import handlers as notifications_handlers
     from aftersales.orders import service as orders
@@ -52,6 +53,7 @@ def register_handlers() -> None:
 
     cases_handlers.register()
     refunds_handlers.register()
+    disputes_handlers.register()
     notifications_handlers.register()
     tickets_handlers.register()
     assistant_handlers.register()
@@ -65,9 +67,12 @@ def bind_ports() -> None:
     """What a context offers another without the other importing it: the rules' dry run against a
     real order line takes its facts from cases (cases decide with rules, so rules cannot import cases)."""
     from aftersales.cases import service as cases
+    from aftersales.disputes import service as disputes
     from aftersales.rules import service as rules
 
     rules.provide_order_facts(cases.dry_run_facts)
+    # A case page offers "ask the platform to step in" by the disputes' own rule.
+    cases.provide_escalation_offer(disputes.escalation_offered)
 
 
 def connect(settings: Settings, db: Database) -> None:

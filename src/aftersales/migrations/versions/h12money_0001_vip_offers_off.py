@@ -5,7 +5,7 @@ so without this step older databases would keep promising them. Their names say 
 shipped file does. Each changed row gets a new version, so an editor open on it gets a conflict.
 
 Revision ID: h12money_0001
-Revises: h14_0001
+Revises: h15_0001
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from aftersales.db.base import UTCDateTime
 from aftersales.kit import clock
 
 revision = "h12money_0001"
-down_revision = "h14_0001"
+down_revision = "h15_0001"
 branch_labels = None
 depends_on = None
 
