@@ -126,14 +126,13 @@ def test_a_refusal_points_to_customer_service_and_promises_no_appeal(before: str
     assert "appeal" not in en.body and "step in" not in en.body and "customer service" in en.body
 
 
-def test_a_coupon_closure_says_no_coupon_is_credited() -> None:
-    zh = domain.compose(
-        Topic.CASE_STATUS_CHANGED, case_event("under_review", "completed", kind="compensation"), "zh-CN"
-    )
-    en = domain.compose(Topic.CASE_STATUS_CHANGED, case_event("under_review", "completed", kind="compensation"), "en")
-    assert zh is not None and en is not None
-    assert "已发放到您的账户" not in zh.body and "不会" in zh.body
-    assert "credited to your account" not in en.body and "not credited" in en.body
+def test_no_completion_notice_speaks_of_a_coupon() -> None:
+    """There is no coupon wallet and no coupon step: no notice mentions a coupon."""
+    for kind in ("compensation", "refund_only", "exchange", "repair", "invoice"):
+        for lang in ("zh-CN", "en"):
+            notice = domain.compose(Topic.CASE_STATUS_CHANGED, case_event("under_review", "completed", kind=kind), lang)
+            assert notice is not None
+            assert "优惠券" not in notice.body and "coupon" not in notice.body.lower(), (kind, lang, notice.body)
 
 
 def test_refund_messages_show_the_amount_and_link_to_what_is_known() -> None:

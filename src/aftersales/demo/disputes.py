@@ -138,7 +138,7 @@ def _live(
         return 1
     if story == "settled":
         with past.at(now - timedelta(hours=18)):
-            disputes.settle(db, number, "商家补偿 10 元优惠券，双方同意和解。", seller)
+            disputes.settle(db, number, "买卖双方协商一致，同意和解。", seller)
         return 1
     with past.at(now - timedelta(hours=16)):
         disputes.submit_evidence(db, number, EvidenceIn(kind=EvidenceKind.PHOTO, text="签收时外箱破损。"), buyer)

@@ -241,13 +241,7 @@ COMPLETED_OUTCOME: dict[str, dict[str, str]] = {
         "zh-CN": "发票已开具，可在售后详情页查看。",
         "en": "Your invoice has been issued; see the request's page. ",
     },
-    # Reached only by an agent's coupon note (a money compensation ends with refund.settled): no
-    # wallet exists, so the message says what the note is and that nothing was credited here.
-    "compensation": {
-        "zh-CN": "客服已在售后详情页记录为您提供的优惠券及领取方式；本系统不会向您的账户发放优惠券。",
-        "en": "Our agent noted the coupon offered to you and how you get it on the request's page; "
-        "it is not credited to an account by this site. ",
-    },
+    # No compensation entry: a compensation ends with refund.settled (there is no coupon step).
     "exchange": {"zh-CN": "您已确认收到换货商品。", "en": "You have confirmed receipt of the replacement. "},
     "repair": {"zh-CN": "您已确认收到维修后的商品。", "en": "You have confirmed receipt of the repaired item. "},
 }
