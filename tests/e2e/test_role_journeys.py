@@ -580,8 +580,9 @@ def test_warehouse_day_out_of_stock_with_quantity_and_confirmation_then_a_return
 def test_arbitrator_day_reads_cases_and_orders_with_contacts_masked(
     new_page: OpenPage, save_screenshot: SaveScreenshot
 ) -> None:
-    """What the arbitrator has today: the disputes themselves (issue 15) are not built yet, so the
-    day is reading: every case, its timeline and its order, with the customer's contact masked."""
+    """The arbitrator's day: the disputes queue by deadline, a dispute under review with its evidence
+    chain and ruling form (the ruling itself is walked in test_dispute_journey.py), then reading every
+    case, its timeline and its order, with the customer's contact masked."""
     shot = journey_shots(save_screenshot, "arbitrator")
     disputed = number("ARB")
     send_order(as_admin(new_page), disputed, LINA, merchant="pop-style", sku="US-DOWN-M", price="699.00", days_ago=5)
@@ -592,21 +593,29 @@ def test_arbitrator_day_reads_cases_and_orders_with_contacts_masked(
     page = new_page(locale="zh-CN", viewport=DESKTOP)
     sign_in(page, "arbitrator", lands_on="/orders")
     shot(page, "01-orders", "Signs in: every shop's orders, to read")
+    page.get_by_test_id("nav-disputes").click()
+    reviewing = page.get_by_test_id("dispute-queue").locator("tr").filter(has_text="仲裁审核中").first
+    expect(reviewing).to_be_visible()
+    shot(page, "02-disputes", "The disputes waiting on the platform, the nearest deadline first")
+    reviewing.get_by_role("link").first.click()
+    expect(page.get_by_test_id("dispute-status")).to_have_attribute("data-status", "under_review")
+    expect(page.get_by_test_id("evidence-chain").locator("li").first).to_be_visible()
+    shot(page, "03-dispute", "A dispute under review: both sides' evidence, the deadline, the ruling form")
     page.get_by_role("link", name="售后", exact=True).click()
     row = page.get_by_test_id("case-row").filter(has_text=case_number)
     expect(row).to_be_visible()
-    shot(page, "02-cases", "Every shop's cases")
+    shot(page, "04-cases", "Every shop's cases")
     row.get_by_role("link", name=case_number).click()
     expect(page.get_by_test_id("case-number")).to_have_text(case_number)
     expect(page.get_by_test_id("case-timeline").locator("li").first).to_be_visible()
     expect(page.get_by_test_id("action-approve")).to_have_count(0)  # reads; the shop decides
     expect(page.get_by_test_id("action-reject")).to_have_count(0)
-    shot(page, "03-case", "A case and its timeline, read-only")
+    shot(page, "05-case", "A case and its timeline, read-only")
     page.get_by_role("link", name=re.compile(disputed)).first.click()
     expect(page.get_by_test_id("order-number")).to_have_text(disputed)
     expect(page.locator("main")).to_contain_text("138****8001")
     expect(page.locator("main")).not_to_contain_text(LINA.phone)
-    shot(page, "04-order", "The case's order, the customer's phone and address masked")
+    shot(page, "06-order", "The case's order, the customer's phone and address masked")
     answer = page.goto("/desk")
     assert answer is not None and answer.status == 403  # not a service agent
 

@@ -16,7 +16,6 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal
 from aftersales.kit.errors import Conflict, Invalid, NotFound
 from aftersales.kit.pagination import Page, PageRequest
-from aftersales.messaging.outbox import publish_event
 from aftersales.orders import domain
 from aftersales.orders.catalogue import (
     _check_feeds_merchant,
@@ -31,7 +30,6 @@ from aftersales.orders.catalogue import (
 )
 from aftersales.orders.delivery_promise import delivery_facts, promised_delivery
 from aftersales.orders.domain import LogisticsNode, NodeEvent, OrderStatus, ShipmentStatus
-from aftersales.orders.events import OrderStatusChanged
 from aftersales.orders.facts import (
     _facts,
     customer_contact,
@@ -52,6 +50,7 @@ from aftersales.orders.models import (
     Shipment,
     Sku,
 )
+from aftersales.orders.recording import record_note, record_status
 from aftersales.orders.repository import OrdersRepository
 from aftersales.orders.schemas import (
     AddressIn,
@@ -174,7 +173,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
             customer_visible=False,
         )
     if previous_status is None or previous_status.value != order.status:
-        _record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
+        record_status(session, order, previous_status, actor, f"order system revision {data.version}", data.updated_at)
     else:
         # Same status, other fields changed (address, lines, shipments): kept for the audit.
         record_note(
@@ -288,71 +287,6 @@ def _apply_shipments(session: Session, repo: OrdersRepository, order: Order, dat
             shipment.rider_user_id = rider_id
 
 
-# The one way to note a fact on an order's timeline (cases' urges too); a keyword signature on purpose.
-def record_note(
-    session: Session,
-    order_id: int,
-    action: str,
-    actor: Actor,
-    reason: str,
-    *,
-    occurred_at: datetime | None = None,
-    evidence: dict[str, object] | None = None,
-    customer_visible: bool = True,
-) -> None:
-    """A fact about an order that is not a status change (address changed, a line out of stock)."""
-    timeline.record(
-        session,
-        Entry(
-            subject_type=SubjectType.ORDER,
-            subject_id=order_id,
-            action=action,
-            actor=actor,
-            occurred_at=occurred_at or clock.now(),
-            reason=reason,
-            evidence=dict(evidence or {}),
-            customer_visible=customer_visible,
-        ),
-    )
-
-
-# A keyword signature like record_note's on purpose: a status change carries its own states.
-def _record_status(
-    session: Session,
-    order: Order,
-    previous: OrderStatus | None,
-    actor: Actor,
-    reason: str,
-    occurred_at: datetime,
-) -> None:
-    timeline.record(
-        session,
-        Entry(
-            subject_type=SubjectType.ORDER,
-            subject_id=order.id,
-            action="order.created" if previous is None else "order.status_changed",
-            actor=actor,
-            occurred_at=occurred_at,
-            from_state=previous.value if previous else None,
-            to_state=order.status,
-            reason=reason,
-        ),
-    )
-    # Field by field on purpose: OrderStatusChanged's own fields; look-alikes elsewhere build others'.
-    publish_event(
-        session,
-        OrderStatusChanged(
-            order=order.number,
-            order_id=order.id,
-            customer_id=order.customer_id,
-            from_status=previous.value if previous else None,
-            to_status=order.status,
-            occurred_at=clock.ensure_utc(occurred_at).isoformat(),
-        ),
-        idempotency_key=f"order:{order.id}:status:{order.status}:{order.source_version}:{order.version}",
-    )
-
-
 # --- logistics --------------------------------------------------------------------------------
 def record_logistics_event(
     db: Database, data: LogisticsEventIn, by: Principal, *, clock_skew: timedelta = domain.DEFAULT_CLOCK_SKEW
@@ -461,7 +395,7 @@ def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, sh
         if target is OrderStatus.DELIVERED:
             order.delivered_at = max(s.delivered_at for s in repo.shipments_of_order(order.id) if s.delivered_at)
         session.flush()
-        _record_status(session, order, previous, actor, "logistics update", shipment.last_event_at or clock.now())
+        record_status(session, order, previous, actor, "logistics update", shipment.last_event_at or clock.now())
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -541,7 +475,7 @@ def cancel_in(session: Session, order_id: int, by: Principal, reason: str) -> No
     order.cancelled_at = clock.now()
     order.updated_at = clock.now()
     session.flush()
-    _record_status(session, order, previous, actor_of(by), reason, clock.now())
+    record_status(session, order, previous, actor_of(by), reason, clock.now())
 
 
 def change_address_in(session: Session, order_id: int, address: AddressIn, by: Principal) -> None:
