@@ -18,6 +18,8 @@ from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.i18n import error_text
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request.
 router = APIRouter(include_in_schema=False)
 LABELLERS = tuple(sorted(learning.LABELLERS))
 REVIEWERS = tuple(sorted(learning.REVIEWERS))

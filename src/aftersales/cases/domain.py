@@ -290,6 +290,7 @@ SOLUTIONS: dict[CaseKind, frozenset[str]] = {
     K.COMPENSATION: frozenset({"compensation"}),
     K.INVOICE: frozenset({"invoice"}),
 }
+# A word table like views.FORM_PROBLEMS on purpose: each holds its own words in both languages.
 SOLUTION_WORDS = {
     "refund": ("退款", "a refund"),
     "exchange": ("换货", "an exchange"),

@@ -7,6 +7,7 @@ from aftersales.db.uow import configured_database
 from aftersales.messaging.outbox import on
 from aftersales.refunds.events import RefundSettled
 
+# Same shape as disputes.handlers on purpose: each context hands the events to its own service.
 _registered = False
 
 

@@ -40,6 +40,7 @@ def scope_merchant_tasks(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     return stmt.where(false())
 
 
+# by_number has the same shape as the tickets' and disputes' on purpose: each repository reads its own table.
 class CasesRepository(Repository):
     def by_number(self, number: str, viewer: Principal, *, lock: bool = False) -> Case | None:
         """With `lock`, the case row stays locked (see `locked`)."""

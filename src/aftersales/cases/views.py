@@ -75,6 +75,7 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         ],
         evidence=[EvidenceOut.model_validate(e) for e in case.evidence if e.customer_visible or not customer],
         timeline=[CaseEventOut.model_validate(e, from_attributes=True) for e in entries],
+        # Field by field on purpose: RefundView's own fields; look-alikes elsewhere build others'.
         refunds=[
             RefundView(
                 amount=r.amount,
@@ -94,6 +95,7 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
 
 
 # What to fix on the after-sales form, per field, in both languages (never a validator's words).
+# A word table like domain.SOLUTION_WORDS on purpose: each holds its own words in both languages.
 FORM_PROBLEMS: dict[str, tuple[str, str]] = {
     "kind": ("Choose what you would like: a return, an exchange, a repair…", "请选择售后类型（退货、换货、维修等）。"),
     "reason": ("Choose the reason for your request.", "请选择申请原因。"),

@@ -256,6 +256,7 @@ def case_photo(
     path = photos.photo_path(_upload_dir(request), case.number, name)
     if path is None or not any(e.uri == uri for e in case.evidence):
         raise missing
+    # Same FileResponse as disputes.web.dispute_file on purpose: each checks the file against its own record.
     return FileResponse(
         path,
         media_type=photos.content_type(name),

@@ -30,6 +30,18 @@ log = structlog.get_logger(__name__)
 STORIES = ("escalated", "awaiting_evidence", "under_review", "enforced", "ruled", "settled", "withdrawn", "appealed")
 
 
+def _late_claim(order: OrderFacts, description: str) -> CaseDraft:
+    """The demo buyer's claim for late delivery on the order's first line (the merchant refuses it)."""
+    return CaseDraft(
+        order_number=order.number,
+        kind=CaseKind.COMPENSATION,
+        reason=CaseReason.LATE_DELIVERY,
+        lines=[CaseLineIn(line_no=order.lines[0].line_no, quantity=1)],
+        compensation_amount=Decimal("10.00"),
+        description=description,
+    )
+
+
 def _person(db: Database, username: str, role: Role, name: str) -> Principal:
     return identity.principal_for_username(db, username) or Principal(0, username, role, name)
 
@@ -78,14 +90,7 @@ def _refused_for_the_demo_buyer(db: Database, past: Past, people: People, histor
     if not mine:
         return 0
     order = mine[-1]
-    draft = CaseDraft(
-        order_number=order.number,
-        kind=CaseKind.COMPENSATION,
-        reason=CaseReason.LATE_DELIVERY,
-        lines=[CaseLineIn(line_no=order.lines[0].line_no, quantity=1)],
-        compensation_amount=Decimal("10.00"),
-        description="比承诺的送达时间晚了两天。",
-    )
+    draft = _late_claim(order, "比承诺的送达时间晚了两天。")
     try:
         with past.at(now - timedelta(hours=30, minutes=3)):
             case = cases.submit(db, draft, people.customer(order), via="customer")
@@ -108,14 +113,7 @@ def _live(
 ) -> int:
     buyer, seller = people.customer(order), people.sellers[order.merchant]
     start = now - timedelta(hours=60)
-    draft = CaseDraft(
-        order_number=order.number,
-        kind=CaseKind.COMPENSATION,
-        reason=CaseReason.LATE_DELIVERY,
-        lines=[CaseLineIn(line_no=order.lines[0].line_no, quantity=1)],
-        compensation_amount=Decimal("10.00"),
-        description="快递比承诺晚到了三天，商品外包装也压坏了。",
-    )
+    draft = _late_claim(order, "快递比承诺晚到了三天，商品外包装也压坏了。")
     with past.at(start):
         case = cases.submit(db, draft, buyer, via="customer")
     if case.status != "under_review":

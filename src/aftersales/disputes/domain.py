@@ -13,6 +13,8 @@ from aftersales.kit.access import Role
 from aftersales.kit.errors import Invalid
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class DisputeStatus(StrEnum):
     ESCALATED = "escalated"  # the buyer asked the platform to step in; the platform accepts it
     AWAITING_EVIDENCE = "awaiting_evidence"  # the named side(s) owe evidence this round

@@ -88,6 +88,7 @@ def fund_in(session: Session, dispute: Dispute, outcome: Outcome, *, skip_escrow
         dispute.deadline_at = dispute.check_at = None
         return
     if source is Funding.ESCROW:
+        # Keyword arguments written out on purpose: look-alike calls elsewhere pass other things.
         refund = refunds.request_refund(
             session,
             order_id=dispute.order_id,
@@ -113,7 +114,8 @@ def fund_in(session: Session, dispute: Dispute, outcome: Outcome, *, skip_escrow
     )
 
 
-def take_deposit_in(session: Session, dispute: Dispute, amount: Decimal) -> None:
+def _debit_deposit(session: Session, dispute: Dispute, amount: Decimal) -> None:
+    """The ruling's one debit of the merchant's deposit (one key per dispute)."""
     book(
         session,
         dispute.merchant_id,
@@ -124,6 +126,10 @@ def take_deposit_in(session: Session, dispute: Dispute, amount: Decimal) -> None
         f"dispute {dispute.number}",
         dispute.id,
     )
+
+
+def take_deposit_in(session: Session, dispute: Dispute, amount: Decimal) -> None:
+    _debit_deposit(session, dispute, amount)
     dispute.funding = Funding.DEPOSIT.value
     finish_in(session, dispute, "note.dispute_paid_deposit")
 
@@ -134,16 +140,7 @@ def receivable_in(session: Session, dispute: Dispute, amount: Decimal) -> None:
     balance = deposit_of(session, dispute.merchant_id, dispute.currency).balance
     taken = min(max(balance, ZERO), amount)
     if taken > 0:
-        book(
-            session,
-            dispute.merchant_id,
-            dispute.currency,
-            _key(dispute, "deposit"),
-            "ruling",
-            -taken,
-            f"dispute {dispute.number}",
-            dispute.id,
-        )
+        _debit_deposit(session, dispute, taken)
     book(
         session,
         dispute.merchant_id,

@@ -12,6 +12,9 @@ from typing import ClassVar
 
 from aftersales.kit.events import DomainEvent, payload_key
 
+# Deliberately separate: each event declares its own fields, although they share a shape, because
+# its payload is a contract with the consumers of its topic.
+
 
 @dataclass(frozen=True, slots=True)
 class DisputeStatusChanged(DomainEvent):

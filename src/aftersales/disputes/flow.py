@@ -95,6 +95,7 @@ def record(
         ),
     )
     if before != after:
+        # Field by field on purpose: DisputeStatusChanged's own fields; look-alikes elsewhere build others'.
         publish_event(
             session,
             DisputeStatusChanged(
@@ -123,6 +124,7 @@ def append_evidence(
     data: dict[str, Any] | None = None,
 ) -> DisputeEvidence:
     """Add to the chain (never change it): the round is the dispute's current one."""
+    # Field by field on purpose: DisputeEvidence's own fields; look-alikes elsewhere build others'.
     item = DisputeEvidence(
         party=party.value,
         kind=kind.value,

@@ -7,6 +7,7 @@ from aftersales.disputes import service
 from aftersales.messaging.outbox import on
 from aftersales.refunds.events import RefundSettled
 
+# Same shape as cases.handlers on purpose: each context hands the events to its own service.
 _registered = False
 
 

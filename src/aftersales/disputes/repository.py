@@ -14,6 +14,7 @@ from aftersales.disputes.models import DepositEntry, Dispute, DisputeEvidence, M
 from aftersales.kit.access import Principal, Role
 
 
+# Same shape as tickets.repository.scope_tickets on purpose: each context decides who sees its rows.
 def scope_disputes(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     """Platform staff see every dispute; a buyer their own; a merchant those against it."""
     if viewer.is_platform_staff:
@@ -25,6 +26,7 @@ def scope_disputes(stmt: Select[Any], viewer: Principal) -> Select[Any]:
     return stmt.where(false())
 
 
+# by_number has the same shape as CasesRepository's on purpose: each repository reads its own table.
 class DisputesRepository(Repository):
     def add_dispute(self, dispute: Dispute) -> Dispute:
         self.session.add(dispute)

@@ -243,6 +243,7 @@ def rule(db: Database, number: str, data: RuleIn, viewer: Principal) -> DisputeO
             dispute.reasons,
             {"liability": dispute.liability, "outcome": dispute.outcome, "amount": str(amount)},
         )
+        # Field by field on purpose: DisputeRuled's own fields; look-alikes elsewhere build others'.
         publish_event(
             session,
             DisputeRuled(
@@ -312,6 +313,7 @@ def decide_appeal(db: Database, number: str, data: AppealDecisionIn, viewer: Pri
         if data.result is domain.AppealResult.OVERTURNED:
             enforcement.reverse_in(session, dispute)
         flow.move(session, dispute, DisputeAction.DECIDE_APPEAL, viewer, data.note, {"result": data.result.value})
+        # Field by field on purpose: DisputeAppealDecided's own fields; look-alikes elsewhere build others'.
         publish_event(
             session,
             DisputeAppealDecided(
@@ -429,6 +431,7 @@ def _on_deadline(db: Database, dispute_id: int, now: datetime) -> int:
     return 1
 
 
+# Same shape as cases.service._review_sweep_failed on purpose: each context backs off its own rows.
 def _sweep_failed(db: Database, dispute_id: int, error: Exception) -> None:
     failures = 0
     try:

@@ -19,6 +19,7 @@ from aftersales.timeline.domain import SubjectType
 
 def summary(dispute: Dispute) -> DisputeSummary:
     now = clock.now()
+    # Field by field on purpose: DisputeSummary's own fields; look-alikes elsewhere build others'.
     return DisputeSummary(
         number=dispute.number,
         case_number=dispute.case_number,
@@ -63,6 +64,7 @@ def dispute_view(session: Session, dispute: Dispute, viewer: Principal) -> Dispu
     appeal_due = (
         clock.ensure_utc(dispute.ruled_at) + timedelta(hours=deadlines().appeal_window) if dispute.ruled_at else None
     )
+    # Field by field on purpose: DisputeOut's own fields; look-alikes elsewhere build others'.
     return DisputeOut(
         **summary(dispute).model_dump(),
         version=dispute.version,
@@ -81,6 +83,7 @@ def dispute_view(session: Session, dispute: Dispute, viewer: Principal) -> Dispu
         closed_at=dispute.closed_at,
         retain_until=dispute.retain_until,
         evidence=[EvidenceOut.model_validate(e) for e in dispute.evidence],
+        # Field by field on purpose: DisputeEventOut's own fields; look-alikes elsewhere build others'.
         timeline=[
             DisputeEventOut(
                 action=e.action,

@@ -32,6 +32,8 @@ from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import flash, take_flash
 from aftersales.web.templating import render
 
+# Deliberately separate: each page's route is written out, although many look alike, because FastAPI
+# reads its signature (form fields and their limits, role, CSRF) to check the request.
 router = APIRouter(tags=["disputes pages"], include_in_schema=False)
 UPLOAD_PATHS = (r"/disputes/[^/]+/evidence",)
 READERS = (Role.CUSTOMER, Role.MERCHANT, Role.ARBITRATOR, Role.SUPERVISOR, Role.ADMIN, Role.AGENT_T2)
@@ -128,6 +130,7 @@ def dispute_file(
     path = photos.photo_path(_upload_dir(request), dispute.number, name)
     if path is None or not any(f.name == name for e in dispute.evidence for f in e.files):
         raise NotFound("No such file on this dispute.")
+    # Same FileResponse as cases.web.case_photo on purpose: each checks the file against its own record.
     return FileResponse(
         path,
         media_type=photos.content_type(name),

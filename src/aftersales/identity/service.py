@@ -287,6 +287,7 @@ def set_locale(db: Database, user_id: int, locale: str) -> None:
 
 def _audit(session: Session, user: User, by: Principal, action: str, before: str, after: str, reason: str) -> None:
     """Administrators' changes to accounts go to the audit log (internal, never shown to customers)."""
+    # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
     timeline.record(
         session,
         Entry(

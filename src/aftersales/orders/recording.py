@@ -53,6 +53,7 @@ def record_status(
     reason: str,
     occurred_at: datetime,
 ) -> None:
+    # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
     timeline.record(
         session,
         Entry(

@@ -84,6 +84,7 @@ def order_view(order: Order, entries: list[TimelineEntryOut], now: datetime) -> 
         lines=[OrderLineOut.model_validate(line) for line in order.lines],
         payments=[PaymentOut.model_validate(p) for p in order.payments],
         shipments=shipments,
+        # Field by field on purpose: TimelineOut's own fields; look-alikes elsewhere build others'.
         timeline=[
             TimelineOut(
                 action=e.action,

@@ -44,6 +44,7 @@ class GatewayStatus(StrEnum):
     FAILED = "failed"
 
 
+# A small frozen dataclass like others on purpose: the gateway's answer, as this context reads it.
 @dataclass(frozen=True, slots=True)
 class GatewayAck:
     gateway_ref: str

@@ -447,6 +447,7 @@ def _with_retries(db: Database, apply: Callable[[Session], T], attempts: int = 3
 def _record(session: Session, refund: Refund, before: RefundStatus | None, actor: Actor, reason: str) -> None:
     """Each status change of a refund is a fact on its order's timeline (the customer's progress view
     shows requested and settled; submission is internal)."""
+    # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
     timeline.record(
         session,
         Entry(

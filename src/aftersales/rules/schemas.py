@@ -102,6 +102,7 @@ class DryRunOut(BaseModel):
         policy_key: str | None = None,
         purpose: str = "eligibility",
     ) -> DryRunOut:
+        # Field by field on purpose: DryRunOut's own fields; look-alikes elsewhere build others'.
         return cls(
             eligible=decision.eligible,
             reason_zh=decision.reason("zh"),

@@ -28,12 +28,15 @@ TAIL = 1e-14
 _EPS = 1e-9
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class Model(StrEnum):
     ERLANG_C = "erlang_c"
     ERLANG_A = "erlang_a"
     WORKLOAD = "workload"
 
 
+# A small frozen dataclass like others on purpose: one interval's staffing, as a model worked it out.
 @dataclass(frozen=True, slots=True)
 class Staffing:
     model: Model
@@ -123,6 +126,7 @@ def _start(load: float, target: float) -> int:
     return max(1, math.floor(load + beta * math.sqrt(load)))
 
 
+# The same parameters as solve_erlang_a on purpose: callers switch models; Erlang A adds patience.
 def solve_erlang_c(
     calls: float,
     interval_seconds: float,
@@ -229,6 +233,7 @@ def erlang_a(
     return level, waiting_length / rate, abandon, load * (1.0 - abandon) / agents
 
 
+# The same parameters as solve_erlang_c on purpose: callers switch models; Erlang A adds patience.
 def solve_erlang_a(
     calls: float,
     interval_seconds: float,

@@ -31,6 +31,8 @@ ALL_GROUPS = "*"
 CASES_GROUP = "cases"
 
 
+# Deliberately separate: this context's own vocabulary. Enums in other contexts share the StrEnum
+# shape, not the meaning; each is imported from the context that owns it.
 class Line(StrEnum):
     PHONE = "phone"
     CHAT = "chat"
@@ -38,6 +40,7 @@ class Line(StrEnum):
     CASES = "cases"
 
 
+# A small frozen dataclass like others on purpose: one line's handling time and service target.
 @dataclass(frozen=True, slots=True)
 class LineSettings:
     handle_seconds: float

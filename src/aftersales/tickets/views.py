@@ -93,6 +93,7 @@ def ticket_view(
             author_name=m.author_name,
             body=masking.mask_abuse(m.body) if full_contact else masking.mask_phone(masking.mask_abuse(m.body)),
             created_at=m.created_at,
+            # Field by field on purpose: AttachmentOut's own fields; look-alikes elsewhere build others'.
             attachments=[
                 AttachmentOut(
                     id=a.id,

@@ -152,6 +152,7 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
     if TicketStatus(ticket.status) is TicketStatus.NEW:
         transition(session, ticket, TicketAction.REPLY, by)
     # The reply leaves before any status change, so the chat shows it before "solved".
+    # Field by field on purpose: PublicReplied's own fields; look-alikes elsewhere build others'.
     publish_event(
         session,
         PublicReplied(

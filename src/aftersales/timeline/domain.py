@@ -28,6 +28,7 @@ class SubjectType(StrEnum):
     DISPUTE = "dispute"
 
 
+# A small frozen dataclass like others on purpose: who did it, as the timeline keeps it.
 @dataclass(frozen=True, slots=True)
 class Actor:
     kind: ActorKind
