@@ -20,6 +20,7 @@ from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid
+from aftersales.notifications import service as notifications
 from aftersales.rules import service as rules
 
 from ..factories import Factory
@@ -122,6 +123,18 @@ def test_merchant_liable_ruling_pays_the_refund_once(db: Database, who: dict[str
     settled = [m for m in outbox_rows(db, "refund.settled") if m["payload"]["status"] == "succeeded"]
     assert len(settled) == 1 and Decimal(settled[0]["payload"]["amount"]) == dispute.paid
     assert [m["payload"]["outcome"] for m in outbox_rows(db, "dispute.ruled")] == ["full_refund"]
+
+    # The merchant's staff hear of the ruling (the outbox delivered it), once however often it is delivered.
+    def told() -> list[str]:
+        return [
+            m.link for m in notifications.staff_inbox(db, who["popa"].user_id).items if m.topic == "staff.dispute_ruled"
+        ]
+
+    assert told() == [f"/disputes/{number}"]
+    merchant_id = outbox_rows(db, "dispute.ruled")[0]["payload"]["merchant_id"]
+    assert disputes.tell_merchant(db, merchant_id, "staff.dispute_ruled", number, "again") == 1
+    assert disputes.tell_merchant(db, merchant_id, "staff.dispute_ruled", number, "again") == 0
+    assert len(told()) == 2
 
 
 def _ruling(

@@ -204,6 +204,32 @@ def test_an_english_customer_gets_english(db: Database, factory: Factory, smtp: 
     assert message.subject == received["Subject"]
 
 
+def test_a_disputes_ruling_reaches_the_buyer_with_a_link_to_the_dispute(
+    db: Database, factory: Factory, smtp: Relay
+) -> None:
+    factory.catalogue()
+    cid = customer(factory, "C3", email="ann@example.com", locale="en", number="SO-3")
+    ruled = {
+        "dispute_id": 1,
+        "dispute_number": "DP261207000001",
+        "case_number": "AS20261102000001",
+        "order_number": "SO-3",
+        "customer_id": cid,
+        "merchant_id": None,
+        "action": "rule",
+        "from": "under_review",
+        "to": "enforcing",
+    }
+    publish(db, "dispute.status_changed", ruled, "dispute:1:rule")
+    publish(db, "dispute.status_changed", {**ruled, "action": "accept", "to": "awaiting_evidence"}, "dispute:1:x")
+    outbox.drain(db)
+    [message] = inbox_rows(db)  # the ruling is told; the steps before it show on the dispute's page
+    assert message.subject == "The platform has ruled on dispute DP261207000001"
+    assert message.link == "/disputes/DP261207000001"
+    [received] = smtp.messages
+    assert "request AS20261102000001" in received.get_content()
+
+
 def test_a_replayed_event_creates_and_sends_nothing_more(db: Database, factory: Factory, smtp: Relay) -> None:
     cid = customer(factory, "C1", email="li.na@example.com", locale="zh-CN", number="SO-1")
     event = case_event(cid, "under_review", "refunding") | {"kind": "refund_only"}

@@ -21,6 +21,7 @@ STORED_SHAPES = {
     "order.status_changed": {"order", "order_id", "customer_id", "from", "to", "occurred_at"},
     "case.status_changed": {
         "case_id", "case_number", "customer_id", "merchant_id", "order_number", "kind", "from", "to", "occurred_at",
+        "amount", "shipping_share", "currency",
     },
     "refund.requested": {"refund_id"},
     "refund.settled": {

@@ -95,6 +95,7 @@ def test_every_template_exists_in_both_languages_and_formats() -> None:
         "amount": "A",
         "next_step": "N",
         "case_part": "",
+        "dispute": "D",
         "shipping_part": "",
     }
     for template, texts in catalogue.MESSAGES.items():

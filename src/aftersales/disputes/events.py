@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from aftersales.kit.events import DomainEvent, payload_key
+from aftersales.kit.topics import DISPUTE_STATUS_CHANGED
 
 # Deliberately separate: each event declares its own fields, although they share a shape, because
 # its payload is a contract with the consumers of its topic.
@@ -20,7 +21,7 @@ from aftersales.kit.events import DomainEvent, payload_key
 class DisputeStatusChanged(DomainEvent):
     """A dispute moved from one status to another (both sides may be told)."""
 
-    topic: ClassVar[str] = "dispute.status_changed"
+    topic: ClassVar[str] = DISPUTE_STATUS_CHANGED
     dispute_id: int
     dispute_number: str
     case_number: str

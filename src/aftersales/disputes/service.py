@@ -34,11 +34,13 @@ from aftersales.disputes.schemas import (
     RuleIn,
 )
 from aftersales.disputes.settings import deadlines, dispute_settings
+from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.messaging import live, scans
 from aftersales.messaging.outbox import publish_event
+from aftersales.notifications import service as notifications
 from aftersales.orders import service as orders
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import SubjectType
@@ -505,3 +507,15 @@ def dispute_for_case(db: Database, case_number: str, viewer: Principal) -> str |
 
 # The audit log names disputes by their numbers, never by row id.
 timeline.name_subjects(SubjectType.DISPUTE, lambda session, ids: DisputesRepository(session).numbers_by_id(ids))
+
+
+def tell_merchant(db: Database, merchant_id: int, template: str, dispute_number: str, key: str) -> int:
+    """The merchant's active staff hear of a ruling or an appeal's decision in their staff inbox,
+    once per event however often it is delivered (merchant credit will consume the same events)."""
+    people = [
+        (u.id, u.locale)
+        for role in (Role.MERCHANT, Role.WAREHOUSE)
+        for u in identity.list_users(db, role)
+        if u.active and u.merchant_id == merchant_id
+    ]
+    return notifications.alert_staff(db, people, template, {"dispute": dispute_number}, key)

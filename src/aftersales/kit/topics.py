@@ -13,3 +13,4 @@ from typing import Final
 CASE_STATUS_CHANGED: Final = "case.status_changed"
 ORDER_STATUS_CHANGED: Final = "order.status_changed"
 REFUND_SETTLED: Final = "refund.settled"
+DISPUTE_STATUS_CHANGED: Final = "dispute.status_changed"

@@ -305,3 +305,61 @@ METRICS: dict[str, dict[str, str]] = {
     "first_response": {"zh-CN": "首次响应", "en": "first response"},
     "resolution": {"zh-CN": "解决", "en": "resolution"},
 }
+
+# The platform's disputes, told to the buyer (the dispute page has the reasons and each deadline).
+MESSAGES["dispute.ruled"] = {
+    "zh-CN": (
+        "平台已对纠纷 {dispute} 作出裁决",
+        "您就售后申请 {case} 申请的平台介入（纠纷 {dispute}）已有裁决。裁决结果、理由和所依据的凭证请在纠纷页面查看。",
+    ),
+    "en": (
+        "The platform has ruled on dispute {dispute}",
+        "The platform has ruled on dispute {dispute} about your request {case}. The outcome, its reasons and "
+        "the evidence it rests on are on the dispute's page.",
+    ),
+}
+MESSAGES["dispute.enforced"] = {
+    "zh-CN": (
+        "纠纷 {dispute} 的裁决已执行",
+        "平台已按裁决执行纠纷 {dispute}（售后申请 {case}），详情请在纠纷页面查看。",
+    ),
+    "en": (
+        "The ruling on dispute {dispute} has been carried out",
+        "The platform has carried out the ruling on dispute {dispute} (request {case}). The details are on the "
+        "dispute's page.",
+    ),
+}
+MESSAGES["dispute.settled"] = {
+    "zh-CN": ("纠纷 {dispute} 已和解", "纠纷 {dispute}（售后申请 {case}）已按双方的约定和解结束。"),
+    "en": (
+        "Dispute {dispute} is settled",
+        "Dispute {dispute} (request {case}) ended with the settlement both sides agreed.",
+    ),
+}
+MESSAGES["dispute.appeal_decided"] = {
+    "zh-CN": ("纠纷 {dispute} 的申诉已有结果", "商家对纠纷 {dispute} 的申诉已有结果，详情请在纠纷页面查看。"),
+    "en": (
+        "The appeal on dispute {dispute} has been decided",
+        "The merchant's appeal on dispute {dispute} has been decided; the details are on the dispute's page.",
+    ),
+}
+
+# A merchant's staff hear of the platform's ruling and of their appeal's decision.
+STAFF_MESSAGES["staff.dispute_ruled"] = {
+    "zh-CN": (
+        "平台已对纠纷 {dispute} 作出裁决",
+        "平台已对纠纷 {dispute} 作出裁决。裁决结果和理由请在纠纷页面查看，如有异议可在期限内申诉。",
+    ),
+    "en": (
+        "The platform has ruled on dispute {dispute}",
+        "The platform has ruled on dispute {dispute}. The outcome and its reasons are on the dispute's page; "
+        "you may appeal within the time shown there.",
+    ),
+}
+STAFF_MESSAGES["staff.dispute_appeal_decided"] = {
+    "zh-CN": ("纠纷 {dispute} 的申诉已有结果", "您对纠纷 {dispute} 的申诉已有结果，详情请在纠纷页面查看。"),
+    "en": (
+        "Your appeal on dispute {dispute} has been decided",
+        "Your appeal on dispute {dispute} has been decided; the details are on the dispute's page.",
+    ),
+}

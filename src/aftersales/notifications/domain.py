@@ -35,6 +35,7 @@ class Topic(StrEnum):
     CASE_STATUS_CHANGED = topics.CASE_STATUS_CHANGED
     ORDER_STATUS_CHANGED = topics.ORDER_STATUS_CHANGED
     REFUND_SETTLED = topics.REFUND_SETTLED
+    DISPUTE_STATUS_CHANGED = topics.DISPUTE_STATUS_CHANGED
 
 
 class EmailStatus(StrEnum):
@@ -111,6 +112,18 @@ def template_for(topic: str, params: dict[str, Any]) -> str | None:
         return order_template(_opt(params.get("from")), str(params.get("to", "")))
     if topic == Topic.REFUND_SETTLED:
         return refund_template(str(params.get("status", "")))
+    if topic == Topic.DISPUTE_STATUS_CHANGED:
+        return dispute_template(str(params.get("action", "")), str(params.get("to", "")))
+    return None
+
+
+def dispute_template(action: str, after: str) -> str | None:
+    """The buyer hears of the ruling, of it being carried out, of a settlement and of an appeal's
+    decision; the steps in between show on the dispute's page."""
+    if action == "rule":
+        return "dispute.ruled"
+    if after in ("enforced", "settled", "appeal_decided"):
+        return f"dispute.{after}"
     return None
 
 
@@ -155,7 +168,10 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
         "shipping_part": _shipping_part(params, lang),
     }
     subject, body = MESSAGES[template][lang]
+    dispute = str(params.get("dispute_number") or "")
+    fields["dispute"] = dispute
     link = f"/cases/{case}" if case else (f"/orders/{order}" if order else "/inbox")
+    link = f"/disputes/{dispute}" if dispute else link
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 
@@ -174,9 +190,11 @@ def compose_staff(template: str, params: dict[str, Any], locale: str | None) -> 
     ticket = str(params.get("ticket") or "")
     metric = str(params.get("metric") or "")
     case = str(params.get("case") or "")
-    fields = {"ticket": ticket, "metric": METRICS.get(metric, {}).get(lang, metric), "case": case}
+    dispute = str(params.get("dispute") or "")
+    fields = {"ticket": ticket, "metric": METRICS.get(metric, {}).get(lang, metric), "case": case, "dispute": dispute}
     subject, body = STAFF_MESSAGES[template][lang]
     link = f"/desk/tickets/{ticket}" if ticket else f"/cases/{case}" if case else "/supervisor"
+    link = f"/disputes/{dispute}" if dispute else link
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 

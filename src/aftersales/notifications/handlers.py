@@ -81,11 +81,16 @@ def on_refund_settled(event: StoredEvent, key: str) -> None:
     _deliver(Topic.REFUND_SETTLED, event, key)
 
 
+def on_dispute_status_changed(event: StoredEvent, key: str) -> None:
+    _deliver(Topic.DISPUTE_STATUS_CHANGED, event, key)
+
+
 def register() -> None:
-    """Subscribe to the three topics; calling it again changes nothing."""
+    """Subscribe to the topics customers hear about; calling it again changes nothing."""
     global _registered
     if not _registered:
         on_topic(Topic.CASE_STATUS_CHANGED.value, on_case_status_changed)
         on_topic(Topic.ORDER_STATUS_CHANGED.value, on_order_status_changed)
         on_topic(Topic.REFUND_SETTLED.value, on_refund_settled)
+        on_topic(Topic.DISPUTE_STATUS_CHANGED.value, on_dispute_status_changed)
         _registered = True
