@@ -77,6 +77,15 @@ def test_buyer_escalates_from_the_case_page_and_the_arbitrator_sees_it(client: T
     assert ("已申请介入" in page or "Escalated" in page) and "dispute.s." not in page and "dispute.do." not in page
     assert 'data-testid="dispute-accept"' in page and 'data-testid="dispute-rule"' not in page
 
+    # A ruling sent without the evidence it rests on is refused in the form's own words.
+    csrf = sign_in(client, "judge")
+    refused = client.post(
+        f"/disputes/{number}/act",
+        data={"csrf_token": csrf, "action": "rule", "liability": "merchant", "outcome": "full_refund", "note": "x"},
+    )
+    assert "裁决所依据的证据（至少勾选一项）" in refused.text
+    assert "List should have" not in refused.text and "Please check the values" not in refused.text
+
 
 def test_the_api_escalates_once_and_refuses_what_the_state_does_not_allow(
     client: TestClient, factory: Factory, case_number: str

@@ -28,6 +28,7 @@ from aftersales.disputes.schemas import AcceptIn, AppealDecisionIn, EscalateIn, 
 from aftersales.kit import photos
 from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError, Invalid, NotFound
+from aftersales.web import i18n
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import flash, take_flash
 from aftersales.web.templating import render
@@ -44,13 +45,25 @@ def _upload_dir(request: Request) -> str:
     return str(request.app.state.settings.upload_dir)
 
 
+FORM_FIELDS = frozenset(
+    {"liability", "outcome", "reasons", "evidence_ids", "amount", "awaiting", "note", "result", "text"}
+)
+
+
 def _said(exc: Exception, request: Request) -> str:
     if isinstance(exc, AppError):
         zh = exc.details.get("reason_zh")
         return zh if request.state.lang == "zh-CN" and isinstance(zh, str) and zh else exc.message
+    lang = request.state.lang
     if isinstance(exc, ValidationError):
-        return "Please check the values you entered: " + "; ".join(str(e["msg"]) for e in exc.errors()[:3])
-    return "Please check the values you entered."
+        # The form's own words for each field, never the validator's ("List should have at least 1 item").
+        fields = dict.fromkeys(str(e["loc"][0]) if e.get("loc") else "" for e in exc.errors()[:5])
+        names = [i18n.gettext(lang, f"dispute.field.{f}") for f in fields if f in FORM_FIELDS]
+        if names:
+            return i18n.gettext(lang, "dispute.check_fields").format(
+                fields=("、" if lang == "zh-CN" else ", ").join(names)
+            )
+    return i18n.gettext(lang, "dispute.check_values")
 
 
 @router.get("/disputes", response_class=HTMLResponse)
