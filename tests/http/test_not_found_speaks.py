@@ -35,3 +35,14 @@ def test_a_missing_order_or_case_is_named_in_the_readers_language(client: TestCl
     assert "NOPE" in dry.text and "that you can see" not in dry.text and "找不到订单" in dry.text
     client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
     assert "No order 'NOPE' that you can see." in client.get("/orders/NOPE").text.replace("&#39;", "'")
+
+
+def test_a_page_that_does_not_exist_is_said_in_the_readers_language(client: TestClient, shop: Factory) -> None:
+    shop.user("root", Role.ADMIN)
+    token = sign_in(client, "root")
+    page = client.get("/tickets")
+    assert page.status_code == 404 and "/tickets 没有页面" in page.text and "Nothing at" not in page.text
+    client.post("/language", data={"lang": "en", "next": "/", "csrf_token": token})
+    assert "Nothing at /tickets." in client.get("/tickets").text
+    api = client.get("/api/v1/nowhere", headers={"Accept": "application/json"})
+    assert api.status_code == 404 and api.json()["message"] == "Nothing at /api/v1/nowhere."

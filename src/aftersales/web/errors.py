@@ -202,7 +202,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = str(exc.detail) if exc.detail else "Request failed."
-        if exc.status_code == 404:
+        if exc.status_code == 404 and not _wants_json(request):
+            if not hasattr(request.state, "lang"):
+                session_basics(request)
+            # A browser reads it in its language; the API keeps the English sentence.
+            message = i18n.gettext(request.state.lang, "error.nothing_at").format(path=request.url.path)
+        elif exc.status_code == 404:
             message = f"Nothing at {request.url.path}."
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}."
