@@ -61,6 +61,9 @@ def test_a_hand_off_reads_in_the_desks_language_and_in_the_customers(client: Tes
     title = client.get(f"/desk/tickets/{number.group(0)}").text
     assert re.search(r'data-testid="ticket-title">TK\d+ · 在线咨询：客户要求人工服务', title)
     assert "handoff.subject" not in title  # the first message, with no words of the customer's, too
+    why = re.search(r"优先级依据: ([^<]*)", title)
+    assert why and "；" in why.group(1), "the hand-off names its priority's reasons, one after the other"
+    assert "。;" not in why.group(1) and "。；" not in why.group(1)
 
 
 def test_the_api_gives_a_hand_offs_subject_in_words_in_the_callers_language(client: TestClient, shop: Factory) -> None:
