@@ -9,9 +9,10 @@ import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
+from aftersales.kit import clock
 from aftersales.understanding import evaluation, model
 from aftersales.understanding import service as understanding
 from aftersales.understanding.intents import INTENTS
@@ -90,7 +91,7 @@ def retrain(examples: Sequence[tuple[str, str]], today: date, *, promote: bool =
         details = {
             "examples": len(kept),
             "examples_digest": digest(kept),
-            "promoted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "promoted_at": clock.now().isoformat(timespec="seconds"),
             "frozen": {name: round(value, 4) for name, value in after.items()},
         }
         live_file = str(model.promote(candidate, details))
