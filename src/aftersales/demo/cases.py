@@ -231,6 +231,11 @@ def _supervisors_decide(
 DEMO_ACCOUNTS = frozenset({"C0001", "C0002"})
 
 
+# The compensation left under review is claimed 26-40 h ago on goods delivered before that, so
+# its 24 h review is overdue whatever the hour or weekday the demo is seeded.
+OVERDUE_CLAIM_AFTER = timedelta(hours=44)
+
+
 def _pick_order(plan: Plan, delivered: list[OrderFacts], history: History, rng: random.Random) -> OrderFacts | None:
     # Stories still in progress happen on goods delivered lately; finished ones on older orders.
     fresh = timedelta(days=8)
@@ -246,6 +251,7 @@ def _pick_order(plan: Plan, delivered: list[OrderFacts], history: History, rng: 
         and o.delivered_at is not None
         and ((history.now - o.delivered_at < fresh) == plan.recent)
         and history.now - o.delivered_at > timedelta(hours=12)
+        and (plan.steps or plan.kind is not K.COMPENSATION or history.now - o.delivered_at > OVERDUE_CLAIM_AFTER)
     ]
     return rng.choice(fits) if fits else None
 
@@ -260,8 +266,10 @@ def _moments(plan: Plan, delivered_at: datetime, now: datetime, rng: random.Rand
     if not plan.steps:
         # Still under review: asked lately. A compensation (reviewed within 24 h) just past its
         # deadline, so the supervisors' list shows it; nothing waits there for days.
-        lately = rng.uniform(26, 40) if plan.kind is K.COMPENSATION else rng.uniform(4, 40)
-        opened = max(opened, now - timedelta(hours=lately))
+        if plan.kind is K.COMPENSATION:
+            opened = now - timedelta(hours=rng.uniform(26, 40))  # its goods came days before (_pick_order)
+        else:
+            opened = max(opened, now - timedelta(hours=rng.uniform(4, 40)))
     gaps = [timedelta(hours=rng.uniform(*GAPS[step.split("+")[0]])) for step in plan.steps]
     latest = now - timedelta(minutes=rng.uniform(20, 240))
     total = sum(gaps, timedelta())
