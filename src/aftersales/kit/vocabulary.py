@@ -60,3 +60,12 @@ class CaseReason(StrEnum):
     PRICE_DROP = "price_drop"
     INVOICE_NEEDED = "invoice_needed"
     OTHER = "other"
+
+
+class MessageClass(StrEnum):
+    """What a message to a customer is, for the outreach governor (owned by notifications; the
+    contexts that reach out, proactive service and merchants' outreach, name it when they send)."""
+
+    TRANSACTIONAL = "transactional"  # the status of something the customer did; no marketing content
+    SERVICE_PROACTIVE = "service_proactive"  # trouble found before the customer asked, with its answer
+    MARKETING = "marketing"  # only with a consent record
