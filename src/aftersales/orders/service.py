@@ -41,6 +41,13 @@ from aftersales.orders.facts import (
     order_id_in,
     set_contact_preferences,
 )
+from aftersales.orders.imports import (
+    apply_refunds,
+    attach_refunds_in,
+    note_refunds,
+    register_missing_skus,
+    summary_by_ref,
+)
 from aftersales.orders.models import (
     Customer,
     LogisticsEvent,
@@ -60,6 +67,7 @@ from aftersales.orders.schemas import (
     OrderFacts,
     OrderIn,
     OrderOut,
+    OrderRefundIn,
     OrderSummary,
     UpsertResult,
 )
@@ -75,6 +83,34 @@ T = TypeVar("T")
 def upsert_order(db: Database, data: OrderIn, by: Principal) -> UpsertResult:
     """Apply one revision from the shop's order system. Replays and older revisions change nothing."""
     return _retry_once_on_race(db, lambda session: _apply_order(session, data, by), f"Order '{data.number}'")
+
+
+def import_order(db: Database, data: OrderIn, by: Principal) -> UpsertResult:
+    """An order mapped from a shop platform's format: an API revision that also registers unknown
+    SKUs and attaches an existing customer without changing who they are."""
+    return _retry_once_on_race(
+        db,
+        lambda session: _apply_order(session, data, by, keep_customer=True, register_skus=True),
+        f"Order '{data.number}'",
+    )
+
+
+def attach_refunds(
+    db: Database, merchant_code: str, external_ref: str, refunds: list[OrderRefundIn], by: Principal
+) -> UpsertResult:
+    """Refunds reported alone (Shopify's refunds/create) on the order the shop knows by external_ref:
+    404 without one, "unchanged" when known (imports.attach_refunds_in)."""
+
+    return _retry_once_on_race(
+        db,
+        lambda session: attach_refunds_in(session, merchant_code, external_ref, refunds, by),
+        f"Refunds of '{external_ref}'",
+    )
+
+
+def order_by_external_ref(db: Database, merchant_code: str, external_ref: str) -> OrderSummary | None:
+    with db.read() as uow:
+        return summary_by_ref(uow.session, merchant_code, external_ref)
 
 
 def _retry_once_on_race(db: Database, apply: Callable[[Session], T], what: str) -> T:
@@ -93,7 +129,9 @@ def _retry_once_on_race(db: Database, apply: Callable[[Session], T], what: str) 
     raise AssertionError("unreachable")
 
 
-def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult:
+def _apply_order(
+    session: Session, data: OrderIn, by: Principal, *, keep_customer: bool = False, register_skus: bool = False
+) -> UpsertResult:
     repo = OrdersRepository(session)
     merchant = _merchant_or_409(repo, data.merchant_code)
     _check_feeds_merchant(by, merchant)
@@ -106,6 +144,12 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
             return UpsertResult(
                 number=order.number, result="unchanged", status=order.status, source_version=order.source_version
             )
+    if data.external_ref:
+        other = repo.order_by_external_ref(merchant.id, data.external_ref)
+        if other is not None and other.number != data.number:
+            raise Conflict(f"The shop's order '{data.external_ref}' is already order '{other.number}' here.")
+    if register_skus:
+        register_missing_skus(session, merchant.id, data)
     skus = repo.skus_by_code(merchant.id, [line.sku for line in data.lines])
     missing = sorted({line.sku for line in data.lines} - skus.keys())
     if missing:
@@ -115,7 +159,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         )
     actor = actor_of(by)
     now = clock.now()
-    customer, kept = _upsert_customer(repo, data, now, by)
+    customer, kept = _upsert_customer(repo, data, now, by, keep_existing=keep_customer)
     created = order is None
     if order is None:
         # Field by field on purpose: Order's own fields; look-alikes elsewhere build others'.
@@ -128,17 +172,14 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
             lines=[],
             payments=[],
             shipments=[],
+            refunds=[],
         )
         repo.add(order)
         previous_status = None
     else:
         previous_status = OrderStatus(order.status)
-    status = data.status if previous_status is None else domain.resolve_reported_status(previous_status, data.status)
-    if status is None:
-        raise Conflict(f"Order '{data.number}' is {order.status}; it cannot move to {data.status.value}.")
     # Field by field on purpose, like the SKU's upsert in catalogue.py: the order's own columns.
     order.customer_id = customer.id
-    order.status = status.value
     order.currency = data.currency
     order.placed_at = data.placed_at
     order.paid_at = data.paid_at
@@ -148,18 +189,26 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     order.address_detail = data.shipping_address.detail
     order.tags = list(data.tags)
     order.note = data.note
+    order.external_ref = data.external_ref or order.external_ref
     order.source_version = data.version
     order.source_updated_at = data.updated_at
     order.updated_at = now
+    _apply_lines(order, data, skus)
+    new_refunds = apply_refunds(order, data.refunds)
+    reported = domain.status_with_refunds(data.status, order.refunded_total, order.payable_total)
+    status = reported if previous_status is None else domain.resolve_reported_status(previous_status, reported)
+    if status is None:
+        raise Conflict(f"Order '{data.number}' is {previous_status}; it cannot move to {reported.value}.")
+    order.status = status.value
     if status is OrderStatus.CANCELLED and order.cancelled_at is None:
         order.cancelled_at = data.updated_at
     if status is OrderStatus.COMPLETED and order.completed_at is None:
         order.completed_at = data.updated_at
-    _apply_lines(order, data, skus)
     _apply_payments(repo, order, data)
     session.flush()
     _apply_shipments(session, repo, order, data)
     session.flush()
+    note_refunds(session, order, new_refunds, actor)
     if kept:
         record_note(
             session,
@@ -194,11 +243,14 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     )
 
 
-def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime, by: Principal) -> tuple[Customer, list[str]]:
+def _upsert_customer(
+    repo: OrdersRepository, data: OrderIn, now: datetime, by: Principal, *, keep_existing: bool = False
+) -> tuple[Customer, list[str]]:
     """The order's customer, created or corrected; returns the identity fields that differ but
-    were kept because this writer does not own the customer."""
+    were kept because this writer does not own the customer, or (keep_existing) exists already."""
     writer = by.merchant_id if by.role.value == "integration" else None
     customer = repo.customer_by_external_id(data.customer.external_id)
+    existing = customer is not None
     if customer is None:
         customer = Customer(external_id=data.customer.external_id, owner_merchant_id=writer, created_at=now)
         repo.add(customer)
@@ -209,7 +261,12 @@ def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime, by: P
         "tier": data.customer.tier.value,
     }
     kept: list[str] = []
-    if domain.may_rewrite_customer(customer.owner_merchant_id, writer):
+    if keep_existing and existing:
+        for field in domain.CUSTOMER_IDENTITY_FIELDS:
+            if not getattr(customer, field) and sent[field]:
+                setattr(customer, field, sent[field])
+        kept = [f for f in domain.CUSTOMER_IDENTITY_FIELDS if getattr(customer, f) != sent[f] and sent[f]]
+    elif domain.may_rewrite_customer(customer.owner_merchant_id, writer):
         for field in domain.CUSTOMER_IDENTITY_FIELDS:
             setattr(customer, field, sent[field])
     else:
@@ -240,7 +297,11 @@ def _apply_lines(order: Order, data: OrderIn, skus: dict[str, Sku]) -> None:
     order.goods_total = goods
     order.shipping_fee = data.shipping_fee
     order.discount_total = data.discount_total
-    order.payable_total = goods + data.shipping_fee - data.discount_total
+    order.tax_total = data.tax_total
+    order.taxes_included = data.taxes_included
+    order.payable_total = domain.payable_total(
+        goods, data.shipping_fee, data.discount_total, data.tax_total, data.taxes_included
+    )
 
 
 def _apply_payments(repo: OrdersRepository, order: Order, data: OrderIn) -> None:
@@ -366,9 +427,10 @@ def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, sh
     shipment.last_event_at = max((e.occurred_at for e in events), default=None)
     if status is ShipmentStatus.DELIVERED and latest is not None:
         shipment.delivered_at = latest.occurred_at
-    if events:
-        # The earliest scan, whatever order the scans arrived in.
-        first_scan = min(e.occurred_at for e in events)
+    moving = [e for e in events if e.node in domain.MOVING_NODES]
+    if moving:
+        # The earliest scan that moved the parcel, whatever order the scans arrived in.
+        first_scan = min(e.occurred_at for e in moving)
         shipment.shipped_at = min(first_scan, shipment.shipped_at) if shipment.shipped_at else first_scan
     if before != shipment.status:
         # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
