@@ -14,6 +14,7 @@ from rich.table import Table
 from aftersales.assistant.cli import assistant_app
 from aftersales.config import get_settings
 from aftersales.db.uow import configured_database
+from aftersales.integrations.cli import import_app, integration_app
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
 from aftersales.scheduling.cli import staffing
@@ -23,6 +24,8 @@ app = typer.Typer(help="Aftersales: an after-sales service platform for e-commer
 app.add_typer(assistant_app, name="assistant")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+app.add_typer(import_app, name="import")
+app.add_typer(integration_app, name="integration")
 app.command("staffing")(staffing)
 console = Console()
 

@@ -153,6 +153,14 @@ class ShipmentIn(BaseModel):
     )
 
 
+class OrderRefundsIn(BaseModel):
+    """Refunds a shop reports on their own, for the order it knows by its own id (external_ref)."""
+
+    merchant_code: Code
+    external_ref: Annotated[str, Field(min_length=1, max_length=80)]
+    refunds: list[OrderRefundIn] = Field(min_length=1, max_length=100)
+
+
 class OrderIn(BaseModel):
     """One revision of an order as the shop's order system knows it."""
 

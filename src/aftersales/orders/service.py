@@ -67,7 +67,7 @@ from aftersales.orders.schemas import (
     OrderFacts,
     OrderIn,
     OrderOut,
-    OrderRefundIn,
+    OrderRefundsIn,
     OrderSummary,
     UpsertResult,
 )
@@ -85,27 +85,23 @@ def upsert_order(db: Database, data: OrderIn, by: Principal) -> UpsertResult:
     return _retry_once_on_race(db, lambda session: _apply_order(session, data, by), f"Order '{data.number}'")
 
 
-def import_order(db: Database, data: OrderIn, by: Principal) -> UpsertResult:
-    """An order mapped from a shop platform's format: an API revision that also registers unknown
-    SKUs and attaches an existing customer without changing who they are."""
-    return _retry_once_on_race(
-        db,
-        lambda session: _apply_order(session, data, by, keep_customer=True, register_skus=True),
-        f"Order '{data.number}'",
-    )
+def import_orders(db: Database, steps: list[OrderIn | OrderRefundsIn], by: Principal) -> list[UpsertResult]:
+    """Orders mapped from a shop platform's format, and refunds it reports on their own, all or
+    none in one transaction. An order is an API revision that also registers unknown SKUs and
+    attaches an existing customer without changing who they are; lone refunds go on the order the
+    shop knows by its id (404 without one, "unchanged" when known: imports.attach_refunds_in)."""
 
+    def apply(session: Session) -> list[UpsertResult]:
+        results = []
+        for step in steps:
+            if isinstance(step, OrderIn):
+                results.append(_apply_order(session, step, by, keep_customer=True, register_skus=True))
+            else:
+                results.append(attach_refunds_in(session, step.merchant_code, step.external_ref, step.refunds, by))
+            session.flush()
+        return results
 
-def attach_refunds(
-    db: Database, merchant_code: str, external_ref: str, refunds: list[OrderRefundIn], by: Principal
-) -> UpsertResult:
-    """Refunds reported alone (Shopify's refunds/create) on the order the shop knows by external_ref:
-    404 without one, "unchanged" when known (imports.attach_refunds_in)."""
-
-    return _retry_once_on_race(
-        db,
-        lambda session: attach_refunds_in(session, merchant_code, external_ref, refunds, by),
-        f"Refunds of '{external_ref}'",
-    )
+    return _retry_once_on_race(db, apply, "The import")
 
 
 def order_by_external_ref(db: Database, merchant_code: str, external_ref: str) -> OrderSummary | None:

@@ -84,6 +84,8 @@ def callback(body: Mapping[str, Any]) -> OrderCallback:
     if not scope.startswith("store/order/") or text(data.get("type")) not in ("order", ""):
         raise MappingError("scope", f"'{scope}' is not about an order (store/order/…)")
     order_id = ident(need(data, "id", "data."), "data.id")
+    if not order_id.isdigit():
+        raise MappingError("data.id", f"{order_id!r} is not an order id (a number)")
     return OrderCallback(external_ref=f"{PLATFORM}:{order_id}", order_id=order_id, scope=scope)
 
 
