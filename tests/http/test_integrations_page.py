@@ -83,3 +83,30 @@ def test_only_administrators_open_the_page(client: TestClient, factory: Factory)
     factory.user("sup", Role.SUPERVISOR)
     sign_in(client, "sup")
     assert client.get("/admin/integrations").status_code == 403
+
+
+def test_an_imported_order_shows_on_the_usual_pages_with_its_refunds_and_tax(
+    client: TestClient, factory: Factory, db: Database
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    from aftersales.integrations import service
+    from aftersales.integrations.domain import Platform
+
+    orders.upsert_merchant(db, MerchantIn(code="shop1", name="Shop One", kind=MerchantKind.POP))
+    merchant_id = orders.merchant_id_for(db, "shop1")
+    assert merchant_id is not None
+    source = service.Source(platform=Platform.SHOPIFY, merchant_code="shop1", zone=ZoneInfo("UTC"))
+    service.import_payload(
+        db, source, (FIXTURES / "shopify_order_updated.json").read_bytes(), service.feeder(merchant_id, "t")
+    )
+    factory.user("agent", Role.AGENT_T1)
+    sign_in(client, "agent")
+    listing = client.get("/orders", params={"q": "1001"})
+    assert listing.status_code == 200 and 'href="/orders/1001"' in listing.text and "部分退款" in listing.text
+    detail = client.get("/orders/1001")
+    assert detail.status_code == 200
+    assert detail.text.count('data-testid="order-refund"') == 1
+    assert "Box arrived crushed" in detail.text and "店铺已退款" in detail.text
+    assert "税费" in detail.text  # the tax added on top of prices quoted without it
+    assert "21.46" in detail.text and "67.37" in detail.text

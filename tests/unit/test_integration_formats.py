@@ -370,3 +370,15 @@ def test_hostile_payloads_are_refused_with_a_mapping_error(platform: str, payloa
 def test_fixtures_are_json_as_written() -> None:
     for path in FIXTURES.glob("*.json"):
         json.loads(path.read_text())
+
+
+def test_control_characters_never_reach_the_order() -> None:
+    order = fixture("shopify_order_create")
+    order["customer"]["first_name"] = "An\x00n\x07"
+    order["note"] = "ring\x00 twice"
+    mapped = one_order("shopify", order)
+    assert mapped.customer.name == "Ann Lee" and mapped.note == "ring twice"
+    order["id"] = "50\x0001"
+    with pytest.raises(MappingError) as err:
+        READERS["shopify"](order, CTX)
+    assert err.value.field == "id"

@@ -51,7 +51,7 @@ def import_orders(
     """Import orders (and refunds reported alone) from files; one JSON line per order."""
     try:
         tz = ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         _fail(f"--zone: '{zone}' is not a time zone (e.g. Asia/Shanghai, Europe/Berlin, UTC)")
         return
     db = configured_database(make_data_dirs=True)

@@ -37,7 +37,7 @@ class IntegrationIn(BaseModel):
     def _known_zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
             raise ValueError(f"'{value}' is not a time zone (e.g. Asia/Shanghai, Europe/Berlin, UTC)") from exc
         return value
 

@@ -247,8 +247,8 @@ def receive_webhook(
                 topic=domain.topic(platform, lowered),
                 result=result.value,
                 order_numbers=", ".join(line.order_number for line in lines)[:400],
-                error=error,
-                body=body.decode("utf-8", errors="replace"),
+                error=_storable(error),
+                body=_storable(body.decode("utf-8", errors="replace")),
                 attempts=1,
                 received_at=received,
                 processed_at=clock.now(),
@@ -282,7 +282,7 @@ def replay(db: Database, key: bytes, delivery_id: int, fetch: OrderFetcher = big
         assert stored is not None
         stored.attempts += 1
         stored.result = _overall(lines, error).value
-        stored.error = error
+        stored.error = _storable(error)
         stored.order_numbers = ", ".join(line.order_number for line in lines)[:400]
         stored.processed_at = clock.now()
         out = _delivery_out(stored)
@@ -297,6 +297,11 @@ def _run(db: Database, source: Source, body: bytes, by: Principal) -> tuple[list
         return [], exc.message
     except AppError as exc:
         return [], exc.message
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text holds no NUL character; a hostile payload may carry one."""
+    return text.replace("\x00", "\ufffd")
 
 
 def _overall(lines: list[ImportLine], error: str) -> DeliveryResult:

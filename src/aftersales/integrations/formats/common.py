@@ -106,14 +106,18 @@ def text(value: Any, name: str = "", limit: int = 400) -> str:
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
         raise MappingError(name, f"expected text, found {_kind(value)}")
-    return " ".join(str(value).split())[:limit]
+    printable = "".join(ch for ch in str(value) if ch.isprintable() or ch.isspace())  # no NUL, no controls
+    return " ".join(printable.split())[:limit]
 
 
 def ident(value: Any, name: str) -> str:
     """An id the platform gives (number or string), as text."""
     if isinstance(value, bool) or not isinstance(value, str | int) or str(value).strip() == "":
         raise MappingError(name, f"expected an id, found {_kind(value)}")
-    return str(value).strip()
+    found = str(value).strip()
+    if len(found) > 64 or not found.isprintable():
+        raise MappingError(name, f"{found[:70]!r} is not an id (at most 64 printable characters)")
+    return found
 
 
 def currency(value: Any, name: str) -> str:
