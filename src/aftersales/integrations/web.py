@@ -24,6 +24,14 @@ from aftersales.web.templating import render
 # reads its signature (form fields and their limits, role, CSRF) to check the request.
 router = APIRouter(include_in_schema=False)
 WEBHOOK_PLATFORMS = [p for p in Platform if p is not Platform.MAGENTO2]
+# The platforms as their makers write their names (brand names: the same in every language).
+PLATFORM_NAMES = {
+    "shopify": "Shopify",
+    "woocommerce": "WooCommerce",
+    "magento2": "Magento 2",
+    "bigcommerce": "BigCommerce",
+    "saleor": "Saleor",
+}
 
 
 def _page(
@@ -40,8 +48,9 @@ def _page(
         "integrations/list.html",
         status_code=status_code,
         integrations=service.list_integrations(db),
-        merchants=[m.code for m in orders.list_merchants(db)],
+        merchant_names={m.code: m.name for m in orders.list_merchants(db)},
         platforms=WEBHOOK_PLATFORMS,
+        platform_names=PLATFORM_NAMES,
         created=created,
         error=error,
         replayed=replayed,
