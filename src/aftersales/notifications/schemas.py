@@ -38,11 +38,42 @@ class UnreadCount(BaseModel):
 
 class NotifyResult(BaseModel):
     """What notify() left behind for an event: the inbox message, the email if any, and whether
-    this call created them (False when the event had been handled before)."""
+    this call created them (False when the event had been handled before). A governed message
+    (service-proactive, marketing) may also be deferred, held for a digest or refused: `outcome`
+    and `reason` say which and why, and no inbox message exists yet (or, when the buyer turned the
+    in-app channel off, ever)."""
 
-    inbox_id: int
+    inbox_id: int | None
     email_id: int | None
     created: bool
+    outcome: str = "send"  # send, defer, digest, refuse (governor.Action)
+    reason: str = ""  # governor.Reason
+
+
+class OutreachDecisionOut(BaseModel):
+    """One decision of the outreach governor, as a merchant or the buyer's agent sees it."""
+
+    decided_at: datetime
+    customer_id: int
+    message_class: str
+    action: str
+    reason: str
+    explanation: str  # the reason in the reader's language
+    subject: str
+    order_number: str
+
+
+class OutreachChoice(BaseModel):
+    message_class: str
+    channel: str
+    opted_out: bool
+
+
+class ReleaseReport(BaseModel):
+    sent: int = 0  # messages that went (a digest counts once)
+    merged: int = 0  # messages that went inside a digest
+    refused: int = 0
+    deferred: int = 0
 
 
 class SendReport(BaseModel):

@@ -15,7 +15,7 @@ from aftersales.orders import domain
 from aftersales.orders.domain import MerchantKind, OrderStatus, ShipmentStatus
 from aftersales.orders.models import Order
 from aftersales.orders.repository import OrdersRepository
-from aftersales.orders.schemas import CustomerContact, LineFacts, LineMoney, OrderFacts, OrderMoney
+from aftersales.orders.schemas import CustomerContact, LineFacts, LineMoney, OrderClosure, OrderFacts, OrderMoney
 
 
 def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
@@ -167,3 +167,18 @@ def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney
 
 def order_id_in(session: Session, number: str) -> int | None:
     return OrdersRepository(session).order_id_by_number(number)
+
+
+def order_closure_in(session: Session, number: str) -> OrderClosure | None:
+    """Whose order it is, its status and when it closed (completed or cancelled), for the outreach
+    governor's window; None for an unknown number."""
+    repo = OrdersRepository(session)
+    order_id = repo.order_id_by_number(number)
+    order = repo.order(order_id) if order_id is not None else None
+    if order is None:
+        return None
+    return OrderClosure(
+        customer_id=order.customer_id,
+        status=order.status,
+        closed_at=order.completed_at or order.cancelled_at,
+    )
