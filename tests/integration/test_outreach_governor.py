@@ -288,7 +288,7 @@ def test_notices_within_thirty_minutes_go_as_one_digest_counted_once(db: Databas
     clock.advance(timedelta(minutes=1))  # 30 minutes after the first
     report = service.release_waiting(db)
     assert (report.sent, report.merged) == (1, 1)
-    first, digest = rows(db, InboxMessage)
+    _first, digest = rows(db, InboxMessage)
     assert digest.subject == "2 service updates about your orders" and digest.link == "/inbox"
     assert "SO-1" in digest.body and "SO-2" in digest.body
     assert [m.status for m in rows(db, OutreachMessage)] == ["sent", "sent", "merged"]

@@ -116,7 +116,9 @@ def test_caps_per_buyer(message_class: MessageClass, counts: dict[str, int], rea
         (MARKETING, 3, True),
     ],
 )
-def test_quiet_hours_in_the_buyers_zone_defer_to_eight(message_class: MessageClass, local_hour: int, quiet: bool) -> None:
+def test_quiet_hours_in_the_buyers_zone_defer_to_eight(
+    message_class: MessageClass, local_hour: int, quiet: bool
+) -> None:
     shanghai = ZoneInfo("Asia/Shanghai")
     now = datetime(2026, 11, 3, local_hour, 30, tzinfo=shanghai).astimezone(UTC)
     decision = governor.decide(message_class, facts(now=now))

@@ -316,21 +316,6 @@ REASONS: dict[Reason, dict[str, str]] = {
     },
 }
 
-CLASS_NAMES: dict[MessageClass, dict[str, str]] = {
-    MessageClass.TRANSACTIONAL: {"zh-CN": "订单与售后状态通知", "en": "Order and after-sales status"},
-    MessageClass.SERVICE_PROACTIVE: {
-        "zh-CN": "主动服务提醒（如物流延误）",
-        "en": "Proactive service notices (e.g. a late parcel)",
-    },
-    MessageClass.MARKETING: {"zh-CN": "优惠与营销信息", "en": "Offers and marketing"},
-}
-
-CHANNEL_NAMES: dict[Channel, dict[str, str]] = {
-    Channel.INAPP: {"zh-CN": "站内信", "en": "In-app inbox"},
-    Channel.EMAIL: {"zh-CN": "邮件", "en": "Email"},
-    Channel.SMS: {"zh-CN": "短信", "en": "SMS"},
-}
-
 DIGEST_SUBJECT = {"zh-CN": "您有 {count} 条订单服务提醒", "en": "{count} service updates about your orders"}
 UNSUBSCRIBE_LINE = {
     "zh-CN": "不想再收到此类邮件？一键退订：{url}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, computed_field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 
 class InboxItem(BaseModel):
@@ -64,9 +64,20 @@ class OutreachDecisionOut(BaseModel):
 
 
 class OutreachChoice(BaseModel):
-    message_class: str
-    channel: str
+    message_class: str = Field(max_length=24, description="service_proactive or marketing")
+    channel: str = Field(max_length=8, description="inapp, email or sms")
     opted_out: bool
+
+
+class ConsentIn(BaseModel):
+    """Proof of a buyer's consent to marketing: the channel, the wording's version and where it was
+    given; who recorded it is the caller."""
+
+    customer_id: int = Field(ge=1, le=2**31 - 1)
+    channel: str = Field(max_length=8, description="inapp, email or sms")
+    granted: bool = True
+    wording_version: str = Field(min_length=1, max_length=64)
+    source: str = Field(default="checkout", max_length=32)
 
 
 class ReleaseReport(BaseModel):

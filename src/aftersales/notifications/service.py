@@ -363,7 +363,11 @@ def unsubscribe(db: Database, token: str) -> OutreachChoice:
     """The one-click link in a non-transactional email: opts its reader out of that class by email."""
     read = governor.read_unsubscribe_token(get_settings().secret_key, token)
     if read is None:
-        raise Invalid("This unsubscribe link is broken or was not made by us.", key="error.outreach_bad_link")
+        raise Invalid(
+            "This unsubscribe link is broken or was not made by us. "
+            "Sign in and choose under Account → Messages I receive.",
+            key="error.outreach_bad_link",
+        )
     customer_id, klass, channel = read
     with db.write() as uow:
         outreach.set_choice(uow.session, customer_id, klass, channel, True, "email_link")
@@ -446,3 +450,27 @@ def _class_and_channel(message_class: str, channel: str) -> tuple[MessageClass, 
     if channel not in {c.value for c in governor.Channel}:
         raise Invalid("Unknown channel: use inapp, email or sms.", key="error.outreach_channel")
     return MessageClass(message_class), governor.Channel(channel)
+
+
+def marketing_channels(db: Database, customer_id: int) -> set[str]:
+    """The channels the buyer's latest consent record grants marketing on."""
+    with db.read() as uow:
+        return {c for c, row in NotificationsRepository(uow.session).consents(customer_id).items() if row.granted}
+
+
+def save_outreach_choices(
+    db: Database, customer_id: int, receives: dict[tuple[str, str], bool], *, wording_version: str, by: str
+) -> None:
+    """The buyer's whole /account/messages form: only what changed is written (the history stays
+    readable). For marketing a tick is consent to the wording shown and an untick withdraws it."""
+    with db.write() as uow:
+        repo = NotificationsRepository(uow.session)
+        granted = {c for c, row in repo.consents(customer_id).items() if row.granted}
+        for (klass, channel), receive in receives.items():
+            message_class, chan = _class_and_channel(klass, channel)
+            opted = repo.opt_outs(customer_id, message_class.value).get(chan.value, False)
+            if opted == receive:  # opted out and now receives, or the other way round
+                outreach.set_choice(uow.session, customer_id, message_class, chan, not receive, "account")
+            if message_class is MessageClass.MARKETING and (chan.value in granted) != receive:
+                outreach.add_consent(uow.session, customer_id, chan, receive, wording_version, "account", by)
+        uow.commit()
