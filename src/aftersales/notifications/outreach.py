@@ -96,6 +96,9 @@ def unsubscribe_footer(contact: CustomerContact, message_class: MessageClass, se
     return governor.UNSUBSCRIBE_LINE[domain.normalize_language(contact.locale)].format(url=url)
 
 
+CHANNEL_VALUES = frozenset(c.value for c in Channel)
+
+
 # --- the facts -----------------------------------------------------------------------------------
 def gather(
     session: Session,
@@ -108,30 +111,28 @@ def gather(
     zone: str = governor.DEFAULT_ZONE,
 ) -> Facts:
     """Every fact a decision reads: a handful of index lookups, none of them growing with history."""
-    repo = NotificationsRepository(session)
     order = None
     if order_number:
         closure = orders.order_closure_in(session, order_number)
         if closure is not None and closure.customer_id == customer_id:
             order = governor.OrderWindow(status=closure.status, closed_at=closure.closed_at)
-    opted = repo.opt_outs(customer_id, message_class.value)
-    consented: frozenset[Channel] = frozenset()
-    if message_class is MessageClass.MARKETING:
-        consented = frozenset(Channel(c) for c, row in repo.consents(customer_id).items() if row.granted)
-    period = governor.longest_cap_period(message_class)
-    sent = repo.sent_times(customer_id, message_class.value, now - max(period, governor.DIGEST_WINDOW))
+    period = max(governor.longest_cap_period(message_class), governor.DIGEST_WINDOW)
+    found = NotificationsRepository(session).governor_rows(
+        customer_id, message_class.value, order_number, now - period, consent=message_class is MessageClass.MARKETING
+    )
+    sent = found.sent_times
     return Facts(
         now=now,
         zone=zone,
         order=order,
-        opted_out=frozenset(Channel(c) for c, out in opted.items() if out),
-        consented=consented,
+        opted_out=frozenset(Channel(c) for c, out in found.opted_out.items() if out and c in CHANNEL_VALUES),
+        consented=frozenset(Channel(c) for c in found.granted if c in CHANNEL_VALUES),
         sent_day=sum(1 for at in sent if at > now - governor.DAY),
         sent_week=sum(1 for at in sent if at > now - governor.WEEK),
         sent_month=sum(1 for at in sent if at > now - governor.MONTH),
         last_sent_at=sent[0] if sent else None,
-        pending_digest_at=repo.pending_digest_at(customer_id, message_class.value),
-        agent_contact_at=repo.last_agent_contact(customer_id, order_number) if order_number else None,
+        pending_digest_at=found.pending_digest_at,
+        agent_contact_at=found.agent_contact_at,
         created_at=created_at,
     )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from aftersales.db.repository import Repository
 from aftersales.kit import clock
@@ -22,8 +23,64 @@ from aftersales.notifications.models import (
     StaffInboxMessage,
 )
 
+# The governor's reads, built once: a decision is on the path of every governed message, so its
+# statements skip the cost of being built again and run on the connection (Core), each on an index.
+_T = OutreachMessage.__table__.c
+_OPT = OutreachOptOut.__table__.c
+_CONSENT = MarketingConsent.__table__.c
+_AGENT = AgentContact.__table__.c
+_SENT_TIMES = (
+    select(_T.sent_at)
+    .where(_T.customer_id == bindparam("c"), _T.message_class == bindparam("k"), _T.sent_at >= bindparam("since"))
+    .order_by(_T.sent_at.desc())
+)
+_PENDING_DIGEST = select(func.min(_T.send_after)).where(
+    _T.customer_id == bindparam("c"), _T.message_class == bindparam("k"), _T.status == OutreachStatus.DIGEST.value
+)
+_OPT_OUTS = (
+    select(_OPT.channel, _OPT.opted_out)
+    .where(_OPT.customer_id == bindparam("c"), _OPT.message_class == bindparam("k"))
+    .order_by(_OPT.id)
+)
+_CONSENTS = (
+    select(_CONSENT.channel, _CONSENT.granted).where(_CONSENT.customer_id == bindparam("c")).order_by(_CONSENT.id)
+)
+_AGENT_LAST = select(func.max(_AGENT.contacted_at)).where(
+    _AGENT.customer_id == bindparam("c"), _AGENT.order_number == bindparam("o")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GovernorRows:
+    """What the governor reads of a buyer, straight from the rows."""
+
+    opted_out: dict[str, bool]
+    granted: set[str]
+    sent_times: list[datetime]  # newest first
+    pending_digest_at: datetime | None
+    agent_contact_at: datetime | None
+
 
 class NotificationsRepository(Repository):
+    def governor_rows(
+        self, customer_id: int, message_class: str, order_number: str, since: datetime, *, consent: bool
+    ) -> GovernorRows:
+        """Every fact of a decision that this context keeps: four or five indexed reads."""
+        conn = self.session.connection()
+        who = {"c": customer_id, "k": message_class}
+        sent = [clock.ensure_utc(at) for (at,) in conn.execute(_SENT_TIMES, {**who, "since": since}) if at]
+        digest = conn.execute(_PENDING_DIGEST, who).scalar()
+        opted = {channel: bool(out) for channel, out in conn.execute(_OPT_OUTS, who)}
+        latest = {channel: bool(ok) for channel, ok in conn.execute(_CONSENTS, {"c": customer_id})} if consent else {}
+        agent = conn.execute(_AGENT_LAST, {"c": customer_id, "o": order_number}).scalar() if order_number else None
+        return GovernorRows(
+            opted_out=opted,
+            granted={channel for channel, ok in latest.items() if ok},
+            sent_times=sent,
+            pending_digest_at=clock.ensure_utc(digest) if digest else None,
+            agent_contact_at=clock.ensure_utc(agent) if agent else None,
+        )
+
     # --- inbox -----------------------------------------------------------------------------------
     def inbox_by_key(self, key: str) -> InboxMessage | None:
         return self.session.scalars(select(InboxMessage).where(InboxMessage.idempotency_key == key)).first()
@@ -126,38 +183,6 @@ class NotificationsRepository(Repository):
     def outreach_by_key(self, key: str) -> OutreachMessage | None:
         return self.session.scalars(select(OutreachMessage).where(OutreachMessage.idempotency_key == key)).first()
 
-    def sent_since(self, customer_id: int, message_class: str, since: datetime) -> int:
-        """How many messages of a class the buyer got since `since` (ix_outreach_customer_class_sent)."""
-        stmt = select(func.count()).where(
-            OutreachMessage.customer_id == customer_id,
-            OutreachMessage.message_class == message_class,
-            OutreachMessage.sent_at >= since,
-        )
-        return int(self.session.scalar(stmt) or 0)
-
-    def sent_times(self, customer_id: int, message_class: str, since: datetime) -> list[datetime]:
-        """When the buyer got each message of a class since `since`, newest first: one index range
-        read serves every cap and the digest window at once."""
-        stmt = (
-            select(OutreachMessage.sent_at)
-            .where(
-                OutreachMessage.customer_id == customer_id,
-                OutreachMessage.message_class == message_class,
-                OutreachMessage.sent_at >= since,
-            )
-            .order_by(OutreachMessage.sent_at.desc())
-        )
-        return [clock.ensure_utc(at) for at in self.session.scalars(stmt) if at is not None]
-
-    def pending_digest_at(self, customer_id: int, message_class: str) -> datetime | None:
-        stmt = select(func.min(OutreachMessage.send_after)).where(
-            OutreachMessage.customer_id == customer_id,
-            OutreachMessage.message_class == message_class,
-            OutreachMessage.status == OutreachStatus.DIGEST.value,
-        )
-        at = self.session.scalar(stmt)
-        return clock.ensure_utc(at) if at is not None else None
-
     def opt_outs(self, customer_id: int, message_class: str) -> dict[str, bool]:
         """The latest choice per channel for a class (absent: never chosen, so not opted out)."""
         stmt = (
@@ -175,13 +200,6 @@ class NotificationsRepository(Repository):
     def consent_history(self, customer_id: int) -> Sequence[MarketingConsent]:
         stmt = select(MarketingConsent).where(MarketingConsent.customer_id == customer_id).order_by(MarketingConsent.id)
         return self.session.scalars(stmt).all()
-
-    def last_agent_contact(self, customer_id: int, order_number: str) -> datetime | None:
-        stmt = select(func.max(AgentContact.contacted_at)).where(
-            AgentContact.customer_id == customer_id, AgentContact.order_number == order_number
-        )
-        at = self.session.scalar(stmt)
-        return clock.ensure_utc(at) if at is not None else None
 
     def agent_contact_by_key(self, key: str) -> AgentContact | None:
         return self.session.scalars(select(AgentContact).where(AgentContact.idempotency_key == key)).first()

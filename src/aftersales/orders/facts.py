@@ -172,13 +172,9 @@ def order_id_in(session: Session, number: str) -> int | None:
 def order_closure_in(session: Session, number: str) -> OrderClosure | None:
     """Whose order it is, its status and when it closed (completed or cancelled), for the outreach
     governor's window; None for an unknown number."""
-    repo = OrdersRepository(session)
-    order_id = repo.order_id_by_number(number)
-    order = repo.order(order_id) if order_id is not None else None
-    if order is None:
+    row = OrdersRepository(session).closure_row(number)
+    if row is None:
         return None
-    return OrderClosure(
-        customer_id=order.customer_id,
-        status=order.status,
-        closed_at=order.completed_at or order.cancelled_at,
-    )
+    customer_id, status, completed_at, cancelled_at = row
+    closed = completed_at or cancelled_at
+    return OrderClosure(customer_id=customer_id, status=status, closed_at=clock.ensure_utc(closed) if closed else None)
