@@ -51,17 +51,12 @@ def test_the_buyer_turns_classes_off_per_channel_and_consents_to_marketing(
     assert page.status_code == 200 and "我接收的消息" in page.text
     assert 'data-testid="outreach-service_proactive-email"' in page.text
     # Every proactive box is ticked at first, no marketing box (no consent yet).
-    assert len(re.findall(r'name="receive\.service_proactive\.[a-z]+" value="on"[^>]*checked', page.text)) == 3
+    assert len(re.findall(r'name="receive\.service_proactive\.[a-z]+" value="on"[^>]*checked', page.text)) == 2
     assert not re.findall(r'name="receive\.marketing\.[a-z]+" value="on"[^>]*checked', page.text)
     form = {"csrf_token": token, "receive.service_proactive.inapp": "on", "receive.marketing.email": "on"}
     saved = client.post("/account/messages", data=form, follow_redirects=False)
     assert saved.status_code == 303 and saved.headers["location"] == "/account/messages?saved=1"
-    assert opted_out(db, lina) == {
-        ("service_proactive", "email"),
-        ("service_proactive", "sms"),
-        ("marketing", "inapp"),
-        ("marketing", "sms"),
-    }
+    assert opted_out(db, lina) == {("service_proactive", "email"), ("marketing", "inapp")}
     with db.read() as uow:
         [consent] = uow.session.scalars(select(MarketingConsent)).all()
     assert (consent.channel, consent.granted, consent.recorded_by, consent.source) == ("email", True, "lina", "account")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Boolean, Integer, String, bindparam, cast, func, literal, or_, select, true, union_all
 
 from aftersales.db.repository import Repository
 from aftersales.kit import clock
@@ -29,24 +30,34 @@ _T = OutreachMessage.__table__.c
 _OPT = OutreachOptOut.__table__.c
 _CONSENT = MarketingConsent.__table__.c
 _AGENT = AgentContact.__table__.c
-_SENT_TIMES = (
-    select(_T.sent_at)
-    .where(_T.customer_id == bindparam("c"), _T.message_class == bindparam("k"), _T.sent_at >= bindparam("since"))
-    .order_by(_T.sent_at.desc())
-)
-_PENDING_DIGEST = select(func.min(_T.send_after)).where(
-    _T.customer_id == bindparam("c"), _T.message_class == bindparam("k"), _T.status == OutreachStatus.DIGEST.value
-)
-_OPT_OUTS = (
-    select(_OPT.channel, _OPT.opted_out)
-    .where(_OPT.customer_id == bindparam("c"), _OPT.message_class == bindparam("k"))
-    .order_by(_OPT.id)
-)
-_CONSENTS = (
-    select(_CONSENT.channel, _CONSENT.granted).where(_CONSENT.customer_id == bindparam("c")).order_by(_CONSENT.id)
-)
-_AGENT_LAST = select(func.max(_AGENT.contacted_at)).where(
-    _AGENT.customer_id == bindparam("c"), _AGENT.order_number == bindparam("o")
+_WHO = (_T.customer_id == bindparam("c"), _T.message_class == bindparam("k"))
+
+
+def _row(kind: str, channel: Any, flag: Any, at: Any, order: Any) -> tuple[Any, ...]:
+    return (
+        literal(kind, String(8)).label("kind"),
+        cast(channel, String(8)).label("channel"),
+        cast(flag, Boolean).label("flag"),
+        at.label("at"),
+        cast(order, Integer).label("ord"),
+    )
+
+
+# One round trip for every fact this context keeps (each part on its own index).
+_GOVERNOR_FACTS = union_all(
+    select(*_row("sent", literal(""), true(), _T.sent_at, _T.id)).where(*_WHO, _T.sent_at >= bindparam("since")),
+    select(*_row("digest", literal(""), true(), func.min(_T.send_after), literal(0))).where(
+        *_WHO, _T.status == OutreachStatus.DIGEST.value
+    ),
+    select(*_row("opt", _OPT.channel, _OPT.opted_out, _OPT.at, _OPT.id)).where(
+        _OPT.customer_id == bindparam("c"), _OPT.message_class == bindparam("k")
+    ),
+    select(*_row("consent", _CONSENT.channel, _CONSENT.granted, _CONSENT.at, _CONSENT.id)).where(
+        _CONSENT.customer_id == bindparam("c"), bindparam("consent", type_=Boolean) == true()
+    ),
+    select(*_row("agent", literal(""), true(), func.max(_AGENT.contacted_at), literal(0))).where(
+        _AGENT.customer_id == bindparam("c"), _AGENT.order_number == bindparam("o")
+    ),
 )
 
 
@@ -65,16 +76,27 @@ class NotificationsRepository(Repository):
     def governor_rows(
         self, customer_id: int, message_class: str, order_number: str, since: datetime, *, consent: bool
     ) -> GovernorRows:
-        """Every fact of a decision that this context keeps: four or five indexed reads."""
-        conn = self.session.connection()
-        who = {"c": customer_id, "k": message_class}
-        sent = [clock.ensure_utc(at) for (at,) in conn.execute(_SENT_TIMES, {**who, "since": since}) if at]
-        digest = conn.execute(_PENDING_DIGEST, who).scalar()
-        opted = {channel: bool(out) for channel, out in conn.execute(_OPT_OUTS, who)}
-        latest = {channel: bool(ok) for channel, ok in conn.execute(_CONSENTS, {"c": customer_id})} if consent else {}
-        agent = conn.execute(_AGENT_LAST, {"c": customer_id, "o": order_number}).scalar() if order_number else None
+        """Every fact of a decision that this context keeps, in one round trip of indexed reads."""
+        params = {"c": customer_id, "k": message_class, "since": since, "o": order_number, "consent": consent}
+        sent: list[datetime] = []
+        digest = agent = None
+        opted: list[tuple[int, str, bool]] = []
+        consents: list[tuple[int, str, bool]] = []
+        for kind, channel, flag, at, order in self.session.connection().execute(_GOVERNOR_FACTS, params):
+            if kind == "sent" and at is not None:
+                sent.append(clock.ensure_utc(at))
+            elif kind == "digest":
+                digest = at
+            elif kind == "agent" and order_number:
+                agent = at
+            elif kind == "opt":
+                opted.append((order, channel, bool(flag)))
+            elif kind == "consent":
+                consents.append((order, channel, bool(flag)))
+        sent.sort(reverse=True)
+        latest = {channel: ok for _, channel, ok in sorted(consents)}
         return GovernorRows(
-            opted_out=opted,
+            opted_out={channel: out for _, channel, out in sorted(opted)},
             granted={channel for channel, ok in latest.items() if ok},
             sent_times=sent,
             pending_digest_at=clock.ensure_utc(digest) if digest else None,

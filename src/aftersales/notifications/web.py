@@ -100,7 +100,7 @@ def staff_alerts(
 # --- the buyer's choices: which messages, on which channel ----------------------------------------
 MARKETING_WORDING = "account-2026-12"  # the version of outreach.marketing_wording the buyer agrees to
 CLASSES = ("service_proactive", "marketing")
-CHANNELS = ("inapp", "email", "sms")
+CHANNELS = ("inapp", "email")  # SMS joins when an SMS gateway delivers (docs/outreach.md)
 
 
 @router.get("/account/messages", response_class=HTMLResponse)
