@@ -193,3 +193,30 @@ def test_every_reason_is_explained_in_both_languages_and_the_digest_counts_its_i
     subject, body = governor.digest_text([("A", "a"), ("B", "b")], "en")
     assert subject == "2 service updates about your orders" and body == "1. A\na\n\n2. B\nb"
     assert governor.digest_text([("A", "a")], "zh-CN")[0] == "您有 1 条订单服务提醒"
+
+
+def test_sms_retries_one_five_thirty_minutes_two_and_six_hours_then_give_up() -> None:
+    waits = [governor.sms_retry_after(n) for n in range(1, 7)]
+    assert waits == [
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=30),
+        timedelta(hours=2),
+        timedelta(hours=6),
+        None,
+    ]
+    assert governor.sms_retry_after(0) is None
+
+
+def test_a_proactive_sms_older_than_a_day_is_stale_a_marketing_one_is_not_by_age() -> None:
+    assert governor.sms_is_stale(PROACTIVE, DAYTIME - timedelta(hours=24, seconds=1), DAYTIME)
+    assert not governor.sms_is_stale(PROACTIVE, DAYTIME - timedelta(hours=23), DAYTIME)
+    assert not governor.sms_is_stale(MARKETING, DAYTIME - timedelta(days=3), DAYTIME)
+
+
+def test_an_sms_always_ends_with_how_to_opt_out_even_when_cut() -> None:
+    zh = governor.sms_text("包裹延误", "您的订单 SO-1 预计晚一天送达。", "zh-CN", opt_out=True)
+    assert zh == "【包裹延误】您的订单 SO-1 预计晚一天送达。回复TD退订"
+    long = governor.sms_text("Late parcel", "x" * 1000, "en", opt_out=True)
+    assert len(long) == governor.SMS_MAX_CHARS and long.endswith("… Reply STOP to opt out")
+    assert governor.sms_text("A", "b", "en", opt_out=False) == "A: b"

@@ -338,3 +338,44 @@ def digest_text(items: list[tuple[str, str]], lang: str) -> tuple[str, str]:
     subject = DIGEST_SUBJECT[language].format(count=len(items))
     body = "\n\n".join(f"{i}. {s}\n{b}" for i, (s, b) in enumerate(items, start=1))
     return subject, body
+
+
+# --- SMS delivery rules -------------------------------------------------------------------------------
+SMS_RETRIES = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=6),
+)
+SMS_OPT_OUT_SUFFIX = {"zh-CN": "回复TD退订", "en": "Reply STOP to opt out"}
+SMS_MAX_CHARS = 300  # providers split longer texts into several billed parts
+
+
+class SmsStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"  # refused for good by the provider, or retries used up
+    DEAD = "dead"  # a proactive notice that could not go within 24 hours: a dead letter
+
+
+def sms_retry_after(attempts: int) -> timedelta | None:
+    """Wait after the n-th failed attempt (1 m, 5 m, 30 m, 2 h, 6 h); None when retries are used up."""
+    return SMS_RETRIES[attempts - 1] if 1 <= attempts <= len(SMS_RETRIES) else None
+
+
+def sms_is_stale(message_class: MessageClass, created_at: datetime, now: datetime) -> bool:
+    """A proactive notice still unsent a day after it was written is no news any more."""
+    return message_class is MessageClass.SERVICE_PROACTIVE and now - created_at > PROACTIVE_TTL
+
+
+def sms_text(subject: str, body: str, lang: str, *, opt_out: bool) -> str:
+    """One short text: the subject, the message, and (for non-transactional ones) how to opt out,
+    which MIIT Order 31 asks of every commercial SMS; the opt-out is never cut off."""
+    language = "en" if lang == "en" else "zh-CN"
+    suffix = (" " if language == "en" else "") + SMS_OPT_OUT_SUFFIX[language] if opt_out else ""
+    text = f"{subject}: {body}" if language == "en" else f"【{subject}】{body}"
+    room = SMS_MAX_CHARS - len(suffix)
+    if len(text) > room:
+        text = text[: room - 1] + "…"
+    return text + suffix

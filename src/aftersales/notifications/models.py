@@ -162,3 +162,25 @@ class AgentContact(Base):
     order_number: Mapped[str] = mapped_column(String(64), default="")
     contacted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+
+
+class SmsMessage(Base):
+    """An outgoing SMS of a governed message: retried 1 m, 5 m, 30 m, 2 h, 6 h; a proactive one
+    still unsent after 24 h becomes a dead letter (status dead)."""
+
+    __tablename__ = "sms_messages"
+    __table_args__ = (Index("ix_sms_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    to_phone: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    message_class: Mapped[str] = mapped_column(String(24))
+    idempotency_key: Mapped[str] = mapped_column(String(160), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # governor.SmsStatus
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    provider_id: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,6 +24,7 @@ from aftersales.notifications.models import (
     OutreachDecision,
     OutreachMessage,
     OutreachOptOut,
+    SmsMessage,
 )
 from aftersales.notifications.repository import NotificationsRepository
 from aftersales.notifications.schemas import NotifyResult, ReleaseReport
@@ -45,6 +46,7 @@ def write_notice(
     inbox: bool = True,
     email: bool = True,
     footer: str = "",
+    sms: MessageClass | None = None,
 ) -> tuple[InboxMessage | None, EmailMessage | None]:
     """The inbox message and the queued email for one notice, added to the caller's transaction."""
     message: InboxMessage | None = None
@@ -78,16 +80,38 @@ def write_notice(
             sent_at=None,
         )
         session.add(mail)
+    phone = contact.phone.strip()
+    if sms is not None and phone:
+        lang = domain.normalize_language(contact.locale)
+        session.add(
+            SmsMessage(
+                customer_id=contact.customer_id,
+                to_phone=phone[:32],
+                body=governor.sms_text(notice.subject, notice.body, lang, opt_out=governor.can_opt_out(sms)),
+                message_class=sms.value,
+                idempotency_key=stored_key,
+                status=governor.SmsStatus.QUEUED.value,
+                attempts=0,
+                last_error="",
+                provider_id="",
+                created_at=now,
+                next_attempt_at=now,
+                sent_at=None,
+            )
+        )
     session.flush()
     return message, mail
 
 
-def channels_of(contact: CustomerContact) -> frozenset[Channel]:
+def channels_of(contact: CustomerContact, settings: NotificationSettings | None = None) -> frozenset[Channel]:
     """The channels that can reach this buyer today: the inbox always, email with an address the
-    buyer keeps on (/account)."""
+    buyer keeps on (/account), SMS with a phone number when an SMS gateway is configured."""
+    channels = {Channel.INAPP}
     if domain.looks_like_email(contact.email.strip()) and contact.email_notices:
-        return frozenset({Channel.INAPP, Channel.EMAIL})
-    return frozenset({Channel.INAPP})
+        channels.add(Channel.EMAIL)
+    if settings is not None and settings.sms_provider != "none" and contact.phone.strip():
+        channels.add(Channel.SMS)
+    return frozenset(channels)
 
 
 def unsubscribe_footer(contact: CustomerContact, message_class: MessageClass, settings: NotificationSettings) -> str:
@@ -167,7 +191,7 @@ def govern(
     now = clock.now()
     order_number = str(params.get("order_number") or params.get("order") or "")[:64]
     facts = gather(session, contact.customer_id, message_class, order_number, now)
-    decision = governor.decide(message_class, facts, channels=channels_of(contact))
+    decision = governor.decide(message_class, facts, channels=channels_of(contact, settings))
     merchant = params.get("merchant_id")
     row = OutreachMessage(
         customer_id=contact.customer_id,
@@ -230,6 +254,7 @@ def _send(
         inbox=Channel.INAPP in channels,
         email=Channel.EMAIL in channels,
         footer=unsubscribe_footer(contact, message_class, settings),
+        sms=message_class if Channel.SMS in channels else None,
     )
     row.status = OutreachStatus.SENT.value
     row.sent_at = now
@@ -277,7 +302,7 @@ def release(
         going: list[tuple[OutreachMessage, Decision]] = []
         for row in rows:
             facts = gather(session, customer_id, message_class, row.order_number, now, created_at=row.created_at)
-            decision = governor.decide(message_class, facts, channels=channels_of(contact), digest_ok=False)
+            decision = governor.decide(message_class, facts, channels=channels_of(contact, settings), digest_ok=False)
             if decision.action is Action.REFUSE:
                 _refuse(session, row, decision, now, report)
             elif decision.action is Action.DEFER:

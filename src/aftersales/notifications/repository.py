@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, func, literal,
 from aftersales.db.repository import Repository
 from aftersales.kit import clock
 from aftersales.notifications.domain import EmailStatus
-from aftersales.notifications.governor import OutreachStatus
+from aftersales.notifications.governor import OutreachStatus, SmsStatus
 from aftersales.notifications.models import (
     AgentContact,
     EmailMessage,
@@ -21,6 +21,7 @@ from aftersales.notifications.models import (
     OutreachDecision,
     OutreachMessage,
     OutreachOptOut,
+    SmsMessage,
     StaffInboxMessage,
 )
 
@@ -267,3 +268,18 @@ class NotificationsRepository(Repository):
             stmt = stmt.where(OutreachDecision.merchant_id == merchant_id)
         stmt = stmt.order_by(OutreachDecision.decided_at.desc(), OutreachDecision.id.desc()).limit(limit)
         return [(d, m) for d, m in self.session.execute(stmt).tuples()]
+
+    # --- SMS -------------------------------------------------------------------------------------
+    def due_sms(self, now: datetime, limit: int, *, skip_locked: bool = False) -> Sequence[SmsMessage]:
+        stmt = (
+            select(SmsMessage)
+            .where(SmsMessage.status == SmsStatus.QUEUED.value, SmsMessage.next_attempt_at <= now)
+            .order_by(SmsMessage.next_attempt_at, SmsMessage.id)
+            .limit(limit)
+        )
+        if skip_locked:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return self.session.scalars(stmt).all()
+
+    def sms(self, sms_id: int) -> SmsMessage | None:
+        return self.session.get(SmsMessage, sms_id)

@@ -97,3 +97,10 @@ class SendReport(BaseModel):
     @property
     def tried(self) -> int:
         return self.sent + self.retrying + self.failed
+
+
+class SmsReport(BaseModel):
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    dead: int = 0  # proactive notices that could not go within 24 hours

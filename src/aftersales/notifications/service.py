@@ -30,8 +30,11 @@ from aftersales.notifications.schemas import (
     OutreachDecisionOut,
     ReleaseReport,
     SendReport,
+    SmsReport,
 )
 from aftersales.notifications.settings import NotificationSettings, notification_settings
+from aftersales.notifications.sms import SmsGateway, SmsOutcome
+from aftersales.notifications.sms import gateway_from as sms_gateway_from
 from aftersales.orders import service as orders
 
 log = structlog.get_logger(__name__)
@@ -473,4 +476,63 @@ def save_outreach_choices(
                 outreach.set_choice(uow.session, customer_id, message_class, chan, not receive, "account")
             if message_class is MessageClass.MARKETING and (chan.value in granted) != receive:
                 outreach.add_consent(uow.session, customer_id, chan, receive, wording_version, "account", by)
+        uow.commit()
+
+
+# --- SMS -------------------------------------------------------------------------------------------
+def send_due_sms(
+    db: Database, gateway: SmsGateway | None = None, settings: NotificationSettings | None = None, limit: int = 50
+) -> SmsReport:
+    """Send queued SMS that are due through the gateway: each claimed with a lease first (several
+    senders never send one twice at once), then sent, retried after 1 m, 5 m, 30 m, 2 h, 6 h, failed
+    for good, or, for a proactive notice a day old, put aside as a dead letter unsent."""
+    settings = settings or notification_settings()
+    gateway = gateway or sms_gateway_from(settings)
+    report = SmsReport()
+    if gateway is None:
+        return report
+    now = clock.now()
+    with db.write() as uow:
+        claimed = []
+        for sms in NotificationsRepository(uow.session).due_sms(now, limit, skip_locked=not db.is_sqlite):
+            if governor.sms_is_stale(MessageClass(sms.message_class), clock.ensure_utc(sms.created_at), now):
+                sms.status, sms.next_attempt_at = governor.SmsStatus.DEAD.value, None
+                report.dead += 1
+                log.warning("notifications.sms_dead_letter", sms_id=sms.id, attempts=sms.attempts)
+                continue
+            sms.next_attempt_at = now + LEASE
+            claimed.append((sms.id, sms.to_phone, sms.body, sms.idempotency_key))
+        uow.commit()
+    for sms_id, phone, body, key in claimed:
+        try:
+            outcome = gateway.send(phone, body, key)
+        except Exception as exc:  # a fault of this one message: retried like any failure
+            outcome = SmsOutcome(ok=False, error=f"could not send: {exc!r}")
+        _record_sms(db, sms_id, outcome, report)
+    return report
+
+
+def _record_sms(db: Database, sms_id: int, outcome: SmsOutcome, report: SmsReport) -> None:
+    now = clock.now()
+    with db.write() as uow:
+        sms = NotificationsRepository(uow.session).sms(sms_id)
+        if sms is None or sms.status != governor.SmsStatus.QUEUED.value:
+            return
+        sms.attempts += 1
+        wait = None if outcome.ok or outcome.permanent else governor.sms_retry_after(sms.attempts)
+        if outcome.ok:
+            sms.status, sms.sent_at, sms.next_attempt_at = governor.SmsStatus.SENT.value, now, None
+            sms.provider_id, sms.last_error = outcome.provider_id[:64], ""
+            report.sent += 1
+        elif wait is None:
+            sms.status, sms.next_attempt_at, sms.last_error = (
+                governor.SmsStatus.FAILED.value,
+                None,
+                outcome.error[:2000],
+            )
+            report.failed += 1
+            log.error("notifications.sms_failed", sms_id=sms_id, attempts=sms.attempts, error=outcome.error)
+        else:
+            sms.next_attempt_at, sms.last_error = now + wait, outcome.error[:2000]
+            report.retrying += 1
         uow.commit()

@@ -1,5 +1,5 @@
 """The outreach governor: governed messages and every decision on them, the buyers' opt-outs per
-class × channel, proof of marketing consent, and agents' contacts heard from tickets.
+class × channel, proof of marketing consent, agents' contacts heard from tickets, and outgoing SMS.
 
 Revision ID: h16govern_0001
 Revises: h12money_0001
@@ -111,9 +111,29 @@ def upgrade() -> None:
         "outreach_agent_contacts",
         ["customer_id", "order_number", "contacted_at"],
     )
+    op.create_table(
+        "sms_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("to_phone", sa.String(length=32), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("message_class", sa.String(length=24), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=160), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("provider_id", sa.String(length=64), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", UTCDateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_messages")),
+        sa.UniqueConstraint("idempotency_key", name=op.f("uq_sms_messages_idempotency_key")),
+    )
+    op.create_index("ix_sms_status_next", "sms_messages", ["status", "next_attempt_at"])
 
 
 def downgrade() -> None:
+    op.drop_table("sms_messages")
     op.drop_table("outreach_agent_contacts")
     op.drop_table("marketing_consents")
     op.drop_table("outreach_opt_outs")
