@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from aftersales.config import get_settings
+from aftersales.config import get_settings, reset_settings
 from aftersales.db.uow import Database
 from aftersales.kit.access import Role
 from aftersales.kit.vocabulary import MessageClass
-from aftersales.notifications import governor
+from aftersales.notifications import governor, sms
 from aftersales.notifications import service as notifications
 from aftersales.notifications.models import MarketingConsent
 from aftersales.orders import service as orders
@@ -131,3 +131,32 @@ def test_the_json_routes_for_choices_consent_and_decisions(
     assert client.get("/api/v1/outreach/decisions", headers=bearer(factory, "ops")).status_code == 422
     assert client.get(f"/api/v1/outreach/decisions?customer_id={lina}", headers=bearer(factory, "ops")).json()
     assert client.get("/api/v1/outreach/decisions", headers=customer).status_code == 403
+
+
+def test_a_signed_td_reply_from_twilio_opts_the_number_out_and_an_unsigned_one_is_refused(
+    client: TestClient, db: Database, lina: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AFTERSALES_SMS_PROVIDER", "twilio")
+    monkeypatch.setenv("AFTERSALES_TWILIO_AUTH_TOKEN", "tw-token")
+    monkeypatch.setenv("AFTERSALES_PUBLIC_URL", "https://shop.example.com")
+    reset_settings()
+    try:
+        url = "https://shop.example.com/api/v1/sms/inbound/twilio"
+        form = {"From": "+8613800138000", "Body": "退订", "MessageSid": "SM1", "AccountSid": "AC1"}
+        forged = client.post("/api/v1/sms/inbound/twilio", data=form, headers={"X-Twilio-Signature": "x"})
+        assert forged.status_code == 403 and opted_out(db, lina) == set()
+        chatty = {**form, "Body": "退订了吗？"}
+        signed = {"X-Twilio-Signature": sms.twilio_signature("tw-token", url, chatty)}
+        assert client.post("/api/v1/sms/inbound/twilio", data=chatty, headers=signed).status_code == 200
+        assert opted_out(db, lina) == set()  # not exactly a keyword: nothing changes
+        signed = {"X-Twilio-Signature": sms.twilio_signature("tw-token", url, form)}
+        answer = client.post("/api/v1/sms/inbound/twilio", data=form, headers=signed)
+        assert answer.status_code == 200 and answer.text.endswith("<Response></Response>")
+        assert opted_out(db, lina) == {("service_proactive", "sms"), ("marketing", "sms")}
+        # With a gateway configured the buyer sees, and can change, the SMS column.
+        sign_in(client, "lina")
+        page = client.get("/account/messages").text
+        assert 'data-testid="outreach-service_proactive-sms"' in page
+        assert not re.search(r'name="receive\.service_proactive\.sms" value="on"[^>]*checked', page)
+    finally:
+        reset_settings()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from aftersales.db.uow import Database
 from aftersales.kit.access import PLATFORM_STAFF, Principal, Role, Scope
 from aftersales.kit.errors import Forbidden, Invalid
-from aftersales.notifications import service
+from aftersales.notifications import service, sms
 from aftersales.notifications.schemas import (
     ConsentIn,
     InboxItem,
@@ -18,6 +20,7 @@ from aftersales.notifications.schemas import (
     OutreachDecisionOut,
     UnreadCount,
 )
+from aftersales.notifications.settings import notification_settings
 from aftersales.web.deps import api_principal, get_db
 
 # Deliberately separate: each route is written out, although many look alike, because FastAPI reads
@@ -137,3 +140,20 @@ def get_outreach_decisions(
     if customer_id is None:
         raise Invalid("Say which buyer: ?customer_id=…", key="error.outreach_which_buyer")
     return service.outreach_decisions(db, customer_id=customer_id, lang=lang, limit=limit)
+
+
+@router.post(
+    "/sms/inbound/twilio",
+    responses={403: {"description": "the request is not signed with our Twilio auth token"}},
+    summary="Replies to our SMS (Twilio's incoming-message webhook): TD/T/N/R/退订/STOP opt out at once",
+)
+async def twilio_inbound(request: Request, db: Database = Depends(get_db)) -> Response:
+    """Twilio posts each reply here as a form; only a correctly signed request is read. The answer
+    is an empty TwiML response (no automatic reply: the next message would be one we may not send)."""
+    settings = notification_settings()
+    form = {str(k): str(v) for k, v in (await request.form()).items()}
+    url = settings.public_url.rstrip("/") + request.url.path
+    if not sms.twilio_signed(settings.twilio_auth_token, url, form, request.headers.get("X-Twilio-Signature", "")):
+        raise Forbidden("This request is not signed with our Twilio auth token.")
+    await run_in_threadpool(service.sms_reply_from, db, form.get("From", "")[:32], form.get("Body", "")[:160])
+    return Response('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', media_type="text/xml")

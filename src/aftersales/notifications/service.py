@@ -390,6 +390,18 @@ def sms_reply(db: Database, customer_id: int, text: str) -> bool:
     return True
 
 
+def sms_reply_from(db: Database, phone: str, text: str) -> int:
+    """A reply that reached the SMS gateway: opts out every customer with that number when it is
+    exactly an opt-out keyword. Returns how many customers it opted out."""
+    if not governor.is_sms_opt_out(text):
+        return 0
+    customers = orders.customer_ids_by_phone(db, phone)
+    for customer_id in customers:
+        sms_reply(db, customer_id, text)
+    log.info("notifications.sms_opt_out", customers=len(customers))
+    return len(customers)
+
+
 def record_consent(
     db: Database, customer_id: int, channel: str, *, granted: bool, wording_version: str, source: str, by: str
 ) -> None:

@@ -7,6 +7,8 @@ stand-in server on 127.0.0.1. Standard library only (urllib): no new dependency.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import threading
 import urllib.error
@@ -116,3 +118,15 @@ def gateway_from(settings: NotificationSettings) -> SmsGateway | None:
             timeout=settings.smtp_timeout_seconds,
         )
     return None
+
+
+def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """X-Twilio-Signature of a webhook: HMAC-SHA1 with the auth token over the full URL followed by
+    each POST parameter's name and value, sorted by name, in base64 (Twilio's security docs)."""
+    payload = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def twilio_signed(auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
+    return bool(auth_token) and hmac.compare_digest(twilio_signature(auth_token, url, params), signature)

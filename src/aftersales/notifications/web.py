@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.notifications import service
+from aftersales.notifications.settings import notification_settings
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
 
@@ -100,7 +101,12 @@ def staff_alerts(
 # --- the buyer's choices: which messages, on which channel ----------------------------------------
 MARKETING_WORDING = "account-2026-12"  # the version of outreach.marketing_wording the buyer agrees to
 CLASSES = ("service_proactive", "marketing")
-CHANNELS = ("inapp", "email")  # SMS joins when an SMS gateway delivers (docs/outreach.md)
+CHANNELS = ("inapp", "email")
+
+
+def _channels() -> tuple[str, ...]:
+    """SMS is shown once an SMS gateway is configured (docs/outreach.md)."""
+    return (*CHANNELS, "sms") if notification_settings().sms_provider != "none" else CHANNELS
 
 
 @router.get("/account/messages", response_class=HTMLResponse)
@@ -116,14 +122,14 @@ def outreach_page(
     receives = {
         (klass, channel): not chosen.get((klass, channel), False) and (klass != "marketing" or channel in consented)
         for klass in CLASSES
-        for channel in CHANNELS
+        for channel in _channels()
     }
     return render(
         request,
         "notifications/outreach.html",
         receives=receives,
         classes=CLASSES,
-        channels=CHANNELS,
+        channels=_channels(),
         saved=request.query_params.get("saved") == "1",
     )
 
@@ -141,7 +147,7 @@ async def save_outreach(
     service.save_outreach_choices(
         db,
         _customer_id(principal),
-        {(k, c): f"receive.{k}.{c}" in wanted for k in CLASSES for c in CHANNELS},
+        {(k, c): f"receive.{k}.{c}" in wanted for k in CLASSES for c in _channels()},
         wording_version=MARKETING_WORDING,
         by=principal.username,
     )

@@ -178,3 +178,16 @@ def order_closure_in(session: Session, number: str) -> OrderClosure | None:
     customer_id, status, completed_at, cancelled_at = row
     closed = completed_at or cancelled_at
     return OrderClosure(customer_id=customer_id, status=status, closed_at=clock.ensure_utc(closed) if closed else None)
+
+
+def customer_ids_by_phone(db: Database, phone: str) -> list[int]:
+    """The customers with this phone number (an SMS reply names only the number): as written,
+    and for a +86 number also without the country code, the way order feeds store it."""
+    number = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    if not number.strip("+"):
+        return []
+    candidates = {number, number.lstrip("+")}
+    if number.startswith("+86"):
+        candidates.add(number[3:])
+    with db.read() as uow:
+        return OrdersRepository(uow.session).customer_ids_by_phone(sorted(candidates))

@@ -269,6 +269,10 @@ class OrdersRepository(Repository):
     def order(self, order_id: int) -> Order | None:
         return self.session.get(Order, order_id)
 
+    def customer_ids_by_phone(self, phones: list[str]) -> list[int]:
+        stmt = select(Customer.id).where(Customer.phone.in_(phones)).order_by(Customer.id)
+        return list(self.session.scalars(stmt))
+
     def closure_row(self, number: str) -> tuple[int, str, datetime | None, datetime | None] | None:
         """Customer, status, completed and cancelled times of an order, in one indexed read."""
         row = self.session.connection().execute(_CLOSURE, {"number": number}).first()
