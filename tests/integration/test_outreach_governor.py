@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 
 from aftersales.db.uow import Database
 from aftersales.kit import clock
-from aftersales.kit.errors import Invalid
+from aftersales.kit.errors import Forbidden, Invalid
 from aftersales.kit.vocabulary import MessageClass
 from aftersales.messaging import outbox
 from aftersales.notifications import handlers, service
@@ -200,7 +200,7 @@ def test_opting_out_of_email_keeps_the_inbox_and_the_link_in_the_email_works_at_
     clock.advance(timedelta(hours=1))
     second = tell(db, cid, "b")
     assert second.outcome == "send" and second.inbox_id and second.email_id is None
-    with pytest.raises(Invalid):
+    with pytest.raises(Forbidden):
         service.unsubscribe(db, match.group(1).replace(str(cid), str(cid + 1), 1))
     # Transactional messages still reach the buyer by email.
     service.notify(db, cid, "order.status_changed", shipped(), "order:SO-1:shipped")

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit import clock
-from aftersales.kit.errors import Invalid, NotFound
+from aftersales.kit.errors import Forbidden, Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
 from aftersales.kit.vocabulary import MessageClass
 from aftersales.messaging import live, scans
@@ -366,7 +366,7 @@ def unsubscribe(db: Database, token: str) -> OutreachChoice:
     """The one-click link in a non-transactional email: opts its reader out of that class by email."""
     read = governor.read_unsubscribe_token(get_settings().secret_key, token)
     if read is None:
-        raise Invalid(
+        raise Forbidden(
             "This unsubscribe link is broken or was not made by us. "
             "Sign in and choose under Account → Messages I receive.",
             key="error.outreach_bad_link",

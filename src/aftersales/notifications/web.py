@@ -166,6 +166,6 @@ def unsubscribe(
     request: Request, token: Annotated[str, Path(max_length=200)], db: Database = Depends(get_db)
 ) -> Response:
     """The button, or a mail client's one-click POST (RFC 8058): effective at once. The signed token
-    is the credential, so no session or CSRF token is needed; a forged one is a 422 with a message."""
+    is the credential, so no session or CSRF token is needed; a forged one is a 403 with a message."""
     done = service.unsubscribe(db, token)
     return render(request, "notifications/unsubscribe.html", token=token, done=done)
