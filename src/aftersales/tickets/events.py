@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from aftersales.kit import topics
 from aftersales.kit.events import DomainEvent
+from aftersales.kit.topics import TICKET_PUBLIC_REPLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +22,7 @@ class TicketSolved(DomainEvent):
 class PublicReplied(DomainEvent):
     """An agent answered the customer in public (by email or in the chat the ticket came from)."""
 
-    topic: ClassVar[str] = topics.TICKET_PUBLIC_REPLY
+    topic: ClassVar[str] = TICKET_PUBLIC_REPLY
     ticket_number: str
     conversation_id: int | None
     message_id: int
