@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aftersales.kit.money import SUPPORTED_CURRENCIES
-from aftersales.orders.domain import CustomerTier, LogisticsNode, MerchantKind, OrderStatus
+from aftersales.orders.domain import CustomerTier, ExceptionReason, LogisticsNode, MerchantKind, OrderStatus
 from aftersales.timeline.schemas import TimelineLine
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
@@ -168,6 +168,14 @@ class LogisticsEventIn(BaseModel):
     occurred_at: AwareDatetime
     place: Annotated[str, Field(max_length=200)] = ""
     description: Annotated[str, Field(max_length=1000)] = ""
+    carrier_code: Annotated[str, Field(max_length=64)] = ""
+    exception_reason: ExceptionReason | None = None
+
+    @model_validator(mode="after")
+    def _reason_only_on_exceptions(self) -> LogisticsEventIn:
+        if self.exception_reason is not None and self.node is not LogisticsNode.EXCEPTION:
+            raise ValueError("exception_reason is for exception scans only")
+        return self
 
 
 class LogisticsEventResult(BaseModel):
@@ -205,6 +213,8 @@ class LogisticsEventOut(BaseModel):
     occurred_at: datetime
     place: str
     description: str
+    carrier_code: str = ""
+    exception_reason: str | None = None
 
 
 class ShipmentOut(BaseModel):

@@ -366,9 +366,10 @@ def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, sh
     shipment.last_event_at = max((e.occurred_at for e in events), default=None)
     if status is ShipmentStatus.DELIVERED and latest is not None:
         shipment.delivered_at = latest.occurred_at
-    if events:
+    moving = [e for e in events if e.node is not LogisticsNode.INFO_RECEIVED]  # label data is not the parcel
+    if moving:
         # The earliest scan, whatever order the scans arrived in.
-        first_scan = min(e.occurred_at for e in events)
+        first_scan = min(e.occurred_at for e in moving)
         shipment.shipped_at = min(first_scan, shipment.shipped_at) if shipment.shipped_at else first_scan
     if before != shipment.status:
         # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
