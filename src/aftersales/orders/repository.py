@@ -177,6 +177,16 @@ class OrdersRepository(Repository):
         )
         return self.session.scalar(stmt)
 
+    def shipments_by_tracking_number(self, tracking_number: str) -> list[Shipment]:
+        """Every shipment with this number, whatever its carrier (numbers are unique per carrier only)."""
+        stmt = (
+            select(Shipment)
+            .where(Shipment.tracking_number == tracking_number)
+            .options(selectinload(Shipment.events))
+            .order_by(Shipment.id)
+        )
+        return list(self.session.scalars(stmt))
+
     def shipments_of_order(self, order_id: int) -> list[Shipment]:
         return list(self.session.scalars(select(Shipment).where(Shipment.order_id == order_id)))
 

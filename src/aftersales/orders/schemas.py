@@ -178,6 +178,38 @@ class LogisticsEventIn(BaseModel):
         return self
 
 
+class TrackingScanIn(BaseModel):
+    """One scan of a carrier's tracking, already mapped to our words; `event_id` is the scan's
+    stable identity, `field` where it sits in the payload (for messages)."""
+
+    event_id: Code
+    node: LogisticsNode
+    occurred_at: AwareDatetime
+    place: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=1000)] = ""
+    carrier_code: Annotated[str, Field(max_length=64)] = ""
+    exception_reason: ExceptionReason | None = None
+    field: str = ""
+
+
+class TrackingIn(BaseModel):
+    """A tracking as a carrier or tracking platform sends it: the number, the carrier as it names
+    it (a hint when the number is on shipments of several carriers) and its scans."""
+
+    tracking_number: Annotated[str, Field(min_length=1, max_length=64)]
+    carrier: Annotated[str, Field(max_length=64)] = ""
+    scans: list[TrackingScanIn]
+    field: str = "tracking_number"
+
+
+class TrackingImported(BaseModel):
+    tracking_number: str
+    carrier: str
+    order_number: str
+    status: str = Field(description="the shipment's status after the import")
+    new_events: int
+
+
 class LogisticsEventResult(BaseModel):
     event_id: str
     result: str = Field(description="'recorded' the first time, 'duplicate' on a replay")
