@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from aftersales.db.uow import Database
+from aftersales.db.uow import Database, configured_database
 from aftersales.integrations.carriers import FORMATS
 from aftersales.integrations.tracking_import import ImportRefused, import_payload, read_payload
 
@@ -50,8 +50,6 @@ def tracking(
     format: Annotated[Format, typer.Option("--format", help="who sent the payloads")],
 ) -> None:
     """Import carriers' tracking payloads (backfills, replays) into the shipments they belong to."""
-    from aftersales.db.uow import configured_database
-
     status = import_files(configured_database(make_data_dirs=True), str(format.value), files)
     if status:
         raise typer.Exit(code=status)
