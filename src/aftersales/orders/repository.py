@@ -222,6 +222,12 @@ class OrdersRepository(Repository):
         visible = scope_orders(select(Order.id).where(Order.id == shipment.order_id), viewer)
         return shipment if self.session.scalar(visible) is not None else None
 
+    def existing_event_ids(self, event_ids: list[str]) -> set[str]:
+        """Which of these event ids are recorded already, on any shipment."""
+        if not event_ids:
+            return set()
+        return set(self.session.scalars(select(LogisticsEvent.event_id).where(LogisticsEvent.event_id.in_(event_ids))))
+
     def logistics_event_exists(self, event_id: str) -> bool:
         return self.session.scalar(select(LogisticsEvent.id).where(LogisticsEvent.event_id == event_id)) is not None
 

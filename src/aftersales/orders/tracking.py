@@ -69,24 +69,20 @@ def _apply(session: Session, tracking: TrackingIn, by: Principal, clock_skew: ti
     if not _visible(by, order):
         raise NotFound(f"{tracking.field}: no shipment with tracking number '{tracking.tracking_number}' for you.")
     known_ids = {e.event_id for e in shipment.events}
-    fresh = []
-    for scan in tracking.scans:
-        if scan.event_id in known_ids:
-            continue
-        known_ids.add(scan.event_id)
-        if repo.logistics_event_exists(scan.event_id):
-            continue  # the same scan already on another shipment of this number
-        fresh.append(scan)
-    fresh.sort(key=lambda s: (s.occurred_at, domain.NODE_RANK[s.node]))
+    fresh = {scan.event_id: scan for scan in tracking.scans if scan.event_id not in known_ids}
+    # The same scan may already sit on another shipment with this number (another carrier's).
+    for event_id in repo.existing_event_ids(list(fresh)):
+        del fresh[event_id]
+    ordered = sorted(fresh.values(), key=lambda s: (s.occurred_at, domain.NODE_RANK[s.node]))
     now = clock.now()
     actor = actor_of(by)
-    for scan in fresh:
-        known = [NodeEvent(LogisticsNode(e.node), e.occurred_at, e.place) for e in shipment.events]
-        problem = domain.event_time_problem(
-            NodeEvent(scan.node, scan.occurred_at, scan.place), known, shipment.shipped_at, now, clock_skew
-        )
+    known = [NodeEvent(LogisticsNode(e.node), e.occurred_at, e.place) for e in shipment.events]
+    for position, scan in enumerate(ordered, start=1):
+        event = NodeEvent(scan.node, scan.occurred_at, scan.place)
+        problem = domain.event_time_problem(event, known, shipment.shipped_at, now, clock_skew)
         if problem:
             raise Invalid(f"{scan.field or tracking.field}: {problem}")
+        known.append(event)
         shipment.events.append(
             LogisticsEvent(
                 event_id=scan.event_id,
@@ -99,8 +95,11 @@ def _apply(session: Session, tracking: TrackingIn, by: Principal, clock_skew: ti
                 received_at=now,
             )
         )
-        session.flush()
-        refresh_shipment(session, repo, order, shipment, actor)
+        # Each change of status is refreshed (and so on the timeline) as it happens; scans that do
+        # not change it are settled once, after the last.
+        if domain.shipment_state(known)[0].value != shipment.status or position == len(ordered):
+            session.flush()
+            refresh_shipment(session, repo, order, shipment, actor)
     return TrackingImported(
         tracking_number=shipment.tracking_number,
         carrier=shipment.carrier,
