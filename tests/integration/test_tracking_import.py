@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 
 from aftersales.db.uow import Database
 from aftersales.integrations.tracking_cli import import_files
+from aftersales.integrations.tracking_import import ImportRefused, import_payload
+from aftersales.kit.access import Principal, Role
 from aftersales.orders import service as orders
 from aftersales.orders.models import LogisticsEvent
 from aftersales.timeline.models import TimelineEvent
@@ -213,3 +215,15 @@ def test_the_command_line_end_to_end(shop: Factory, db: Database, settings: Any)
     refused = call(str(DATA / "shippo_webhook.json"))
     assert refused.returncode == 2 and refused.stdout == ""
     assert "shippo_webhook.json: event: 'track_updated' is not a 17TRACK tracking push" in refused.stderr
+
+
+def test_an_integration_bound_to_a_merchant_imports_only_its_parcels(shop: Factory, db: Database) -> None:
+    payload = json.loads((DATA / "shippo_webhook.json").read_text(encoding="utf-8"))
+    other = orders.merchant_id_for(db, "pop-a")
+    stranger = Principal(user_id=7, username="pop-a-feed", role=Role.INTEGRATION, merchant_id=other)
+    with pytest.raises(ImportRefused, match=r"data\.tracking_number: no shipment with tracking number"):
+        import_payload(db, "shippo", payload, stranger)
+    assert parcel(db, "SO-SH-1").events == []
+    selfop = orders.merchant_id_for(db, "selfop")
+    own = Principal(user_id=8, username="selfop-feed", role=Role.INTEGRATION, merchant_id=selfop)
+    assert [r.new_events for r in import_payload(db, "shippo", payload, own)] == [5]
