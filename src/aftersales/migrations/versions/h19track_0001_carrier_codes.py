@@ -4,7 +4,7 @@ info_received and returned; shipment status is a plain string column, so only th
 columns need a schema change.
 
 Revision ID: h19track_0001
-Revises: h12money_0001
+Revises: h16govern_0001
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "h19track_0001"
-down_revision = "h12money_0001"
+down_revision = "h16govern_0001"
 branch_labels = None
 depends_on = None
 
