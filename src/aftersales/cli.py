@@ -1,4 +1,4 @@
-"""The `aftersales` command: serve, worker, migrate, demo, createuser, token."""
+"""The `aftersales` command: serve, worker, migrate, demo, createuser, token, import."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from aftersales.assistant.cli import assistant_app
 from aftersales.config import get_settings
 from aftersales.db.uow import configured_database
 from aftersales.integrations.cli import import_app, integration_app
+from aftersales.integrations.tracking_cli import tracking as import_tracking
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
 from aftersales.scheduling.cli import staffing
@@ -26,6 +27,7 @@ token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown 
 app.add_typer(token_app, name="token")
 app.add_typer(import_app, name="import")
 app.add_typer(integration_app, name="integration")
+import_app.command("tracking")(import_tracking)
 app.command("staffing")(staffing)
 console = Console()
 

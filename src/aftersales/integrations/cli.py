@@ -26,7 +26,9 @@ from aftersales.kit.access import SYSTEM
 from aftersales.kit.errors import AppError
 from aftersales.orders import service as orders
 
-import_app = typer.Typer(help="Import shop platforms' and carriers' payloads from files.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Backfills: orders and tracking in the formats platforms and carriers send.", no_args_is_help=True
+)
 integration_app = typer.Typer(help="Shops connected by webhooks (secrets shown once).", no_args_is_help=True)
 
 # Each platform's documented zone for times written without one (a WooCommerce site's own zone may differ).
