@@ -160,7 +160,7 @@ class People:
             {
                 "selfop": staff("warehouse", Role.WAREHOUSE, "自营仓 华东", "selfop"),
                 "pop-mama": staff("merchant", Role.MERCHANT, "贝贝母婴 客服", "pop-mama"),
-                "pop-style": staff("pop-style-service", Role.MERCHANT, "Urban Style 售后", "pop-style"),
+                "pop-style": staff("merchant2", Role.MERCHANT, "Urban Style 客服", "pop-style"),
             },
         )
 

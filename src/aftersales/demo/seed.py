@@ -48,6 +48,7 @@ from .catalogue import (
 )
 from .disputes import seed_disputes
 from .history import History, OrderFacts
+from .round import todays_round
 from .tickets import seed_tickets
 from .timing import settle_past
 
@@ -61,6 +62,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
     ("agent tier 2", "agent2", DEMO_PASSWORD),
     ("supervisor", "supervisor", DEMO_PASSWORD),
     ("merchant staff (贝贝母婴)", "merchant", DEMO_PASSWORD),
+    ("merchant staff (Urban Style 服饰)", "merchant2", DEMO_PASSWORD),
     ("warehouse staff (自营)", "warehouse", DEMO_PASSWORD),
     ("rider", "rider", DEMO_PASSWORD),
     ("arbitrator", "arbitrator", DEMO_PASSWORD),
@@ -95,6 +97,8 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
                 shop.import_batch(db, steps, SEEDER)
                 progress.update(task, completed=i + 1)
                 steps = []
+    # Today's round for the rider, whatever the hour (the 60 days may have delivered all of today's).
+    shop.import_batch(db, todays_round(orders, people, now, SHOP_ZONE, seed), SEEDER)
     _accounts(db, people)
     rules.load_defaults(db)
     knowledge.load_articles(db)
@@ -303,6 +307,8 @@ def _accounts(db: Database, people: list[CustomerIn]) -> None:
     _ensure_user(db, "agent2", Role.AGENT_T2, "陈刚 (二线)")
     _ensure_user(db, "supervisor", Role.SUPERVISOR, "刘洋 (主管)")
     _ensure_user(db, "merchant", Role.MERCHANT, "贝贝母婴 客服", merchant_id=shop.merchant_id_for(db, "pop-mama"))
+    # Each POP merchant's service queue has its own staff (routing.ensure_defaults makes them members).
+    _ensure_user(db, "merchant2", Role.MERCHANT, "Urban Style 客服", merchant_id=shop.merchant_id_for(db, "pop-style"))
     _ensure_user(db, "warehouse", Role.WAREHOUSE, "自营仓 华东", merchant_id=shop.merchant_id_for(db, "selfop"))
     _ensure_user(db, "arbitrator", Role.ARBITRATOR, "平台仲裁 周静")
     _ensure_user(db, "admin", Role.ADMIN, "系统管理员")
