@@ -11,12 +11,12 @@ import pytest
 from rich.console import Console
 
 from aftersales.db.uow import Database
+from aftersales.demo.seed import seed_demo
 from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.orders import deliveries
-from aftersales.routing import service as routing
-from aftersales.demo.seed import seed_demo
 from aftersales.orders import service as orders
+from aftersales.routing import service as routing
 
 
 def test_the_english_demo_customer_gets_her_notices_in_english(db: Database) -> None:

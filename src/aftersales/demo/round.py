@@ -15,9 +15,17 @@ from zoneinfo import ZoneInfo
 
 from aftersales.orders import service as shop
 from aftersales.orders.domain import LogisticsNode, OrderStatus
-from aftersales.orders.schemas import AddressIn, CustomerIn, LogisticsEventIn, OrderIn, OrderLineIn, PaymentIn, ShipmentIn
+from aftersales.orders.schemas import (
+    AddressIn,
+    CustomerIn,
+    LogisticsEventIn,
+    OrderIn,
+    OrderLineIn,
+    PaymentIn,
+    ShipmentIn,
+)
 
-from .catalogue import CITIES, HUBS, RIDER_CITY
+from .catalogue import CITIES, HUBS, RIDER_CITY, scan_places
 
 # How far each parcel of the round has come: out for delivery, or at the station waiting for the rider.
 ROUND = (LogisticsNode.OUT_FOR_DELIVERY, LogisticsNode.OUT_FOR_DELIVERY, LogisticsNode.ARRIVED_STATION)
@@ -72,11 +80,12 @@ def todays_round(
             OrderIn(version=2, updated_at=paid_at, status=OrderStatus.PAID, **base),
             OrderIn(version=3, updated_at=packed_at, status=OrderStatus.FULFILLING, shipments=[shipment], **base),
         ]
+        places = scan_places(RIDER_CITY, hub, hub, english=customer.name.isascii())
         scans = [
-            (LogisticsNode.PICKED_UP, "仓库揽收"),
-            (LogisticsNode.DEPARTED_HUB, hub),
-            (LogisticsNode.ARRIVED_STATION, f"{RIDER_CITY}营业部"),
-            (LogisticsNode.OUT_FOR_DELIVERY, f"{RIDER_CITY}营业部 快递员派送中"),
+            (LogisticsNode.PICKED_UP, places[0]),
+            (LogisticsNode.DEPARTED_HUB, places[1]),
+            (LogisticsNode.ARRIVED_STATION, places[3]),
+            (LogisticsNode.OUT_FOR_DELIVERY, places[4]),
         ]
         scans = scans[: [node for node, _place in scans].index(reached) + 1]
         # From the pickup to a few minutes ago, evenly.

@@ -45,6 +45,7 @@ from .catalogue import (
     PRODUCTS,
     RETURN_ADDRESSES,
     RIDER_CITY,
+    scan_places,
 )
 from .disputes import seed_disputes
 from .history import History, OrderFacts
@@ -237,12 +238,19 @@ def _order_story(
     )
     hub_origin, hub_dest = rng.choice(list(HUBS.values())), HUBS[city]
     steps = [
-        (LogisticsNode.PICKED_UP, 0.0, "仓库揽收"),
-        (LogisticsNode.DEPARTED_HUB, 0.2, hub_origin),
-        (LogisticsNode.ARRIVED_HUB, 0.6, hub_dest),
-        (LogisticsNode.ARRIVED_STATION, 0.8, f"{city}营业部"),
-        (LogisticsNode.OUT_FOR_DELIVERY, 0.9, f"{city}营业部 快递员派送中"),
-        (LogisticsNode.DELIVERED, 1.0, "本人签收"),
+        (node, share, place)
+        for (node, share), place in zip(
+            [
+                (LogisticsNode.PICKED_UP, 0.0),
+                (LogisticsNode.DEPARTED_HUB, 0.2),
+                (LogisticsNode.ARRIVED_HUB, 0.6),
+                (LogisticsNode.ARRIVED_STATION, 0.8),
+                (LogisticsNode.OUT_FOR_DELIVERY, 0.9),
+                (LogisticsNode.DELIVERED, 1.0),
+            ],
+            scan_places(city, hub_origin, hub_dest, english=customer.name.isascii()),
+            strict=True,
+        )
     ]
     events = []
     for n, (node, share, place) in enumerate(steps):
