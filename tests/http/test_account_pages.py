@@ -110,7 +110,7 @@ def test_the_order_page_masks_the_customers_own_phone_as_account_does(
     )
     assert changed.status_code == 303
     order = orders.get_order(db, "SO-1", identity.principal_for_username(db, "agent"))  # type: ignore[arg-type]
-    assert order.recipient_phone == "13800138000" and order.address_detail == "世纪大道 2 号"
+    assert order.recipient_phone == "13800138000" and order.address_detail == "世纪大道 200 号"
 
     client.post("/logout", data={"csrf_token": token})
     client.cookies.clear()
