@@ -232,7 +232,9 @@ def test_the_bot_asks_which_order_in_the_words_of_what_is_being_done(
 ) -> None:
     """Not "请问要办理查物流的是哪个订单？" nor "Which order is this about (tracking)?"."""
     delivered = 2 if status == "delivered" else None
-    _order(store, db, "SO-Q1", status="shipped" if delivered else status, placed_days_ago=4, delivered_days_ago=delivered)
+    _order(
+        store, db, "SO-Q1", status="shipped" if delivered else status, placed_days_ago=4, delivered_days_ago=delivered
+    )
     _order(
         store, db, "SO-Q2", status="shipped" if delivered else status, placed_days_ago=3, delivered_days_ago=delivered,
         lines=SHOES,
@@ -243,7 +245,7 @@ def test_the_bot_asks_which_order_in_the_words_of_what_is_being_done(
 
 
 def test_spoiled_fresh_food_is_refunded_without_a_return_parcel(store: Factory, db: Database) -> None:
-    """"车厘子坏了" asks no return shipping of fresh food: the bot files a refund only, as the
+    """Spoiled cherries ("车厘子坏了") ask no return shipping of fresh food: the bot files a refund only, as the
     fresh-food policies settle it, and says nothing of who pays a parcel back."""
     orders.ensure_categories(db, [("fresh_food", "生鲜", "Fresh food")])
     product = ProductIn(

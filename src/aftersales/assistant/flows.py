@@ -62,7 +62,7 @@ ASKS_FOR_ORDER = frozenset(
 
 
 def order_question(state_slots: dict[str, Any], flow: str) -> T:
-    """"Which order would you like to cancel?": the question for the order, as the flow asks it."""
+    """The question for the order as the flow asks it ("Which order would you like to cancel?")."""
     asked = str(state_slots.get("kind") or flow)
     return T(f"chat.ask_order.{asked if asked in ASKS_FOR_ORDER else 'other'}")
 
