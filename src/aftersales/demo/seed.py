@@ -49,6 +49,7 @@ from .catalogue import (
 )
 from .disputes import seed_disputes
 from .history import History, OrderFacts
+from .outreach import seed_outreach
 from .round import todays_round
 from .tickets import seed_tickets
 from .timing import settle_past
@@ -101,6 +102,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     # Today's round for the rider, whatever the hour (the 60 days may have delivered all of today's).
     shop.import_batch(db, todays_round(orders, people, now, SHOP_ZONE, seed), SEEDER)
     _accounts(db, people)
+    seed_outreach(db)
     rules.load_defaults(db)
     knowledge.load_articles(db)
     # Each case and ticket is lived at its own moments, after the order events it speaks of.
