@@ -49,11 +49,11 @@ def test_summary_credits_every_agent_who_replied() -> None:
         Response(2, 3, 4, agent_ids=(2,)),
         Response(4, 4, 4, agent_ids=(1, 1)),  # a repeated id counts once
     ]
-    total = domain.summarise(responses, sent=6)
+    total = domain.summarise(responses, sent=6, answered=3)
     assert (total.result, total.speed, total.attitude) == (Fraction(2, 3), Fraction(2, 3), Fraction(1))
     assert total.headline == Fraction(2, 3)
     assert total.response_rate == Fraction(1, 2)
-    agents = domain.by_agent(responses, {1: 2, 2: 4, 3: 1})
+    agents = domain.by_agent(responses, {1: 2, 2: 4, 3: 1}, {1: 2, 2: 2})
     assert agents[1].responses == 2 and agents[1].headline == 1 and agents[1].response_rate == 1
     assert agents[2].responses == 2 and agents[2].result == Fraction(1, 2) and agents[2].response_rate == Fraction(1, 2)
     assert agents[3].responses == 0 and agents[3].headline is None and agents[3].response_rate == 0
@@ -114,6 +114,7 @@ def test_the_link_opens_one_survey_until_it_expires_and_cannot_be_forged() -> No
     with pytest.raises(domain.BadToken):
         domain.read_token(token, "another secret", T0)
     survey, when, mac = token.split(".")
-    for forged in [f"43.{when}.{mac}", f"{survey}.{int(when) + 3600}.{mac}", "", "a.b.c", "42..", "42.1.!!!", "x" * 500]:
+    forgeries = [f"43.{when}.{mac}", f"{survey}.{int(when) + 3600}.{mac}", "", "a.b.c", "42..", "42.1.!!!", "x" * 500]
+    for forged in forgeries:
         with pytest.raises(domain.BadToken):
             domain.read_token(forged, "s3cret", T0)

@@ -19,6 +19,7 @@ from fractions import Fraction
 SEND_DELAY = timedelta(hours=24)  # after close, for every channel but chat (Zendesk's default)
 EXPIRES_AFTER = timedelta(days=7)  # from when the survey is sent
 LOW_SCORE = 3  # any score at or under this asks for the reasons
+ALERT_SCORE = 2  # any score at or under this alerts the supervisors
 COMMENT_MAX = 1000
 CHAT = "chat"
 
@@ -237,7 +238,9 @@ class Summary:
     response_rate: Fraction | None
 
 
-def summarise(responses: Sequence[Response], sent: int) -> Summary:
+def summarise(responses: Sequence[Response], sent: int, answered: int) -> Summary:
+    """CSAT over the responses received, and the response rate of the surveys sent (`answered` of
+    the `sent`, whenever they were answered)."""
     return Summary(
         responses=len(responses),
         sent=sent,
@@ -245,15 +248,27 @@ def summarise(responses: Sequence[Response], sent: int) -> Summary:
         speed=dimension_csat(r.speed for r in responses),
         attitude=dimension_csat(r.attitude for r in responses),
         headline=headline_csat((r.result, r.speed, r.attitude) for r in responses),
-        response_rate=response_rate(len(responses), sent),
+        response_rate=response_rate(answered, sent),
     )
 
 
-def by_agent(responses: Sequence[Response], sent_per_agent: dict[int, int]) -> dict[int, Summary]:
-    """Each agent's summary: a response counts for every agent who replied publicly on it."""
+def by_agent(
+    responses: Sequence[Response], sent_per_agent: dict[int, int], answered_per_agent: dict[int, int]
+) -> dict[int, Summary]:
+    """Each agent's summary: a survey counts for every agent who replied publicly on it."""
     mine: dict[int, list[Response]] = {}
     for r in responses:
         for agent in dict.fromkeys(r.agent_ids):
             mine.setdefault(agent, []).append(r)
     agents = set(mine) | set(sent_per_agent)
-    return {a: summarise(mine.get(a, []), sent_per_agent.get(a, 0)) for a in sorted(agents)}
+    return {
+        a: summarise(mine.get(a, []), sent_per_agent.get(a, 0), answered_per_agent.get(a, 0)) for a in sorted(agents)
+    }
+
+
+def credited(agent_ids: Iterable[int]) -> dict[int, int]:
+    """How many surveys each agent is credited with, counting an agent once a survey."""
+    counts: dict[int, int] = {}
+    for agent in agent_ids:
+        counts[agent] = counts.get(agent, 0) + 1
+    return counts
