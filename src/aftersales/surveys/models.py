@@ -24,6 +24,7 @@ class Survey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subject_type: Mapped[str] = mapped_column(String(16))  # ticket | case
     subject_ref: Mapped[str] = mapped_column(String(24))  # its number
+    subject_id: Mapped[int] = mapped_column(Integer)  # its row id, for the audit timeline
     status: Mapped[str] = mapped_column(String(16))
     customer_id: Mapped[int] = mapped_column(Integer, index=True)
     channel: Mapped[str] = mapped_column(String(16))

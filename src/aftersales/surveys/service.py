@@ -29,6 +29,9 @@ from aftersales.surveys.models import Survey
 from aftersales.surveys.repository import SurveysRepository
 from aftersales.surveys.schemas import AgentLine, CsatReport, SurveyOut
 from aftersales.tickets import service as tickets
+from aftersales.timeline import service as timeline
+from aftersales.timeline.domain import SYSTEM_ACTOR, Actor, Entry
+from aftersales.timeline.domain import SubjectType as TimelineSubject
 
 log = structlog.get_logger(__name__)
 RECENT = 50
@@ -69,6 +72,7 @@ def schedule_for_ticket(db: Database, number: str) -> SurveyOut | None:
             survey = Survey(
                 subject_type=SubjectType.TICKET.value,
                 subject_ref=facts.number,
+                subject_id=facts.ticket_id,
                 status=SurveyStatus.SCHEDULED.value,
                 customer_id=facts.customer_id,
                 channel=facts.channel,
@@ -97,11 +101,29 @@ def schedule_for_ticket(db: Database, number: str) -> SurveyOut | None:
     return survey_by_id(db, survey_id)
 
 
+def _record(session: Session, survey: Survey, action: str, actor: Actor, before: str, at: datetime) -> None:
+    """The audit line on the ticket: the survey sent, answered or lapsed (staff only)."""
+    timeline.record(
+        session,
+        Entry(
+            subject_type=TimelineSubject(survey.subject_type),
+            subject_id=survey.subject_id,
+            action=action,
+            actor=actor,
+            occurred_at=at,
+            from_state=before,
+            to_state=survey.status,
+            customer_visible=False,
+        ),
+    )
+
+
 def _send(session: Session, survey: Survey, now: datetime) -> None:
     survey.status = SurveyStatus.SENT.value
     survey.sent_at = now
     survey.expires_at = domain.expires_at(now)
     survey.next_check_at = survey.expires_at
+    _record(session, survey, "survey.sent", SYSTEM_ACTOR, SurveyStatus.SCHEDULED.value, now)
     publish_event(
         session,
         SurveySent(
@@ -133,6 +155,7 @@ def sweep(db: Database, now: datetime | None = None, batch: int = 200) -> int:
                 elif survey.status == SurveyStatus.SENT.value:
                     survey.status = SurveyStatus.EXPIRED.value
                     survey.next_check_at = None
+                    _record(uow.session, survey, "survey.expired", SYSTEM_ACTOR, SurveyStatus.SENT.value, now)
                 else:
                     survey.next_check_at = None
                 changed += 1
@@ -211,6 +234,7 @@ def _record_answer(session: Session, survey: Survey, given: Answer, now: datetim
     survey.result, survey.speed, survey.attitude = given.scores
     survey.reason_tags = list(given.reason_tags)
     survey.comment = given.comment
+    _record(session, survey, "survey.answered", SYSTEM_ACTOR, SurveyStatus.SENT.value, now)
     ticket = survey.subject_ref if survey.subject_type == SubjectType.TICKET.value else ""
     publish_event(
         session,

@@ -188,6 +188,7 @@ class SurveyFacts(BaseModel):
     """What the surveys context reads of a solved ticket: whom to ask, by which channel, and whom an
     answer credits (every agent who replied in public)."""
 
+    ticket_id: int
     number: str
     channel: str
     status: str

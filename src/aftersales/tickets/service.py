@@ -463,6 +463,7 @@ def survey_facts(db: Database, number: str) -> SurveyFacts | None:
         if ticket is None:
             return None
         return SurveyFacts(
+            ticket_id=ticket.id,
             number=ticket.number,
             channel=ticket.channel,
             status=ticket.status,

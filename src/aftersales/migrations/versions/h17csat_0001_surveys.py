@@ -23,6 +23,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("subject_type", sa.String(length=16), nullable=False),
         sa.Column("subject_ref", sa.String(length=24), nullable=False),
+        sa.Column("subject_id", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=16), nullable=False),
