@@ -60,6 +60,20 @@ class SurveysRepository(Repository):
         stmt = select(Survey.status, Survey.agent_ids).where(Survey.sent_at >= since, Survey.sent_at < until)
         return [(status, list(agents or [])) for status, agents in self.session.execute(stmt)]
 
+    def due_times(self, status: str) -> list[datetime]:
+        """The distinct times surveys in `status` are next looked at, earliest first."""
+        stmt = (
+            select(Survey.next_check_at)
+            .where(Survey.status == status, Survey.next_check_at.is_not(None))
+            .distinct()
+            .order_by(Survey.next_check_at)
+        )
+        return [at for at in self.session.scalars(stmt) if at is not None]
+
+    def sent_unanswered(self) -> list[Survey]:
+        stmt = select(Survey).where(Survey.status == SurveyStatus.SENT.value).order_by(Survey.sent_at, Survey.id)
+        return list(self.session.scalars(stmt))
+
     def count_by_status(self) -> dict[str, int]:
         stmt = select(Survey.status, func.count()).group_by(Survey.status)
         return {status: int(n) for status, n in self.session.execute(stmt)}

@@ -284,6 +284,20 @@ def _out(session: Session, survey: Survey, *, names: bool) -> SurveyOut:
     )
 
 
+def scheduled_sends(db: Database) -> list[datetime]:
+    """When scheduled surveys are due to leave, earliest first (the demo lives its past by them)."""
+    with db.read() as uow:
+        return [clock.ensure_utc(at) for at in SurveysRepository(uow.session).due_times(SurveyStatus.SCHEDULED.value)]
+
+
+def awaiting_answers(db: Database) -> list[tuple[SurveyOut, str]]:
+    """Surveys sent and not yet answered, with the link each customer was given."""
+    with db.read() as uow:
+        return [
+            (_out(uow.session, s, names=False), link_of(s)) for s in SurveysRepository(uow.session).sent_unanswered()
+        ]
+
+
 def survey_by_id(db: Database, survey_id: int) -> SurveyOut | None:
     with db.read() as uow:
         survey = SurveysRepository(uow.session).by_id(survey_id)
