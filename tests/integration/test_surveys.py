@@ -12,6 +12,7 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import select, text
 
+from aftersales.cases.events import CaseStatusChanged
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
 from aftersales.kit import clock
@@ -22,6 +23,7 @@ from aftersales.notifications import service as notifications
 from aftersales.notifications.models import EmailMessage
 from aftersales.routing import service as routing
 from aftersales.sla import service as sla
+from aftersales.surveys import handlers as survey_handlers
 from aftersales.surveys import service as surveys
 from aftersales.surveys.models import Survey
 from aftersales.tickets import service as tickets
@@ -108,15 +110,10 @@ def _survey(db: Database, number: str) -> Survey:
     return rows[0]
 
 
-def _customer_id(db: Database, number: str) -> int:
-    facts = tickets.survey_facts(db, number)
-    assert facts is not None and facts.customer_id is not None
-    return facts.customer_id
-
-
 def _survey_links(db: Database, number: str) -> list[str]:
-    items = notifications.inbox(db, _customer_id(db, number)).items
-    mine = f"/surveys/{_survey(db, number).id}."
+    survey = _survey(db, number)
+    items = notifications.inbox(db, survey.customer_id).items
+    mine = f"/surveys/{survey.id}."
     return [item.link for item in items if item.topic == "survey.sent" and item.link.startswith(mine)]
 
 
@@ -252,3 +249,32 @@ def test_the_supervisors_numbers(db: Database, desk: dict[str, Principal]) -> No
         assert [s.result for s in report.recent] == [2, 4, 5]
         empty = surveys.report(db, T0 + timedelta(days=1), T0 + timedelta(days=2))
         assert empty.total.responses == 0 and empty.total.headline is None
+
+
+def _case_event(db: Database, number: str, to: str) -> CaseStatusChanged:
+    customer_id = _principal(db, "lina").customer_id
+    return CaseStatusChanged(
+        case_id=1, case_number=number, customer_id=customer_id, merchant_id=None, order_number="SO-1",
+        kind="return_refund", from_status="refunding", to_status=to, occurred_at=clock.now().isoformat(),
+    )  # fmt: skip
+
+
+def test_a_case_is_surveyed_a_day_after_its_outcome_once(db: Database, desk: dict[str, Principal]) -> None:
+    with clock.frozen_at(T0):
+        survey_handlers._case_closed(_case_event(db, "AS-DONE", "completed"), "k1")
+        survey_handlers._case_closed(_case_event(db, "AS-NO", "rejected"), "k2")
+        survey_handlers._case_closed(_case_event(db, "AS-GONE", "cancelled"), "k3")
+        survey_handlers._case_closed(_case_event(db, "AS-DONE", "completed"), "k4")  # delivered twice
+        with db.read() as uow:
+            rows = {s.subject_ref: s for s in uow.session.scalars(select(Survey).where(Survey.subject_type == "case"))}
+        assert set(rows) == {"AS-DONE", "AS-NO"}
+        assert {s.status for s in rows.values()} == {"scheduled"}
+        assert {clock.ensure_utc(s.due_at) for s in rows.values()} == {T0 + timedelta(hours=24)}
+        clock.advance(timedelta(hours=24))
+        assert surveys.sweep(db) == 2
+        _drain(db)
+        token = _token(db, "AS-DONE")
+        surveys.answer(db, token, ["1", "2", "2"], ["not_solved"], "")
+        _drain(db)
+        alerts = notifications.staff_inbox(db, desk["boss"].user_id).items
+        assert [a.link for a in alerts if a.topic == "staff.csat_low_case"] == ["/cases/AS-DONE"]

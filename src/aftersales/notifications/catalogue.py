@@ -378,6 +378,18 @@ MESSAGES["survey.invite"] = {
     ),
 }
 
+STAFF_MESSAGES["staff.csat_low_case"] = {
+    "zh-CN": (
+        "售后单 {case} 收到低分评价",
+        "客户对售后单 {case} 的满意度调查给出了 2 分或更低的评分。请在“客户满意度”页面查看评分和原因，并尽快回访客户。",
+    ),
+    "en": (
+        "Case {case} was rated low",
+        "The customer rated case {case} 2 or lower in the satisfaction survey. See the scores and reasons on "
+        "the Customer satisfaction page, and call the customer back soon.",
+    ),
+}
+
 STAFF_MESSAGES["staff.csat_low"] = {
     "zh-CN": (
         "工单 {ticket} 收到低分评价",

@@ -8,6 +8,7 @@ hears of a survey through the notifications context (the `survey.sent` event).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
@@ -35,6 +36,7 @@ from aftersales.timeline.domain import SubjectType as TimelineSubject
 
 log = structlog.get_logger(__name__)
 RECENT = 50
+CASE_CHANNEL = "case"  # a case's survey is not a chat's: it leaves a day after the outcome
 
 
 class LinkGone(AppError):
@@ -63,23 +65,54 @@ def schedule_for_ticket(db: Database, number: str) -> SurveyOut | None:
     facts = tickets.survey_facts(db, number)
     if facts is None or facts.customer_id is None or facts.solved_at is None:
         return None
-    solved_at = clock.ensure_utc(facts.solved_at)
-    due = domain.send_at(facts.channel, solved_at)
+    subject = _Subject(
+        SubjectType.TICKET, facts.number, facts.ticket_id, facts.customer_id, facts.channel, facts.merchant_id,
+        facts.order_number, facts.agent_ids,
+    )  # fmt: skip
+    return _schedule(db, subject, clock.ensure_utc(facts.solved_at))
+
+
+def schedule_for_case(
+    db: Database, number: str, case_id: int, customer_id: int | None, merchant_id: int | None, order_number: str,
+    closed_at: datetime,
+) -> SurveyOut | None:  # fmt: skip
+    """An after-sales case reached its outcome (completed or rejected): one survey per case, a day
+    later (a case is not a live conversation)."""
+    if customer_id is None:
+        return None
+    subject = _Subject(SubjectType.CASE, number, case_id, customer_id, CASE_CHANNEL, merchant_id, order_number, [])
+    return _schedule(db, subject, clock.ensure_utc(closed_at))
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    kind: SubjectType
+    ref: str
+    row_id: int
+    customer_id: int
+    channel: str
+    merchant_id: int | None
+    order_number: str
+    agent_ids: list[int]
+
+
+def _schedule(db: Database, subject: _Subject, closed_at: datetime) -> SurveyOut | None:
+    due = domain.send_at(subject.channel, closed_at)
     with db.write() as uow:
         repo = SurveysRepository(uow.session)
-        survey = repo.by_subject(SubjectType.TICKET.value, facts.number, lock=True)
+        survey = repo.by_subject(subject.kind.value, subject.ref, lock=True)
         if survey is None:
             survey = Survey(
-                subject_type=SubjectType.TICKET.value,
-                subject_ref=facts.number,
-                subject_id=facts.ticket_id,
+                subject_type=subject.kind.value,
+                subject_ref=subject.ref,
+                subject_id=subject.row_id,
                 status=SurveyStatus.SCHEDULED.value,
-                customer_id=facts.customer_id,
-                channel=facts.channel,
-                merchant_id=facts.merchant_id,
-                order_number=facts.order_number,
-                agent_ids=facts.agent_ids,
-                closed_at=solved_at,
+                customer_id=subject.customer_id,
+                channel=subject.channel,
+                merchant_id=subject.merchant_id,
+                order_number=subject.order_number,
+                agent_ids=subject.agent_ids,
+                closed_at=closed_at,
                 due_at=due,
                 next_check_at=due,
                 reason_tags=[],
@@ -88,11 +121,11 @@ def schedule_for_ticket(db: Database, number: str) -> SurveyOut | None:
             )
             repo.add(survey)
         elif survey.status == SurveyStatus.SCHEDULED.value:
-            survey.closed_at, survey.due_at, survey.next_check_at = solved_at, due, due
-            survey.agent_ids = facts.agent_ids
+            survey.closed_at, survey.due_at, survey.next_check_at = closed_at, due, due
+            survey.agent_ids = subject.agent_ids
         try:
             uow.commit()
-        except IntegrityError:  # another delivery of the same solve created it first
+        except IntegrityError:  # another delivery of the same event created it first
             uow.session.rollback()
             return None
         survey_id = survey.id
@@ -346,4 +379,6 @@ def on_csat_submitted(db: Database, survey_id: int, key: str) -> int:
     if min(survey.result or 5, survey.speed or 5, survey.attitude or 5) > domain.ALERT_SCORE:
         return 0
     supervisors = [(u.id, u.locale) for u in identity.list_users(db, Role.SUPERVISOR.value) if u.active]
+    if survey.subject_type == SubjectType.CASE.value:
+        return notifications.alert_staff(db, supervisors, "staff.csat_low_case", {"case": survey.subject_ref}, key)
     return notifications.alert_staff(db, supervisors, "staff.csat_low", {"ticket": survey.subject_ref}, key)
