@@ -52,6 +52,10 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/service-hours"),
         ("GET", "/help/{slug}"),
         ("POST", "/help/{slug}/helpful"),
+        # The satisfaction survey: its signed, expiring, single-survey link is the credential (it
+        # comes by email; a forged one gets 404). tests/integration/test_surveys_web.py.
+        ("GET", "/surveys/{token}"),
+        ("POST", "/surveys/{token}"),
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})

@@ -31,7 +31,7 @@ from aftersales.surveys.repository import SurveysRepository
 from aftersales.surveys.schemas import AgentLine, CsatReport, SurveyOut
 from aftersales.tickets import service as tickets
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import SYSTEM_ACTOR, Actor, Entry
+from aftersales.timeline.domain import SYSTEM_ACTOR, Entry
 from aftersales.timeline.domain import SubjectType as TimelineSubject
 
 log = structlog.get_logger(__name__)
@@ -134,18 +134,17 @@ def _schedule(db: Database, subject: _Subject, closed_at: datetime) -> SurveyOut
     return survey_by_id(db, survey_id)
 
 
-def _record(session: Session, survey: Survey, action: str, actor: Actor, before: str, at: datetime) -> None:
-    """The audit line on the ticket: the survey sent, answered or lapsed (staff only)."""
+def _record(session: Session, survey: Survey, action: str, at: datetime) -> None:
+    """The audit line on the ticket or case: the survey sent, answered or lapsed (staff only; the
+    action says it all, so no states: the subject's own states are not the survey's)."""
     timeline.record(
         session,
         Entry(
             subject_type=TimelineSubject(survey.subject_type),
             subject_id=survey.subject_id,
             action=action,
-            actor=actor,
+            actor=SYSTEM_ACTOR,
             occurred_at=at,
-            from_state=before,
-            to_state=survey.status,
             customer_visible=False,
         ),
     )
@@ -156,7 +155,7 @@ def _send(session: Session, survey: Survey, now: datetime) -> None:
     survey.sent_at = now
     survey.expires_at = domain.expires_at(now)
     survey.next_check_at = survey.expires_at
-    _record(session, survey, "survey.sent", SYSTEM_ACTOR, SurveyStatus.SCHEDULED.value, now)
+    _record(session, survey, "survey.sent", now)
     publish_event(
         session,
         SurveySent(
@@ -188,7 +187,7 @@ def sweep(db: Database, now: datetime | None = None, batch: int = 200) -> int:
                 elif survey.status == SurveyStatus.SENT.value:
                     survey.status = SurveyStatus.EXPIRED.value
                     survey.next_check_at = None
-                    _record(uow.session, survey, "survey.expired", SYSTEM_ACTOR, SurveyStatus.SENT.value, now)
+                    _record(uow.session, survey, "survey.expired", now)
                 else:
                     survey.next_check_at = None
                 changed += 1
@@ -267,7 +266,7 @@ def _record_answer(session: Session, survey: Survey, given: Answer, now: datetim
     survey.result, survey.speed, survey.attitude = given.scores
     survey.reason_tags = list(given.reason_tags)
     survey.comment = given.comment
-    _record(session, survey, "survey.answered", SYSTEM_ACTOR, SurveyStatus.SENT.value, now)
+    _record(session, survey, "survey.answered", now)
     ticket = survey.subject_ref if survey.subject_type == SubjectType.TICKET.value else ""
     publish_event(
         session,
