@@ -1,7 +1,7 @@
 """Satisfaction surveys: one per ticket or case, with the time the sweep next looks at it.
 
 Revision ID: h17csat_0001
-Revises: h12money_0001
+Revises: h19track_0001
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from aftersales.db.base import UTCDateTime
 
 revision = "h17csat_0001"
-down_revision = "h12money_0001"
+down_revision = "h19track_0001"
 branch_labels = None
 depends_on = None
 
