@@ -51,6 +51,7 @@ from .disputes import seed_disputes
 from .history import History, OrderFacts
 from .outreach import seed_outreach
 from .round import todays_round
+from .surveys import seed_surveys
 from .tickets import seed_tickets
 from .timing import settle_past
 
@@ -110,6 +111,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     console.print(f"opened {made} after-sales cases")
     console.print(f"opened {seed_disputes(db, history)} disputes")
     console.print(f"opened {seed_tickets(db, history, rng)} tickets")
+    console.print(f"{seed_surveys(db, history, rng)} satisfaction surveys answered")
     console.print(f"{settle_past(db, now)} older notices already read by their customers")
 
 

@@ -3,7 +3,7 @@ shop gave and their total, the tax within the total (inside the prices or added 
 platform's own id for the order, and room for the longer status names.
 
 Revision ID: h19orders_0001
-Revises: h19track_0001
+Revises: h17csat_0001
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import aftersales.db.base
 
 revision = "h19orders_0001"
-down_revision = "h19track_0001"
+down_revision = "h17csat_0001"
 branch_labels = None
 depends_on = None
 
