@@ -40,6 +40,8 @@ from aftersales.sla import web as sla_web
 from aftersales.tickets import api as tickets_api
 from aftersales.tickets import service as tickets_service
 from aftersales.tickets import web as tickets_web
+from aftersales.wallet import api as wallet_api
+from aftersales.wallet import web as wallet_web
 from aftersales.web import errors, ops
 from aftersales.web.body_limit import BodyLimit
 from aftersales.web.deps import PrincipalLoader, ensure_session_basics
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(knowledge_api.router, prefix="/api/v1")
     app.include_router(knowledge_web.router)
     app.include_router(scheduling_web.router)
+    app.include_router(wallet_api.router, prefix="/api/v1")
+    app.include_router(wallet_web.router)
     app.include_router(notifications_api.router, prefix="/api/v1")
     app.include_router(notifications_web.router)
     app.include_router(refunds_api.router, prefix="/api/v1")

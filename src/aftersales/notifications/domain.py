@@ -36,6 +36,7 @@ class Topic(StrEnum):
     ORDER_STATUS_CHANGED = topics.ORDER_STATUS_CHANGED
     REFUND_SETTLED = topics.REFUND_SETTLED
     DISPUTE_STATUS_CHANGED = topics.DISPUTE_STATUS_CHANGED
+    COUPON_ISSUED = topics.COUPON_ISSUED
 
 
 class EmailStatus(StrEnum):
@@ -114,6 +115,8 @@ def template_for(topic: str, params: dict[str, Any]) -> str | None:
         return refund_template(str(params.get("status", "")))
     if topic == Topic.DISPUTE_STATUS_CHANGED:
         return dispute_template(str(params.get("action", "")), str(params.get("to", "")))
+    if topic == Topic.COUPON_ISSUED:
+        return "wallet.late_compensation" if params.get("trigger") == "late_delivery" else "wallet.coupon_issued"
     return None
 
 
@@ -172,6 +175,7 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
     fields["dispute"] = dispute
     link = f"/cases/{case}" if case else (f"/orders/{order}" if order else "/inbox")
     link = f"/disputes/{dispute}" if dispute else link
+    link = "/wallet" if topic == Topic.COUPON_ISSUED else link
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 

@@ -85,6 +85,10 @@ def on_dispute_status_changed(event: StoredEvent, key: str) -> None:
     _deliver(Topic.DISPUTE_STATUS_CHANGED, event, key)
 
 
+def on_coupon_issued(event: StoredEvent, key: str) -> None:
+    _deliver(Topic.COUPON_ISSUED, event, key)
+
+
 def register() -> None:
     """Subscribe to the topics customers hear about; calling it again changes nothing."""
     global _registered
@@ -93,4 +97,5 @@ def register() -> None:
         on_topic(Topic.ORDER_STATUS_CHANGED.value, on_order_status_changed)
         on_topic(Topic.REFUND_SETTLED.value, on_refund_settled)
         on_topic(Topic.DISPUTE_STATUS_CHANGED.value, on_dispute_status_changed)
+        on_topic(Topic.COUPON_ISSUED.value, on_coupon_issued)
         _registered = True

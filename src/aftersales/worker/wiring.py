@@ -50,6 +50,7 @@ def register_handlers() -> None:
     from aftersales.refunds import handlers as refunds_handlers
     from aftersales.sla import service as sla
     from aftersales.tickets import handlers as tickets_handlers
+    from aftersales.wallet import handlers as wallet_handlers
 
     cases_handlers.register()
     refunds_handlers.register()
@@ -57,6 +58,7 @@ def register_handlers() -> None:
     notifications_handlers.register()
     tickets_handlers.register()
     assistant_handlers.register()
+    wallet_handlers.register()
     # The help center quotes the SLA policy's targets instead of writing numbers of its own.
     knowledge.register_facts("sla", sla.help_facts)
     # And the delivery promise the orders context stamps on shipments.
