@@ -18,7 +18,6 @@ from aftersales.cases.schemas import CaseDraft, CaseLineIn
 from aftersales.db.uow import Database
 from aftersales.identity import service as identity
 from aftersales.kit import clock
-from aftersales.kit.access import Role
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import LogisticsEventIn, OrderIn
 from aftersales.wallet import service as wallet
