@@ -5,6 +5,7 @@ within the policies' limits, once per ticket; and the customer told through the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -271,3 +272,26 @@ def _order_id(db: Database, number: str) -> int:
         order_id = orders.order_id_in(uow.session, number)
     assert order_id is not None
     return order_id
+
+
+def test_help_states_the_compensation_the_policies_pay_and_drops_what_is_switched_off(db: Database) -> None:
+    from aftersales.knowledge import service as knowledge
+    from aftersales.worker import wiring
+
+    from .test_help_figures import FIGURE
+
+    spec = next(s for s in knowledge.read_article_files() if s.slug == "late-delivery-compensation")
+    written = re.sub(r"\{\{[^}]*\}\}", " ", f"{spec.content.body_zh}\n{spec.content.body_en}")
+    assert FIGURE.findall(written) == [], "the article writes no figure of its own"
+    rules.load_defaults(db)
+    knowledge.load_articles(db)
+    wiring.register_handlers()
+    article = knowledge.get(db, "late-delivery-compensation")
+    assert "1 天及以上" in article.body_zh and "5% 的优惠券（最低 ¥3，最高 ¥20），有效期 30 天" in article.body_zh
+    assert "超时 10 分钟及以上 ¥4、超时 20 分钟及以上 ¥6、超时 30 分钟及以上 ¥13" in article.body_zh
+    assert "a coupon of 5% of what you paid (at least ¥3, at most ¥20)" in article.body_en
+    assert "{{" not in article.body_zh + article.body_en
+    parcel = rules.get_policy(db, "late_parcel_one_day")
+    rules.update_policy(db, parcel.key, parcel.definition, False, parcel.priority, ADMIN)
+    switched_off = knowledge.get(db, "late-delivery-compensation")
+    assert "目前包裹超时不自动赔付" in switched_off.body_zh and "5%" not in switched_off.body_zh

@@ -188,3 +188,94 @@ def check_period(region: str, starts_at: datetime, ends_at: datetime) -> str:
     if ends_at - starts_at > timedelta(days=31):
         raise WalletRuleError("declare at most 31 days at a time")
     return region
+
+
+# --- the policies in words (help articles) ---------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ParcelTerm:
+    days_late: int
+    share: Decimal
+    minimum: Decimal | None
+    maximum: Decimal | None
+    valid_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LatenessTerms:
+    parcel: ParcelTerm | None
+    on_demand: tuple[tuple[int, Decimal], ...]  # (minutes late at least, coupon), lowest first
+
+
+def _threshold(when: dict[str, Any], attr: str) -> int | None:
+    parts = when.get("all", [when])
+    for part in parts if isinstance(parts, list) else []:
+        if isinstance(part, dict) and part.get("attr") == attr and part.get("op") == "gte":
+            value = part.get("value")
+            return int(value) if isinstance(value, int | float | Decimal) and not isinstance(value, bool) else None
+    return None
+
+
+def _is_late_delivery(when: dict[str, Any]) -> bool:
+    parts = when.get("all", [when])
+    return isinstance(parts, list) and any(
+        isinstance(p, dict) and p.get("attr") == "coupon.trigger" and p.get("value") == Trigger.LATE_DELIVERY.value
+        for p in parts
+    )
+
+
+def lateness_terms(policies: list[tuple[dict[str, Any], dict[str, Any]]]) -> LatenessTerms:
+    """The enabled lateness policies (when, then), in walk order, read back as terms."""
+    parcel: ParcelTerm | None = None
+    tiers: dict[int, Decimal] = {}
+    for when, then in policies:
+        if not _is_late_delivery(when):
+            continue
+        days = _threshold(when, "order.days_late")
+        minutes = _threshold(when, "order.minutes_late")
+        if parcel is None and days is not None and "coupon_share_of_paid" in then:
+            parcel = ParcelTerm(
+                days_late=days,
+                share=Decimal(str(then["coupon_share_of_paid"])),
+                minimum=Decimal(str(then["coupon_min"])) if "coupon_min" in then else None,
+                maximum=Decimal(str(then["coupon_max"])) if "coupon_max" in then else None,
+                valid_days=then.get("coupon_valid_days"),
+            )
+        if minutes is not None and "coupon_amount" in then and minutes not in tiers:
+            tiers[minutes] = Decimal(str(then["coupon_amount"]))
+    return LatenessTerms(parcel=parcel, on_demand=tuple(sorted(tiers.items())))
+
+
+def _yuan(value: Decimal) -> str:
+    return f"¥{value.normalize():f}" if value == value.to_integral_value() else f"¥{value:.2f}"
+
+
+def parcel_words(term: ParcelTerm | None) -> tuple[str, str]:
+    if term is None:
+        return ("目前包裹超时不自动赔付", "parcels that come late are not compensated automatically at the moment")
+    percent = f"{(term.share * 100).normalize():f}%"
+    low = _yuan(term.minimum) if term.minimum is not None else None
+    high = _yuan(term.maximum) if term.maximum is not None else None
+    span_zh = f"（最低 {low}，最高 {high}）" if low and high else ""
+    span_en = f" (at least {low}, at most {high})" if low and high else ""
+    valid_zh = f"，有效期 {term.valid_days} 天" if term.valid_days else ""
+    valid_en = f", valid for {term.valid_days} days" if term.valid_days else ""
+    return (
+        f"包裹晚于承诺送达时间 {term.days_late} 天及以上，送达后自动发放"
+        f"实付金额 {percent} 的优惠券{span_zh}{valid_zh}，每单一次",
+        f"a parcel delivered {term.days_late} day{'s' if term.days_late != 1 else ''} or more after its promised "
+        f"time earns, once delivered, a coupon of {percent} of what you paid{span_en}{valid_en}, once per order",
+    )
+
+
+def on_demand_words(tiers: tuple[tuple[int, Decimal], ...]) -> tuple[str, str]:
+    if not tiers:
+        return (
+            "目前即时配送超时不自动赔付",
+            "late on-demand deliveries are not compensated automatically at the moment",
+        )
+    zh = "、".join(f"超时 {m} 分钟及以上 {_yuan(v)}" for m, v in tiers)
+    en = ", ".join(f"{_yuan(v)} from {m} minutes late" for m, v in tiers)
+    return (
+        f"即时配送（同城急送）按超时时长发放优惠券：{zh}",
+        f"on-demand (same-city express) deliveries earn a coupon by how late they came: {en}",
+    )

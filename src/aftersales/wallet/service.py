@@ -367,3 +367,17 @@ def declare_force_majeure(db: Database, data: ForceMajeureIn, by: Principal) -> 
 def force_majeure_periods(db: Database) -> list[ForceMajeureOut]:
     with db.read() as uow:
         return [ForceMajeureOut.model_validate(p) for p in WalletRepository(uow.session).recent_periods()]
+
+
+# --- what help may quote -------------------------------------------------------------------------
+def help_facts(db: Database) -> dict[str, tuple[str, str]]:
+    """The lateness compensation the enabled policies pay, in words an article quotes:
+    `wallet.parcel` and `wallet.on_demand` → (zh, en). A switched-off policy drops out of the text,
+    so help never promises a coupon no rule issues."""
+    with db.read() as uow:
+        policies = rules.active_rules(uow.session, COMPENSATION)
+    terms = domain.lateness_terms([(p.when, p.then) for p in policies])
+    return {
+        "wallet.parcel": domain.parcel_words(terms.parcel),
+        "wallet.on_demand": domain.on_demand_words(terms.on_demand),
+    }

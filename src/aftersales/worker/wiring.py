@@ -51,6 +51,7 @@ def register_handlers() -> None:
     from aftersales.sla import service as sla
     from aftersales.tickets import handlers as tickets_handlers
     from aftersales.wallet import handlers as wallet_handlers
+    from aftersales.wallet import service as wallet
 
     cases_handlers.register()
     refunds_handlers.register()
@@ -63,6 +64,8 @@ def register_handlers() -> None:
     knowledge.register_facts("sla", sla.help_facts)
     # And the delivery promise the orders context stamps on shipments.
     knowledge.register_facts("delivery", orders.delivery_facts)
+    # And the lateness compensation the wallet pays by the compensation policies.
+    knowledge.register_facts("wallet", wallet.help_facts)
 
 
 def bind_ports() -> None:
