@@ -30,7 +30,7 @@ from aftersales.wallet.models import IssuedCoupon, WalletEntry
 from aftersales.wallet.schemas import ForceMajeureIn, OfferIn
 
 from ..factories import FEED, T0, Factory
-from .helpers import ADMIN, outbox_rows, scan, shipment
+from .helpers import ADMIN, outbox_rows, scan, shipment, timeline_rows
 
 # Paid 10:01 Shanghai time in Shanghai, before the 11:00 cut-off: due that day by 22:00 (T0 + 12 h).
 PROMISE_MINUTES = 12 * 60
@@ -99,6 +99,8 @@ def test_a_parcel_a_day_late_is_paid_once_however_often_the_handler_runs(shop: F
     assert count(db, IssuedCoupon) == 1, "the issuer issued one coupon"
     [event] = outbox_rows(db, "wallet.coupon_issued")
     assert event["payload"]["amount"] == "19.90" and event["idempotency_key"] == "wallet:late:SO-1"
+    [note] = [r for r in timeline_rows(db, "order") if r["action"] == "order.coupon_issued"]
+    assert (note["actor_kind"], note["reason"]) == ("system", f"19.90 CNY · {entry.code}")
 
 
 def _customer(db: Database) -> int:

@@ -24,6 +24,7 @@ from aftersales.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from aftersales.messaging.outbox import publish_event
 from aftersales.orders import service as orders
 from aftersales.rules import service as rules
+from aftersales.timeline.domain import SYSTEM_ACTOR, Actor, actor_of
 from aftersales.wallet import domain
 from aftersales.wallet.domain import EntryKind, EntryStatus, SourceKind, Trigger, WalletRuleError
 from aftersales.wallet.events import CouponIssued
@@ -61,6 +62,8 @@ class _Grant:
     source_ref: str
     reason: str
     order_number: str
+    order_id: int
+    actor: Actor = SYSTEM_ACTOR
 
 
 def _out(entry: WalletEntry, now: datetime) -> EntryOut:
@@ -117,6 +120,16 @@ def _record(db: Database, grant: _Grant, code: str, expires_at: datetime, now: d
                 occurred_at=now.isoformat(),
             )
             publish_event(uow.session, event, f"wallet:{grant.key}")
+            # On the order's timeline too, so the customer's progress view and the audit log show it.
+            orders.record_note(
+                uow.session,
+                grant.order_id,
+                "order.coupon_issued",
+                grant.actor,
+                f"{grant.value} {grant.currency} · {code}",
+                occurred_at=now,
+                evidence={"code": code, "trigger": grant.trigger.value, "source": grant.source_ref},
+            )
             uow.commit()
             out = _out(entry, now)
     except IntegrityError:
@@ -177,6 +190,7 @@ def compensate_late_delivery(db: Database, order_id: int, issuer: CouponIssuer |
         source_ref=decision.coupon_policy or "compensation",
         reason=decision.reason("zh"),
         order_number=number,
+        order_id=record.order_id,
     )
     entry, created = _issue(db, grant, issuer)
     return Compensation(outcome="issued" if created else "already_issued", order_number=number, entry=entry)
@@ -224,6 +238,8 @@ def offer_coupon(db: Database, data: OfferIn, by: Principal, issuer: CouponIssue
         source_ref=by.username,
         reason=data.reason,
         order_number=facts.number,
+        order_id=facts.order_id,
+        actor=actor_of(by),
     )
     return _issue_for_person(db, grant, issuer)
 
@@ -264,6 +280,8 @@ def offer_vip_coupon(db: Database, data: VipOfferIn, by: Principal, issuer: Coup
         source_ref=by.username,
         reason=f"{case.number} · {decision.coupon_policy or 'vip_offer'}",
         order_number=facts.number,
+        order_id=facts.order_id,
+        actor=actor_of(by),
     )
     return _issue_for_person(db, grant, issuer)
 
