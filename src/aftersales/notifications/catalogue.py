@@ -266,7 +266,7 @@ COMPLETED_OUTCOME: dict[str, dict[str, str]] = {
         "zh-CN": "发票已开具，可在售后详情页查看。",
         "en": "Your invoice has been issued; see the request's page. ",
     },
-    # No compensation entry: a compensation ends with refund.settled (there is no coupon step).
+    # No compensation entry: a compensation case ends with refund.settled (coupons: the wallet entries above).
     "exchange": {"zh-CN": "您已确认收到换货商品。", "en": "You have confirmed receipt of the replacement. "},
     "repair": {"zh-CN": "您已确认收到维修后的商品。", "en": "You have confirmed receipt of the repaired item. "},
 }
