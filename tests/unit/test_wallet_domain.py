@@ -190,3 +190,19 @@ def test_force_majeure_covers_its_region_and_the_late_time_only() -> None:
         domain.check_period(" ", PROMISE, PROMISE + timedelta(days=1))
     with pytest.raises(WalletRuleError):
         domain.check_period("广东", PROMISE, PROMISE + timedelta(days=40))
+
+
+def test_the_customer_is_told_of_a_coupon_in_their_language_with_a_link_to_the_wallet() -> None:
+    from aftersales.notifications import domain as notices
+    from aftersales.notifications.domain import Topic
+
+    late = {"trigger": "late_delivery", "amount": "19.90", "currency": "CNY", "order_number": "SO-1", "code": "CPN1"}
+    zh = notices.compose(Topic.COUPON_ISSUED, late, "zh-CN")
+    en = notices.compose(Topic.COUPON_ISSUED, late, "en")
+    assert zh is not None and en is not None
+    assert zh.template == en.template == "wallet.late_compensation"
+    assert zh.link == en.link == "/wallet"
+    assert "SO-1" in zh.subject and "¥19.90" in zh.subject and "无需申请" in zh.body
+    assert "¥19.90" in en.subject and "no claim needed" in en.body and "已" not in en.body
+    offered = notices.compose(Topic.COUPON_ISSUED, {**late, "trigger": "agent_offer", "amount": "8"}, "en")
+    assert offered is not None and offered.template == "wallet.coupon_issued" and "¥8.00" in offered.subject
