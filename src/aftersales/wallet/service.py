@@ -340,6 +340,11 @@ def wallet_of_order(db: Database, order_number: str, viewer: Principal) -> tuple
     return facts.customer_tier, wallet_of(db, facts.customer_id, viewer)
 
 
+def source_names(db: Database, lang: str) -> dict[str, str]:
+    """The policies' names in the reader's language, for entries a rule issued."""
+    return rules.policy_names(db, lang)
+
+
 def offer_limit(db: Database, order_number: str, viewer: Principal) -> Decimal | None:
     """The most an agent may offer on this order (None: no offer allowed)."""
     with db.read() as uow:

@@ -68,6 +68,7 @@ def wallet_panel(
         ticket_number=ticket,
         may_offer=principal.has(*STAFF),
         said=shown,
+        policy_names=service.source_names(db, request.state.lang),
     )
 
 
