@@ -41,6 +41,9 @@ STORED_SHAPES = {
         "occurred_at",
     },
     "dispute.appeal_decided": {"dispute_id", "dispute_number", "merchant_id", "result", "occurred_at"},
+    "wallet.coupon_issued": {
+        "customer_id", "code", "amount", "currency", "trigger", "order_number", "expires_at", "occurred_at",
+    },
 }  # fmt: skip
 
 
