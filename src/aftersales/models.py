@@ -16,6 +16,7 @@ import aftersales.routing.models
 import aftersales.rules.models
 import aftersales.scheduling.models
 import aftersales.sla.models
+import aftersales.surveys.models
 import aftersales.tickets.models
 import aftersales.timeline.models
 import aftersales.wallet.models  # noqa: F401

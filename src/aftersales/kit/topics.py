@@ -16,3 +16,5 @@ REFUND_SETTLED: Final = "refund.settled"
 DISPUTE_STATUS_CHANGED: Final = "dispute.status_changed"
 COUPON_ISSUED: Final = "wallet.coupon_issued"
 TICKET_PUBLIC_REPLY: Final = "tickets.public_reply"  # an agent wrote to the customer (outreach governor)
+SURVEY_SENT: Final = "survey.sent"
+CSAT_SUBMITTED: Final = "csat.submitted"

@@ -3,7 +3,7 @@ coupon issuer's ledger; and the VIP members' extra coupon switched back on, now 
 issues it (h12money_0001 had switched it off because nothing did).
 
 Revision ID: h16wallet_0001
-Revises: h19track_0001
+Revises: h17csat_0001
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from aftersales.db.base import UTCDateTime
 from aftersales.kit import clock
 
 revision = "h16wallet_0001"
-down_revision = "h19track_0001"
+down_revision = "h17csat_0001"
 branch_labels = None
 depends_on = None
 
