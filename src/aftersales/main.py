@@ -43,6 +43,8 @@ from aftersales.surveys import web as surveys_web
 from aftersales.tickets import api as tickets_api
 from aftersales.tickets import service as tickets_service
 from aftersales.tickets import web as tickets_web
+from aftersales.wallet import api as wallet_api
+from aftersales.wallet import web as wallet_web
 from aftersales.web import errors, ops
 from aftersales.web.body_limit import BodyLimit
 from aftersales.web.deps import PrincipalLoader, ensure_session_basics
@@ -147,6 +149,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(knowledge_api.router, prefix="/api/v1")
     app.include_router(knowledge_web.router)
     app.include_router(scheduling_web.router)
+    app.include_router(wallet_api.router, prefix="/api/v1")
+    app.include_router(wallet_web.router)
     app.include_router(surveys_web.router)
     app.include_router(notifications_api.router, prefix="/api/v1")
     app.include_router(notifications_web.router)

@@ -19,7 +19,8 @@ import aftersales.scheduling.models
 import aftersales.sla.models
 import aftersales.surveys.models
 import aftersales.tickets.models
-import aftersales.timeline.models  # noqa: F401
+import aftersales.timeline.models
+import aftersales.wallet.models  # noqa: F401
 from aftersales.db.base import Base
 
 metadata = Base.metadata

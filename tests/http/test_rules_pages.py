@@ -170,7 +170,8 @@ def test_dry_run_on_facts_shows_the_whole_decision(client: TestClient, staff: di
     assert 'data-eligible="true"' in result.text
     assert "七天无理由" in result.text and "7-day no-reason return" in result.text
     assert "自动通过" in result.text and "买家" in result.text  # approval, who pays
-    assert "免退货运费" not in result.text and "加赠优惠券" not in result.text  # offers: shipped switched off
+    assert "免退货运费" not in result.text  # offer shipped switched off: nothing waives return shipping
+    assert "加赠优惠券" in result.text  # the wallet issues the VIP members' extra coupon
     assert "no_reason_7_days" in result.text and "order.days_since_receipt" in result.text
     late = dry(client, csrf, mode="facts", facts=json.dumps({**FACTS, "order.days_since_receipt": 8}))
     assert 'data-eligible="false"' in late.text and "no_reason_after_7_days" in late.text

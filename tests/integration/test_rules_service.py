@@ -203,12 +203,14 @@ def test_a_dry_run_against_an_order_needs_a_facts_provider(db: Database) -> None
 
 
 def test_no_default_policy_promises_a_benefit_or_coupon_that_nothing_carries_out(db: Database) -> None:
-    """Nothing issues coupons, waives return shipping or extends warranties: the defaults that
-    would offer them are switched off, and no verdict lists a coupon as a solution."""
+    """Nothing waives return shipping or extends warranties: the defaults that would offer them are
+    switched off. The VIP members' extra coupon is on: the agent issues it from the customer's
+    wallet (wallet.service.offer_vip_coupon). No verdict lists a coupon as a solution."""
     service.load_defaults(db)
-    for key in ("vip_waived_return_shipping", "vip_extra_coupon", "vip_appliance_extended_warranty"):
+    for key in ("vip_waived_return_shipping", "vip_appliance_extended_warranty"):
         assert service.get_policy(db, key).enabled is False, key
+    assert service.get_policy(db, "vip_extra_coupon").enabled is True
     for policy in service.list_policies(db):
         then = policy.definition.get("then", {}) if policy.enabled else {}
         assert "coupon" not in then.get("resolutions", []), policy.key
-        assert not then.get("offers"), policy.key
+        assert set(then.get("offers", [])) <= {"extra_coupon"}, policy.key

@@ -1,6 +1,7 @@
 """A database created before the VIP offers were switched off in the shipped policies keeps them
 on (load_defaults only adds missing policies); the migration h12money_0001 switches them off, as
-the shipped file does, on SQLite and PostgreSQL."""
+the shipped file does, on SQLite and PostgreSQL. The extra coupon comes back on with the wallet
+that issues it (h16wallet_0001), under its plain name."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from aftersales.rules.service import DEFAULTS_PATH, read_policy_file
 from ..conftest import DB_KIND, PG_URL
 
 VIP = ("vip_waived_return_shipping", "vip_extra_coupon", "vip_appliance_extended_warranty")
+STILL_OFF = ("vip_waived_return_shipping", "vip_appliance_extended_warranty")
 
 
 @pytest.fixture
@@ -70,18 +72,25 @@ def test_older_databases_switch_the_vip_offers_off(fresh_url: str) -> None:
     finally:
         engine.dispose()
     shipped = {spec.key: spec for spec in read_policy_file(DEFAULTS_PATH)}
-    for key in VIP:
+    for key in STILL_OFF:
         assert not rows[key].enabled, key
         assert not shipped[key].enabled, f"{key}: the migration mirrors the shipped file"
         assert (rows[key].name_zh, rows[key].name_en) == (shipped[key].name_zh, shipped[key].name_en)
         assert rows[key].version == 2, "an editor open on the old version gets a conflict"
+    coupon = rows["vip_extra_coupon"]
+    assert coupon.enabled and shipped["vip_extra_coupon"].enabled, "the wallet issues it: on, as shipped"
+    assert (coupon.name_zh, coupon.name_en) == (
+        shipped["vip_extra_coupon"].name_zh,
+        shipped["vip_extra_coupon"].name_en,
+    )
+    assert coupon.version == 3, "switched off by h12money_0001, back on by h16wallet_0001"
     assert rows["quality_30"].enabled and rows["quality_30"].version == 1, "other policies are left alone"
 
 
-def test_a_new_database_gets_the_offers_off_from_the_shipped_file(db: Database) -> None:
+def test_a_new_database_gets_the_offers_off_but_the_coupon_from_the_shipped_file(db: Database) -> None:
     rules.load_defaults(db)
     with db.read() as uow:
         on = uow.session.execute(
             text("SELECT key FROM policies WHERE enabled = :on AND key LIKE 'vip_%'"), {"on": True}
         )
-        assert list(on) == []
+        assert sorted(row.key for row in on) == ["vip_extra_coupon", "vip_offer_coupon"]

@@ -44,6 +44,9 @@ STORED_SHAPES = {
         "occurred_at",
     },
     "dispute.appeal_decided": {"dispute_id", "dispute_number", "merchant_id", "result", "occurred_at"},
+    "wallet.coupon_issued": {
+        "customer_id", "code", "amount", "currency", "trigger", "order_number", "expires_at", "occurred_at",
+    },
     "survey.sent": {
         "survey_id", "customer_id", "subject_type", "subject_ref", "order_number", "survey_link", "expires_at",
         "occurred_at",

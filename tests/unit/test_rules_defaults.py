@@ -266,8 +266,9 @@ def test_low_risk_returns_are_approved_at_once_others_reviewed_in_72h(
 # --- offers --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("tier", ["vip", "svip"])
 def test_vip_offers(rules: list[PolicyRule], tier: str) -> None:
-    # Shipped switched off (nothing carries them out); an administrator switching them on gets these.
-    assert run(rules, customer__tier=tier).offers == []
+    # Shipped: the extra coupon on (the agent issues it from the wallet); the others switched off
+    # (nothing carries them out). An administrator switching them on gets these.
+    assert run(rules, customer__tier=tier).offers == ["extra_coupon"]
     specs = parse_policy_entries(yaml.safe_load(DEFAULTS.read_text(encoding="utf-8")))
     rules = [PolicyRule(s.key, s.priority, s.definition.get("when", {}), s.definition["then"]) for s in specs]
     d = run(rules, customer__tier=tier)

@@ -66,7 +66,7 @@ class CaseAction(StrEnum):
     FINISH_REPAIR = "finish_repair"
     CONFIRM_RECEIPT = "confirm_receipt"
     ISSUE_INVOICE = "issue_invoice"
-    OFFER_COUPON = "offer_coupon"  # kept to read old timelines; no kind offers it (no coupon wallet)
+    OFFER_COUPON = "offer_coupon"  # kept to read old timelines; coupons are given from the wallet context
     APPEAL = "appeal"
 
 
@@ -126,7 +126,7 @@ _RETURN_LEG: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
 TRANSITIONS: dict[CaseKind, dict[tuple[CaseStatus, CaseAction], CaseStatus]] = {
     K.REFUND_ONLY: {**_REVIEW, **_MONEY},
     K.PRICE_PROTECTION: {**_REVIEW, **_MONEY},
-    # No coupon step: there is no coupon wallet yet, so nothing may record that one was given.
+    # No coupon step: a coupon is given from the customer's wallet (wallet context), not as a case step.
     K.COMPENSATION: {**_REVIEW, **_MONEY},
     K.RETURN_REFUND: {
         **_REVIEW,

@@ -52,7 +52,7 @@ def case_view(session: Session, case: Case, viewer: Principal) -> CaseOut:
         approved_amount=case.approved_amount,
         resolution=case.resolution,
         allowed_resolutions=list(case.allowed_resolutions or []),
-        # The policies' offers are suggestions for staff; nothing issues them to the customer.
+        # The policies' offers are suggestions for staff (the extra coupon is given from the wallet by them).
         offers=[] if customer else list(case.offers or []),
         return_shipping_paid_by=domain.return_shipping_payer(CaseKind(case.kind), case.return_shipping_paid_by),
         return_method=case.return_method,

@@ -87,7 +87,7 @@ PLANS: list[Plan] = [
     _plan(K.REFUND_ONLY, R.DAMAGED, {"fresh_food"}, A.APPROVE + PENDING),
     _plan(K.REFUND_ONLY, R.MISSING_ITEM, ANY, A.APPROVE + DECLINED),
     _plan(K.REFUND_ONLY, R.DAMAGED, {"fresh_food"}, A.REJECT, recent=False),
-    # Compensation is paid back as money: there is no coupon wallet to give a coupon from.
+    # A compensation case is paid back as money; coupons come from the wallet (demo/wallet.py).
     _plan(K.COMPENSATION, R.LATE_DELIVERY, ANY, A.APPROVE, recent=False),
     _plan(K.COMPENSATION, R.LATE_DELIVERY, ANY),
     _plan(K.INVOICE, R.INVOICE_NEEDED, ANY, A.APPROVE),

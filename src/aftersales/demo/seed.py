@@ -54,6 +54,7 @@ from .round import todays_round
 from .surveys import seed_surveys
 from .tickets import seed_tickets
 from .timing import settle_past
+from .wallet import seed_wallet
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105 - printed for people trying the demo
 # role, username, password
@@ -111,6 +112,8 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     console.print(f"opened {made} after-sales cases")
     console.print(f"opened {seed_disputes(db, history)} disputes")
     console.print(f"opened {seed_tickets(db, history, rng)} tickets")
+    compensated, given = seed_wallet(db, history)
+    console.print(f"{compensated} late deliveries compensated with a coupon, {given} coupon given by an agent")
     console.print(f"{seed_surveys(db, history, rng)} satisfaction surveys answered")
     console.print(f"{settle_past(db, now)} older notices already read by their customers")
 

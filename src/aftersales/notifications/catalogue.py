@@ -10,6 +10,31 @@ from __future__ import annotations
 Text = tuple[str, str]
 
 MESSAGES: dict[str, dict[str, Text]] = {
+    # --- wallet ----------------------------------------------------------------------------------
+    "wallet.late_compensation": {
+        "zh-CN": (
+            "订单 {order} 超时送达，{amount} 优惠券已发放",
+            "很抱歉，您的订单 {order} 晚于承诺时间送达。按超时赔付规则，我们已向您的账户发放一张 {amount} 的优惠券，"
+            "无需申请。可在「我的钱包」查看有效期并在下次购物时使用。",
+        ),
+        "en": (
+            "Order {order} came late: a {amount} coupon is in your wallet",
+            "We are sorry: your order {order} arrived after the time we promised. Under our lateness "
+            "compensation rules a {amount} coupon is now in your wallet, no claim needed. See it and its "
+            "expiry date under My wallet, and use it on your next order.",
+        ),
+    },
+    "wallet.coupon_issued": {
+        "zh-CN": (
+            "您收到一张 {amount} 优惠券",
+            "客服为您的订单 {order} 发放了一张 {amount} 的优惠券，可在「我的钱包」查看有效期并在下次购物时使用。",
+        ),
+        "en": (
+            "A {amount} coupon is in your wallet",
+            "Customer service gave you a {amount} coupon about order {order}. See it and its expiry date under "
+            "My wallet, and use it on your next order.",
+        ),
+    },
     # --- cases ---------------------------------------------------------------------------------
     "case.submitted": {
         "zh-CN": (
@@ -242,7 +267,7 @@ COMPLETED_OUTCOME: dict[str, dict[str, str]] = {
         "zh-CN": "发票已开具，可在售后详情页查看。",
         "en": "Your invoice has been issued; see the request's page. ",
     },
-    # No compensation entry: a compensation ends with refund.settled (there is no coupon step).
+    # No compensation entry: a compensation case ends with refund.settled (coupons: the wallet entries above).
     "exchange": {"zh-CN": "您已确认收到换货商品。", "en": "You have confirmed receipt of the replacement. "},
     "repair": {"zh-CN": "您已确认收到维修后的商品。", "en": "You have confirmed receipt of the repaired item. "},
 }

@@ -39,6 +39,7 @@ class Topic(StrEnum):
     ORDER_STATUS_CHANGED = topics.ORDER_STATUS_CHANGED
     REFUND_SETTLED = topics.REFUND_SETTLED
     DISPUTE_STATUS_CHANGED = topics.DISPUTE_STATUS_CHANGED
+    COUPON_ISSUED = topics.COUPON_ISSUED
     SURVEY_SENT = topics.SURVEY_SENT
 
 
@@ -118,6 +119,8 @@ def template_for(topic: str, params: dict[str, Any]) -> str | None:
         return refund_template(str(params.get("status", "")))
     if topic == Topic.DISPUTE_STATUS_CHANGED:
         return dispute_template(str(params.get("action", "")), str(params.get("to", "")))
+    if topic == Topic.COUPON_ISSUED:
+        return "wallet.late_compensation" if params.get("trigger") == "late_delivery" else "wallet.coupon_issued"
     if topic == Topic.SURVEY_SENT:
         return "survey.invite"
     return None
@@ -182,6 +185,7 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
     survey_link = str(params.get("survey_link") or "")
     fields["ref"] = str(params.get("subject_ref") or "")
     link = survey_link if survey_link.startswith("/surveys/") else link
+    link = "/wallet" if topic == Topic.COUPON_ISSUED else link
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 

@@ -86,6 +86,10 @@ def on_dispute_status_changed(event: StoredEvent, key: str) -> None:
     _deliver(Topic.DISPUTE_STATUS_CHANGED, event, key)
 
 
+def on_coupon_issued(event: StoredEvent, key: str) -> None:
+    _deliver(Topic.COUPON_ISSUED, event, key)
+
+
 def on_agent_public_reply(event: StoredEvent, key: str) -> None:
     """An agent wrote to the buyer: the governor hears of it (tickets sit above notifications, so
     the fact comes as their event, read as stored)."""
@@ -109,6 +113,8 @@ def register() -> None:
         on_topic(Topic.ORDER_STATUS_CHANGED.value, on_order_status_changed)
         on_topic(Topic.REFUND_SETTLED.value, on_refund_settled)
         on_topic(Topic.DISPUTE_STATUS_CHANGED.value, on_dispute_status_changed)
+        on_topic(Topic.COUPON_ISSUED.value, on_coupon_issued)
+
         on_topic(topics.TICKET_PUBLIC_REPLY, on_agent_public_reply)
         on_topic(Topic.SURVEY_SENT.value, on_survey_sent)
         _registered = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -12,10 +13,19 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal
 from aftersales.kit.errors import NotFound
 from aftersales.orders import domain
+from aftersales.orders.delivery_promise import promised_delivery
 from aftersales.orders.domain import NOT_YET_MOVING, MerchantKind, OrderStatus, ShipmentStatus
 from aftersales.orders.models import Order
 from aftersales.orders.repository import OrdersRepository
-from aftersales.orders.schemas import CustomerContact, LineFacts, LineMoney, OrderClosure, OrderFacts, OrderMoney
+from aftersales.orders.schemas import (
+    CustomerContact,
+    DeliveryRecord,
+    LineFacts,
+    LineMoney,
+    OrderClosure,
+    OrderFacts,
+    OrderMoney,
+)
 
 
 def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
@@ -170,6 +180,49 @@ def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney
 
 def order_id_in(session: Session, number: str) -> int | None:
     return OrdersRepository(session).order_id_by_number(number)
+
+
+# Order tags the shop's feed sets, read by lateness compensation.
+ON_DEMAND_TAG = "on_demand"
+PREORDER_TAGS = frozenset({"preorder", "pre_order"})
+BUYER_DELAY_TAG = "buyer_delay"
+
+
+def delivery_record_in(session: Session, order_id: int, zone: ZoneInfo) -> DeliveryRecord | None:
+    """The order's delivery against its frozen promise. A parcel's promise is the platform's
+    (delivery_promise) at the moment of payment, so a later revision of the shipment's stamped time
+    cannot move it; an on-demand order's is the earliest time stamped on its shipments."""
+    order = OrdersRepository(session).order_with_lines(order_id)
+    if order is None:
+        return None
+    tags = set(order.tags or [])
+    on_demand = ON_DEMAND_TAG in tags
+    promised = None
+    if on_demand:
+        stamped = [clock.ensure_utc(s.promised_at) for s in order.shipments if s.promised_at is not None]
+        promised = min(stamped, default=None)
+    elif order.paid_at is not None:
+        self_operated = order.merchant.kind == MerchantKind.SELF_OPERATED.value
+        promised = promised_delivery(self_operated, order.address_region, clock.ensure_utc(order.paid_at), zone)
+    captured = sum((p.amount for p in order.payments), Decimal(0))
+    paid = min(captured, order.payable_total) if order.payments else order.payable_total
+    return DeliveryRecord(
+        order_id=order.id,
+        number=order.number,
+        status=OrderStatus(order.status),
+        merchant_id=order.merchant_id,
+        customer_id=order.customer_id,
+        customer_tier=order.customer.tier,
+        currency=order.currency,
+        paid=paid,
+        paid_at=order.paid_at,
+        promised_at=promised,
+        delivered_at=order.delivered_at,
+        region=order.address_region,
+        on_demand=on_demand,
+        preorder=bool(tags & PREORDER_TAGS),
+        buyer_fault=BUYER_DELAY_TAG in tags,
+    )
 
 
 def order_closure_in(session: Session, number: str) -> OrderClosure | None:

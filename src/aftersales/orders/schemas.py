@@ -439,6 +439,27 @@ class OrderFacts(BaseModel):
     hours_late: int = 0
 
 
+class DeliveryRecord(BaseModel):
+    """An order's delivery against the promise frozen when it was confirmed (paid), for lateness
+    compensation: what was paid, when it was due, when it came, and what excuses lateness."""
+
+    order_id: int
+    number: str
+    status: OrderStatus
+    merchant_id: int
+    customer_id: int
+    customer_tier: str
+    currency: str
+    paid: Decimal  # what the payments captured, never above the payable total
+    paid_at: datetime | None
+    promised_at: datetime | None  # frozen: the platform's promise at payment (on-demand: stamped then)
+    delivered_at: datetime | None
+    region: str
+    on_demand: bool  # tag on_demand: 同城即时配送, promised in minutes
+    preorder: bool  # tag preorder: 预售
+    buyer_fault: bool  # tag buyer_delay: the delay was the buyer's doing
+
+
 class OrderClosure(BaseModel):
     """What the outreach governor's window reads of an order."""
 

@@ -24,7 +24,16 @@ Outcome fields (all optional; the first matching policy that sets a field decide
   cap_share_of_paid: number in (0, 1]   cap_amount: number >= 0
                              the most a compensation claim may total on one order: this share of
                              what was paid, and never more than cap_amount
+  coupon_amount: number > 0  a fixed coupon value (e.g. an on-demand lateness tier)
+  coupon_share_of_paid: number in (0, 1]   coupon_min / coupon_max: amounts >= 0
+                             a coupon of this share of what was paid, clamped to [min, max];
+                             for an agent's offer, coupon_max is the most one offer may be worth
+  coupon_valid_days: int     how long the coupon stays usable (1..366)
   stop: bool (no later policy is considered)
+
+Compensation policies (purpose compensation) look at coupon.trigger (late_delivery, agent_offer,
+vip_offer) and the lateness facts the wallet context builds from the order's frozen promise; a
+refusal (eligible: false) with reasons says why no coupon is due.
 
 Ticket-priority policies (purpose ticket_priority) look at the ticket.* facts the tickets context
 builds from a classified ticket, and set ``priority``; decide() then answers a PriorityDecision.
@@ -35,7 +44,7 @@ from __future__ import annotations
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -85,6 +94,14 @@ ATTRIBUTES: dict[str, type] = {
     "ticket.channel": str,
     "order.days_late": int,  # > 0 when the parcel is late against its ETA
     "customer.complaints_30d": int,  # earlier complaints by the same customer in 30 days
+    # Compensation (purpose compensation): what asks for a coupon, and lateness against the promise
+    # frozen when the order was confirmed (paid).
+    "coupon.trigger": str,  # late_delivery | agent_offer | vip_offer
+    "order.minutes_late": int,  # whole minutes the delivery came after the frozen promise
+    "order.on_demand": bool,  # on-demand (同城即时) delivery, promised in minutes
+    "order.preorder": bool,  # a pre-order (预售): no lateness compensation
+    "order.force_majeure": bool,  # delivered inside a declared force-majeure period and region
+    "order.buyer_fault": bool,  # the delay was the buyer's doing (address changed, not reachable…)
 }
 # What earlier policies decided, visible to later policies' conditions while decide() walks them;
 # null until a policy has set the field.
@@ -127,6 +144,7 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "ticket.scenario": SCENARIOS,
     "ticket.scenario_group": SCENARIO_GROUPS,
     "ticket.responsibility": RESPONSIBILITIES,
+    "coupon.trigger": ("late_delivery", "agent_offer", "vip_offer"),
 }
 OPERATORS = frozenset(
     {"eq", "ne", "lt", "lte", "gt", "gte", "in", "not_in", "contains", "contains_any", "is_null", "not_null"}
@@ -149,6 +167,11 @@ OUTCOME_FIELDS = frozenset(
         "priority",
         "cap_share_of_paid",
         "cap_amount",
+        "coupon_amount",
+        "coupon_share_of_paid",
+        "coupon_min",
+        "coupon_max",
+        "coupon_valid_days",
         "stop",
     }
 )
@@ -162,6 +185,11 @@ FIRST_DECIDES = (
     "priority",
     "cap_share_of_paid",
     "cap_amount",
+    "coupon_amount",
+    "coupon_share_of_paid",
+    "coupon_min",
+    "coupon_max",
+    "coupon_valid_days",
 )
 
 Facts = Mapping[str, Any]
@@ -197,6 +225,14 @@ class Decision:
     cap_amount: Decimal | None = None
     # The policy that set `approval`, so an automatic approval can say which rule approved it.
     approval_policy: str | None = None
+    # A coupon's terms (purpose compensation; None: no policy set it); see coupon_value().
+    coupon_amount: Decimal | None = None
+    coupon_share_of_paid: Decimal | None = None
+    coupon_min: Decimal | None = None
+    coupon_max: Decimal | None = None
+    coupon_valid_days: int | None = None
+    # The policy that set the coupon's value, so a coupon can say which rule issued it.
+    coupon_policy: str | None = None
 
     def reason(self, lang: str) -> str:
         reasons = self.reasons_zh if lang.startswith("zh") else self.reasons_en
@@ -383,14 +419,34 @@ def validate_outcome(outcome: Any, where: str = "then") -> None:
         ("priority", word_in("priority", frozenset(PRIORITIES), "medium"), "urgent, high, medium or low"),
         ("cap_share_of_paid", _number_within(outcome.get("cap_share_of_paid", 1), 0, 1), "a number above 0, at most 1"),
         ("cap_amount", _number_within(outcome.get("cap_amount", 0), 0, None), "an amount of 0 or more"),
+        ("coupon_amount", _number_within(outcome.get("coupon_amount", 1), 0, 10_000), "an amount above 0"),
+        (
+            "coupon_share_of_paid",
+            _number_within(outcome.get("coupon_share_of_paid", 1), 0, 1),
+            "a number above 0, at most 1",
+        ),
+        ("coupon_min", _number_within(outcome.get("coupon_min", 0), 0, None), "an amount of 0 or more"),
+        ("coupon_max", _number_within(outcome.get("coupon_max", 0), 0, None), "an amount of 0 or more"),
+        (
+            "coupon_valid_days",
+            _whole_within(outcome.get("coupon_valid_days", 30), 1, 366),
+            "a whole number of days between 1 and 366",
+        ),
         ("reason_zh", isinstance(outcome.get("reason_zh", ""), str), "a text (in YAML, quote yes, no, on, off)"),
         ("reason_en", isinstance(outcome.get("reason_en", ""), str), "a text (in YAML, quote yes, no, on, off)"),
     ]
     for name, ok, expected in checks:
         if not ok:
             raise PolicyError(f"{where}.{name}: use {expected}")
+    low, high = outcome.get("coupon_min"), outcome.get("coupon_max")
+    if low is not None and high is not None and _number(low) > _number(high):
+        raise PolicyError(f"{where}.coupon_min: use an amount no higher than coupon_max")
     if outcome.get("eligible") is False and not (outcome.get("reason_zh") and outcome.get("reason_en")):
         raise PolicyError(f"{where}: a refusal needs reason_zh and reason_en in words the customer understands")
+
+
+def _whole_within(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
 
 
 def _number_within(value: Any, low: int, high: int | None) -> bool:
@@ -413,6 +469,26 @@ def compensation_cap(paid: Decimal, share: Decimal | None, ceiling: Decimal | No
     if ceiling is not None:
         cap = min(cap, ceiling)
     return max(cap, Decimal(0)).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+
+
+def coupon_value(paid: Decimal, decision: Decision) -> Decimal | None:
+    """The coupon a compensation decision gives for an order that cost `paid`: its fixed amount, or
+    its share of what was paid, clamped to [coupon_min, coupon_max] and rounded to the cent (half
+    up, as a price is); None when the decision refused or set no value."""
+    if not decision.eligible:
+        return None
+    if decision.coupon_amount is not None:
+        value = decision.coupon_amount
+    elif decision.coupon_share_of_paid is not None:
+        value = paid * decision.coupon_share_of_paid
+    else:
+        return None
+    if decision.coupon_min is not None:
+        value = max(value, decision.coupon_min)
+    if decision.coupon_max is not None:
+        value = min(value, decision.coupon_max)
+    value = value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value if value > 0 else None
 
 
 def validate_definition(definition: Any) -> dict[str, Any]:
@@ -490,12 +566,14 @@ def decide(rules: list[PolicyRule], facts: Facts, merchant_id: int | None = None
                 value = then[name]
                 if name == "resolutions":
                     value = list(value)
-                elif name.startswith("cap_"):
+                elif name.startswith("cap_") or (name.startswith("coupon_") and name != "coupon_valid_days"):
                     value = _number(value)
                 setattr(decision, name, value)
                 decided.add(name)
                 if name == "approval":
                     decision.approval_policy = rule.key
+                if name in ("coupon_amount", "coupon_share_of_paid") and decision.coupon_policy is None:
+                    decision.coupon_policy = rule.key
                 if f"decision.{name}" in DECISION_ATTRIBUTES:
                     so_far[f"decision.{name}"] = then[name]
         if then.get("reason_zh"):

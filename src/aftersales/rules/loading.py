@@ -19,8 +19,10 @@ from aftersales.rules.repository import PoliciesRepository
 
 DEFAULTS_PATH = Path(__file__).parent / "policies" / "defaults.yaml"
 TICKET_PRIORITY_PATH = Path(__file__).parent / "policies" / "ticket_priority.yaml"
+# Coupons: lateness compensation (超时赔付) and the limits of agents' offers (the wallet context).
+COMPENSATION_PATH = Path(__file__).parent / "policies" / "compensation.yaml"
 # Every shipped policy file; load_defaults() without a path loads them all.
-SHIPPED_FILES = (DEFAULTS_PATH, TICKET_PRIORITY_PATH)
+SHIPPED_FILES = (DEFAULTS_PATH, TICKET_PRIORITY_PATH, COMPENSATION_PATH)
 
 
 # --- loading the shipped policies ----------------------------------------------------------------

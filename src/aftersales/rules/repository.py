@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 
 from aftersales.db.repository import Repository
 from aftersales.rules.models import Policy
@@ -19,7 +19,9 @@ class PoliciesRepository(Repository):
         return set(self.session.scalars(select(Policy.key)))
 
     def all(self) -> list[Policy]:
-        return list(self.session.scalars(select(Policy).order_by(Policy.purpose, Policy.priority, Policy.key)))
+        # Eligibility first (the after-sales policies people read most), then the other purposes.
+        first = case((Policy.purpose == "eligibility", 0), else_=1)
+        return list(self.session.scalars(select(Policy).order_by(first, Policy.purpose, Policy.priority, Policy.key)))
 
     def enabled_for(self, purpose: str) -> list[Policy]:
         stmt = (

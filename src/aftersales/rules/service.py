@@ -25,10 +25,19 @@ from aftersales.rules.domain import (
     PolicyError,
     PolicyRule,
     PriorityDecision,
+    Purpose,
     compensation_cap,
+    coupon_value,
 )
 from aftersales.rules.dry_run import OrderFactsProvider, dry_run, order_facts, provide_order_facts, run_dry_run
-from aftersales.rules.loading import DEFAULTS_PATH, SHIPPED_FILES, TICKET_PRIORITY_PATH, load_defaults, read_policy_file
+from aftersales.rules.loading import (
+    COMPENSATION_PATH,
+    DEFAULTS_PATH,
+    SHIPPED_FILES,
+    TICKET_PRIORITY_PATH,
+    load_defaults,
+    read_policy_file,
+)
 from aftersales.rules.models import Policy
 from aftersales.rules.repository import PoliciesRepository
 from aftersales.rules.schemas import PolicyOut
@@ -36,6 +45,7 @@ from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import Entry, SubjectType, actor_of
 
 __all__ = [
+    "COMPENSATION_PATH",
     "DEFAULTS_PATH",
     "SHIPPED_FILES",
     "TICKET_PRIORITY_PATH",
@@ -45,8 +55,10 @@ __all__ = [
     "PolicyError",
     "PolicyRule",
     "PriorityDecision",
+    "Purpose",
     "active_rules",
     "compensation_cap",
+    "coupon_value",
     "decide",
     "decide_ticket_priority",
     "dry_run",

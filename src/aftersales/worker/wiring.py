@@ -51,6 +51,8 @@ def register_handlers() -> None:
     from aftersales.sla import service as sla
     from aftersales.surveys import handlers as surveys_handlers
     from aftersales.tickets import handlers as tickets_handlers
+    from aftersales.wallet import handlers as wallet_handlers
+    from aftersales.wallet import service as wallet
 
     cases_handlers.register()
     refunds_handlers.register()
@@ -58,11 +60,14 @@ def register_handlers() -> None:
     notifications_handlers.register()
     tickets_handlers.register()
     assistant_handlers.register()
+    wallet_handlers.register()
     surveys_handlers.register()
     # The help center quotes the SLA policy's targets instead of writing numbers of its own.
     knowledge.register_facts("sla", sla.help_facts)
     # And the delivery promise the orders context stamps on shipments.
     knowledge.register_facts("delivery", orders.delivery_facts)
+    # And the lateness compensation the wallet pays by the compensation policies.
+    knowledge.register_facts("wallet", wallet.help_facts)
 
 
 def bind_ports() -> None:
