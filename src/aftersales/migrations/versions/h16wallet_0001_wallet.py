@@ -3,7 +3,7 @@ coupon issuer's ledger; and the VIP members' extra coupon switched back on, now 
 issues it (h12money_0001 had switched it off because nothing did).
 
 Revision ID: h16wallet_0001
-Revises: h17csat_0001
+Revises: h19orders_0002
 """
 
 from __future__ import annotations
