@@ -14,3 +14,6 @@ CASE_STATUS_CHANGED: Final = "case.status_changed"
 ORDER_STATUS_CHANGED: Final = "order.status_changed"
 REFUND_SETTLED: Final = "refund.settled"
 DISPUTE_STATUS_CHANGED: Final = "dispute.status_changed"
+# A notice a context words itself, in every language (proactive service): notifications stores and
+# sends it as given, in the customer's language.
+PREPARED_NOTICE: Final = "notice.prepared"

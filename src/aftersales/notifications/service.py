@@ -14,6 +14,7 @@ from aftersales.db.uow import Database
 from aftersales.kit import clock
 from aftersales.kit.errors import NotFound
 from aftersales.kit.pagination import PageRequest
+from aftersales.kit.vocabulary import MessageClass
 from aftersales.messaging import live, scans
 from aftersales.notifications import domain
 from aftersales.notifications.domain import EmailStatus
@@ -41,6 +42,7 @@ def notify(
     key: str,
     *,
     settings: NotificationSettings | None = None,
+    message_class: MessageClass = MessageClass.TRANSACTIONAL,
 ) -> NotifyResult | None:
     """Tell a customer about an event: an inbox message, and a queued email when the customer has an
     address, in one transaction. Idempotent by `key`: a replayed event creates nothing new and
