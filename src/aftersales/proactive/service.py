@@ -362,8 +362,6 @@ def scan(db: Database, now: datetime | None = None) -> ScanResult:
     result = check_due(db, now)
     result.taken_in = taken
     result.notified, result.tickets = tell(db, now)
-    if result.incidents:
-        log.info("proactive.scanned", checked=result.checked, incidents=len(result.incidents))
     return result
 
 
