@@ -42,6 +42,7 @@ from aftersales.proactive.schemas import IncidentOut, NoticeView, ScanResult
 from aftersales.sla import service as sla
 from aftersales.tickets import service as tickets
 from aftersales.timeline import service as timeline
+from aftersales.timeline.domain import SYSTEM_ACTOR, Entry, SubjectType
 
 log = structlog.get_logger(__name__)
 RULES_PATH = Path(__file__).parent / "data" / "detectors.yaml"
@@ -152,6 +153,25 @@ def intake(db: Database, now: datetime) -> int:
             return total
 
 
+def _record(session: Session, incident: Incident, before: str | None, at: datetime) -> None:
+    """Every move of an incident on its order's timeline (for staff): found, told, over."""
+    timeline.record(
+        session,
+        Entry(
+            subject_type=SubjectType.ORDER,
+            subject_id=incident.order_id,
+            action="proactive.incident",
+            actor=SYSTEM_ACTOR,
+            occurred_at=at,
+            from_state=before,
+            to_state=incident.state,
+            reason=incident.kind,
+            evidence={"episode": incident.episode, "ticket": incident.ticket_number},
+            customer_visible=False,
+        ),
+    )
+
+
 # --- 2. check what is due -----------------------------------------------------------------------
 def _incident(fact: domain.OrderFact, finding: Finding, now: datetime) -> Incident:
     parcel = next((p for p in fact.parcels if p.shipment_id == finding.shipment_id), None)
@@ -198,15 +218,19 @@ def _check(session: Session, repo: ProactiveRepository, watch: Watch, now: datet
         try:
             with session.begin_nested():
                 session.add(incident)
+                session.flush()
         except IntegrityError:
             continue  # another worker stored this episode first
+        _record(session, incident, None, now)
         created.append(incident)
     resolved = 0
     for open_one in repo.open_of_order(fact.order_id):
         if open_one.episode not in verdict.live_episodes and domain.can_move(
             IncidentState(open_one.state), IncidentState.RESOLVED
         ):
+            before = open_one.state
             open_one.state, open_one.resolved_at = IncidentState.RESOLVED.value, now
+            _record(session, open_one, before, now)
             resolved += 1
     watch.next_check_at = verdict.next_check_at
     return created, resolved
@@ -350,6 +374,7 @@ def tell(db: Database, now: datetime, batch: int = 100) -> tuple[int, int]:
                         notified += 1
                     else:  # no customer to tell (unknown, or the notice was refused): kept for the desk
                         row.state, row.resolved_at = IncidentState.RESOLVED.value, now
+                    _record(uow.session, row, IncidentState.OPEN.value, now)
                 uow.commit()
         if len(plans) < batch:
             return notified, raised
@@ -407,3 +432,30 @@ def time_to_notice(rows: list[IncidentOut]) -> timedelta | None:
     """The median time to notice of these incidents (notified − first signal)."""
     spans = sorted(r.notified_at - r.first_signal_at for r in rows if r.notified_at is not None)
     return spans[len(spans) // 2] if spans else None
+
+
+# --- what the help center may quote ----------------------------------------------------------------
+def _hours(delta: timedelta) -> tuple[str, str]:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} 小时", f"{hours:g} hours"
+
+
+def _days(delta: timedelta, working: bool) -> tuple[str, str]:
+    days = delta.total_seconds() / 86400
+    if working:
+        return f"{days:g} 个工作日", f"{days:g} working day{'' if days == 1 else 's'}"
+    return f"{days:g} 天", f"{days:g} day{'' if days == 1 else 's'}"
+
+
+def help_facts(_db: Database) -> dict[str, tuple[str, str]]:
+    """The default thresholds as the help center quotes them (`{{proactive.stall_domestic}}`, …), so
+    an article never promises a notice the detectors do not send."""
+    rules = rules_table()[0]
+    return {
+        "proactive.stall_domestic": _days(rules.stall_domestic, working=True),
+        "proactive.stall_international": _days(rules.stall_international, working=True),
+        "proactive.ship_warn": _hours(rules.ship_within * rules.ship_warn_share),
+        "proactive.ship_within": _hours(rules.ship_within),
+        "proactive.lost_domestic": _days(rules.lost_domestic, working=False),
+        "proactive.pickup_within": _hours(rules.pickup_within),
+    }

@@ -47,6 +47,7 @@ def register_handlers() -> None:
     from aftersales.knowledge import service as knowledge
     from aftersales.notifications import handlers as notifications_handlers
     from aftersales.orders import service as orders
+    from aftersales.proactive import service as proactive
     from aftersales.refunds import handlers as refunds_handlers
     from aftersales.sla import service as sla
     from aftersales.tickets import handlers as tickets_handlers
@@ -61,6 +62,8 @@ def register_handlers() -> None:
     knowledge.register_facts("sla", sla.help_facts)
     # And the delivery promise the orders context stamps on shipments.
     knowledge.register_facts("delivery", orders.delivery_facts)
+    # And the thresholds after which proactive service tells a customer of trouble.
+    knowledge.register_facts("proactive", proactive.help_facts)
 
 
 def bind_ports() -> None:
