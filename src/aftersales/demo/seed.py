@@ -48,6 +48,7 @@ from .catalogue import (
 )
 from .disputes import seed_disputes
 from .history import History, OrderFacts
+from .proactive import scan_now, seed_trouble
 from .tickets import seed_tickets
 from .timing import settle_past
 
@@ -103,7 +104,10 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     console.print(f"opened {made} after-sales cases")
     console.print(f"opened {seed_disputes(db, history)} disputes")
     console.print(f"opened {seed_tickets(db, history, rng)} tickets")
+    seed_trouble(db, people[2:5], now, SEEDER)
     console.print(f"{settle_past(db, now)} older notices already read by their customers")
+    found = scan_now(db, now)
+    console.print(f"proactive service found {len(found.incidents)} incidents and told {found.notified} customers")
 
 
 def orders_service_setup(db: Database) -> None:
