@@ -153,19 +153,20 @@ def intake(db: Database, now: datetime) -> int:
             return total
 
 
-def _record(session: Session, incident: Incident, before: str | None, at: datetime) -> None:
-    """Every move of an incident on its order's timeline (for staff): found, told, over."""
+def _record(session: Session, incident: Incident, at: datetime) -> None:
+    """Every move of an incident on its order's timeline (for staff): found, told, over. Stored as
+    keys (action per state, reason per kind), so each reader sees them in their own language."""
     timeline.record(
         session,
         Entry(
             subject_type=SubjectType.ORDER,
             subject_id=incident.order_id,
-            action="proactive.incident",
+            action="proactive.detected"
+            if incident.state == IncidentState.OPEN.value
+            else f"proactive.{incident.state}",
             actor=SYSTEM_ACTOR,
             occurred_at=at,
-            from_state=before,
-            to_state=incident.state,
-            reason=incident.kind,
+            reason=f"reason.proactive.{incident.kind}",
             evidence={"episode": incident.episode, "ticket": incident.ticket_number},
             customer_visible=False,
         ),
@@ -221,16 +222,15 @@ def _check(session: Session, repo: ProactiveRepository, watch: Watch, now: datet
                 session.flush()
         except IntegrityError:
             continue  # another worker stored this episode first
-        _record(session, incident, None, now)
+        _record(session, incident, now)
         created.append(incident)
     resolved = 0
     for open_one in repo.open_of_order(fact.order_id):
         if open_one.episode not in verdict.live_episodes and domain.can_move(
             IncidentState(open_one.state), IncidentState.RESOLVED
         ):
-            before = open_one.state
             open_one.state, open_one.resolved_at = IncidentState.RESOLVED.value, now
-            _record(session, open_one, before, now)
+            _record(session, open_one, now)
             resolved += 1
     watch.next_check_at = verdict.next_check_at
     return created, resolved
@@ -374,7 +374,7 @@ def tell(db: Database, now: datetime, batch: int = 100) -> tuple[int, int]:
                         notified += 1
                     else:  # no customer to tell (unknown, or the notice was refused): kept for the desk
                         row.state, row.resolved_at = IncidentState.RESOLVED.value, now
-                    _record(uow.session, row, IncidentState.OPEN.value, now)
+                    _record(uow.session, row, now)
                 uow.commit()
         if len(plans) < batch:
             return notified, raised
