@@ -182,3 +182,35 @@ def test_the_cli_prints_one_json_line_per_new_incident(shop: Factory, db: Databa
     assert runner.invoke(cli_app, ["proactive", "scan", "--at", STALL_DUE.isoformat()]).output.strip() == ""
     bad = runner.invoke(cli_app, ["proactive", "scan", "--at", "next tuesday"])
     assert bad.exit_code == 2
+
+
+def test_a_short_pick_from_the_order_feed_is_an_incident_at_once(shop: Factory, db: Database) -> None:
+    shop.put_order(number="SO-7", customer="C7")
+    proactive.scan(db, T0 + timedelta(hours=1))
+    shop.put_order(
+        number="SO-7",
+        customer="C7",
+        version=2,
+        lines=[{"line_no": 1, "sku": "SKU-1", "quantity": 2, "unit_price": "199.00", "out_of_stock": True}],
+    )
+    result = proactive.scan(db, T0 + timedelta(hours=2))
+    assert [(i.kind, i.detail) for i in result.incidents] == [("out_of_stock", {"line_no": "1"})]
+    customer_id = orders.customer_id_for(db, "C7")
+    assert customer_id is not None
+    [message] = notifications.inbox(db, customer_id).items
+    assert "缺货" in message.subject and "修改地址" in message.body
+
+
+def test_a_notice_nobody_can_receive_expires_after_a_day(shop: Factory, db: Database) -> None:
+    parcel_on_its_way(shop)
+    proactive.intake(db, STALL_DUE)
+    assert [i.kind for i in proactive.check_due(db, STALL_DUE).incidents] == ["stalled"]
+    with db.write() as uow:  # a customer notify() does not know: nobody to tell
+        uow.session.execute(Incident.__table__.update().values(customer_id=0))
+        uow.commit()
+    assert proactive.tell(db, STALL_DUE) == (0, 0)
+    assert proactive.tell(db, STALL_DUE + timedelta(hours=1)) == (0, 0)
+    assert [i.state for i in incidents(db)] == ["open"]
+    proactive.tell(db, STALL_DUE + timedelta(hours=24))
+    [incident] = incidents(db)
+    assert (incident.state, incident.detail.get("notice")) == ("resolved", "expired")

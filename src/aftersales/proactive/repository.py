@@ -53,8 +53,10 @@ class ProactiveRepository(Repository):
         stmt = select(Incident).where(Incident.order_id == order_id, Incident.state.in_(("open", "notified")))
         return list(self.session.scalars(stmt))
 
-    def to_notify(self, limit: int, *, skip_locked: bool) -> list[Incident]:
+    def to_notify(self, limit: int, *, skip_locked: bool, leaving_out: Collection[int] = ()) -> list[Incident]:
         stmt = select(Incident).where(Incident.state == "open").order_by(Incident.detected_at, Incident.id).limit(limit)
+        if leaving_out:
+            stmt = stmt.where(Incident.id.not_in(list(leaving_out)))
         if skip_locked:
             stmt = stmt.with_for_update(skip_locked=True)
         return list(self.session.scalars(stmt))

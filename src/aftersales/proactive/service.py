@@ -49,6 +49,8 @@ RULES_PATH = Path(__file__).parent / "data" / "detectors.yaml"
 SCAN = "proactive_watches"
 INTAKE_BATCH = 1000
 TIMELINE_CURSOR = "timeline"
+# A notice not written this long after its incident was found is no longer news: it expires.
+NOTICE_TTL = timedelta(hours=24)
 SCANS_CURSOR = "logistics"
 
 
@@ -347,10 +349,12 @@ def tell(db: Database, now: datetime, batch: int = 100) -> tuple[int, int]:
     incident; returns (notified, tickets raised). Safe to run twice: the ticket is kept on the
     incident in the same transaction, and the notice's key is the episode."""
     notified = raised = 0
+    tried: set[int] = set()  # a notice held back stays open for the next run, not this one again
     while True:
         with db.write() as uow:
             session, repo = uow.session, ProactiveRepository(uow.session)
-            rows = repo.to_notify(batch, skip_locked=not db.is_sqlite)
+            rows = repo.to_notify(batch, skip_locked=not db.is_sqlite, leaving_out=tried)
+            tried.update(r.id for r in rows)
             plans = []
             for incident in rows:
                 raised += _raise_ticket(session, incident)
@@ -372,9 +376,13 @@ def tell(db: Database, now: datetime, batch: int = 100) -> tuple[int, int]:
                         row.state, row.notified_at = IncidentState.NOTIFIED.value, now
                         row.notice_id = result.inbox_id
                         notified += 1
-                    else:  # no customer to tell (unknown, or the notice was refused): kept for the desk
+                        _record(uow.session, row, now)
+                    elif now - row.detected_at >= NOTICE_TTL:
+                        # Nobody could be told in time (no such customer, or every try was held
+                        # back): the notice expires, and the incident is closed as such.
                         row.state, row.resolved_at = IncidentState.RESOLVED.value, now
-                    _record(uow.session, row, now)
+                        row.detail = {**(row.detail or {}), "notice": "expired"}
+                        _record(uow.session, row, now)
                 uow.commit()
         if len(plans) < batch:
             return notified, raised
