@@ -138,8 +138,8 @@ def intake(db: Database, now: datetime) -> int:
                 return total
             touched: dict[int, datetime] = {}
             changes = timeline.changes_since(session, marks.last_id, INTAKE_BATCH)
-            for _, kind, subject_id, at in changes:
-                if kind == "order":
+            for _, kind, subject_id, action, at in changes:
+                if kind == "order" and not action.startswith("proactive."):  # not our own notes
                     touched[subject_id] = max(touched.get(subject_id, at), at)
             new_scans = orders.scans_since_in(session, parcels.last_id, INTAKE_BATCH)
             for _, order_id, at in new_scans:

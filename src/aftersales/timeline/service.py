@@ -75,7 +75,7 @@ def audit_page(session: Session, request: PageRequest, subject_type: str | None 
     return Page(items=items, total=total, request=request)
 
 
-def changes_since(session: Session, after_id: int, limit: int) -> list[tuple[int, str, int, datetime]]:
+def changes_since(session: Session, after_id: int, limit: int) -> list[tuple[int, str, int, str, datetime]]:
     """The timeline as a stream, for a reader that keeps its place by row id (proactive service's
-    intake): (row id, subject type, subject id, occurred at), oldest first, at most `limit`."""
+    intake): (row id, subject type, subject id, action, occurred at), oldest first, at most `limit`."""
     return TimelineRepository(session).changes_since(after_id, limit)
