@@ -40,20 +40,36 @@ PASSWORD = "journey-pass-123"
 def seed_trouble() -> None:
     """Runs in a child process with the server's environment: a shop, a customer who signs in, a
     parcel picked up six days ago and silent since, and an order paid 40 hours ago, not shipped."""
-    from datetime import timedelta
-    from decimal import Decimal
+    from datetime import UTC, timedelta
+    from zoneinfo import ZoneInfo
 
     from aftersales.db.uow import configured_database
-    from aftersales.identity import service as identity
     from aftersales.kit import clock
     from aftersales.kit.access import Principal, Role
-    from aftersales.orders import service as orders
-    from aftersales.orders.domain import LogisticsNode, MerchantKind
-    from aftersales.orders.schemas import LogisticsEventIn, MerchantIn, OrderIn, ProductIn, SkuIn
 
     db = configured_database(make_data_dirs=True)
     feed = Principal(user_id=0, username="feed", role=Role.INTEGRATION, display_name="order feed")
-    now = clock.now()
+    # Everything happens by the latest noon in Shanghai: the scan that tells the customer runs then,
+    # outside the quiet hours in which the outreach governor defers proactive notices.
+    shanghai = ZoneInfo("Asia/Shanghai")
+    local = clock.now().astimezone(shanghai)
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    now = (noon if noon <= local else noon - timedelta(days=1)).astimezone(UTC)
+    with clock.frozen_at(now):
+        _seed_at(db, feed, now)
+
+
+def _seed_at(db: Any, feed: Any, now: Any) -> None:
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from aftersales.identity import service as identity
+    from aftersales.kit.access import Role
+    from aftersales.orders import service as orders
+    from aftersales.orders.domain import LogisticsNode, MerchantKind
+    from aftersales.orders.schemas import LogisticsEventIn, MerchantIn, OrderIn, ProductIn, SkuIn
+    from aftersales.proactive import service as proactive
+
     orders.ensure_categories(db, [("electronics", "数码电子", "Electronics")])
     orders.upsert_merchant(db, MerchantIn(code="selfop", name="自营旗舰店", kind=MerchantKind.SELF_OPERATED))
     orders.upsert_product(
@@ -61,12 +77,16 @@ def seed_trouble() -> None:
         ProductIn(merchant_code="selfop", category_code="electronics", name="降噪耳机",
                   skus=[SkuIn(code="HP-1", price=Decimal("299.00"), stock=10)]),
     )  # fmt: skip
-    for number, paid_hours_ago, shipped in (("SO-PRO-STALL", 24 * 7, True), ("SO-PRO-WAIT", 40, False)):
+    # Two buyers: the outreach governor merges one buyer's notices of the same half hour into a digest.
+    for number, paid_hours_ago, shipped, buyer in (
+        ("SO-PRO-STALL", 24 * 7, True, "C-PRO"),
+        ("SO-PRO-WAIT", 40, False, "C-PRO2"),
+    ):
         paid = now - timedelta(hours=paid_hours_ago)
         data = {
             "number": number, "version": 1, "updated_at": paid.isoformat(), "merchant_code": "selfop",
             "status": "paid", "currency": "CNY", "placed_at": paid.isoformat(), "paid_at": paid.isoformat(),
-            "customer": {"external_id": "C-PRO", "name": "王芳", "phone": "13700137000"},
+            "customer": {"external_id": buyer, "name": "王芳", "phone": "13700137000"},
             "shipping_address": {"name": "王芳", "phone": "13700137000", "region": "北京市 朝阳区",
                                  "detail": "建国路 1 号"},
             "lines": [{"line_no": 1, "sku": "HP-1", "quantity": 1, "unit_price": "299.00"}],
@@ -82,8 +102,12 @@ def seed_trouble() -> None:
         occurred_at=now - timedelta(days=6), place="北京顺义集散中心",
     )  # fmt: skip
     orders.record_logistics_event(db, scan, feed)
-    customer_id = orders.customer_id_for(db, "C-PRO")
-    identity.create_user(db, username="wangfang", password=PASSWORD, role=Role.CUSTOMER, customer_id=customer_id)
+    for username, buyer in (("wangfang", "C-PRO"), ("wangfang2", "C-PRO2")):
+        customer_id = orders.customer_id_for(db, buyer)
+        identity.create_user(db, username=username, password=PASSWORD, role=Role.CUSTOMER, customer_id=customer_id)
+    found = proactive.scan(db, now)  # what the worker's periodic scan does
+    assert sorted(i.kind for i in found.incidents) == ["not_shipped", "stalled"], found
+    assert found.notified == 2, found
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +139,8 @@ def trouble_server(trouble_database: str, tmp_path_factory: pytest.TempPathFacto
     found = subprocess.run(
         [AFTERSALES, "proactive", "scan"], env=env, cwd=tmp, capture_output=True, text=True, timeout=120, check=True
     )
-    rows = [json.loads(line) for line in found.stdout.splitlines() if line.startswith("{")]
-    assert sorted((r["order"], r["kind"]) for r in rows) == [
-        ("SO-PRO-STALL", "stalled"),
-        ("SO-PRO-WAIT", "not_shipped"),
-    ]
+    # The seed's scan found and told both; the command finds nothing new for the same episodes.
+    assert [json.loads(line) for line in found.stdout.splitlines() if line.startswith("{")] == []
     port = _free_port()
     log_path = tmp / "serve.log"
     proc = _start(["serve", "--host", "127.0.0.1", "--port", str(port)], env, tmp, log_path)
@@ -137,9 +158,9 @@ def page(browser: Any, trouble_server: LiveServer, tmp_path: Path) -> Iterator[P
     context.close()
 
 
-def sign_in(page: Page) -> None:
+def sign_in(page: Page, username: str = "wangfang") -> None:
     page.goto("/login")
-    page.get_by_label(re.compile("用户名|Username")).fill("wangfang")
+    page.get_by_label(re.compile("用户名|Username")).fill(username)
     page.get_by_label(re.compile("密码|Password")).fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("logout")).to_be_visible()
@@ -171,7 +192,7 @@ def test_a_stalled_parcel_notice_gives_the_new_eta_and_cancels_in_one_tap(page: 
 
 
 def test_a_not_shipped_notice_changes_the_address_in_one_tap(page: Page) -> None:
-    sign_in(page)
+    sign_in(page, "wangfang2")
     open_notice(page, "SO-PRO-WAIT 还未发货")
     detail = page.get_by_test_id("notice-address-detail")
     detail.fill("建国路 88 号 SOHO 现代城 2 号楼")

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from aftersales.db.uow import Database
+from aftersales.kit import clock
 from aftersales.kit.access import Role
 from aftersales.orders import service as orders
 from aftersales.proactive import service as proactive
@@ -24,7 +25,9 @@ def _stalled(factory: Factory, db: Database) -> int:
     factory.put_order(shipments=[shipment("SF1")])
     factory.put_order(number="SO-2", customer="C2")
     orders.record_logistics_event(db, scan("e1", "SF1", "picked_up", 24 * 60, "杭州仓"), FEED)
-    proactive.scan(db, T0 + timedelta(days=3, hours=1))
+    moment = T0 + timedelta(days=3, hours=1)
+    with clock.frozen_at(moment):  # the outreach governor reads the same clock
+        proactive.scan(db, moment)
     with db.read() as uow:
         incident = uow.session.scalar(select(Incident).where(Incident.kind == "stalled"))
         assert incident is not None

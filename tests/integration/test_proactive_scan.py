@@ -14,11 +14,13 @@ from typer.testing import CliRunner
 
 from aftersales.cli import app as cli_app
 from aftersales.db.uow import Database
+from aftersales.kit import clock
 from aftersales.kit.access import Role
 from aftersales.notifications import service as notifications
 from aftersales.orders import service as orders
 from aftersales.proactive import service as proactive
 from aftersales.proactive.models import Incident, Watch
+from aftersales.proactive.schemas import ScanResult
 from aftersales.tickets import service as tickets
 from aftersales.tickets.models import Ticket, TicketMessage
 from aftersales.tickets.schemas import TicketIn
@@ -45,6 +47,12 @@ def parcel_on_its_way(shop: Factory, number: str = "SO-1", tracking: str = "SF1"
     orders.record_logistics_event(shop.db, scan(f"{tracking}-1", tracking, "picked_up", PICKED, "杭州仓"), FEED)
 
 
+def scan_at(db: Database, at: datetime) -> ScanResult:
+    """The scan as the worker runs it at `at`: the outreach governor reads the same clock."""
+    with clock.frozen_at(at):
+        return proactive.scan(db, at)
+
+
 def incidents(db: Database) -> list[Incident]:
     with db.read() as uow:
         return list(uow.session.scalars(select(Incident).order_by(Incident.id)))
@@ -54,9 +62,9 @@ def test_a_stalled_parcel_becomes_one_incident_with_a_notice_that_carries_the_an
     shop: Factory, db: Database
 ) -> None:
     parcel_on_its_way(shop)
-    early = proactive.scan(db, STALL_DUE - timedelta(minutes=1))
+    early = scan_at(db, STALL_DUE - timedelta(minutes=1))
     assert early.incidents == [] and early.taken_in == 1
-    result = proactive.scan(db, STALL_DUE)
+    result = scan_at(db, STALL_DUE)
     assert [(i.kind, i.order_number) for i in result.incidents] == [("stalled", "SO-1")]
     [incident] = incidents(db)
     assert (incident.state, incident.first_signal_at, incident.detected_at) == ("notified", MONDAY, STALL_DUE)
@@ -74,9 +82,9 @@ def test_a_stalled_parcel_becomes_one_incident_with_a_notice_that_carries_the_an
 
 def test_a_rescan_creates_nothing_new_for_the_same_episode(shop: Factory, db: Database) -> None:
     parcel_on_its_way(shop)
-    assert len(proactive.scan(db, STALL_DUE).incidents) == 1
+    assert len(scan_at(db, STALL_DUE).incidents) == 1
     for hours in (0, 1, 5):
-        assert proactive.scan(db, STALL_DUE + timedelta(hours=hours)).incidents == []
+        assert scan_at(db, STALL_DUE + timedelta(hours=hours)).incidents == []
     assert [i.kind for i in incidents(db)] == ["stalled"]
     customer_id = orders.customer_id_for(db, "C1")
     assert customer_id is not None
@@ -95,10 +103,11 @@ def test_two_workers_scanning_at_once_store_each_episode_once(shop: Factory, db:
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with clock.frozen_at(STALL_DUE):  # one clock for both workers and the outreach governor
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert errors == []
     found = incidents(db)
     assert sorted(i.order_number for i in found) == [f"SO-{n}" for n in range(6)]
@@ -108,9 +117,9 @@ def test_two_workers_scanning_at_once_store_each_episode_once(shop: Factory, db:
 def test_the_scan_reads_only_what_is_due(shop: Factory, db: Database) -> None:
     for n in range(5):
         parcel_on_its_way(shop, number=f"SO-{n}", tracking=f"SF{n}", customer=f"C{n}")
-    first = proactive.scan(db, MONDAY + timedelta(hours=1))
+    first = scan_at(db, MONDAY + timedelta(hours=1))
     assert (first.taken_in, first.checked) == (5, 5)
-    quiet = proactive.scan(db, MONDAY + timedelta(hours=2))
+    quiet = scan_at(db, MONDAY + timedelta(hours=2))
     assert (quiet.taken_in, quiet.checked) == (0, 0)  # nothing changed, nothing due: nothing read
     with db.read() as uow:
         due_at = set(uow.session.scalars(select(Watch.next_check_at)))
@@ -119,13 +128,13 @@ def test_the_scan_reads_only_what_is_due(shop: Factory, db: Database) -> None:
 
 def test_a_new_scan_resolves_the_stall_and_a_later_stall_is_a_new_episode(shop: Factory, db: Database) -> None:
     parcel_on_its_way(shop)
-    proactive.scan(db, STALL_DUE)
+    scan_at(db, STALL_DUE)
     moved = PICKED + 50 * 60
     orders.record_logistics_event(db, scan("SF1-2", "SF1", "arrived_hub", moved, "上海转运中心"), FEED)
-    assert proactive.scan(db, T0 + timedelta(minutes=moved + 1)).incidents == []
+    assert scan_at(db, T0 + timedelta(minutes=moved + 1)).incidents == []
     assert [i.state for i in incidents(db)] == ["resolved"]
     # Stalled again two business days later (Friday → Tuesday), and now past its promise too.
-    again = proactive.scan(db, datetime(2026, 11, 9, 2, 0, tzinfo=UTC) + timedelta(hours=12))
+    again = scan_at(db, datetime(2026, 11, 9, 2, 0, tzinfo=UTC) + timedelta(hours=12))
     assert sorted(i.kind for i in again.incidents) == ["late_risk", "stalled"]
 
 
@@ -133,13 +142,13 @@ def test_a_damaged_parcel_opens_a_ticket_once(shop: Factory, db: Database) -> No
     parcel_on_its_way(shop)
     broken = scan("SF1-x", "SF1", "exception", PICKED + 120, "上海转运中心")
     orders.record_logistics_event(db, broken.model_copy(update={"description": "包裹破损"}), FEED)
-    result = proactive.scan(db, MONDAY + timedelta(hours=3))
+    result = scan_at(db, MONDAY + timedelta(hours=3))
     assert [(i.kind, i.detail.get("reason")) for i in result.incidents] == [("carrier_exception", "damaged")]
     [incident] = incidents(db)
     assert incident.ticket_number
     ticket = tickets.get_ticket(db, incident.ticket_number, ADMIN)
     assert ticket.order_number == "SO-1"
-    proactive.scan(db, MONDAY + timedelta(hours=4))
+    scan_at(db, MONDAY + timedelta(hours=4))
     with db.read() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Ticket)) == 1
 
@@ -151,7 +160,7 @@ def test_a_person_is_asked_on_the_orders_open_ticket_when_there_is_one(shop: Fac
     open_one = tickets.open_ticket(db, TicketIn(body="客户来电询问物流", order_number="SO-1", channel="phone"), agent)
     returned = scan("SF1-r", "SF1", "exception", PICKED + 120, "上海转运中心")
     orders.record_logistics_event(db, returned.model_copy(update={"description": "快件已退回寄件人"}), FEED)
-    proactive.scan(db, MONDAY + timedelta(hours=3))
+    scan_at(db, MONDAY + timedelta(hours=3))
     [incident] = incidents(db)
     assert incident.ticket_number == open_one.number
     with db.read() as uow:
@@ -163,7 +172,7 @@ def test_a_person_is_asked_on_the_orders_open_ticket_when_there_is_one(shop: Fac
 def test_out_of_stock_and_not_shipped_offer_the_address_change(shop: Factory, db: Database) -> None:
     shop.put_order(number="SO-9", customer="C9")
     paid = T0 + timedelta(minutes=1)
-    result = proactive.scan(db, paid + timedelta(hours=39))
+    result = scan_at(db, paid + timedelta(hours=46))  # 08:01 in Shanghai: past the quiet hours
     assert [i.kind for i in result.incidents] == ["not_shipped"]
     customer_id = orders.customer_id_for(db, "C9")
     assert customer_id is not None
@@ -176,24 +185,25 @@ def test_the_cli_prints_one_json_line_per_new_incident(shop: Factory, db: Databa
     runner = CliRunner()
     out = runner.invoke(cli_app, ["proactive", "scan", "--at", STALL_DUE.isoformat()])
     assert out.exit_code == 0, out.output
-    [line] = out.output.strip().splitlines()
+    [line] = [x for x in out.stdout.strip().splitlines() if x.startswith("{")]
     row = json.loads(line)
     assert (row["order"], row["kind"]) == ("SO-1", "stalled")
-    assert runner.invoke(cli_app, ["proactive", "scan", "--at", STALL_DUE.isoformat()]).output.strip() == ""
+    again = runner.invoke(cli_app, ["proactive", "scan", "--at", STALL_DUE.isoformat()])
+    assert [x for x in again.stdout.splitlines() if x.startswith("{")] == []
     bad = runner.invoke(cli_app, ["proactive", "scan", "--at", "next tuesday"])
     assert bad.exit_code == 2
 
 
 def test_a_short_pick_from_the_order_feed_is_an_incident_at_once(shop: Factory, db: Database) -> None:
     shop.put_order(number="SO-7", customer="C7")
-    proactive.scan(db, T0 + timedelta(hours=1))
+    scan_at(db, T0 + timedelta(hours=1))
     shop.put_order(
         number="SO-7",
         customer="C7",
         version=2,
         lines=[{"line_no": 1, "sku": "SKU-1", "quantity": 2, "unit_price": "199.00", "out_of_stock": True}],
     )
-    result = proactive.scan(db, T0 + timedelta(hours=2))
+    result = scan_at(db, T0 + timedelta(hours=2))
     assert [(i.kind, i.detail) for i in result.incidents] == [("out_of_stock", {"line_no": "1"})]
     customer_id = orders.customer_id_for(db, "C7")
     assert customer_id is not None

@@ -31,7 +31,10 @@ STORED_SHAPES = {
     "sla.breached": {"subject_id", "metric", "target_at", "clock_id"},
     "routing.assigned": {"kind", "ref", "user_id", "group_key", "reason", "by_user_id", "from_user_id", "note"},
     "tickets.solved": {"ticket_number", "conversation_id"},
-    "tickets.public_reply": {"ticket_number", "conversation_id", "message_id", "author_name", "body", "channel"},
+    "tickets.public_reply": {
+        "ticket_number", "conversation_id", "message_id", "author_name", "body", "channel", "customer_id",
+        "order_number",
+    },
     "dispute.status_changed": {
         "dispute_id", "dispute_number", "case_number", "order_number", "customer_id", "merchant_id", "action",
         "from", "to", "occurred_at",

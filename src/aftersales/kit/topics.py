@@ -17,3 +17,4 @@ DISPUTE_STATUS_CHANGED: Final = "dispute.status_changed"
 # A notice a context words itself, in every language (proactive service): notifications stores and
 # sends it as given, in the customer's language.
 PREPARED_NOTICE: Final = "notice.prepared"
+TICKET_PUBLIC_REPLY: Final = "tickets.public_reply"  # an agent wrote to the customer (outreach governor)

@@ -360,11 +360,19 @@ def tell(db: Database, now: datetime, batch: int = 100) -> tuple[int, int]:
                 raised += _raise_ticket(session, incident)
                 status, shipped = _order_state(session, incident.order_id)
                 actions = domain.actions_for(status, shipped, IncidentKind(incident.kind))
-                plans.append((incident.id, incident.customer_id, incident.episode, _texts(incident, actions)))
+                plans.append(
+                    (
+                        incident.id,
+                        incident.customer_id,
+                        incident.episode,
+                        incident.order_number,
+                        _texts(incident, actions),
+                    )
+                )
             uow.commit()
-        for incident_id, customer_id, episode, texts in plans:
+        for incident_id, customer_id, episode, order_number, texts in plans:
             params = {"texts": texts, "link": f"/notices/{incident_id}", "template": "proactive.incident",
-                      "order_number": "", "occurred_at": now.isoformat()}  # fmt: skip
+                      "order_number": order_number, "occurred_at": now.isoformat()}  # fmt: skip
             result = notifications.notify(
                 db, customer_id, PREPARED_NOTICE, params, f"proactive:{episode}",
                 message_class=MessageClass.SERVICE_PROACTIVE,
@@ -372,9 +380,18 @@ def tell(db: Database, now: datetime, batch: int = 100) -> tuple[int, int]:
             with db.write() as uow:
                 row = ProactiveRepository(uow.session).incident(incident_id)
                 if row is not None and row.state == IncidentState.OPEN.value:
-                    if result is not None:
+                    if result is not None and result.outcome == "refuse":
+                        # The outreach governor said no (opt-out, outside the window…): not told.
+                        row.state, row.resolved_at = IncidentState.RESOLVED.value, now
+                        row.detail = {**(row.detail or {}), "notice": "refused", "why": result.reason}
+                        _record(uow.session, row, now)
+                    elif result is not None:
+                        # Sent, or in the governor's hands (deferred past quiet hours, merged into a
+                        # digest): the notice exists and will reach the customer.
                         row.state, row.notified_at = IncidentState.NOTIFIED.value, now
                         row.notice_id = result.inbox_id
+                        if result.outcome != "send":
+                            row.detail = {**(row.detail or {}), "notice": result.outcome}
                         notified += 1
                         _record(uow.session, row, now)
                     elif now - row.detected_at >= NOTICE_TTL:

@@ -162,6 +162,8 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
             author_name=message.author_name,
             body=body,
             channel=ticket.channel,
+            customer_id=ticket.customer_id,
+            order_number=ticket.order_number or "",
         ),
         idempotency_key=f"ticket-reply:{message.id}",
     )
