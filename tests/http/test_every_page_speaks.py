@@ -134,6 +134,7 @@ ZH_ALLOWED_WORDS = {
 DATA_COLUMNS = frozenset(
     {"name", "display_name", "username", "requester_name", "brand", "spec", "description", "subject", "place"}
 )
+PEOPLES_TEXT = frozenset({("disputes", "claim"), ("disputes", "reasons"), ("dispute_evidence", "text")})
 # Codes that are numbers to people: SKUs (MD-AC15, US-DOWN-M), tracking numbers, order numbers.
 NUMBER_LIKE = re.compile(r"\b[A-Z0-9]+(?:-[A-Z0-9]+)+\b|\b\w*\d\w*\b")
 # The one Chinese word an English page may show: the language switcher's own name for Chinese.
@@ -313,6 +314,16 @@ def data_words_and_text(db: Database) -> tuple[set[str], str]:
                     for body, kind, author in rows:
                         if kind in ("customer", "reply") or (kind == "system" and author == "Help center"):
                             own_words.append(f"{body} {author}")
+                elif (table.name, column.name) in PEOPLES_TEXT:
+                    # What a party to a case or a dispute wrote: a claim, evidence, a ruling's
+                    # reasons, in the language of the buyer it concerns (an English buyer's in English).
+                    own_words.extend(values)
+                elif (table.name, column.name) == ("timeline_events", "reason"):
+                    # A reason a person typed (a refusal's note, a claim): theirs; the system's are keys.
+                    rows = uow.session.execute(select(column, table.c.actor_kind))
+                    own_words.extend(
+                        str(r) for r, kind in rows if r and kind == "user" and not str(r).startswith("note.")
+                    )
                 elif column.name in ("body", "body_text") and "message" in table.name:
                     # A notice is written in its reader's language: English ones are an English
                     # customer's, whatever language her pages are in now.

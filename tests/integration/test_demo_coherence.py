@@ -52,6 +52,7 @@ def test_the_demo_shop_tells_one_story(shop: Database) -> None:
     _the_desk_has_a_shared_queue_with_deadlines(shop)
     _the_catalogue_and_people_read_well(shop)
     _the_rider_delivers_in_one_district(shop)
+    _english_customers_read_english(shop)
     _nothing_stalls_and_nothing_promises_a_coupon(shop, now)
 
 
@@ -183,6 +184,51 @@ def _the_rider_delivers_in_one_district(db: Database) -> None:
     # all delivered, so the parcels of the last day count, delivered or on the way.
     assert regions, "the rider has parcels on today's round"
     assert len(regions) == 1, f"the rider's round spans {dict(regions)}"
+
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _english_customers_read_english(db: Database) -> None:
+    """What an English-speaking customer (emma, and every customer with an English name) reads of
+    her orders is English: the carrier's scans, her requests and the notes staff wrote on them, her
+    tickets and their answers, her disputes. (Product, shop and place names are names.)"""
+    english = {c.id for c in rows(db, "SELECT id, name FROM customers") if c.name.isascii()}
+    assert english, "the demo has English-speaking customers"
+    mine = "o.customer_id IN (" + ",".join(str(i) for i in english) + ")"
+    scans = rows(
+        db,
+        "SELECT le.place, le.description FROM logistics_events le JOIN shipments s ON s.id = le.shipment_id "
+        f"JOIN orders o ON o.id = s.order_id WHERE {mine}",
+    )
+    assert scans, "the English customers' parcels have scans"
+    texts = [t for scan in scans for t in scan]
+    cases = rows(db, f"SELECT c.id, c.description FROM cases c JOIN orders o ON o.id = c.order_id WHERE {mine}")
+    texts += [c.description for c in cases]
+    if cases:
+        ids = ",".join(str(c.id) for c in cases)
+        texts += [
+            r.reason
+            for r in rows(
+                db,
+                "SELECT reason FROM timeline_events WHERE subject_type = 'case' AND customer_visible = :yes "
+                f"AND subject_id IN ({ids})",
+                yes=True,
+            )
+        ]
+    texts += [
+        m.body
+        for m in rows(
+            db,
+            "SELECT m.body FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id "
+            f"WHERE t.customer_id IN ({','.join(str(i) for i in english)}) AND m.kind IN ('customer', 'reply')",
+        )
+    ]
+    texts += [
+        d.claim for d in rows(db, f"SELECT d.claim FROM disputes d JOIN orders o ON o.id = d.order_id WHERE {mine}")
+    ]
+    chinese = sorted({t for t in texts if t and HAN.search(t)})
+    assert not chinese, f"English customers read Chinese: {chinese[:8]}"
 
 
 def _nothing_stalls_and_nothing_promises_a_coupon(db: Database, now: datetime) -> None:

@@ -97,6 +97,7 @@ def test_every_template_exists_in_both_languages_and_formats() -> None:
         "case_part": "",
         "dispute": "D",
         "shipping_part": "",
+        "platform_part": "",
     }
     for template, texts in catalogue.MESSAGES.items():
         assert set(texts) == set(domain.LANGUAGES), template

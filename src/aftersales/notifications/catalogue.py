@@ -127,14 +127,14 @@ MESSAGES: dict[str, dict[str, Text]] = {
     "case.rejected": {
         "zh-CN": (
             "售后申请 {case} 未通过",
-            "很抱歉，您的{kind}申请 {case} 未通过审核，原因见售后详情页。如有异议，请通过在线客服或“联系客服”页面"
-            "告诉我们，客服人员会查看您的申请。",
+            "很抱歉，您的{kind}申请 {case} 未通过审核，原因见售后详情页。{platform_part}如有疑问，也可通过在线客服或"
+            "“联系客服”页面告诉我们，客服人员会查看您的申请。",
         ),
         "en": (
             "Your request {case} was not approved",
             "We are sorry: your {kind} request {case} was not approved; the reason is on the request's page. "
-            "If you disagree, tell our customer service in the chat or on the Support page; a person will look "
-            "at your request.",
+            "{platform_part}For questions, you can also tell our customer service in the chat or on the Support "
+            "page; a person will look at your request.",
         ),
     },
     "case.inspection_failed": {
@@ -167,12 +167,13 @@ MESSAGES: dict[str, dict[str, Text]] = {
     "refund.succeeded": {
         "zh-CN": (
             "退款 {amount} 已原路退回",
-            "您的退款 {amount}（订单 {order}{case_part}）已原路退回到您的支付账户，具体到账时间以支付机构为准。",
+            "您的退款 {amount}（订单 {order}{case_part}）已原路退回到您的支付账户。{shipping_part}"
+            "具体到账时间以支付机构为准。",
         ),
         "en": (
             "Your refund of {amount} has been sent back",
-            "Your refund of {amount} (order {order}{case_part}) has been sent back to your original payment method. "
-            "Your bank or payment provider may take a little while to show it.",
+            "Your refund of {amount} (order {order}{case_part}) has been sent back to your original payment method."
+            "{shipping_part} Your bank or payment provider may take a little while to show it.",
         ),
     },
     "refund.failed": {
@@ -269,6 +270,15 @@ SHIPPING_PART: dict[str, str] = {
     "zh-CN": "退款 {amount} 中含商品分摊的运费 {share}。",
     "en": " The refund of {amount} includes {share}, the items' share of the order's shipping fee.",
 }
+
+# Said on a refusal: the buyer may ask the platform to step in, within the disputes' window.
+PLATFORM_PART: dict[str, str] = {
+    "zh-CN": "如不认可，可在被拒后 {window}内到售后详情页点击“请平台介入”，由平台核实证据后裁决。",
+    "en": "If you disagree, you can choose “Ask the platform to step in” on the request's page within {window} "
+    "of this refusal; the platform will look at the evidence and rule. ",
+}
+WINDOW_DAYS: dict[str, str] = {"zh-CN": "{n} 天", "en": "{n} days"}
+WINDOW_HOURS: dict[str, str] = {"zh-CN": "{n} 小时", "en": "{n} hours"}
 
 # Messages for staff (the staff inbox), by template: (subject, body) over the names that
 # domain.compose_staff fills in: ticket, metric.
