@@ -54,6 +54,7 @@ def test_the_demo_shop_tells_one_story(shop: Database) -> None:
     _the_rider_delivers_in_one_district(shop)
     _english_customers_read_english(shop)
     _nothing_stalls_and_nothing_promises_a_coupon(shop, now)
+    _surveys_are_answered_over_the_weeks(shop, now)
 
 
 def _notices_are_dated_by_their_events(db: Database, now: datetime) -> None:
@@ -251,3 +252,16 @@ def _nothing_stalls_and_nothing_promises_a_coupon(db: Database, now: datetime) -
         "OR lower(reason) LIKE '%coupon%'",
     )
     assert not coupons, f"the demo says a coupon was given: {coupons[:3]}"
+
+
+def _surveys_are_answered_over_the_weeks(db: Database, now: datetime) -> None:
+    surveys = rows(db, "SELECT subject_ref, status, customer_id, sent_at, expires_at, answered_at FROM surveys")
+    answered = [s for s in surveys if s.status == "answered"]
+    assert len(answered) >= 5, f"only {len(answered)} demo surveys answered: {Counter(s.status for s in surveys)}"
+    assert len({at(s.answered_at).date() for s in answered}) >= 3, "answers spread over the weeks"
+    assert all(at(s.sent_at) < at(s.answered_at) <= now for s in answered), "answered after it was sent"
+    assert all(at(s.expires_at) <= now for s in surveys if s.status == "expired")
+    assert all(at(s.expires_at) > now for s in surveys if s.status == "sent"), "a survey past its 7 days is open"
+    (lina,) = rows(db, "SELECT id FROM customers WHERE external_id = 'C0001'")
+    waiting = [s for s in surveys if s.customer_id == lina.id and s.status == "sent"]
+    assert waiting, "the demo customer has a survey to answer"

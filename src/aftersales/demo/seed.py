@@ -52,6 +52,7 @@ from .history import History, OrderFacts
 from .outreach import seed_outreach
 from .proactive import scan_now, seed_trouble
 from .round import todays_round
+from .surveys import seed_surveys
 from .tickets import seed_tickets
 from .timing import settle_past
 
@@ -112,6 +113,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     console.print(f"opened {seed_disputes(db, history)} disputes")
     console.print(f"opened {seed_tickets(db, history, rng)} tickets")
     seed_trouble(db, [p for p in people[2:] if not p.name.isascii()][:3], now, SEEDER)  # scans read in Chinese
+    console.print(f"{seed_surveys(db, history, rng)} satisfaction surveys answered")
     console.print(f"{settle_past(db, now)} older notices already read by their customers")
     found = scan_now(db, now)
     console.print(f"proactive service found {len(found.incidents)} incidents and told {found.notified} customers")

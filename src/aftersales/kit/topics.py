@@ -18,3 +18,5 @@ DISPUTE_STATUS_CHANGED: Final = "dispute.status_changed"
 # sends it as given, in the customer's language.
 PREPARED_NOTICE: Final = "notice.prepared"
 TICKET_PUBLIC_REPLY: Final = "tickets.public_reply"  # an agent wrote to the customer (outreach governor)
+SURVEY_SENT: Final = "survey.sent"
+CSAT_SUBMITTED: Final = "csat.submitted"

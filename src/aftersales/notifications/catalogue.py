@@ -373,3 +373,41 @@ STAFF_MESSAGES["staff.dispute_appeal_decided"] = {
         "Your appeal on dispute {dispute} has been decided; the details are on the dispute's page.",
     ),
 }
+
+# A satisfaction survey after a ticket is solved (the link opens it without a password for 7 days).
+MESSAGES["survey.invite"] = {
+    "zh-CN": (
+        "您对本次服务满意吗？",
+        "您的问题（{ref}）已处理完毕。请花一分钟就解决结果、响应速度和服务态度为我们打分（1–5 分）；"
+        "链接 7 天内有效，无需登录。",
+    ),
+    "en": (
+        "How did we do?",
+        "Your request {ref} has been dealt with. Please take a minute to rate the result, our speed and "
+        "our attitude (1 to 5); the link works for 7 days without signing in.",
+    ),
+}
+
+STAFF_MESSAGES["staff.csat_low_case"] = {
+    "zh-CN": (
+        "售后单 {case} 收到低分评价",
+        "客户对售后单 {case} 的满意度调查给出了 2 分或更低的评分。请在“客户满意度”页面查看评分和原因，并尽快回访客户。",
+    ),
+    "en": (
+        "Case {case} was rated low",
+        "The customer rated case {case} 2 or lower in the satisfaction survey. See the scores and reasons on "
+        "the Customer satisfaction page, and call the customer back soon.",
+    ),
+}
+
+STAFF_MESSAGES["staff.csat_low"] = {
+    "zh-CN": (
+        "工单 {ticket} 收到低分评价",
+        "客户对工单 {ticket} 的满意度调查给出了 2 分或更低的评分。请打开工单查看评分和原因，并尽快回访客户。",
+    ),
+    "en": (
+        "Ticket {ticket} was rated low",
+        "The customer rated ticket {ticket} 2 or lower in the satisfaction survey. Open the ticket to see "
+        "the scores and reasons, and call the customer back soon.",
+    ),
+}

@@ -39,6 +39,7 @@ class Topic(StrEnum):
     ORDER_STATUS_CHANGED = topics.ORDER_STATUS_CHANGED
     REFUND_SETTLED = topics.REFUND_SETTLED
     DISPUTE_STATUS_CHANGED = topics.DISPUTE_STATUS_CHANGED
+    SURVEY_SENT = topics.SURVEY_SENT
 
 
 class EmailStatus(StrEnum):
@@ -117,6 +118,8 @@ def template_for(topic: str, params: dict[str, Any]) -> str | None:
         return refund_template(str(params.get("status", "")))
     if topic == Topic.DISPUTE_STATUS_CHANGED:
         return dispute_template(str(params.get("action", "")), str(params.get("to", "")))
+    if topic == Topic.SURVEY_SENT:
+        return "survey.invite"
     return None
 
 
@@ -178,6 +181,9 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
     fields["dispute"] = dispute
     link = f"/cases/{case}" if case else (f"/orders/{order}" if order else "/inbox")
     link = f"/disputes/{dispute}" if dispute else link
+    survey_link = str(params.get("survey_link") or "")
+    fields["ref"] = str(params.get("subject_ref") or "")
+    link = survey_link if survey_link.startswith("/surveys/") else link
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 

@@ -67,4 +67,5 @@ def sweep_dispute_deadlines() -> int:
 import aftersales.notifications.tasks  # noqa: E402
 import aftersales.proactive.tasks  # noqa: E402
 import aftersales.refunds.tasks  # noqa: E402
-import aftersales.sla.tasks  # noqa: E402, F401
+import aftersales.sla.tasks  # noqa: E402
+import aftersales.surveys.tasks  # noqa: E402, F401

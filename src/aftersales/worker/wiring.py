@@ -50,6 +50,7 @@ def register_handlers() -> None:
     from aftersales.proactive import service as proactive
     from aftersales.refunds import handlers as refunds_handlers
     from aftersales.sla import service as sla
+    from aftersales.surveys import handlers as surveys_handlers
     from aftersales.tickets import handlers as tickets_handlers
 
     cases_handlers.register()
@@ -58,6 +59,7 @@ def register_handlers() -> None:
     notifications_handlers.register()
     tickets_handlers.register()
     assistant_handlers.register()
+    surveys_handlers.register()
     # The help center quotes the SLA policy's targets instead of writing numbers of its own.
     knowledge.register_facts("sla", sla.help_facts)
     # And the delivery promise the orders context stamps on shipments.
