@@ -18,11 +18,13 @@ from aftersales.integrations.cli import import_app, integration_app
 from aftersales.integrations.tracking_cli import tracking as import_tracking
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
+from aftersales.proactive.cli import proactive_app
 from aftersales.scheduling.cli import staffing
 from aftersales.tickets.cli import mail_in
 
 app = typer.Typer(help="Aftersales: an after-sales service platform for e-commerce.", no_args_is_help=True)
 app.add_typer(assistant_app, name="assistant")
+app.add_typer(proactive_app, name="proactive")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(import_app, name="import")

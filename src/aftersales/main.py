@@ -33,6 +33,8 @@ from aftersales.notifications import web as notifications_web
 from aftersales.orders import api as orders_api
 from aftersales.orders import service as orders_service
 from aftersales.orders import web as orders_web
+from aftersales.proactive import api as proactive_api
+from aftersales.proactive import web as proactive_web
 from aftersales.refunds import api as refunds_api
 from aftersales.routing import web as routing_web
 from aftersales.rules import api as rules_api
@@ -151,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scheduling_web.router)
     app.include_router(wallet_api.router, prefix="/api/v1")
     app.include_router(wallet_web.router)
+    app.include_router(proactive_api.router, prefix="/api/v1")
+    app.include_router(proactive_web.router)
     app.include_router(surveys_web.router)
     app.include_router(notifications_api.router, prefix="/api/v1")
     app.include_router(notifications_web.router)

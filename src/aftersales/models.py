@@ -12,6 +12,7 @@ import aftersales.knowledge.models
 import aftersales.messaging.models
 import aftersales.notifications.models
 import aftersales.orders.models
+import aftersales.proactive.models
 import aftersales.refunds.models
 import aftersales.routing.models
 import aftersales.rules.models

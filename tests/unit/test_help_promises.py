@@ -20,17 +20,8 @@ UNKEPT = [
         "a fixed time to a platform ruling, or merchant credit (not built yet)",
         ["平台会在 48 小时内", "rules within 48", "商家信用", "merchant credit"],
     ),
-    (
-        "proactive lateness notices (no proactive service yet)",
-        [
-            "主动通知您；",
-            "主动联系快递公司并通知您",
-            "我们会主动联系您",
-            "we tell you first",
-            "we contact the carrier and tell you",
-            "we contact you",
-        ],
-    ),
+    # Proactive lateness notices are kept since proactive service landed: the delivery articles quote
+    # its thresholds through {{proactive.*}} (tests/integration/test_proactive_help.py).
     ("compensation for a delay given without asking (no coupons)", ["延误补偿", "compensation for the delay"]),
     ("callback booking (no callbacks yet)", ["可以**预约回电**", "**Book a callback**", "calls you then"]),
     (

@@ -50,6 +50,7 @@ from .catalogue import (
 from .disputes import seed_disputes
 from .history import History, OrderFacts
 from .outreach import seed_outreach
+from .proactive import scan_now, seed_trouble
 from .round import todays_round
 from .surveys import seed_surveys
 from .tickets import seed_tickets
@@ -114,8 +115,11 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     console.print(f"opened {seed_tickets(db, history, rng)} tickets")
     compensated, given = seed_wallet(db, history)
     console.print(f"{compensated} late deliveries compensated with a coupon, {given} coupon given by an agent")
+    seed_trouble(db, [p for p in people[2:] if not p.name.isascii()][:3], now, SEEDER)  # scans read in Chinese
     console.print(f"{seed_surveys(db, history, rng)} satisfaction surveys answered")
     console.print(f"{settle_past(db, now)} older notices already read by their customers")
+    found = scan_now(db, now)
+    console.print(f"proactive service found {len(found.incidents)} incidents and told {found.notified} customers")
 
 
 def orders_service_setup(db: Database) -> None:

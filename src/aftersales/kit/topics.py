@@ -15,6 +15,9 @@ ORDER_STATUS_CHANGED: Final = "order.status_changed"
 REFUND_SETTLED: Final = "refund.settled"
 DISPUTE_STATUS_CHANGED: Final = "dispute.status_changed"
 COUPON_ISSUED: Final = "wallet.coupon_issued"
+# A notice a context words itself, in every language (proactive service): notifications stores and
+# sends it as given, in the customer's language.
+PREPARED_NOTICE: Final = "notice.prepared"
 TICKET_PUBLIC_REPLY: Final = "tickets.public_reply"  # an agent wrote to the customer (outreach governor)
 SURVEY_SENT: Final = "survey.sent"
 CSAT_SUBMITTED: Final = "csat.submitted"

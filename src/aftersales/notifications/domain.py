@@ -160,6 +160,8 @@ def format_amount(amount: Any, currency: str, lang: str) -> str:
 
 def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | None:
     """The notice an event deserves in the customer's language, or None when it deserves none."""
+    if topic == topics.PREPARED_NOTICE:
+        return prepared_notice(params, locale)
     template = template_for(topic, params)
     if template is None:
         return None
@@ -187,6 +189,24 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
     link = survey_link if survey_link.startswith("/surveys/") else link
     link = "/wallet" if topic == Topic.COUPON_ISSUED else link
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
+
+
+def prepared_notice(params: dict[str, Any], locale: str | None) -> Notice | None:
+    """A notice its sender worded in each language: params `texts` = {"zh-CN": {"subject", "body"},
+    "en": {…}}, `link` a path inside the site, `template` its name. None when it is incomplete."""
+    texts = params.get("texts")
+    link = str(params.get("link") or "/inbox")
+    if not isinstance(texts, dict) or not link.startswith("/") or link.startswith("//"):
+        return None
+    chosen = texts.get(normalize_language(locale)) or texts.get(DEFAULT_LANGUAGE)
+    if not isinstance(chosen, dict) or not chosen.get("subject") or not chosen.get("body"):
+        return None
+    return Notice(
+        template=str(params.get("template") or topics.PREPARED_NOTICE),
+        subject=str(chosen["subject"]),
+        body=str(chosen["body"]),
+        link=link,
+    )
 
 
 def _shipping_part(params: dict[str, Any], lang: str) -> str:

@@ -331,3 +331,29 @@ class OrdersRepository(Repository):
     def tracking_numbers_by_id(self, shipment_ids: Collection[int]) -> dict[int, str]:
         stmt = select(Shipment.id, Shipment.tracking_number).where(Shipment.id.in_(shipment_ids))
         return {row_id: number for row_id, number in self.session.execute(stmt)}
+
+    # --- what proactive service watches ---------------------------------------------------
+    def orders_with_shipments(self, order_ids: Collection[int]) -> list[Order]:
+        stmt = (
+            select(Order)
+            .where(Order.id.in_(list(order_ids)))
+            .options(selectinload(Order.shipments), selectinload(Order.lines))
+        )
+        return list(self.session.scalars(stmt))
+
+    def events_of_shipments(self, shipment_ids: Collection[int]) -> list[LogisticsEvent]:
+        if not shipment_ids:
+            return []
+        stmt = select(LogisticsEvent).where(LogisticsEvent.shipment_id.in_(list(shipment_ids)))
+        return list(self.session.scalars(stmt))
+
+    def logistics_since(self, after_id: int, limit: int) -> list[tuple[int, int, datetime]]:
+        """Scans recorded after row `after_id` (primary key order): (row id, order id, received at)."""
+        stmt = (
+            select(LogisticsEvent.id, Shipment.order_id, LogisticsEvent.received_at)
+            .join(Shipment, Shipment.id == LogisticsEvent.shipment_id)
+            .where(LogisticsEvent.id > after_id)
+            .order_by(LogisticsEvent.id)
+            .limit(limit)
+        )
+        return [(row_id, order_id, at) for row_id, order_id, at in self.session.execute(stmt)]

@@ -77,6 +77,7 @@ from aftersales.orders.schemas import (
 )
 from aftersales.orders.tracking import import_trackings
 from aftersales.orders.views import as_seen_by, order_view, summary_view
+from aftersales.orders.watching import OrderSeen, ParcelSeen, ScanSeen, orders_seen_in, scans_since_in
 from aftersales.timeline import service as timeline
 from aftersales.timeline.domain import SubjectType, actor_of
 from aftersales.timeline.schemas import TimelineEntryOut
@@ -533,6 +534,9 @@ def mark_out_of_stock_in(session: Session, order_id: int, line_no: int, by: Prin
 # Re-exported: other contexts reach the orders context through this module only.
 __all__ = [
     "OrderFacts",
+    "OrderSeen",
+    "ParcelSeen",
+    "ScanSeen",
     "cancel_in",
     "change_address_in",
     "customer_contact",
@@ -551,9 +555,11 @@ __all__ = [
     "order_facts",
     "order_facts_by_id",
     "order_id_in",
+    "orders_seen_in",
     "promised_delivery",
     "record_note",
     "return_address",
+    "scans_since_in",
     "set_contact_preferences",
     "upsert_category",
     "upsert_merchant",

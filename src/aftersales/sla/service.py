@@ -9,6 +9,7 @@ breached, writes the metric events, and publishes "sla.warning" / "sla.breached"
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,14 @@ from aftersales.kit import clock as wall
 from aftersales.kit.clock import ensure_utc
 from aftersales.kit.errors import Invalid
 from aftersales.messaging import outbox, scans
-from aftersales.sla.calendar import WEEKDAYS, BusinessCalendar, CalendarError, business_time_between
+from aftersales.sla.calendar import (
+    WEEKDAYS,
+    BusinessCalendar,
+    CalendarError,
+    add_business_time,
+    business_time_between,
+    weekly_from_mapping,
+)
 from aftersales.sla.domain import (
     ALWAYS_OPEN_KEY,
     COUNTING_STATUSES,
@@ -56,6 +64,8 @@ __all__ = [
     "clocks_for",
     "help_facts",
     "load_defaults",
+    "logistics_calendar",
+    "logistics_time",
     "met",
     "pause",
     "promise",
@@ -117,6 +127,29 @@ def _calendar_key(calendars: Calendars, policy: PolicyCell, team: str, channel: 
     if by_channel and calendars.exists(by_channel):
         return by_channel
     return policy.calendar_key
+
+
+# The days parcels move on, for proactive service's stall thresholds ("48 business hours"): whole
+# working days, public holidays off and make-up workdays (调休) on. An administrator who adds a
+# calendar with this key at /admin/sla changes it.
+LOGISTICS_CALENDAR_KEY = "logistics"
+_ALL_DAY = (("00:00", "24:00"),)
+LOGISTICS_CALENDAR = BusinessCalendar(
+    key=LOGISTICS_CALENDAR_KEY,
+    weekly=weekly_from_mapping({day: [list(p) for p in _ALL_DAY] for day in WEEKDAYS[:5]}),
+)
+
+
+def logistics_calendar(session: Session) -> BusinessCalendar:
+    """The calendar logistics business time counts on: the stored one with key "logistics" when an
+    administrator made it, else the built-in working-day calendar."""
+    calendars = _Calendars(SlaRepository(session))
+    return calendars.get(LOGISTICS_CALENDAR_KEY) if calendars.exists(LOGISTICS_CALENDAR_KEY) else LOGISTICS_CALENDAR
+
+
+def logistics_time(session: Session) -> Callable[[datetime, timedelta], datetime]:
+    """Adds business time on the logistics calendar: (start, duration of open time) → when it is over."""
+    return functools.partial(add_business_time, logistics_calendar(session))
 
 
 # --- promises: what help and priority reasons say, from the same cells the clocks count ---------

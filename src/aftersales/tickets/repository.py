@@ -60,6 +60,16 @@ class TicketsRepository(Repository):
         ticket: Ticket | None = self.session.scalar(select(Ticket).where(Ticket.external_key == key))
         return ticket
 
+    def active_for_order(self, order_number: str) -> Ticket | None:
+        """The newest ticket about this order that is still being worked on (new, open, pending)."""
+        ticket: Ticket | None = self.session.scalar(
+            select(Ticket)
+            .where(Ticket.order_number == order_number, Ticket.status.in_(list(ACTIVE_VALUES)))
+            .order_by(Ticket.id.desc())
+            .limit(1)
+        )
+        return ticket
+
     def active_for_conversation(self, conversation_id: int) -> Ticket | None:
         ticket: Ticket | None = self.session.scalar(
             select(Ticket)

@@ -35,6 +35,7 @@ from aftersales.tickets.domain import (
     TicketStatus,
 )
 from aftersales.tickets.intake import (
+    open_in,
     open_in_without_unseen_order,
     open_with_message,
     signal,
@@ -65,6 +66,7 @@ __all__ = [
     "open_from_chat",
     "open_ticket",
     "post_message",
+    "raise_for_order_in",
     "reclassify",
     "ticket_channel",
 ]
@@ -159,6 +161,32 @@ def _replayed(
         idempotency_key, existing.idempotency_fingerprint, str(fingerprint), f"ticket {existing.number}"
     )
     return views.ticket_view(session, existing, by)
+
+
+def raise_for_order_in(session: Session, order_number: str, subject: str, body: str, key: str) -> tuple[str, bool]:
+    """A person must act on an order (a parcel presumed lost, damaged, going back to the sender):
+    a note on the order's ticket still being worked on when there is one, else a new ticket, in
+    the caller's transaction. Returns (ticket number, opened a new one). The caller keeps the
+    number with its own record, in the same transaction, so it asks once per key."""
+    repo = TicketsRepository(session)
+    existing = repo.by_external_key(f"system:{key}")
+    if existing is not None:
+        return existing.number, False
+    active = repo.active_for_order(order_number)
+    if active is not None:
+        workflow.add_message(session, active, kind=MessageKind.NOTE, body=f"{subject}\n{body}", by=SYSTEM,
+                             channel=Channel(active.channel))  # fmt: skip
+        signal(session, active)
+        return active.number, False
+    intake = Intake(
+        subject=subject,
+        body=body,
+        channel=Channel.API,
+        order_number=order_number,
+        external_key=f"system:{key}",
+        author_name="proactive service",
+    )
+    return open_in(session, intake, SYSTEM).number, True
 
 
 # Same signature as assistant.handoff.Desk.open_from_chat on purpose: this is the adapter behind that port.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 
@@ -41,3 +42,20 @@ class TimelineRepository(Repository):
         if subject_type:
             stmt = stmt.where(TimelineEvent.subject_type == subject_type)
         return list(self.session.scalars(stmt))
+
+    def changes_since(self, after_id: int, limit: int) -> list[tuple[int, str, int, str, datetime]]:
+        """Entries after row `after_id` (primary key order), for a reader that follows the stream:
+        (row id, subject type, subject id, action, occurred at)."""
+        stmt = (
+            select(
+                TimelineEvent.id,
+                TimelineEvent.subject_type,
+                TimelineEvent.subject_id,
+                TimelineEvent.action,
+                TimelineEvent.occurred_at,
+            )
+            .where(TimelineEvent.id > after_id)
+            .order_by(TimelineEvent.id)
+            .limit(limit)
+        )
+        return [(row_id, kind, sid, action, at) for row_id, kind, sid, action, at in self.session.execute(stmt)]

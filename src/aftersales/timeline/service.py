@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -72,3 +73,9 @@ def audit_page(session: Session, request: PageRequest, subject_type: str | None 
     rows, total = TimelineRepository(session).newest_first(request.offset, request.size, subject_type)
     items = _named(session, [TimelineEntryOut.model_validate(r) for r in rows])
     return Page(items=items, total=total, request=request)
+
+
+def changes_since(session: Session, after_id: int, limit: int) -> list[tuple[int, str, int, str, datetime]]:
+    """The timeline as a stream, for a reader that keeps its place by row id (proactive service's
+    intake): (row id, subject type, subject id, action, occurred at), oldest first, at most `limit`."""
+    return TimelineRepository(session).changes_since(after_id, limit)

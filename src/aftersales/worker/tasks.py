@@ -65,6 +65,7 @@ def sweep_dispute_deadlines() -> int:
 
 # Tasks of other contexts live with them; importing registers them on the same queue.
 import aftersales.notifications.tasks  # noqa: E402
+import aftersales.proactive.tasks  # noqa: E402
 import aftersales.refunds.tasks  # noqa: E402
 import aftersales.sla.tasks  # noqa: E402
 import aftersales.surveys.tasks  # noqa: E402, F401

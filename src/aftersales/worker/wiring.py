@@ -47,6 +47,7 @@ def register_handlers() -> None:
     from aftersales.knowledge import service as knowledge
     from aftersales.notifications import handlers as notifications_handlers
     from aftersales.orders import service as orders
+    from aftersales.proactive import service as proactive
     from aftersales.refunds import handlers as refunds_handlers
     from aftersales.sla import service as sla
     from aftersales.surveys import handlers as surveys_handlers
@@ -68,6 +69,8 @@ def register_handlers() -> None:
     knowledge.register_facts("delivery", orders.delivery_facts)
     # And the lateness compensation the wallet pays by the compensation policies.
     knowledge.register_facts("wallet", wallet.help_facts)
+    # And the thresholds after which proactive service tells a customer of trouble.
+    knowledge.register_facts("proactive", proactive.help_facts)
 
 
 def bind_ports() -> None:

@@ -1,0 +1,1 @@
+"""Proactive service: incidents found before the customer asks, told with their answer."""
