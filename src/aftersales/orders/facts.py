@@ -15,7 +15,7 @@ from aftersales.orders import domain
 from aftersales.orders.domain import MerchantKind, OrderStatus, ShipmentStatus
 from aftersales.orders.models import Order
 from aftersales.orders.repository import OrdersRepository
-from aftersales.orders.schemas import CustomerContact, LineFacts, LineMoney, OrderFacts, OrderMoney
+from aftersales.orders.schemas import CustomerContact, LineFacts, LineMoney, OrderDims, OrderFacts, OrderMoney
 
 
 def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
@@ -167,3 +167,27 @@ def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney
 
 def order_id_in(session: Session, number: str) -> int | None:
     return OrdersRepository(session).order_id_by_number(number)
+
+
+def order_dims_in(session: Session, order_id: int | None = None, number: str = "") -> OrderDims | None:
+    """What reports file an order's events under: merchant, carrier, shipping region, category."""
+    repo = OrdersRepository(session)
+    if order_id is None:
+        order_id = repo.order_id_by_number(number) if number else None
+    order = repo.order_with_lines(order_id) if order_id is not None else None
+    if order is None:
+        return None
+    skus = repo.skus_by_id([line.sku_id for line in order.lines])
+    categories = [skus[line.sku_id].product.category.code for line in order.lines if line.sku_id in skus]
+    carriers = sorted({s.carrier for s in order.shipments})
+    return OrderDims(
+        order_id=order.id,
+        number=order.number,
+        merchant_id=order.merchant_id,
+        customer_id=order.customer_id,
+        carrier=carriers[0] if carriers else "",
+        region=order.address_region,
+        category=categories[0] if categories else "",
+        delivered_at=order.delivered_at,
+        paid_at=order.paid_at,
+    )
