@@ -88,8 +88,8 @@ def test_backlog_by_age_bands() -> None:
 
 
 def test_dimensions_and_regions() -> None:
-    assert Dims().keys() == [(DimType.ALL, "")]
-    keys = Dims(agent_id=7, channel="chat", merchant_id=3, province="浙江省").keys()
+    assert Dims().rollup_keys() == [(DimType.ALL, "")]
+    keys = Dims(agent_id=7, channel="chat", merchant_id=3, province="浙江省").rollup_keys()
     assert keys == [(DimType.ALL, ""), (DimType.AGENT, "7"), (DimType.CHANNEL, "chat"), (DimType.MERCHANT, "3"),
                     (DimType.PROVINCE, "浙江省")]  # fmt: skip
     assert domain.province_city("浙江省 杭州市 西湖区") == ("浙江省", "杭州市")

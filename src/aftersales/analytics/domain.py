@@ -71,7 +71,7 @@ class Dims:
     province: str = ""
     city: str = ""
 
-    def keys(self) -> list[tuple[DimType, str]]:
+    def rollup_keys(self) -> list[tuple[DimType, str]]:
         """(dimension, id) pairs a rollup row is kept for; "all" always."""
         pairs: list[tuple[DimType, str]] = [(DimType.ALL, "")]
         values = {
@@ -104,7 +104,7 @@ def province_city(region: str) -> tuple[str, str]:
 def bucket_of(seconds: float) -> int:
     if seconds < 1:
         return 0
-    return min(BUCKETS - 1, int(math.floor(math.log2(seconds))) + 1)
+    return min(BUCKETS - 1, math.floor(math.log2(seconds)) + 1)
 
 
 def bucket_bounds(index: int) -> tuple[float, float]:

@@ -97,7 +97,7 @@ def record_in(session: Session, fact: Fact) -> bool:
             recorded_at=clock.now(),
         )
     )  # fmt: skip
-    for dim_type, dim_id in d.keys():
+    for dim_type, dim_id in d.rollup_keys():
         row = repo.rollup_for_update(day, dim_type.value, dim_id[:64], fact.name.value)
         if row is None:
             row = DailyRollup(day=day, dim_type=dim_type.value, dim_id=dim_id[:64], metric=fact.name.value, count=0,
@@ -134,7 +134,7 @@ def rebuild(db: Database, since: date | None = None) -> tuple[int, int]:
         events = 0
         for event in repo.events_since(since):
             events += 1
-            for dim_type, dim_id in _dims_of(event).keys():
+            for dim_type, dim_id in _dims_of(event).rollup_keys():
                 k = (event.local_date, dim_type.value, dim_id[:64], event.name)
                 row = rows.get(k)
                 if row is None:
@@ -247,6 +247,12 @@ def dashboard(db: Database, first: date, last: date, dim: DimType) -> Dashboard:
                      backlog=backlog)  # fmt: skip
 
 
+def _drill_row(e: MetricEvent) -> DrillRow:
+    return DrillRow(occurred_at=e.occurred_at, metric=e.name, subject_type=e.subject_type, subject_ref=e.subject_ref,
+                    ticket_number=e.ticket_number, value_s=e.value_s, value_business_s=e.value_business_s,
+                    channel=e.channel, team=e.team)  # fmt: skip
+
+
 def drill(db: Database, metric: str, first: date, last: date, dim: DimType, dim_id: str | None) -> list[DrillRow]:
     """The metric events behind one number of a dashboard (at most DRILL_LIMIT, newest first)."""
     checked_range(first, last)
@@ -272,7 +278,7 @@ def drill(db: Database, metric: str, first: date, last: date, dim: DimType, dim_
                 value_business_s=e.value_business_s,
                 channel=e.channel,
                 team=e.team,
-            )  # fmt: skip
+            )
             for e in found
         ]
 
