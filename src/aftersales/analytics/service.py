@@ -29,6 +29,7 @@ from aftersales.kit.errors import Invalid
 from aftersales.orders import service as orders
 from aftersales.tickets import service as tickets
 
+__all__ = ["Dashboard", "DrillRow", "Fact", "KpiRow"]
 MAX_DAYS = 366
 DRILL_LIMIT = 500
 # The event column each dashboard dimension filters on when drilling down.
