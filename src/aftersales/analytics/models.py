@@ -49,7 +49,11 @@ class MetricEvent(Base):
 
 class DailyRollup(Base):
     __tablename__ = "analytics_daily_rollups"
-    __table_args__ = (UniqueConstraint("day", "dim_type", "dim_id", "metric"),)
+    __table_args__ = (
+        UniqueConstraint("day", "dim_type", "dim_id", "metric"),
+        # A dashboard reads one dimension type over a range of days.
+        Index("ix_analytics_daily_rollups_dim_day", "dim_type", "day"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
 from aftersales.analytics.domain import DimType, Metric
 from aftersales.analytics.models import DailyRollup, MetricEvent
@@ -61,11 +62,21 @@ class AnalyticsRepository(Repository):
         )
         return self.session.scalar(stmt)
 
-    def events_since(self, since: date | None, batch: int = 5000) -> Iterator[MetricEvent]:
-        stmt = select(MetricEvent).order_by(MetricEvent.id)
+    def event_rows_since(self, since: date | None, batch: int = 20_000) -> Iterator[tuple[Any, ...]]:
+        """What a rollup needs of each metric event, streamed as plain rows (millions of them)."""
+        e = MetricEvent
+        stmt = select(
+            e.local_date, e.name, e.agent_id, e.team, e.channel, e.merchant_id, e.category, e.reason_tag, e.carrier,
+            e.province, e.city, e.value_s, e.value_business_s,
+        )  # fmt: skip
         if since is not None:
-            stmt = stmt.where(MetricEvent.local_date >= since)
-        yield from self.session.scalars(stmt.execution_options(yield_per=batch))
+            stmt = stmt.where(e.local_date >= since)
+        for row in self.session.execute(stmt.execution_options(yield_per=batch)):
+            yield tuple(row)
+
+    def insert_rollups(self, rows: list[dict[str, Any]], batch: int = 5000) -> None:
+        for start in range(0, len(rows), batch):
+            self.session.execute(insert(DailyRollup), rows[start : start + batch])
 
     def delete_rollups_since(self, since: date | None) -> int:
         stmt = delete(DailyRollup)
@@ -73,18 +84,32 @@ class AnalyticsRepository(Repository):
             stmt = stmt.where(DailyRollup.day >= since)
         return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
 
-    def rollups(
-        self, first: date, last: date, dim_type: DimType, metrics: list[str], dim_id: str | None = None
-    ) -> list[DailyRollup]:
-        stmt = select(DailyRollup).where(
-            DailyRollup.day >= first,
-            DailyRollup.day <= last,
-            DailyRollup.dim_type == dim_type.value,
-            DailyRollup.metric.in_(metrics),
+    def rollup_sums(self, first: date, last: date, dim_type: DimType) -> list[tuple[str, str, int, float, float]]:
+        """(dim_id, metric, count, sum, business sum) over the days, summed by the database."""
+        r = DailyRollup
+        stmt = (
+            select(r.dim_id, r.metric, func.sum(r.count), func.sum(r.sum_s), func.sum(r.sum_business_s))
+            .where(r.day >= first, r.day <= last, r.dim_type == dim_type.value)
+            .group_by(r.dim_id, r.metric)
         )
-        if dim_id is not None:
-            stmt = stmt.where(DailyRollup.dim_id == dim_id)
-        return list(self.session.scalars(stmt))
+        return [(d, m, int(c or 0), float(s or 0), float(b or 0)) for d, m, c, s, b in self.session.execute(stmt)]
+
+    def rollup_histograms(
+        self, first: date, last: date, dim_type: DimType, metrics: list[str]
+    ) -> list[tuple[str, str, list[int]]]:
+        r = DailyRollup
+        stmt = select(r.dim_id, r.metric, r.histogram).where(
+            r.day >= first, r.day <= last, r.dim_type == dim_type.value, r.metric.in_(metrics)
+        )
+        return [(d, m, list(h or [])) for d, m, h in self.session.execute(stmt)]
+
+    def daily_all(self, first: date, last: date) -> list[tuple[date, str, int, float, float, list[int]]]:
+        """The "all" rollups of each day (a few hundred rows for a month)."""
+        r = DailyRollup
+        stmt = select(r.day, r.metric, r.count, r.sum_s, r.sum_business_s, r.histogram).where(
+            r.day >= first, r.day <= last, r.dim_type == DimType.ALL.value
+        )
+        return [(d, m, c, s, b, list(h or [])) for d, m, c, s, b, h in self.session.execute(stmt)]
 
     def all_rollups(self) -> list[DailyRollup]:
         return list(self.session.scalars(select(DailyRollup)))

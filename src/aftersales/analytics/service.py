@@ -31,6 +31,7 @@ from aftersales.tickets import service as tickets
 
 __all__ = ["Dashboard", "DrillRow", "Fact", "KpiRow"]
 MAX_DAYS = 366
+QUANTILE_METRICS = [Metric.FIRST_REPLY.value, Metric.RESOLVED.value]
 DRILL_LIMIT = 500
 # The event column each dashboard dimension filters on when drilling down.
 DRILL_COLUMNS = {
@@ -117,12 +118,9 @@ def record(db: Database, fact: Fact) -> bool:
 
 
 # --- rebuild ------------------------------------------------------------------------------------
-def _dims_of(event: MetricEvent) -> Dims:
-    return Dims(
-        agent_id=event.agent_id, team=event.team, channel=event.channel, merchant_id=event.merchant_id,
-        category=event.category, reason_tag=event.reason_tag, carrier=event.carrier, province=event.province,
-        city=event.city,
-    )  # fmt: skip
+def _empty_rollup(k: tuple[date, str, str, str]) -> dict[str, Any]:
+    return {"day": k[0], "dim_type": k[1], "dim_id": k[2], "metric": k[3], "count": 0, "sum_s": 0.0,
+            "sum_business_s": 0.0, "histogram": domain.empty_histogram()}  # fmt: skip
 
 
 def rebuild(db: Database, since: date | None = None) -> tuple[int, int]:
@@ -131,21 +129,37 @@ def rebuild(db: Database, since: date | None = None) -> tuple[int, int]:
     with db.write() as uow:
         repo = AnalyticsRepository(uow.session)
         repo.delete_rollups_since(since)
-        rows: dict[tuple[date, str, str, str], DailyRollup] = {}
+        rows: dict[tuple[date, str, str, str], dict[str, Any]] = {}
         events = 0
-        for event in repo.events_since(since):
+        for (
+            day,
+            name,
+            agent,
+            team,
+            channel,
+            merchant,
+            category,
+            reason,
+            carrier,
+            province,
+            city,
+            value_s,
+            value_b,
+        ) in repo.event_rows_since(since):
             events += 1
-            for dim_type, dim_id in _dims_of(event).rollup_keys():
-                k = (event.local_date, dim_type.value, dim_id[:64], event.name)
+            dims = Dims(agent_id=agent, team=team, channel=channel, merchant_id=merchant, category=category,
+                        reason_tag=reason, carrier=carrier, province=province, city=city)  # fmt: skip
+            bucket = domain.bucket_of(value_b)
+            for dim_type, dim_id in dims.rollup_keys():
+                k = (day, dim_type.value, dim_id[:64], name)
                 row = rows.get(k)
                 if row is None:
-                    row = rows[k] = DailyRollup(day=k[0], dim_type=k[1], dim_id=k[2], metric=k[3], count=0, sum_s=0.0,
-                                                sum_business_s=0.0, histogram=domain.empty_histogram())  # fmt: skip
-                row.count += 1
-                row.sum_s += event.value_s
-                row.sum_business_s += event.value_business_s
-                row.histogram[domain.bucket_of(event.value_business_s)] += 1
-        uow.session.add_all(rows.values())
+                    row = rows[k] = _empty_rollup(k)
+                row["count"] += 1
+                row["sum_s"] += value_s
+                row["sum_business_s"] += value_b
+                row["histogram"][bucket] += 1
+        repo.insert_rollups(list(rows.values()))
         uow.commit()
         return events, len(rows)
 
@@ -172,11 +186,12 @@ class _Totals:
     sum_business_s: float = 0.0
     histogram: list[int] = field(default_factory=domain.empty_histogram)
 
-    def add(self, row: DailyRollup) -> None:
-        self.count += row.count
-        self.sum_s += row.sum_s
-        self.sum_business_s += row.sum_business_s
-        self.histogram = domain.merged([self.histogram, row.histogram])
+    def add(self, count: int, sum_s: float, sum_business_s: float, histogram: list[int] | None) -> None:
+        self.count += int(count)
+        self.sum_s += float(sum_s or 0)
+        self.sum_business_s += float(sum_business_s or 0)
+        if histogram:
+            self.histogram = domain.merged([self.histogram, histogram])
 
 
 def _kpis(key: str, label: str, m: dict[str, _Totals]) -> KpiRow:
@@ -223,25 +238,28 @@ def checked_range(first: date, last: date) -> None:
 def dashboard(db: Database, first: date, last: date, dim: DimType) -> Dashboard:
     """KPIs over [first, last] (local days): the total, one row per value of `dim`, one per day."""
     checked_range(first, last)
-    metrics = [m.value for m in Metric]
     with db.read() as uow:
         repo = AnalyticsRepository(uow.session)
         by_dim: dict[str, dict[str, _Totals]] = defaultdict(dict)
-        for row in repo.rollups(first, last, dim, metrics) if dim is not DimType.ALL else []:
-            by_dim[row.dim_id].setdefault(row.metric, _Totals()).add(row)
+        if dim is not DimType.ALL:
+            # Sums by the database; only the two timed metrics' histograms are merged here.
+            for dim_id, metric, count, sum_s, sum_b in repo.rollup_sums(first, last, dim):
+                by_dim[dim_id].setdefault(metric, _Totals()).add(count, sum_s, sum_b, None)
+            for dim_id, metric, histogram in repo.rollup_histograms(first, last, dim, QUANTILE_METRICS):
+                by_dim[dim_id][metric].add(0, 0.0, 0.0, histogram)
         total: dict[str, _Totals] = {}
         by_day: dict[str, dict[str, _Totals]] = defaultdict(dict)
-        for row in repo.rollups(first, last, DimType.ALL, metrics):
-            total.setdefault(row.metric, _Totals()).add(row)
-            by_day[row.day.isoformat()].setdefault(row.metric, _Totals()).add(row)
+        for day, metric, count, sum_s, sum_b, histogram in repo.daily_all(first, last):
+            total.setdefault(metric, _Totals()).add(count, sum_s, sum_b, histogram)
+            by_day[day.isoformat()].setdefault(metric, _Totals()).add(count, sum_s, sum_b, histogram)
     labels = _labels(db, dim, by_dim)
     rows = sorted(
         (_kpis(k, labels.get(k, k), m) for k, m in by_dim.items()), key=lambda r: (-r.contacts, -r.resolved, r.key)
     )
     days = []
     for offset in range((last - first).days + 1):
-        day = (first + timedelta(days=offset)).isoformat()
-        days.append(_kpis(day, day, by_day.get(day, {})))
+        iso = (first + timedelta(days=offset)).isoformat()
+        days.append(_kpis(iso, iso, by_day.get(iso, {})))
     now = clock.now()
     backlog = domain.backlog_by_age(tickets.open_ticket_ages(db, now))
     return Dashboard(first=first, last=last, dim=dim.value, total=_kpis("", "", total), rows=rows, days=days,

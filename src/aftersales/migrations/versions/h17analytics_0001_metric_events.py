@@ -64,9 +64,11 @@ def upgrade() -> None:
             "day", "dim_type", "dim_id", "metric", name=op.f("uq_analytics_daily_rollups_day_dim_type_dim_id_metric")
         ),
     )
+    op.create_index("ix_analytics_daily_rollups_dim_day", "analytics_daily_rollups", ["dim_type", "day"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_analytics_daily_rollups_dim_day", table_name="analytics_daily_rollups")
     op.drop_table("analytics_daily_rollups")
     op.drop_index(op.f("ix_analytics_metric_events_ticket_number"), table_name="analytics_metric_events")
     op.drop_index("ix_analytics_metric_events_occurred", table_name="analytics_metric_events")
