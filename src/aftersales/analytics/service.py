@@ -191,7 +191,7 @@ class _Totals:
         self.sum_s += float(sum_s or 0)
         self.sum_business_s += float(sum_business_s or 0)
         if histogram:
-            self.histogram = domain.merged([self.histogram, histogram])
+            self.histogram = [a + b for a, b in zip(self.histogram, histogram, strict=False)]
 
 
 def _kpis(key: str, label: str, m: dict[str, _Totals]) -> KpiRow:
