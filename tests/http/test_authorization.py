@@ -52,6 +52,12 @@ PUBLIC_ROUTES = frozenset(
         ("GET", "/service-hours"),
         ("GET", "/help/{slug}"),
         ("POST", "/help/{slug}/helpful"),
+        # The one-click unsubscribe link in emails: the signed token is the credential (a forged
+        # one is a 403), and it can only turn messages off.
+        ("GET", "/outreach/unsubscribe/{token}"),
+        ("POST", "/outreach/unsubscribe/{token}"),
+        # Replies to our SMS from Twilio: only a request signed with our auth token is read.
+        ("POST", "/api/v1/sms/inbound/twilio"),
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})

@@ -68,6 +68,8 @@ PER_ROUTE = 3
 NOT_PAGES = re.compile(
     r"^/(api/|static/|openapi\.json|docs|metrics|healthz|favicon\.ico)|/stream$|/photos/|/attachments/"
 )
+# Pages reached from an email rather than from a page: the walk starts at them too.
+FROM_EMAILS = ("/outreach/unsubscribe/1.service_proactive.email.0",)
 # Pages that are only reached with parameters a link carries; the walk must meet them anyway.
 ROUTE_PARAM = re.compile(r"\{[^}]+\}")
 
@@ -366,6 +368,7 @@ def walk(
 ) -> None:
     """Breadth-first through the pages this person is offered, each route at most PER_ROUTE times."""
     queue: list[tuple[str, str | None]] = [(path, None) for path, _p in routes if "{" not in path]
+    queue += [(path, None) for path in FROM_EMAILS]
     seen: set[str] = set()
     per_route: dict[str, int] = defaultdict(int)
     while queue:

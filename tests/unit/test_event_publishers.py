@@ -33,7 +33,7 @@ STORED_SHAPES = {
     "tickets.solved": {"ticket_number", "conversation_id", "occurred_at"},
     "tickets.public_reply": {
         "ticket_number", "conversation_id", "message_id", "author_name", "body", "channel", "occurred_at",
-        "author_user_id", "first",
+        "author_user_id", "first", "customer_id", "order_number",
     },
     "tickets.opened": {
         "ticket_number", "ticket_id", "channel", "customer_id", "order_number", "occurred_at", "conversation_id",

@@ -48,6 +48,7 @@ from .catalogue import (
 )
 from .disputes import seed_disputes
 from .history import History, OrderFacts
+from .outreach import seed_outreach
 from .tickets import seed_tickets
 from .timing import settle_past
 
@@ -96,6 +97,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
                 progress.update(task, completed=i + 1)
                 steps = []
     _accounts(db, people)
+    seed_outreach(db)
     rules.load_defaults(db)
     knowledge.load_articles(db)
     # Each case and ticket is lived at its own moments, after the order events it speaks of.

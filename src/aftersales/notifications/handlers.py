@@ -15,10 +15,11 @@ from contextlib import contextmanager
 import structlog
 
 from aftersales.db.uow import configured_database
+from aftersales.kit import clock, topics
 from aftersales.kit.events import StoredEvent
 from aftersales.messaging.outbox import on_topic
 from aftersales.notifications import service
-from aftersales.notifications.domain import Topic, template_for
+from aftersales.notifications.domain import Topic, event_time, template_for
 from aftersales.notifications.settings import notification_settings
 
 log = structlog.get_logger(__name__)
@@ -85,6 +86,17 @@ def on_dispute_status_changed(event: StoredEvent, key: str) -> None:
     _deliver(Topic.DISPUTE_STATUS_CHANGED, event, key)
 
 
+def on_agent_public_reply(event: StoredEvent, key: str) -> None:
+    """An agent wrote to the buyer: the governor hears of it (tickets sit above notifications, so
+    the fact comes as their event, read as stored)."""
+    fields = event.fields
+    customer_id = fields.get("customer_id")
+    if customer_id is None or not str(customer_id).isdigit():
+        return
+    at = event_time(dict(fields), clock.now())
+    service.agent_contacted(configured_database(), int(customer_id), str(fields.get("order_number") or ""), at, key)
+
+
 def register() -> None:
     """Subscribe to the topics customers hear about; calling it again changes nothing."""
     global _registered
@@ -93,4 +105,5 @@ def register() -> None:
         on_topic(Topic.ORDER_STATUS_CHANGED.value, on_order_status_changed)
         on_topic(Topic.REFUND_SETTLED.value, on_refund_settled)
         on_topic(Topic.DISPUTE_STATUS_CHANGED.value, on_dispute_status_changed)
+        on_topic(topics.TICKET_PUBLIC_REPLY, on_agent_public_reply)
         _registered = True

@@ -10,18 +10,31 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import IntegrityError
 
+from aftersales.config import get_settings
 from aftersales.db.uow import Database
 from aftersales.kit import clock
-from aftersales.kit.errors import NotFound
+from aftersales.kit.errors import Forbidden, Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
+from aftersales.kit.vocabulary import MessageClass
 from aftersales.messaging import live, scans
-from aftersales.notifications import domain
+from aftersales.notifications import domain, governor, outreach
 from aftersales.notifications.domain import EmailStatus
 from aftersales.notifications.mailer import Mailer, Outcome, OutgoingEmail, Unreachable
-from aftersales.notifications.models import EmailMessage, InboxMessage, StaffInboxMessage
+from aftersales.notifications.models import StaffInboxMessage
 from aftersales.notifications.repository import NotificationsRepository
-from aftersales.notifications.schemas import InboxItem, InboxPage, NotifyResult, SendReport
+from aftersales.notifications.schemas import (
+    InboxItem,
+    InboxPage,
+    NotifyResult,
+    OutreachChoice,
+    OutreachDecisionOut,
+    ReleaseReport,
+    SendReport,
+    SmsReport,
+)
 from aftersales.notifications.settings import NotificationSettings, notification_settings
+from aftersales.notifications.sms import SmsGateway, SmsOutcome
+from aftersales.notifications.sms import gateway_from as sms_gateway_from
 from aftersales.orders import service as orders
 
 log = structlog.get_logger(__name__)
@@ -41,11 +54,18 @@ def notify(
     key: str,
     *,
     settings: NotificationSettings | None = None,
+    message_class: MessageClass = MessageClass.TRANSACTIONAL,
 ) -> NotifyResult | None:
     """Tell a customer about an event: an inbox message, and a queued email when the customer has an
     address, in one transaction. Idempotent by `key`: a replayed event creates nothing new and
     returns what the first delivery created. None when the event deserves no message or the
-    customer is unknown."""
+    customer is unknown.
+
+    Every message passes the outreach governor (notifications.governor). Transactional ones (the
+    default: one per status change, kept by their event key) always go. Service-proactive and
+    marketing ones (the key is the incident: one message per incident) may be deferred to the end
+    of quiet hours, held to be merged into a digest, or refused; the result says which and why,
+    and the decision is recorded."""
     contact = orders.customer_contact(db, customer_id)
     if contact is None:
         log.warning("notifications.unknown_customer", customer_id=customer_id, topic=topic, key=key)
@@ -55,50 +75,38 @@ def notify(
         return None
     settings = settings or notification_settings()
     stored_key = domain.storage_key(key)
-    existing = _existing(db, stored_key)
+    governed = message_class is not MessageClass.TRANSACTIONAL
+    existing = _existing_governed(db, stored_key) if governed else _existing(db, stored_key)
     if existing is not None:
         return existing
     now = domain.event_time(params, clock.now())
     # The staff inbox (alert_staff) writes its rows alike on purpose: two tables, two sets of ids.
     with db.write() as uow:
-        inbox = InboxMessage(
-            customer_id=customer_id,
-            topic=topic[:64],
-            subject=notice.subject[:200],
-            body=notice.body,
-            link=notice.link[:200],
-            idempotency_key=stored_key,
-            created_at=now,
-            read_at=None,
-        )
-        uow.session.add(inbox)
-        email: EmailMessage | None = None
-        address = contact.email.strip()
-        if domain.looks_like_email(address) and contact.email_notices:  # unless turned off on /account
-            email = EmailMessage(
-                to_address=address[:200],
-                subject=notice.subject[:200],
-                body_text=domain.email_text(notice, contact.locale, contact.name, settings.public_url),
-                message_id=domain.message_id(stored_key, settings.smtp_from),
-                idempotency_key=stored_key,
-                status=EmailStatus.QUEUED.value,
-                attempts=0,
-                last_error="",
-                created_at=now,
-                next_attempt_at=now,
-                sent_at=None,
-            )
-            uow.session.add(email)
         try:
+            if governed:
+                result = outreach.govern(
+                    uow.session, contact, topic, params, stored_key, notice, message_class, settings
+                )
+            else:
+                inbox, email = outreach.write_notice(uow.session, contact, topic, notice, stored_key, now, settings)
+                assert inbox is not None
+                result = NotifyResult(inbox_id=inbox.id, email_id=email.id if email else None, created=True)
             uow.commit()
         except IntegrityError:
             # Another delivery of the same event got there first; its rows are the answer.
             uow.session.rollback()
-            raced = _existing(db, stored_key)
+            raced = _existing_governed(db, stored_key) if governed else _existing(db, stored_key)
             if raced is None:
                 raise
             return raced
-        return NotifyResult(inbox_id=inbox.id, email_id=email.id if email else None, created=True)
+        if governed:
+            log.info("notifications.governed", key=key, outcome=result.outcome, reason=result.reason)
+        return result
+
+
+def _existing_governed(db: Database, stored_key: str) -> NotifyResult | None:
+    with db.read() as uow:
+        return outreach.existing(uow.session, stored_key)
 
 
 def _existing(db: Database, stored_key: str) -> NotifyResult | None:
@@ -319,3 +327,224 @@ def staff_unread_count(db: Database, user_id: int) -> int:
 
 def staff_mark_read(db: Database, user_id: int, message_id: int) -> InboxItem:
     return _mark_read(db, user_id, message_id, staff=True)
+
+
+# --- the outreach governor: the worker, the buyer's choices, consent, agents' contacts ------------
+def release_waiting(db: Database, settings: NotificationSettings | None = None, limit: int = 200) -> ReleaseReport:
+    """Send the deferred and digest-held messages whose time has come (the worker, every minute).
+    Safe when several workers run it at once: on PostgreSQL each row is taken with SKIP LOCKED."""
+    settings = settings or notification_settings()
+    with db.write() as uow:
+        report = outreach.release(uow.session, clock.now(), limit, settings, skip_locked=not db.is_sqlite)
+        uow.commit()
+    if report.sent or report.refused:
+        log.info("notifications.outreach_released", **report.model_dump())
+    return report
+
+
+def outreach_choices(db: Database, customer_id: int) -> list[OutreachChoice]:
+    """The buyer's opt-outs per class × channel (transactional messages cannot be turned off)."""
+    with db.read() as uow:
+        chosen = outreach.choices(uow.session, customer_id)
+    return [
+        OutreachChoice(message_class=klass.value, channel=channel.value, opted_out=out)
+        for (klass, channel), out in chosen.items()
+    ]
+
+
+def set_outreach_choice(
+    db: Database, customer_id: int, message_class: str, channel: str, *, opted_out: bool, source: str
+) -> None:
+    """Opt a buyer out of (or back into) one class on one channel, effective for the next decision."""
+    klass, chan = _class_and_channel(message_class, channel)
+    with db.write() as uow:
+        outreach.set_choice(uow.session, customer_id, klass, chan, opted_out, source)
+        uow.commit()
+
+
+def unsubscribe(db: Database, token: str) -> OutreachChoice:
+    """The one-click link in a non-transactional email: opts its reader out of that class by email."""
+    read = governor.read_unsubscribe_token(get_settings().secret_key, token)
+    if read is None:
+        raise Forbidden(
+            "This unsubscribe link is broken or was not made by us. "
+            "Sign in and choose under Account → Messages I receive.",
+            key="error.outreach_bad_link",
+        )
+    customer_id, klass, channel = read
+    with db.write() as uow:
+        outreach.set_choice(uow.session, customer_id, klass, channel, True, "email_link")
+        uow.commit()
+    return OutreachChoice(message_class=klass.value, channel=channel.value, opted_out=True)
+
+
+def sms_reply(db: Database, customer_id: int, text: str) -> bool:
+    """An SMS reply from a buyer: exactly one of TD/T/N/R/退订/STOP opts them out of every
+    non-transactional SMS at once; anything else changes nothing. True when it opted out."""
+    if not governor.is_sms_opt_out(text):
+        return False
+    with db.write() as uow:
+        for klass in governor.OPTABLE:
+            outreach.set_choice(uow.session, customer_id, klass, governor.Channel.SMS, True, "sms")
+        uow.commit()
+    return True
+
+
+def sms_reply_from(db: Database, phone: str, text: str) -> int:
+    """A reply that reached the SMS gateway: opts out every customer with that number when it is
+    exactly an opt-out keyword. Returns how many customers it opted out."""
+    if not governor.is_sms_opt_out(text):
+        return 0
+    customers = orders.customer_ids_by_phone(db, phone)
+    for customer_id in customers:
+        sms_reply(db, customer_id, text)
+    log.info("notifications.sms_opt_out", customers=len(customers))
+    return len(customers)
+
+
+def record_consent(
+    db: Database, customer_id: int, channel: str, *, granted: bool, wording_version: str, source: str, by: str
+) -> None:
+    """A buyer's consent to marketing on a channel (or its withdrawal): who, when, which channel,
+    which wording; kept as proof (never deleted within five months of a withdrawal)."""
+    _, chan = _class_and_channel(MessageClass.MARKETING.value, channel)
+    if not wording_version.strip():
+        raise Invalid("Say which wording the buyer agreed to (its version).", key="error.outreach_no_wording")
+    with db.write() as uow:
+        outreach.add_consent(uow.session, customer_id, chan, granted, wording_version.strip(), source, by)
+        uow.commit()
+
+
+def agent_contacted(db: Database, customer_id: int, order_number: str, at: datetime, key: str) -> bool:
+    """An agent wrote to the buyer about an order (heard from the tickets context's event): the
+    governor keeps proactive and marketing messages about it quiet for two hours. Once per key."""
+    with db.write() as uow:
+        added = outreach.add_agent_contact(uow.session, customer_id, order_number, at, key)
+        try:
+            uow.commit()
+        except IntegrityError:
+            uow.session.rollback()
+            return False
+        return added
+
+
+def outreach_decisions(
+    db: Database,
+    *,
+    customer_id: int | None = None,
+    merchant_id: int | None = None,
+    lang: str = "zh-CN",
+    limit: int = 100,
+) -> list[OutreachDecisionOut]:
+    """The governor's recent decisions with their reasons in the reader's language, newest first."""
+    with db.read() as uow:
+        rows = NotificationsRepository(uow.session).decisions(
+            customer_id=customer_id, merchant_id=merchant_id, limit=limit
+        )
+        return [
+            OutreachDecisionOut(
+                decided_at=d.decided_at,
+                customer_id=d.customer_id,
+                message_class=d.message_class,
+                action=d.action,
+                reason=d.reason,
+                explanation=governor.explain(d.reason, domain.normalize_language(lang)),
+                subject=m.subject,
+                order_number=m.order_number,
+            )
+            for d, m in rows
+        ]
+
+
+def _class_and_channel(message_class: str, channel: str) -> tuple[MessageClass, governor.Channel]:
+    if message_class not in {c.value for c in governor.OPTABLE}:
+        raise Invalid(
+            "Only proactive service notices and marketing can be turned off; status notices always go.",
+            key="error.outreach_class",
+        )
+    if channel not in {c.value for c in governor.Channel}:
+        raise Invalid("Unknown channel: use inapp, email or sms.", key="error.outreach_channel")
+    return MessageClass(message_class), governor.Channel(channel)
+
+
+def marketing_channels(db: Database, customer_id: int) -> set[str]:
+    """The channels the buyer's latest consent record grants marketing on."""
+    with db.read() as uow:
+        return {c for c, row in NotificationsRepository(uow.session).consents(customer_id).items() if row.granted}
+
+
+def save_outreach_choices(
+    db: Database, customer_id: int, receives: dict[tuple[str, str], bool], *, wording_version: str, by: str
+) -> None:
+    """The buyer's whole /account/messages form: only what changed is written (the history stays
+    readable). For marketing a tick is consent to the wording shown and an untick withdraws it."""
+    with db.write() as uow:
+        repo = NotificationsRepository(uow.session)
+        granted = {c for c, row in repo.consents(customer_id).items() if row.granted}
+        for (klass, channel), receive in receives.items():
+            message_class, chan = _class_and_channel(klass, channel)
+            opted = repo.opt_outs(customer_id, message_class.value).get(chan.value, False)
+            if opted == receive:  # opted out and now receives, or the other way round
+                outreach.set_choice(uow.session, customer_id, message_class, chan, not receive, "account")
+            if message_class is MessageClass.MARKETING and (chan.value in granted) != receive:
+                outreach.add_consent(uow.session, customer_id, chan, receive, wording_version, "account", by)
+        uow.commit()
+
+
+# --- SMS -------------------------------------------------------------------------------------------
+def send_due_sms(
+    db: Database, gateway: SmsGateway | None = None, settings: NotificationSettings | None = None, limit: int = 50
+) -> SmsReport:
+    """Send queued SMS that are due through the gateway: each claimed with a lease first (several
+    senders never send one twice at once), then sent, retried after 1 m, 5 m, 30 m, 2 h, 6 h, failed
+    for good, or, for a proactive notice a day old, put aside as a dead letter unsent."""
+    settings = settings or notification_settings()
+    gateway = gateway or sms_gateway_from(settings)
+    report = SmsReport()
+    if gateway is None:
+        return report
+    now = clock.now()
+    with db.write() as uow:
+        claimed = []
+        for sms in NotificationsRepository(uow.session).due_sms(now, limit, skip_locked=not db.is_sqlite):
+            if governor.sms_is_stale(MessageClass(sms.message_class), clock.ensure_utc(sms.created_at), now):
+                sms.status, sms.next_attempt_at = governor.SmsStatus.DEAD.value, None
+                report.dead += 1
+                log.warning("notifications.sms_dead_letter", sms_id=sms.id, attempts=sms.attempts)
+                continue
+            sms.next_attempt_at = now + LEASE
+            claimed.append((sms.id, sms.to_phone, sms.body, sms.idempotency_key))
+        uow.commit()
+    for sms_id, phone, body, key in claimed:
+        try:
+            outcome = gateway.send(phone, body, key)
+        except Exception as exc:  # a fault of this one message: retried like any failure
+            outcome = SmsOutcome(ok=False, error=f"could not send: {exc!r}")
+        _record_sms(db, sms_id, outcome, report)
+    return report
+
+
+def _record_sms(db: Database, sms_id: int, outcome: SmsOutcome, report: SmsReport) -> None:
+    now = clock.now()
+    with db.write() as uow:
+        sms = NotificationsRepository(uow.session).sms(sms_id)
+        if sms is None or sms.status != governor.SmsStatus.QUEUED.value:
+            return
+        sms.attempts += 1
+        wait = None if outcome.ok or outcome.permanent else governor.sms_retry_after(sms.attempts)
+        if outcome.ok:
+            sms.status, sms.sent_at, sms.next_attempt_at = governor.SmsStatus.SENT.value, now, None
+            sms.provider_id, sms.last_error = outcome.provider_id[:64], ""
+            report.sent += 1
+        elif wait is None:
+            sms.status, sms.next_attempt_at, sms.last_error = (
+                governor.SmsStatus.FAILED.value,
+                None,
+                outcome.error[:2000],
+            )
+            report.failed += 1
+            log.error("notifications.sms_failed", sms_id=sms_id, attempts=sms.attempts, error=outcome.error)
+        else:
+            sms.next_attempt_at, sms.last_error = now + wait, outcome.error[:2000]
+            report.retrying += 1
+        uow.commit()

@@ -7,7 +7,7 @@ create_app() in code reach the notifications too.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +31,12 @@ class NotificationSettings(BaseSettings):
     smtp_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
     # Links in emails start with this address.
     public_url: str = "http://localhost:8000"
+    # SMS for proactive and marketing messages: off (none), the simulator, or Twilio's REST API.
+    sms_provider: Literal["none", "simulated", "twilio"] = "none"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_base_url: str = "https://api.twilio.com"
 
 
 def notification_settings() -> NotificationSettings:

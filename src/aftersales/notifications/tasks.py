@@ -44,3 +44,16 @@ def send_until_done(db: Database | None = None) -> SendReport:
 def send_due_emails_periodically() -> int:
     """Every minute: safe when several workers run it at once (emails are claimed with a lease)."""
     return send_until_done().sent
+
+
+@huey.periodic_task(crontab(minute="*"))
+def release_waiting_outreach() -> int:
+    """Every minute: deferred (quiet hours) and digest-held messages whose time has come go out,
+    each decided again first. Safe when several workers run it at once (SKIP LOCKED)."""
+    return service.release_waiting(configured_database()).sent
+
+
+@huey.periodic_task(crontab(minute="*"))
+def send_due_sms_periodically() -> int:
+    """Every minute, when an SMS gateway is configured: queued SMS that are due (claimed with a lease)."""
+    return service.send_due_sms(configured_database()).sent

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from aftersales.db.uow import Database
 from aftersales.kit.access import Principal, Role
 from aftersales.notifications import service
+from aftersales.notifications.settings import notification_settings
 from aftersales.web.deps import csrf_protect, get_db, optional_principal, page_principal
 from aftersales.web.templating import render
 
@@ -95,3 +96,76 @@ def staff_alerts(
     live when a breach is signalled)."""
     unread = [m for m in service.staff_inbox(db, principal.user_id, 1, 5).items if m.unread]
     return render(request, "notifications/_alerts.html", alerts=unread)
+
+
+# --- the buyer's choices: which messages, on which channel ----------------------------------------
+MARKETING_WORDING = "account-2026-12"  # the version of outreach.marketing_wording the buyer agrees to
+CLASSES = ("service_proactive", "marketing")
+CHANNELS = ("inapp", "email")
+
+
+def _channels() -> tuple[str, ...]:
+    """SMS is shown once an SMS gateway is configured (docs/outreach.md)."""
+    return (*CHANNELS, "sms") if notification_settings().sms_provider != "none" else CHANNELS
+
+
+@router.get("/account/messages", response_class=HTMLResponse)
+def outreach_page(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+) -> Response:
+    """Per class × channel: what the buyer receives. Status notices cannot be turned off."""
+    customer_id = _customer_id(principal)
+    chosen = {(c.message_class, c.channel): c.opted_out for c in service.outreach_choices(db, customer_id)}
+    consented = service.marketing_channels(db, customer_id)
+    receives = {
+        (klass, channel): not chosen.get((klass, channel), False) and (klass != "marketing" or channel in consented)
+        for klass in CLASSES
+        for channel in _channels()
+    }
+    return render(
+        request,
+        "notifications/outreach.html",
+        receives=receives,
+        classes=CLASSES,
+        channels=_channels(),
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+@router.post("/account/messages", dependencies=[Depends(csrf_protect)])
+async def save_outreach(
+    request: Request,
+    db: Database = Depends(get_db),
+    principal: Principal = Depends(page_principal(Role.CUSTOMER)),
+) -> Response:
+    """A ticked box receives, an unticked one is turned off, effective for the next message. Ticking
+    marketing on a channel is consent to the wording shown (recorded with its version)."""
+    form = await request.form()
+    wanted = {str(name) for name in form if str(name).startswith("receive.")}
+    service.save_outreach_choices(
+        db,
+        _customer_id(principal),
+        {(k, c): f"receive.{k}.{c}" in wanted for k in CLASSES for c in _channels()},
+        wording_version=MARKETING_WORDING,
+        by=principal.username,
+    )
+    return RedirectResponse("/account/messages?saved=1", status_code=303)
+
+
+@router.get("/outreach/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe_page(request: Request, token: Annotated[str, Path(max_length=200)]) -> Response:
+    """The link in an email: one button, no sign-in (the link is signed). A GET changes nothing, so
+    mail scanners that open links do not unsubscribe anybody."""
+    return render(request, "notifications/unsubscribe.html", token=token, done=None)
+
+
+@router.post("/outreach/unsubscribe/{token}", response_class=HTMLResponse)
+def unsubscribe(
+    request: Request, token: Annotated[str, Path(max_length=200)], db: Database = Depends(get_db)
+) -> Response:
+    """The button, or a mail client's one-click POST (RFC 8058): effective at once. The signed token
+    is the credential, so no session or CSRF token is needed; a forged one is a 403 with a message."""
+    done = service.unsubscribe(db, token)
+    return render(request, "notifications/unsubscribe.html", token=token, done=done)

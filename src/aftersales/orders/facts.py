@@ -15,7 +15,15 @@ from aftersales.orders import domain
 from aftersales.orders.domain import MerchantKind, OrderStatus, ShipmentStatus
 from aftersales.orders.models import Order
 from aftersales.orders.repository import OrdersRepository
-from aftersales.orders.schemas import CustomerContact, LineFacts, LineMoney, OrderDims, OrderFacts, OrderMoney
+from aftersales.orders.schemas import (
+    CustomerContact,
+    LineFacts,
+    LineMoney,
+    OrderClosure,
+    OrderDims,
+    OrderFacts,
+    OrderMoney,
+)
 
 
 def order_facts(session: Session, number: str, viewer: Principal) -> OrderFacts:
@@ -167,6 +175,30 @@ def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney
 
 def order_id_in(session: Session, number: str) -> int | None:
     return OrdersRepository(session).order_id_by_number(number)
+
+
+def order_closure_in(session: Session, number: str) -> OrderClosure | None:
+    """Whose order it is, its status and when it closed (completed or cancelled), for the outreach
+    governor's window; None for an unknown number."""
+    row = OrdersRepository(session).closure_row(number)
+    if row is None:
+        return None
+    customer_id, status, completed_at, cancelled_at = row
+    closed = completed_at or cancelled_at
+    return OrderClosure(customer_id=customer_id, status=status, closed_at=clock.ensure_utc(closed) if closed else None)
+
+
+def customer_ids_by_phone(db: Database, phone: str) -> list[int]:
+    """The customers with this phone number (an SMS reply names only the number): as written,
+    and for a +86 number also without the country code, the way order feeds store it."""
+    number = "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+    if not number.strip("+"):
+        return []
+    candidates = {number, number.lstrip("+")}
+    if number.startswith("+86"):
+        candidates.add(number[3:])
+    with db.read() as uow:
+        return OrdersRepository(uow.session).customer_ids_by_phone(sorted(candidates))
 
 
 def order_dims_in(session: Session, order_id: int | None = None, number: str = "") -> OrderDims | None:

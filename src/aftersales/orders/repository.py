@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, false, func, or_, select
+from sqlalchemy import Select, and_, bindparam, exists, false, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from aftersales.db.repository import Repository, interval_index
@@ -50,6 +50,13 @@ def scope_orders(stmt: Select[Any], viewer: Principal) -> Select[Any]:
         # A platform-wide integration feeds every merchant; one bound to a merchant feeds only it.
         return stmt if viewer.merchant_id is None else stmt.where(Order.merchant_id == viewer.merchant_id)
     return stmt.where(false())
+
+
+# Built once: the outreach governor reads it on every governed message (on the number's unique index).
+_ORDER = Order.__table__.c
+_CLOSURE = select(_ORDER.customer_id, _ORDER.status, _ORDER.completed_at, _ORDER.cancelled_at).where(
+    _ORDER.number == bindparam("number")
+)
 
 
 class OrdersRepository(Repository):
@@ -261,6 +268,15 @@ class OrdersRepository(Repository):
 
     def order(self, order_id: int) -> Order | None:
         return self.session.get(Order, order_id)
+
+    def customer_ids_by_phone(self, phones: list[str]) -> list[int]:
+        stmt = select(Customer.id).where(Customer.phone.in_(phones)).order_by(Customer.id)
+        return list(self.session.scalars(stmt))
+
+    def closure_row(self, number: str) -> tuple[int, str, datetime | None, datetime | None] | None:
+        """Customer, status, completed and cancelled times of an order, in one indexed read."""
+        row = self.session.connection().execute(_CLOSURE, {"number": number}).first()
+        return (row[0], row[1], row[2], row[3]) if row is not None else None
 
     def count_orders(self) -> int:
         return self.session.scalar(select(func.count(Order.id))) or 0

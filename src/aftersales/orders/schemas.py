@@ -324,6 +324,14 @@ class OrderFacts(BaseModel):
     hours_late: int = 0
 
 
+class OrderClosure(BaseModel):
+    """What the outreach governor's window reads of an order."""
+
+    customer_id: int
+    status: str
+    closed_at: datetime | None
+
+
 class CustomerContact(BaseModel):
     customer_id: int
     name: str

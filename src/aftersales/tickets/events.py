@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from aftersales.kit.events import DomainEvent
+from aftersales.kit.topics import TICKET_PUBLIC_REPLY
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +23,7 @@ class TicketSolved(DomainEvent):
 class PublicReplied(DomainEvent):
     """An agent answered the customer in public (by email or in the chat the ticket came from)."""
 
-    topic: ClassVar[str] = "tickets.public_reply"
+    topic: ClassVar[str] = TICKET_PUBLIC_REPLY
     ticket_number: str
     conversation_id: int | None
     message_id: int
@@ -32,6 +33,10 @@ class PublicReplied(DomainEvent):
     occurred_at: str | None = None  # ISO 8601, UTC; rows of older releases lack it
     author_user_id: int | None = None
     first: bool = False  # the ticket's first public reply
+    # Whom and what about: the outreach governor keeps proactive messages about the order quiet
+    # for a while after an agent's contact (notifications.handlers).
+    customer_id: int | None = None
+    order_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)

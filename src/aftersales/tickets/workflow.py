@@ -173,6 +173,8 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
             occurred_at=now.isoformat(),
             author_user_id=by.user_id or None,
             first=first,
+            customer_id=ticket.customer_id,
+            order_number=ticket.order_number or "",
         ),
         idempotency_key=f"ticket-reply:{message.id}",
     )
