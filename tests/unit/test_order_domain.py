@@ -195,13 +195,26 @@ def test_shipment_state_is_independent_of_arrival_order(data: st.DataObject, eve
 
 @settings(max_examples=60, deadline=None)
 @given(events=st.lists(node_events, min_size=1, max_size=9))
-def test_any_delivery_scan_makes_the_shipment_delivered(events: list[NodeEvent]) -> None:
+def test_any_delivery_or_return_scan_makes_the_shipment_final(events: list[NodeEvent]) -> None:
+    """Delivered or returned, whichever came last, whatever later hub scans say; else the latest scan."""
     status, latest = shipment_state(events)
-    has_delivery = any(e.node is N.DELIVERED for e in events)
-    assert (status is ShipmentStatus.DELIVERED) is has_delivery
-    if not has_delivery:
-        assert latest is not None
-        assert latest.occurred_at == max(e.occurred_at for e in events)
+    assert latest is not None
+    finals = [e for e in events if e.node in (N.DELIVERED, N.RETURNED)]
+    final_statuses = (ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED)
+    assert (status in final_statuses) is bool(finals)
+    assert latest.occurred_at == max(e.occurred_at for e in (finals or events))
+
+
+def test_a_returned_parcel_is_returned_until_it_is_delivered_after_all() -> None:
+    back = ev(N.RETURNED, 30, "寄件网点")
+    assert shipment_state([ev(N.OUT_FOR_DELIVERY, 10), ev(N.EXCEPTION, 20), back])[0] is ShipmentStatus.RETURNED
+    assert shipment_state([ev(N.ARRIVED_HUB, 40), back])[0] is ShipmentStatus.RETURNED
+    assert shipment_state([back, ev(N.DELIVERED, 50)])[0] is ShipmentStatus.DELIVERED
+
+
+def test_label_data_alone_has_not_shipped_the_order() -> None:
+    assert order_status_after_shipments(OrderStatus.PAID, [ShipmentStatus.INFO_RECEIVED]) is OrderStatus.PAID
+    assert order_status_after_shipments(OrderStatus.PAID, [ShipmentStatus.RETURNED]) is OrderStatus.SHIPPED
 
 
 def test_two_scans_with_the_same_time_and_node_give_the_same_place_in_any_order() -> None:

@@ -73,35 +73,58 @@ def resolve_reported_status(current: OrderStatus, reported: OrderStatus) -> Orde
 
 class ShipmentStatus(StrEnum):
     PENDING = "pending"  # label printed, not yet collected
+    INFO_RECEIVED = "info_received"  # the carrier has the label data, not yet the parcel
     PICKED_UP = "picked_up"
     IN_TRANSIT = "in_transit"
     AT_STATION = "at_station"  # arrived at the last-mile delivery station
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     EXCEPTION = "exception"  # damaged, lost, refused, address problem
+    RETURNED = "returned"  # on its way back to, or back with, the sender
 
 
 class LogisticsNode(StrEnum):
-    """What a carrier reports; each node moves the shipment to one status."""
+    """What a carrier reports; each node moves the shipment to one status. The order of the members
+    is the order along the way (NODE_RANK)."""
 
+    INFO_RECEIVED = "info_received"
     PICKED_UP = "picked_up"
     DEPARTED_HUB = "departed_hub"
+    IN_TRANSIT = "in_transit"  # moving, without a hub named
     ARRIVED_HUB = "arrived_hub"
     ARRIVED_STATION = "arrived_station"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     EXCEPTION = "exception"
+    RETURNED = "returned"
+
+
+class ExceptionReason(StrEnum):
+    """Why a scan is an exception, as carriers' vocabularies tell it."""
+
+    REFUSED = "refused"
+    DAMAGED = "damaged"
+    BAD_ADDRESS = "bad_address"
+    FAILED_DELIVERY = "failed_delivery"
+    CUSTOMS_HOLD = "customs_hold"
+    LOST = "lost"
+    OTHER = "other"
 
 
 NODE_STATUS: dict[LogisticsNode, ShipmentStatus] = {
+    LogisticsNode.INFO_RECEIVED: ShipmentStatus.INFO_RECEIVED,
     LogisticsNode.PICKED_UP: ShipmentStatus.PICKED_UP,
     LogisticsNode.DEPARTED_HUB: ShipmentStatus.IN_TRANSIT,
+    LogisticsNode.IN_TRANSIT: ShipmentStatus.IN_TRANSIT,
     LogisticsNode.ARRIVED_HUB: ShipmentStatus.IN_TRANSIT,
     LogisticsNode.ARRIVED_STATION: ShipmentStatus.AT_STATION,
     LogisticsNode.OUT_FOR_DELIVERY: ShipmentStatus.OUT_FOR_DELIVERY,
     LogisticsNode.DELIVERED: ShipmentStatus.DELIVERED,
     LogisticsNode.EXCEPTION: ShipmentStatus.EXCEPTION,
+    LogisticsNode.RETURNED: ShipmentStatus.RETURNED,
 }
+# Before the carrier has the parcel: not shipped yet.
+NOT_YET_MOVING = frozenset({ShipmentStatus.PENDING, ShipmentStatus.INFO_RECEIVED})
 # Order of nodes along the way, to break ties between events stamped with the same time.
 NODE_RANK = {node: rank for rank, node in enumerate(LogisticsNode)}
 
@@ -116,15 +139,16 @@ class NodeEvent:
 def shipment_state(events: Iterable[NodeEvent]) -> tuple[ShipmentStatus, NodeEvent | None]:
     """The shipment's status from its events, whatever order they arrived in.
 
-    The latest event by time decides; delivery is final once reported, because carriers
-    sometimes send late scans of earlier hubs after the parcel was signed for.
+    The latest event by time decides; delivery (or the return to the sender) is final once
+    reported, because carriers sometimes send late scans of earlier hubs after the parcel was signed
+    for: the later of the two, when a returned parcel is delivered after all or a delivered one goes back.
     """
     ordered = sorted(events, key=lambda e: (e.occurred_at, NODE_RANK[e.node], e.place))
     if not ordered:
         return ShipmentStatus.PENDING, None
-    delivered = [e for e in ordered if e.node is LogisticsNode.DELIVERED]
-    if delivered:
-        return ShipmentStatus.DELIVERED, delivered[-1]
+    final = [e for e in ordered if e.node in (LogisticsNode.DELIVERED, LogisticsNode.RETURNED)]
+    if final:
+        return NODE_STATUS[final[-1].node], final[-1]
     return NODE_STATUS[ordered[-1].node], ordered[-1]
 
 
@@ -135,7 +159,7 @@ def order_status_after_shipments(current: OrderStatus, statuses: list[ShipmentSt
         return current
     if all(s is ShipmentStatus.DELIVERED for s in statuses):
         target = OrderStatus.DELIVERED
-    elif any(s is not ShipmentStatus.PENDING for s in statuses):
+    elif any(s not in NOT_YET_MOVING for s in statuses):
         target = OrderStatus.SHIPPED
     else:
         return current
@@ -217,7 +241,7 @@ def shipped_from(events: Iterable[NodeEvent], stored_shipped_at: datetime | None
     The stored shipped time is the earliest of the shop's and every scan's, so it is the shop's
     only when it is earlier than every scan. Other scans do not count: a late hub scan may be
     stamped after the delivery, so it says nothing about when the parcel left."""
-    known = list(events)
+    known = [e for e in events if e.node is not LogisticsNode.INFO_RECEIVED]  # label data is not the parcel
     pickups = [e.occurred_at for e in known if e.node is LogisticsNode.PICKED_UP]
     first_scan = min((e.occurred_at for e in known), default=None)
     if stored_shipped_at is not None and (first_scan is None or stored_shipped_at < first_scan):

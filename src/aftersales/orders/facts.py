@@ -12,7 +12,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import Principal
 from aftersales.kit.errors import NotFound
 from aftersales.orders import domain
-from aftersales.orders.domain import MerchantKind, OrderStatus, ShipmentStatus
+from aftersales.orders.domain import NOT_YET_MOVING, MerchantKind, OrderStatus, ShipmentStatus
 from aftersales.orders.models import Order
 from aftersales.orders.repository import OrdersRepository
 from aftersales.orders.schemas import (
@@ -61,7 +61,7 @@ def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
         placed_at=order.placed_at,
         paid_at=order.paid_at,
         delivered_at=order.delivered_at,
-        shipped=any(s.status != ShipmentStatus.PENDING.value for s in order.shipments),
+        shipped=any(ShipmentStatus(s.status) not in NOT_YET_MOVING for s in order.shipments),
         merchant_id=order.merchant_id,
         merchant_code=order.merchant.code,
         merchant_name=order.merchant.name,

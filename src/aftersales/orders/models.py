@@ -203,6 +203,10 @@ class LogisticsEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     place: Mapped[str] = mapped_column(String(200), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # The carrier's (or tracking platform's) own status code, kept as sent, e.g. "InTransit_003".
+    carrier_code: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # Why an exception scan is one (orders.domain.ExceptionReason); None for other nodes.
+    exception_reason: Mapped[str | None] = mapped_column(String(24))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     shipment: Mapped[Shipment] = relationship(back_populates="events", lazy="raise")

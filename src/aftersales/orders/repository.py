@@ -184,6 +184,16 @@ class OrdersRepository(Repository):
         )
         return self.session.scalar(stmt)
 
+    def shipments_by_tracking_number(self, tracking_number: str) -> list[Shipment]:
+        """Every shipment with this number, whatever its carrier (numbers are unique per carrier only)."""
+        stmt = (
+            select(Shipment)
+            .where(Shipment.tracking_number == tracking_number)
+            .options(selectinload(Shipment.events))
+            .order_by(Shipment.id)
+        )
+        return list(self.session.scalars(stmt))
+
     def shipments_of_order(self, order_id: int) -> list[Shipment]:
         return list(self.session.scalars(select(Shipment).where(Shipment.order_id == order_id)))
 
@@ -218,6 +228,12 @@ class OrdersRepository(Repository):
             return None
         visible = scope_orders(select(Order.id).where(Order.id == shipment.order_id), viewer)
         return shipment if self.session.scalar(visible) is not None else None
+
+    def existing_event_ids(self, event_ids: list[str]) -> set[str]:
+        """Which of these event ids are recorded already, on any shipment."""
+        if not event_ids:
+            return set()
+        return set(self.session.scalars(select(LogisticsEvent.event_id).where(LogisticsEvent.event_id.in_(event_ids))))
 
     def logistics_event_exists(self, event_id: str) -> bool:
         return self.session.scalar(select(LogisticsEvent.id).where(LogisticsEvent.event_id == event_id)) is not None

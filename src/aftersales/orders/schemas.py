@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aftersales.kit.money import SUPPORTED_CURRENCIES
-from aftersales.orders.domain import CustomerTier, LogisticsNode, MerchantKind, OrderStatus
+from aftersales.orders.domain import CustomerTier, ExceptionReason, LogisticsNode, MerchantKind, OrderStatus
 from aftersales.timeline.schemas import TimelineLine
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
@@ -168,6 +168,46 @@ class LogisticsEventIn(BaseModel):
     occurred_at: AwareDatetime
     place: Annotated[str, Field(max_length=200)] = ""
     description: Annotated[str, Field(max_length=1000)] = ""
+    carrier_code: Annotated[str, Field(max_length=64)] = ""
+    exception_reason: ExceptionReason | None = None
+
+    @model_validator(mode="after")
+    def _reason_only_on_exceptions(self) -> LogisticsEventIn:
+        if self.exception_reason is not None and self.node is not LogisticsNode.EXCEPTION:
+            raise ValueError("exception_reason is for exception scans only")
+        return self
+
+
+class TrackingScanIn(BaseModel):
+    """One scan of a carrier's tracking, already mapped to our words; `event_id` is the scan's
+    stable identity, `field` where it sits in the payload (for messages)."""
+
+    event_id: Code
+    node: LogisticsNode
+    occurred_at: AwareDatetime
+    place: Annotated[str, Field(max_length=200)] = ""
+    description: Annotated[str, Field(max_length=1000)] = ""
+    carrier_code: Annotated[str, Field(max_length=64)] = ""
+    exception_reason: ExceptionReason | None = None
+    field: str = ""
+
+
+class TrackingIn(BaseModel):
+    """A tracking as a carrier or tracking platform sends it: the number, the carrier as it names
+    it (a hint when the number is on shipments of several carriers) and its scans."""
+
+    tracking_number: Annotated[str, Field(min_length=1, max_length=64)]
+    carrier: Annotated[str, Field(max_length=64)] = ""
+    scans: list[TrackingScanIn]
+    field: str = "tracking_number"
+
+
+class TrackingImported(BaseModel):
+    tracking_number: str
+    carrier: str
+    order_number: str
+    status: str = Field(description="the shipment's status after the import")
+    new_events: int
 
 
 class LogisticsEventResult(BaseModel):
@@ -205,6 +245,8 @@ class LogisticsEventOut(BaseModel):
     occurred_at: datetime
     place: str
     description: str
+    carrier_code: str = ""
+    exception_reason: str | None = None
 
 
 class ShipmentOut(BaseModel):

@@ -53,6 +53,7 @@ from aftersales.orders.models import (
     Shipment,
     Sku,
 )
+from aftersales.orders.progress import refresh_shipment
 from aftersales.orders.recording import record_note, record_status
 from aftersales.orders.repository import OrdersRepository
 from aftersales.orders.schemas import (
@@ -66,9 +67,10 @@ from aftersales.orders.schemas import (
     OrderSummary,
     UpsertResult,
 )
+from aftersales.orders.tracking import import_trackings
 from aftersales.orders.views import as_seen_by, order_view, summary_view
 from aftersales.timeline import service as timeline
-from aftersales.timeline.domain import Actor, Entry, SubjectType, actor_of
+from aftersales.timeline.domain import SubjectType, actor_of
 from aftersales.timeline.schemas import TimelineEntryOut
 
 T = TypeVar("T")
@@ -340,7 +342,7 @@ def _apply_event(
             received_at=clock.now(),
         )
     )
-    _refresh_shipment(session, repo, order, shipment, actor_of(by))
+    refresh_shipment(session, repo, order, shipment, actor_of(by))
     return LogisticsEventResult(
         event_id=data.event_id, result="recorded", shipment_status=shipment.status, order_status=order.status
     )
@@ -357,48 +359,6 @@ def import_batch(db: Database, steps: list[OrderIn | LogisticsEventIn], by: Prin
                 _apply_event(uow.session, step, by)
             uow.session.flush()
         uow.commit()
-
-
-def _refresh_shipment(session: Session, repo: OrdersRepository, order: Order, shipment: Shipment, actor: Actor) -> None:
-    events = [NodeEvent(LogisticsNode(e.node), e.occurred_at, e.place) for e in shipment.events]
-    status, latest = domain.shipment_state(events)
-    before = shipment.status
-    shipment.status = status.value
-    shipment.current_node = latest.node.value if latest else None
-    shipment.current_place = latest.place if latest else ""
-    shipment.last_event_at = max((e.occurred_at for e in events), default=None)
-    if status is ShipmentStatus.DELIVERED and latest is not None:
-        shipment.delivered_at = latest.occurred_at
-    if events:
-        # The earliest scan, whatever order the scans arrived in.
-        first_scan = min(e.occurred_at for e in events)
-        shipment.shipped_at = min(first_scan, shipment.shipped_at) if shipment.shipped_at else first_scan
-    if before != shipment.status:
-        # Same Entry shape as other contexts' timeline lines on purpose: each records its own subject.
-        timeline.record(
-            session,
-            Entry(
-                subject_type=SubjectType.SHIPMENT,
-                subject_id=shipment.id,
-                action="shipment.status_changed",
-                actor=actor,
-                occurred_at=shipment.last_event_at or clock.now(),
-                from_state=before,
-                to_state=shipment.status,
-                reason=f"{shipment.carrier} {shipment.tracking_number}: {shipment.current_place}".strip(),
-                evidence={"tracking_number": shipment.tracking_number, "node": shipment.current_node},
-            ),
-        )
-    statuses = [ShipmentStatus(s.status) for s in repo.shipments_of_order(order.id)]
-    previous = OrderStatus(order.status)
-    target = domain.order_status_after_shipments(previous, statuses)
-    if target is not previous:
-        order.status = target.value
-        order.updated_at = clock.now()
-        if target is OrderStatus.DELIVERED:
-            order.delivered_at = max(s.delivered_at for s in repo.shipments_of_order(order.id) if s.delivered_at)
-        session.flush()
-        record_status(session, order, previous, actor, "logistics update", shipment.last_event_at or clock.now())
 
 
 # --- reads ------------------------------------------------------------------------------------
@@ -523,6 +483,7 @@ __all__ = [
     "delivery_facts",
     "ensure_categories",
     "ensure_category",
+    "import_trackings",
     "list_merchants",
     "mark_out_of_stock_in",
     "money_facts_in",

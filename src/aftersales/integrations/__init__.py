@@ -1,0 +1,1 @@
+"""Integrations: orders, refunds and tracking in the formats platforms and carriers send."""
