@@ -38,6 +38,7 @@ from aftersales.rules import api as rules_api
 from aftersales.rules import web as rules_web
 from aftersales.scheduling import web as scheduling_web
 from aftersales.sla import web as sla_web
+from aftersales.surveys import web as surveys_web
 from aftersales.tickets import api as tickets_api
 from aftersales.tickets import service as tickets_service
 from aftersales.tickets import web as tickets_web
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(knowledge_web.router)
     app.include_router(scheduling_web.router)
     app.include_router(analytics_web.router)
+    app.include_router(surveys_web.router)
     app.include_router(notifications_api.router, prefix="/api/v1")
     app.include_router(notifications_web.router)
     app.include_router(refunds_api.router, prefix="/api/v1")

@@ -17,6 +17,7 @@ import aftersales.routing.models
 import aftersales.rules.models
 import aftersales.scheduling.models
 import aftersales.sla.models
+import aftersales.surveys.models
 import aftersales.tickets.models
 import aftersales.timeline.models  # noqa: F401
 from aftersales.db.base import Base

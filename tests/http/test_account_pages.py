@@ -86,3 +86,34 @@ def test_the_account_page_needs_a_sign_in_and_the_form_its_token(client: TestCli
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     sign_in(client, "lina")
     assert client.post("/account", data={"lang": "en"}, follow_redirects=False).status_code == 403
+
+
+def test_the_order_page_masks_the_customers_own_phone_as_account_does(
+    client: TestClient, db: Database, lina: int
+) -> None:
+    """A customer sees their phone masked on their order page, as on /account; the address form
+    comes without it and, left empty, keeps it. Customer service, who calls, sees it in full."""
+    token = sign_in(client, "lina")
+    page = client.get("/orders/SO-1").text
+    assert 'data-testid="recipient-phone">138****8000<' in page
+    assert "13800138000" not in page
+    changed = client.post(
+        "/orders/SO-1/self-service/address",
+        data={
+            "csrf_token": token,
+            "name": "李娜",
+            "phone": "",
+            "region": "上海市 浦东新区",
+            "detail": "世纪大道 200 号",
+        },
+        follow_redirects=False,
+    )
+    assert changed.status_code == 303
+    order = orders.get_order(db, "SO-1", identity.principal_for_username(db, "agent"))  # type: ignore[arg-type]
+    assert order.recipient_phone == "13800138000" and order.address_detail == "世纪大道 200 号"
+
+    client.post("/logout", data={"csrf_token": token})
+    client.cookies.clear()
+    sign_in(client, "agent")
+    staff_page = client.get("/orders/SO-1").text
+    assert 'data-testid="recipient-phone">13800138000<' in staff_page

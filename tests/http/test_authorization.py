@@ -58,6 +58,10 @@ PUBLIC_ROUTES = frozenset(
         ("POST", "/outreach/unsubscribe/{token}"),
         # Replies to our SMS from Twilio: only a request signed with our auth token is read.
         ("POST", "/api/v1/sms/inbound/twilio"),
+        # The satisfaction survey: its signed, expiring, single-survey link is the credential (it
+        # comes by email; a forged one gets 404). tests/integration/test_surveys_web.py.
+        ("GET", "/surveys/{token}"),
+        ("POST", "/surveys/{token}"),
     }
 )
 PUBLIC_MOUNTS = frozenset({"/static"})

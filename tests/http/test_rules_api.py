@@ -126,10 +126,12 @@ def test_staff_dry_run_on_facts(client: TestClient, tokens: dict[Role, dict[str,
     assert out["policy_keys"] == ["no_reason_excluded_fresh_food"]
     assert "生鲜" in out["reason_zh"] and "Fresh food" in out["reason_en"]
     # Fresh food with a problem: within 2 days of receipt, as its help article says; not after.
-    fresh = {**FACTS, "case.reason": "damaged", "order.days_since_receipt": 1}
+    fresh = {**FACTS, "case.reason": "damaged", "case.kind": "refund_only", "order.days_since_receipt": 1}
     damaged = client.post("/api/v1/policies/dry-run", json={"facts": fresh}, headers=tokens[role]).json()
-    assert damaged["eligible"] and damaged["return_shipping_paid_by"] == "merchant"
-    assert damaged["resolutions"] == ["refund", "exchange"]
+    assert damaged["eligible"] and damaged["resolutions"] == ["refund"]
+    sent_back = {**fresh, "case.kind": "return_refund"}  # fresh food is refunded, never sent back
+    refused = client.post("/api/v1/policies/dry-run", json={"facts": sent_back}, headers=tokens[role]).json()
+    assert refused["eligible"] is False and refused["policy_keys"] == ["fresh_food_refund_only"]
     late = client.post(
         "/api/v1/policies/dry-run", json={"facts": {**FACTS, "case.reason": "damaged"}}, headers=tokens[role]
     ).json()

@@ -4,6 +4,7 @@ reassigning offers only people who may work the queue, the audit log comes in pa
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -103,3 +104,22 @@ def test_the_audit_log_comes_in_pages(client: TestClient, db: Database, factory:
     assert rows >= 20 and "revision 0<" in third.replace("revision 0</td>", "revision 0<")
     filtered = client.get("/admin/audit", params={"subject": "order", "page": 2}).text
     assert 'href="/admin/audit?subject=order&amp;page=1"' in filtered or "subject=order&page=1" in filtered
+
+
+def test_the_audit_log_reads_in_the_order_things_happened(client: TestClient, db: Database, factory: Factory) -> None:
+    """Rows written out of time order (a late scan, a back-dated import) still read newest first by
+    when they happened; entries of the same moment keep the order they were written in."""
+    factory.user("root", Role.ADMIN)
+    actor = Actor(ActorKind.SYSTEM, SYSTEM.display_name, None)
+    now = clock.now()
+    written = [("happened-second", now - timedelta(hours=2)), ("happened-first", now - timedelta(days=3))]
+    written += [("happened-last-a", now), ("happened-last-b", now), ("happened-third", now - timedelta(hours=1))]
+    with db.write() as uow:
+        for n, (reason, at) in enumerate(written):
+            timeline.record(uow.session, Entry(SubjectType.ORDER, n + 1, "order.revised", actor, at, reason=reason))
+        uow.commit()
+    sign_in(client, "root")
+    page = client.get("/admin/audit").text
+    seen = re.findall(r"happened-[a-z-]+", page)
+    order = list(dict.fromkeys(seen))
+    assert order == ["happened-last-b", "happened-last-a", "happened-third", "happened-second", "happened-first"]

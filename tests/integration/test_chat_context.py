@@ -214,3 +214,51 @@ def test_a_request_and_a_person_in_one_message_goes_to_the_person(store: Factory
     _order(store, db, "SO-HP", placed_days_ago=6, delivered_days_ago=3, lines=ONE_HEADPHONE)
     talk = Chat(db, _customer(store, db))
     assert talk.keys(talk.say("我的耳机有杂音，想找人工客服聊聊")) == ["chat.handoff.done"]
+
+
+# --- issue 12, the tour's last findings ----------------------------------------------------------
+@pytest.mark.parametrize(
+    ("lang", "message", "status", "question"),
+    [
+        ("zh-CN", "我的快递到哪了", "shipped", "您想查哪个订单的物流？"),
+        ("en", "where is my parcel", "shipped", "Which order would you like to track?"),
+        ("zh-CN", "我要退货", "delivered", "您想退哪个订单里的商品？"),
+        ("en", "I want to return something", "delivered", "Which order would you like to return something from?"),
+        ("zh-CN", "取消订单", "paid", "您想取消哪个订单？"),
+    ],
+)
+def test_the_bot_asks_which_order_in_the_words_of_what_is_being_done(
+    store: Factory, db: Database, lang: str, message: str, status: str, question: str
+) -> None:
+    """Not "请问要办理查物流的是哪个订单？" nor "Which order is this about (tracking)?"."""
+    delivered = 2 if status == "delivered" else None
+    _order(
+        store, db, "SO-Q1", status="shipped" if delivered else status, placed_days_ago=4, delivered_days_ago=delivered
+    )
+    _order(
+        store, db, "SO-Q2", status="shipped" if delivered else status, placed_days_ago=3, delivered_days_ago=delivered,
+        lines=SHOES,
+    )  # fmt: skip
+    talk = Chat(db, _customer(store, db), lang)
+    asked = next(r for r in talk.say(message) if r.key == "chat.ask_order")
+    assert asked.text == question
+
+
+def test_spoiled_fresh_food_is_refunded_without_a_return_parcel(store: Factory, db: Database) -> None:
+    """Spoiled cherries ("车厘子坏了") ask no return shipping of fresh food: the bot files a refund only, as the
+    fresh-food policies settle it, and says nothing of who pays a parcel back."""
+    orders.ensure_categories(db, [("fresh_food", "生鲜", "Fresh food")])
+    product = ProductIn(
+        merchant_code="selfop",
+        category_code="fresh_food",
+        name="智利车厘子 cherries",
+        skus=[SkuIn(code="FR-1", price=Decimal("268.00"), stock=10)],
+    )
+    orders.upsert_product(db, product)
+    cherries = [{"line_no": 1, "sku": "FR-1", "quantity": 1, "unit_price": "268.00"}]
+    _order(store, db, "SO-FR", status="shipped", placed_days_ago=2, delivered_days_ago=1, lines=cherries)
+    talk = Chat(db, _customer(store, db))
+    replies = talk.say("车厘子收到就坏了 SO-FR")
+    said = " ".join(r.text for r in replies)
+    assert "chat.case.payer" not in talk.keys(replies) and "运费" not in said, said
+    assert "寄回" not in said or "无需寄回" in said, said

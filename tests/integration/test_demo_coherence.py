@@ -52,7 +52,9 @@ def test_the_demo_shop_tells_one_story(shop: Database) -> None:
     _the_desk_has_a_shared_queue_with_deadlines(shop)
     _the_catalogue_and_people_read_well(shop)
     _the_rider_delivers_in_one_district(shop)
+    _english_customers_read_english(shop)
     _nothing_stalls_and_nothing_promises_a_coupon(shop, now)
+    _surveys_are_answered_over_the_weeks(shop, now)
 
 
 def _notices_are_dated_by_their_events(db: Database, now: datetime) -> None:
@@ -185,6 +187,51 @@ def _the_rider_delivers_in_one_district(db: Database) -> None:
     assert len(regions) == 1, f"the rider's round spans {dict(regions)}"
 
 
+HAN = re.compile(r"[\u3400-\u9fff]")
+
+
+def _english_customers_read_english(db: Database) -> None:
+    """What an English-speaking customer (emma, and every customer with an English name) reads of
+    her orders is English: the carrier's scans, her requests and the notes staff wrote on them, her
+    tickets and their answers, her disputes. (Product, shop and place names are names.)"""
+    english = {c.id for c in rows(db, "SELECT id, name FROM customers") if c.name.isascii()}
+    assert english, "the demo has English-speaking customers"
+    mine = "o.customer_id IN (" + ",".join(str(i) for i in english) + ")"
+    scans = rows(
+        db,
+        "SELECT le.place, le.description FROM logistics_events le JOIN shipments s ON s.id = le.shipment_id "
+        f"JOIN orders o ON o.id = s.order_id WHERE {mine}",
+    )
+    assert scans, "the English customers' parcels have scans"
+    texts = [t for scan in scans for t in scan]
+    cases = rows(db, f"SELECT c.id, c.description FROM cases c JOIN orders o ON o.id = c.order_id WHERE {mine}")
+    texts += [c.description for c in cases]
+    if cases:
+        ids = ",".join(str(c.id) for c in cases)
+        texts += [
+            r.reason
+            for r in rows(
+                db,
+                "SELECT reason FROM timeline_events WHERE subject_type = 'case' AND customer_visible = :yes "
+                f"AND subject_id IN ({ids})",
+                yes=True,
+            )
+        ]
+    texts += [
+        m.body
+        for m in rows(
+            db,
+            "SELECT m.body FROM ticket_messages m JOIN tickets t ON t.id = m.ticket_id "
+            f"WHERE t.customer_id IN ({','.join(str(i) for i in english)}) AND m.kind IN ('customer', 'reply')",
+        )
+    ]
+    texts += [
+        d.claim for d in rows(db, f"SELECT d.claim FROM disputes d JOIN orders o ON o.id = d.order_id WHERE {mine}")
+    ]
+    chinese = sorted({t for t in texts if t and HAN.search(t)})
+    assert not chinese, f"English customers read Chinese: {chinese[:8]}"
+
+
 def _nothing_stalls_and_nothing_promises_a_coupon(db: Database, now: datetime) -> None:
     waiting = rows(
         db,
@@ -205,3 +252,16 @@ def _nothing_stalls_and_nothing_promises_a_coupon(db: Database, now: datetime) -
         "OR lower(reason) LIKE '%coupon%'",
     )
     assert not coupons, f"the demo says a coupon was given: {coupons[:3]}"
+
+
+def _surveys_are_answered_over_the_weeks(db: Database, now: datetime) -> None:
+    surveys = rows(db, "SELECT subject_ref, status, customer_id, sent_at, expires_at, answered_at FROM surveys")
+    answered = [s for s in surveys if s.status == "answered"]
+    assert len(answered) >= 5, f"only {len(answered)} demo surveys answered: {Counter(s.status for s in surveys)}"
+    assert len({at(s.answered_at).date() for s in answered}) >= 3, "answers spread over the weeks"
+    assert all(at(s.sent_at) < at(s.answered_at) <= now for s in answered), "answered after it was sent"
+    assert all(at(s.expires_at) <= now for s in surveys if s.status == "expired")
+    assert all(at(s.expires_at) > now for s in surveys if s.status == "sent"), "a survey past its 7 days is open"
+    (lina,) = rows(db, "SELECT id FROM customers WHERE external_id = 'C0001'")
+    waiting = [s for s in surveys if s.customer_id == lina.id and s.status == "sent"]
+    assert waiting, "the demo customer has a survey to answer"

@@ -53,6 +53,14 @@ STORED_SHAPES = {
         "occurred_at",
     },
     "dispute.appeal_decided": {"dispute_id", "dispute_number", "merchant_id", "result", "occurred_at"},
+    "survey.sent": {
+        "survey_id", "customer_id", "subject_type", "subject_ref", "order_number", "survey_link", "expires_at",
+        "occurred_at",
+    },
+    "csat.submitted": {
+        "survey_id", "subject_type", "ticket_number", "case_number", "order_number", "customer_id", "merchant_id",
+        "channel", "agent_ids", "result", "speed", "attitude", "reason_tags", "comment", "sent_at", "answered_at",
+    },
 }  # fmt: skip
 
 

@@ -97,6 +97,8 @@ def test_every_template_exists_in_both_languages_and_formats() -> None:
         "case_part": "",
         "dispute": "D",
         "shipping_part": "",
+        "platform_part": "",
+        "ref": "R",
     }
     for template, texts in catalogue.MESSAGES.items():
         assert set(texts) == set(domain.LANGUAGES), template
@@ -245,3 +247,15 @@ def test_a_settled_refund_says_it_was_sent_back_not_that_it_arrived() -> None:
     assert zh.subject == "退款 ¥39.00 已原路退回" and "已到账" not in zh.subject
     assert "arrived" not in en.subject and "sent back" in en.subject
     assert "reached" not in en.body
+
+
+def test_a_survey_invitation_links_to_the_survey_in_the_customers_language() -> None:
+    params = {"subject_ref": "TK1", "survey_link": "/surveys/1.2.abc", "customer_id": 1}
+    zh = domain.compose("survey.sent", params, "zh-CN")
+    en = domain.compose("survey.sent", params, "en")
+    assert zh is not None and en is not None
+    assert zh.link == en.link == "/surveys/1.2.abc"
+    assert "TK1" in zh.body and "满意" in zh.subject and "How did we do" in en.subject
+    # A link that is not a survey's is not followed: the inbox falls back to itself.
+    odd = domain.compose("survey.sent", {**params, "survey_link": "https://evil.example/x"}, "en")
+    assert odd is not None and odd.link == "/inbox"

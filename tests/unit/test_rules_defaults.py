@@ -121,9 +121,19 @@ def test_fresh_food_refused_for_changed_mind_but_eligible_when_damaged(rules: li
     refused = run(rules, product__category="fresh_food")
     assert not refused.eligible and "生鲜" in refused.reason("zh") and "Fresh food" in refused.reason("en")
     # A problem with fresh food is taken within 2 days of receipt (its help article says the same).
-    damaged = run(rules, product__category="fresh_food", case__reason="damaged", order__days_since_receipt=2)
-    assert damaged.eligible and damaged.return_shipping_paid_by == "merchant"
+    # Fresh food is never sent back: refunded, and a return or an exchange is told to ask for that.
+    damaged = run(
+        rules,
+        product__category="fresh_food",
+        case__reason="damaged",
+        case__kind="refund_only",
+        order__days_since_receipt=2,
+    )
+    assert damaged.eligible and damaged.resolutions == ["refund"]
     assert damaged.policy_keys[0] == "fresh_food_quality_2_days"
+    sent_back = run(rules, product__category="fresh_food", case__reason="damaged", order__days_since_receipt=2)
+    assert not sent_back.eligible and sent_back.policy_keys == ["fresh_food_refund_only"]
+    assert "仅退款" in sent_back.reason("zh") and "refund only" in sent_back.reason("en")
     late = run(rules, product__category="fresh_food", case__reason="damaged", order__days_since_receipt=3)
     assert not late.eligible and late.policy_keys == ["fresh_food_quality_after_2_days"]
 

@@ -52,6 +52,21 @@ def what(state_slots: dict[str, Any], flow: str) -> T:
     return T(f"chat.flow.{state_slots.get('kind') or flow}")
 
 
+# Flows (and case kinds) that ask for the order in their own words (catalogue: chat.ask_order.<flow>).
+ASKS_FOR_ORDER = frozenset(
+    {
+        "return_refund", "refund_only", "exchange", "repair", "price_protection", "compensation", "invoice",
+        "cancel", "address", "urge", "track", "refund_status",
+    }
+)  # fmt: skip
+
+
+def order_question(state_slots: dict[str, Any], flow: str) -> T:
+    """The question for the order as the flow asks it ("Which order would you like to cancel?")."""
+    asked = str(state_slots.get("kind") or flow)
+    return T(f"chat.ask_order.{asked if asked in ASKS_FOR_ORDER else 'other'}")
+
+
 def order_label(order: Order) -> str:
     first = order.lines[0].product_name if order.lines else ""
     more = f" +{len(order.lines) - 1}" if len(order.lines) > 1 else ""
@@ -166,7 +181,7 @@ def ask_order(state: State, pool: list[Order], ctx: Snapshot) -> Turn:
         reply = Reply("chat.no_orders", {"what": what(state.slots, state.flow)}, buttons=(human_button(),))
         return Turn([reply], State(misses=state.misses))
     buttons = tuple(Button(order_label(o), f"order:{o.number}") for o in pool[:MAX_BUTTONS])
-    reply = Reply("chat.ask_order", {"what": what(state.slots, state.flow)}, buttons=buttons)
+    reply = Reply("chat.ask_order", {"question": order_question(state.slots, state.flow)}, buttons=buttons)
     return Turn([reply], State(state.flow, state.slots, "order", state.misses))
 
 
@@ -231,6 +246,9 @@ def _next_case_slot(state: State, order: Order) -> Turn:
             buttons = tuple(Button(T(f"reason.{r}"), f"reason:{r}") for r in slots.REASONS)
             reply = Reply("chat.ask_reason", {"product": line.product_name}, buttons=buttons)
             return Turn([reply], _at(state, s, "reason"))
+        if kind in SENT_BACK and line.category == "fresh_food" and s["reason"] in slots.PROBLEM_REASONS:
+            # Fresh food is refunded, never sent back nor repaired (the fresh-food policies): ask for that.
+            s = {**s, "kind": "refund_only"}
     request = case_request(order, s)
     return Turn([], _at(state, s, "preview"), PreviewCase(request))
 
@@ -241,6 +259,10 @@ def _at(state: State, s: dict[str, Any], awaiting: str) -> State:
 
 def _confirm(state: State, question: Reply) -> Turn:
     return Turn([question], State(state.flow, state.slots, "confirm", state.misses))
+
+
+# Kinds whose goods travel back to the merchant (and a repair): never asked for fresh food.
+SENT_BACK = frozenset({"return_refund", "exchange", "repair"})
 
 
 def case_request(order: Order, s: dict[str, Any]) -> CaseRequest:

@@ -77,6 +77,8 @@ REASON_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
 )  # fmt: skip
 REASONS = ("changed_mind", "defect", "damaged", "wrong_item", "missing_item", "other")
+# Something wrong with the goods as they came (not a change of mind).
+PROBLEM_REASONS = frozenset({"defect", "damaged", "wrong_item", "missing_item"})
 
 
 def reason_in(text: str) -> str | None:

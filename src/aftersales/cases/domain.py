@@ -100,11 +100,12 @@ PLATFORM_STEPS: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.APPEAL): S.APPEALED,
     (S.AWAITING_EVIDENCE, A.APPEAL): S.APPEALED,
 }
+# Once the money is on its way nothing is left to decide, so no evidence is asked or taken (a failed
+# refund is retried by staff; a dispute has its own evidence chain).
 _MONEY: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {
     (S.UNDER_REVIEW, A.APPROVE): S.REFUNDING,
     (S.REFUNDING, A.REFUND_SETTLED): S.COMPLETED,
     (S.REFUNDING, A.REFUND_FAILED): S.REFUND_FAILED,
-    (S.REFUNDING, A.ADD_EVIDENCE): S.REFUNDING,
     (S.REFUND_FAILED, A.RETRY_REFUND): S.REFUNDING,
 }
 _RETURN_LEG: dict[tuple[CaseStatus, CaseAction], CaseStatus] = {

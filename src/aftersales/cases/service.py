@@ -25,6 +25,7 @@ from aftersales.cases.eligibility import (
     preview,
 )
 from aftersales.cases.models import Case, CaseEvidence, CaseLine
+from aftersales.cases.notices import refund_notice_facts
 from aftersales.cases.platform import (
     disputable_case_in,
     escalation_offered,
@@ -423,7 +424,9 @@ def on_refund_settled(db: Database, case_id: int, succeeded: bool) -> None:
         if case is None or case.status != CaseStatus.REFUNDING.value:
             return
         action = CaseAction.REFUND_SETTLED if succeeded else CaseAction.REFUND_FAILED
-        _apply(uow.session, case, ActionIn(action=action, note="note.gateway_confirmed"), SYSTEM)
+        # The history says what happened: paid back, or declined with what comes next.
+        note = "note.gateway_confirmed" if succeeded else "note.refund_declined"
+        _apply(uow.session, case, ActionIn(action=action, note=note), SYSTEM)
         live.notify(uow.session, SUPERVISORS, "refund_failed", audience=live.STAFF)
         number, version = case.number, case.version
         uow.commit()
@@ -584,6 +587,7 @@ __all__ = [
     "hand_to_platform_in",
     "preview",
     "provide_escalation_offer",
+    "refund_notice_facts",
 ]
 
 # The audit log names cases by their numbers, never by row id.

@@ -19,6 +19,7 @@ from aftersales.kit.access import Principal, Role
 from aftersales.kit.errors import AppError
 from aftersales.orders import service as shop
 
+from .catalogue import product_in_english
 from .history import History, OrderFacts
 from .timing import Past, living_the_past
 
@@ -117,6 +118,16 @@ NOTES: dict[str, str] = {
     A.INSPECT_FAIL: "退回商品已使用且缺少配件，不符合无理由退货条件。",
     A.CANCEL: "不需要退了。",
 }
+# The same notes to an English-speaking customer: staff write to a customer in the customer's language.
+NOTES_EN: dict[str, str] = {
+    A.REJECT: (
+        "The photos show the item intact, so a refund without return does not apply; "
+        "tell us if something else is wrong."
+    ),
+    A.REQUEST_EVIDENCE: "Please add a video or photos of the fault so we can assess it.",
+    A.INSPECT_FAIL: "The returned item has been used and parts are missing, so the no-reason return does not apply.",
+    A.CANCEL: "I no longer need the return.",
+}
 
 
 def _description(plan: Plan, product: str, english: bool) -> str:
@@ -129,12 +140,13 @@ def _description(plan: Plan, product: str, english: bool) -> str:
         R.LATE_DELIVERY: "比承诺的送达时间晚了好几天，耽误了使用。",
         R.INVOICE_NEEDED: "麻烦为这笔订单开具电子普通发票，抬头为个人。",
     }
+    product_en = product_in_english(product)
     en = {
-        R.CHANGED_MIND: f"The {product} is not what I hoped for; still in its box, returning it within 7 days.",
-        R.DEFECT: f"The {product} stopped working after a few days.",
-        R.WRONG_ITEM: f"The {product} came in the wrong size and colour; please exchange it for the one I ordered.",
-        R.MISSING_ITEM: f"The {product} was not in the parcel; everything else was.",
-        R.DAMAGED: f"The {product} arrived spoiled, the box crushed and the ice packs melted.",
+        R.CHANGED_MIND: f"The {product_en} is not what I hoped for; still in its box, returning it within 7 days.",
+        R.DEFECT: f"The {product_en} stopped working after a few days.",
+        R.WRONG_ITEM: f"The {product_en} came in the wrong size and colour; please exchange it for the one I ordered.",
+        R.MISSING_ITEM: f"The {product_en} was not in the parcel; everything else was.",
+        R.DAMAGED: f"The {product_en} arrived spoiled, the box crushed and the ice packs melted.",
         R.LATE_DELIVERY: "The parcel came days later than promised.",
         R.INVOICE_NEEDED: "Please issue an electronic invoice for this order, made out to me personally.",
     }
@@ -160,7 +172,7 @@ class People:
             {
                 "selfop": staff("warehouse", Role.WAREHOUSE, "自营仓 华东", "selfop"),
                 "pop-mama": staff("merchant", Role.MERCHANT, "贝贝母婴 客服", "pop-mama"),
-                "pop-style": staff("pop-style-service", Role.MERCHANT, "Urban Style 售后", "pop-style"),
+                "pop-style": staff("merchant2", Role.MERCHANT, "Urban Style 客服", "pop-style"),
             },
         )
 
@@ -320,7 +332,7 @@ def _live(
             break
         data = ActionIn(
             action=CaseAction(action),
-            note=NOTES.get(action, ""),
+            note=(NOTES_EN if english else NOTES).get(action, ""),
             carrier="SF",
             tracking_number=f"SF{rng.randrange(10**10):010d}",
             pickup_at=moment + timedelta(days=1) if action == A.BOOK_PICKUP else None,

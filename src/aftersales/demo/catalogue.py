@@ -97,6 +97,30 @@ CITIES = [
     ("陕西省 西安市 雁塔区", "西安"),
     ("广东省 广州市 天河区", "广州"),
 ]
+# Carriers write their scans in the language of the order's customer (the demo's English customers read
+# English scans): the cities and hubs in English.
+CITIES_EN = {
+    "上海": "Shanghai",
+    "北京": "Beijing",
+    "深圳": "Shenzhen",
+    "杭州": "Hangzhou",
+    "成都": "Chengdu",
+    "武汉": "Wuhan",
+    "南京": "Nanjing",
+    "西安": "Xi'an",
+    "广州": "Guangzhou",
+}
+HUBS_EN = {
+    "上海转运中心": "Shanghai sorting hub",
+    "北京顺义转运中心": "Beijing Shunyi sorting hub",
+    "深圳华南转运中心": "Shenzhen South China sorting hub",
+    "杭州萧山转运中心": "Hangzhou Xiaoshan sorting hub",
+    "成都双流转运中心": "Chengdu Shuangliu sorting hub",
+    "武汉转运中心": "Wuhan sorting hub",
+    "南京转运中心": "Nanjing sorting hub",
+    "西安转运中心": "Xi'an sorting hub",
+    "广州白云转运中心": "Guangzhou Baiyun sorting hub",
+}
 HUBS = {
     "上海": "上海转运中心",
     "北京": "北京顺义转运中心",
@@ -108,3 +132,47 @@ HUBS = {
     "西安": "西安转运中心",
     "广州": "广州白云转运中心",
 }
+
+# How an English-speaking customer names the goods in what she writes (the shop's product names are Chinese).
+PRODUCT_EN = {
+    "美的变频空调": "Midea inverter air conditioner",
+    "海尔滚筒洗衣机": "Haier front-loading washing machine",
+    "小米空气净化器 4": "Xiaomi Air Purifier 4",
+    "苏泊尔电饭煲": "Supor rice cooker",
+    "华为 FreeBuds 无线耳机": "Huawei FreeBuds earbuds",
+    "Apple iPad Air 11英寸": "Apple iPad Air 11-inch",
+    "Anker 65W 氮化镓充电器": "Anker 65W GaN charger",
+    "罗技 MX Master 3S 鼠标": "Logitech MX Master 3S mouse",
+    "智利车厘子 JJ级": "Chilean cherries (JJ grade)",
+    "阳澄湖大闸蟹 8只装": "Yangcheng Lake hairy crabs (8)",
+    "新西兰牛排 套餐": "New Zealand steak set",
+    "《三体》全集": "The Three-Body Problem trilogy",
+    "《活着》余华": "To Live by Yu Hua",
+    "飞鹤星飞帆 婴儿奶粉 3段": "Feihe Astrobaby infant formula, stage 3",
+    "帮宝适 一级帮 纸尿裤": "Pampers premium diapers",
+    "好孩子 婴儿推车 轻便折叠": "gb lightweight folding stroller",
+    "贝亲 宽口径玻璃奶瓶": "Pigeon wide-neck glass baby bottle",
+    "纯棉圆领T恤": "cotton crew-neck T-shirt",
+    "羽绒服 90%白鸭绒": "down jacket",
+    "定制刺绣卫衣": "custom embroidered hoodie",
+}
+
+
+def product_in_english(name: str) -> str:
+    return PRODUCT_EN.get(name, name)
+
+
+def scan_places(city: str, hub_origin: str, hub_dest: str, *, english: bool) -> list[str]:
+    """Where each scan of a parcel happened, as the carrier writes it for the order's customer:
+    picked up, left the origin hub, reached the destination hub, the station, out for delivery, signed."""
+    if english:
+        town = CITIES_EN[city]
+        return [
+            "Picked up at the warehouse",
+            HUBS_EN[hub_origin],
+            HUBS_EN[hub_dest],
+            f"{town} delivery station",
+            f"{town} delivery station, courier on the way",
+            "Signed for by the recipient",
+        ]
+    return ["仓库揽收", hub_origin, hub_dest, f"{city}营业部", f"{city}营业部 快递员派送中", "本人签收"]

@@ -30,6 +30,33 @@ log = structlog.get_logger(__name__)
 STORIES = ("escalated", "awaiting_evidence", "under_review", "enforced", "ruled", "settled", "withdrawn", "appealed")
 
 
+# What the parties of a dispute write, in the buyer's language (the demo's English buyers read English).
+ZH = {
+    "claim_case": "快递比承诺晚到了三天，商品外包装也压坏了。",
+    "refusal": "物流时效以承运商为准，不予赔付。",
+    "claim": "商家拒绝赔付，请平台判定。",
+    "withdrawn": "已与商家协商解决。",
+    "settled": "买卖双方协商一致，同意和解。",
+    "photo": "签收时外箱破损。",
+    "proof": "承运商揽收记录。",
+    "late": "物流轨迹显示晚于承诺时间送达。",
+    "on_time": "物流轨迹显示按承诺时间送达。",
+    "appeal": "延误由承运商天气原因造成。",
+}
+EN = {
+    "claim_case": "The parcel came three days later than promised, and the box was crushed.",
+    "refusal": "Delivery times are the carrier's; no compensation.",
+    "claim": "The merchant refused to compensate; please decide.",
+    "withdrawn": "Settled with the merchant.",
+    "settled": "Buyer and merchant agreed on a settlement.",
+    "photo": "The box was damaged when I signed for it.",
+    "proof": "The carrier's pickup record.",
+    "late": "The tracking shows delivery later than promised.",
+    "on_time": "The tracking shows delivery on time.",
+    "appeal": "The delay was caused by the carrier, because of the weather.",
+}
+
+
 def _late_claim(order: OrderFacts, description: str) -> CaseDraft:
     """The demo buyer's claim for late delivery on the order's first line (the merchant refuses it)."""
     return CaseDraft(
@@ -113,22 +140,21 @@ def _live(
 ) -> int:
     buyer, seller = people.customer(order), people.sellers[order.merchant]
     start = now - timedelta(hours=60)
-    draft = _late_claim(order, "快递比承诺晚到了三天，商品外包装也压坏了。")
+    say = EN if order.customer.name.isascii() else ZH  # each party writes in the buyer's language
+    draft = _late_claim(order, say["claim_case"])
     with past.at(start):
         case = cases.submit(db, draft, buyer, via="customer")
     if case.status != "under_review":
         return 0
     with past.at(start + timedelta(hours=3)):
-        cases.act(db, case.number, ActionIn(action=CaseAction.REJECT, note="物流时效以承运商为准，不予赔付。"), seller)
+        cases.act(db, case.number, ActionIn(action=CaseAction.REJECT, note=say["refusal"]), seller)
     with past.at(start + timedelta(hours=10)):
-        number = disputes.escalate(
-            db, EscalateIn(case_number=case.number, claim="商家拒绝赔付，请平台判定。"), buyer
-        ).number
+        number = disputes.escalate(db, EscalateIn(case_number=case.number, claim=say["claim"]), buyer).number
     if story == "escalated":
         return 1
     if story == "withdrawn":
         with past.at(start + timedelta(hours=12)):
-            disputes.withdraw(db, number, "已与商家协商解决。", buyer)
+            disputes.withdraw(db, number, say["withdrawn"], buyer)
         return 1
     with past.at(now - timedelta(hours=20)):
         disputes.accept(db, number, AcceptIn(awaiting=Awaiting.BOTH), judge)
@@ -136,13 +162,13 @@ def _live(
         return 1
     if story == "settled":
         with past.at(now - timedelta(hours=18)):
-            disputes.settle(db, number, "买卖双方协商一致，同意和解。", seller)
+            disputes.settle(db, number, say["settled"], seller)
         return 1
     with past.at(now - timedelta(hours=16)):
-        disputes.submit_evidence(db, number, EvidenceIn(kind=EvidenceKind.PHOTO, text="签收时外箱破损。"), buyer)
+        disputes.submit_evidence(db, number, EvidenceIn(kind=EvidenceKind.PHOTO, text=say["photo"]), buyer)
     with past.at(now - timedelta(hours=12)):
         disputes.submit_evidence(
-            db, number, EvidenceIn(kind=EvidenceKind.RETURN_SHIPPING_PROOF, text="承运商揽收记录。"), seller
+            db, number, EvidenceIn(kind=EvidenceKind.RETURN_SHIPPING_PROOF, text=say["proof"]), seller
         )
     if story == "under_review":
         return 1
@@ -152,12 +178,12 @@ def _live(
     ruling = RuleIn(
         liability=Liability.MERCHANT if merchant_liable else Liability.BUYER,
         outcome=Outcome.COMPENSATION_LATE_SHIPMENT if merchant_liable else Outcome.REJECT,
-        reasons="物流轨迹显示晚于承诺时间送达。" if merchant_liable else "物流轨迹显示按承诺时间送达。",
+        reasons=say["late"] if merchant_liable else say["on_time"],
         evidence_ids=ids,
     )
     with past.at(now - timedelta(hours=8)):
         disputes.rule(db, number, ruling, judge)
     if story == "appealed":
         with past.at(now - timedelta(hours=2)):
-            disputes.appeal(db, number, "延误由承运商天气原因造成。", seller)
+            disputes.appeal(db, number, say["appeal"], seller)
     return 1

@@ -45,10 +45,13 @@ from .catalogue import (
     PRODUCTS,
     RETURN_ADDRESSES,
     RIDER_CITY,
+    scan_places,
 )
 from .disputes import seed_disputes
 from .history import History, OrderFacts
 from .outreach import seed_outreach
+from .round import todays_round
+from .surveys import seed_surveys
 from .tickets import seed_tickets
 from .timing import settle_past
 
@@ -62,6 +65,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
     ("agent tier 2", "agent2", DEMO_PASSWORD),
     ("supervisor", "supervisor", DEMO_PASSWORD),
     ("merchant staff (贝贝母婴)", "merchant", DEMO_PASSWORD),
+    ("merchant staff (Urban Style 服饰)", "merchant2", DEMO_PASSWORD),
     ("warehouse staff (自营)", "warehouse", DEMO_PASSWORD),
     ("rider", "rider", DEMO_PASSWORD),
     ("arbitrator", "arbitrator", DEMO_PASSWORD),
@@ -96,6 +100,8 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
                 shop.import_batch(db, steps, SEEDER)
                 progress.update(task, completed=i + 1)
                 steps = []
+    # Today's round for the rider, whatever the hour (the 60 days may have delivered all of today's).
+    shop.import_batch(db, todays_round(orders, people, now, SHOP_ZONE, seed), SEEDER)
     _accounts(db, people)
     seed_outreach(db)
     rules.load_defaults(db)
@@ -105,6 +111,7 @@ def seed_demo(db: Database, *, customers: int, orders: int, seed: int, console: 
     console.print(f"opened {made} after-sales cases")
     console.print(f"opened {seed_disputes(db, history)} disputes")
     console.print(f"opened {seed_tickets(db, history, rng)} tickets")
+    console.print(f"{seed_surveys(db, history, rng)} satisfaction surveys answered")
     console.print(f"{settle_past(db, now)} older notices already read by their customers")
 
 
@@ -235,12 +242,19 @@ def _order_story(
     )
     hub_origin, hub_dest = rng.choice(list(HUBS.values())), HUBS[city]
     steps = [
-        (LogisticsNode.PICKED_UP, 0.0, "仓库揽收"),
-        (LogisticsNode.DEPARTED_HUB, 0.2, hub_origin),
-        (LogisticsNode.ARRIVED_HUB, 0.6, hub_dest),
-        (LogisticsNode.ARRIVED_STATION, 0.8, f"{city}营业部"),
-        (LogisticsNode.OUT_FOR_DELIVERY, 0.9, f"{city}营业部 快递员派送中"),
-        (LogisticsNode.DELIVERED, 1.0, "本人签收"),
+        (node, share, place)
+        for (node, share), place in zip(
+            [
+                (LogisticsNode.PICKED_UP, 0.0),
+                (LogisticsNode.DEPARTED_HUB, 0.2),
+                (LogisticsNode.ARRIVED_HUB, 0.6),
+                (LogisticsNode.ARRIVED_STATION, 0.8),
+                (LogisticsNode.OUT_FOR_DELIVERY, 0.9),
+                (LogisticsNode.DELIVERED, 1.0),
+            ],
+            scan_places(city, hub_origin, hub_dest, english=customer.name.isascii()),
+            strict=True,
+        )
     ]
     events = []
     for n, (node, share, place) in enumerate(steps):
@@ -305,6 +319,8 @@ def _accounts(db: Database, people: list[CustomerIn]) -> None:
     _ensure_user(db, "agent2", Role.AGENT_T2, "陈刚 (二线)")
     _ensure_user(db, "supervisor", Role.SUPERVISOR, "刘洋 (主管)")
     _ensure_user(db, "merchant", Role.MERCHANT, "贝贝母婴 客服", merchant_id=shop.merchant_id_for(db, "pop-mama"))
+    # Each POP merchant's service queue has its own staff (routing.ensure_defaults makes them members).
+    _ensure_user(db, "merchant2", Role.MERCHANT, "Urban Style 客服", merchant_id=shop.merchant_id_for(db, "pop-style"))
     _ensure_user(db, "warehouse", Role.WAREHOUSE, "自营仓 华东", merchant_id=shop.merchant_id_for(db, "selfop"))
     _ensure_user(db, "arbitrator", Role.ARBITRATOR, "平台仲裁 周静")
     _ensure_user(db, "admin", Role.ADMIN, "系统管理员")

@@ -25,6 +25,7 @@ from aftersales.tickets.domain import Channel, MessageKind, TicketStatus
 from aftersales.tickets.email import inbound as mail
 from aftersales.tickets.schemas import MessageIn, TicketIn, TicketOut
 
+from .catalogue import product_in_english
 from .history import History, OrderFacts
 from .timing import Past, living_the_past
 
@@ -126,6 +127,16 @@ SOLVED, PENDING, FRESH, NEAR_BREACH, BREACHED = "solved", "pending", "fresh", "n
 ROUNDS = [SOLVED] * 18 + [PENDING] * 4 + [FRESH] * 5 + [NEAR_BREACH] * 2 + [BREACHED] * 2
 REPLY = "您好，已收到您的反馈，正在为您核实处理，有结果会第一时间告诉您。"
 SOLVED_REPLY = "您好，已为您处理完毕：相关售后已提交，请留意短信与站内信通知。如还有问题可直接回复。"
+REPLY_EN = "Hello, we have your message and are looking into it; we will tell you as soon as we know more."
+SOLVED_REPLY_EN = (
+    "Hello, it is taken care of: the after-sales request is submitted; watch for the text message and your "
+    "inbox. Reply here if anything else is wrong."
+)
+
+
+def _in_english(text: str) -> bool:
+    """A story or a ticket written in English (the demo's English customers write and are answered so)."""
+    return text.isascii()
 
 
 def seed_tickets(db: Database, history: History, rng: random.Random) -> int:
@@ -169,6 +180,8 @@ class Desk:
 
     def _order(self, story: Story, at: datetime) -> OrderFacts | None:
         def fits(o: OrderFacts) -> bool:
+            if _in_english(o.customer.name) and not _in_english(story.subject):
+                return False  # an English-speaking customer does not write in Chinese
             if story.fits and not story.fits & ({line.sku for line in o.lines} | o.categories):
                 return False
             if story.need == TRANSIT:
@@ -196,6 +209,8 @@ class Desk:
             else None
         )
         product = product or (order.first_product if order else "")
+        if _in_english(story.subject):
+            product = product_in_english(product)
         data = TicketIn(
             subject=story.subject,
             body=story.body.format(order=order.number if order else "", product=product),
@@ -224,7 +239,8 @@ class Desk:
             return
         replied = opened + timedelta(minutes=self.rng.uniform(4, 25))
         then = TicketStatus.SOLVED if solved else TicketStatus.PENDING
-        body = SOLVED_REPLY if solved else REPLY
+        english = _in_english(ticket.subject)
+        body = (SOLVED_REPLY_EN if english else SOLVED_REPLY) if solved else (REPLY_EN if english else REPLY)
         try:
             with self.past.at(replied):
                 tickets.post_message(

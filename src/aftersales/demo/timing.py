@@ -57,6 +57,7 @@ def living_the_past(db: Database) -> Iterator[Past]:
     """The event handlers of every context, with the gateway's confirmations decided by the seed
     and no email tried while the past is replayed (the periodic sender takes what is left)."""
     wiring.register_handlers()
+    wiring.bind_ports()  # what contexts lend each other (a refusal's notice names the escalation window)
     past = Past(db)
     with ExitStack() as stack:
         stack.enter_context(notification_handlers.emails_held())

@@ -52,6 +52,12 @@ ESCALATORS = frozenset({Role.CUSTOMER, Role.AGENT_T2, Role.SUPERVISOR, Role.ADMI
 
 
 # --- escalation -----------------------------------------------------------------------------------
+def notice_facts(_db: Database, _params: dict[str, Any]) -> dict[str, int]:
+    """What a customer's notice says of disputes (bound into notifications as a port): how long after
+    a refusal the platform may be asked to step in, from the same setting the escalation obeys."""
+    return {"escalation_window_hours": deadlines().escalation_window}
+
+
 def escalation_offered(case: CaseOut, viewer: Principal) -> bool:
     """Whether a case page offers "ask the platform to step in" (bound into cases as a port)."""
     if viewer.role not in ESCALATORS:

@@ -4,7 +4,8 @@ Pure (no imports of ours): texts in, masked texts out. The abusive word lists ar
 kit/wordlists/ (abusive_zh.txt, abusive_en.txt; `!word` lines are innocent words never masked).
 
 Who sees contact data (`contact_visibility`), the platform practice this follows:
-- the customer sees their own phone and address (queries are already scoped to their own data);
+- the customer sees their own address, and their own phone masked on their pages as /account shows
+  it (a shared screen or a screenshot does not give it away; orders/views.phones_shown);
 - customer service (agents tier 1 and 2, supervisors), warehouse staff and riders, who ship and
   deliver, and administrators see them in full;
 - merchants and arbitrators see them masked: a POP merchant reaches the buyer through the

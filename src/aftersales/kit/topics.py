@@ -15,3 +15,5 @@ ORDER_STATUS_CHANGED: Final = "order.status_changed"
 REFUND_SETTLED: Final = "refund.settled"
 DISPUTE_STATUS_CHANGED: Final = "dispute.status_changed"
 TICKET_PUBLIC_REPLY: Final = "tickets.public_reply"  # an agent wrote to the customer (outreach governor)
+SURVEY_SENT: Final = "survey.sent"
+CSAT_SUBMITTED: Final = "csat.submitted"

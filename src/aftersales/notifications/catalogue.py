@@ -127,14 +127,14 @@ MESSAGES: dict[str, dict[str, Text]] = {
     "case.rejected": {
         "zh-CN": (
             "售后申请 {case} 未通过",
-            "很抱歉，您的{kind}申请 {case} 未通过审核，原因见售后详情页。如有异议，请通过在线客服或“联系客服”页面"
-            "告诉我们，客服人员会查看您的申请。",
+            "很抱歉，您的{kind}申请 {case} 未通过审核，原因见售后详情页。{platform_part}如有疑问，也可通过在线客服或"
+            "“联系客服”页面告诉我们，客服人员会查看您的申请。",
         ),
         "en": (
             "Your request {case} was not approved",
             "We are sorry: your {kind} request {case} was not approved; the reason is on the request's page. "
-            "If you disagree, tell our customer service in the chat or on the Support page; a person will look "
-            "at your request.",
+            "{platform_part}For questions, you can also tell our customer service in the chat or on the Support "
+            "page; a person will look at your request.",
         ),
     },
     "case.inspection_failed": {
@@ -167,12 +167,13 @@ MESSAGES: dict[str, dict[str, Text]] = {
     "refund.succeeded": {
         "zh-CN": (
             "退款 {amount} 已原路退回",
-            "您的退款 {amount}（订单 {order}{case_part}）已原路退回到您的支付账户，具体到账时间以支付机构为准。",
+            "您的退款 {amount}（订单 {order}{case_part}）已原路退回到您的支付账户。{shipping_part}"
+            "具体到账时间以支付机构为准。",
         ),
         "en": (
             "Your refund of {amount} has been sent back",
-            "Your refund of {amount} (order {order}{case_part}) has been sent back to your original payment method. "
-            "Your bank or payment provider may take a little while to show it.",
+            "Your refund of {amount} (order {order}{case_part}) has been sent back to your original payment method."
+            "{shipping_part} Your bank or payment provider may take a little while to show it.",
         ),
     },
     "refund.failed": {
@@ -270,6 +271,15 @@ SHIPPING_PART: dict[str, str] = {
     "en": " The refund of {amount} includes {share}, the items' share of the order's shipping fee.",
 }
 
+# Said on a refusal: the buyer may ask the platform to step in, within the disputes' window.
+PLATFORM_PART: dict[str, str] = {
+    "zh-CN": "如不认可，可在被拒后 {window}内到售后详情页点击“请平台介入”，由平台核实证据后裁决。",
+    "en": "If you disagree, you can choose “Ask the platform to step in” on the request's page within {window} "
+    "of this refusal; the platform will look at the evidence and rule. ",
+}
+WINDOW_DAYS: dict[str, str] = {"zh-CN": "{n} 天", "en": "{n} days"}
+WINDOW_HOURS: dict[str, str] = {"zh-CN": "{n} 小时", "en": "{n} hours"}
+
 # Messages for staff (the staff inbox), by template: (subject, body) over the names that
 # domain.compose_staff fills in: ticket, metric.
 STAFF_MESSAGES: dict[str, dict[str, Text]] = {
@@ -361,5 +371,43 @@ STAFF_MESSAGES["staff.dispute_appeal_decided"] = {
     "en": (
         "Your appeal on dispute {dispute} has been decided",
         "Your appeal on dispute {dispute} has been decided; the details are on the dispute's page.",
+    ),
+}
+
+# A satisfaction survey after a ticket is solved (the link opens it without a password for 7 days).
+MESSAGES["survey.invite"] = {
+    "zh-CN": (
+        "您对本次服务满意吗？",
+        "您的问题（{ref}）已处理完毕。请花一分钟就解决结果、响应速度和服务态度为我们打分（1–5 分）；"
+        "链接 7 天内有效，无需登录。",
+    ),
+    "en": (
+        "How did we do?",
+        "Your request {ref} has been dealt with. Please take a minute to rate the result, our speed and "
+        "our attitude (1 to 5); the link works for 7 days without signing in.",
+    ),
+}
+
+STAFF_MESSAGES["staff.csat_low_case"] = {
+    "zh-CN": (
+        "售后单 {case} 收到低分评价",
+        "客户对售后单 {case} 的满意度调查给出了 2 分或更低的评分。请在“客户满意度”页面查看评分和原因，并尽快回访客户。",
+    ),
+    "en": (
+        "Case {case} was rated low",
+        "The customer rated case {case} 2 or lower in the satisfaction survey. See the scores and reasons on "
+        "the Customer satisfaction page, and call the customer back soon.",
+    ),
+}
+
+STAFF_MESSAGES["staff.csat_low"] = {
+    "zh-CN": (
+        "工单 {ticket} 收到低分评价",
+        "客户对工单 {ticket} 的满意度调查给出了 2 分或更低的评分。请打开工单查看评分和原因，并尽快回访客户。",
+    ),
+    "en": (
+        "Ticket {ticket} was rated low",
+        "The customer rated ticket {ticket} 2 or lower in the satisfaction survey. Open the ticket to see "
+        "the scores and reasons, and call the customer back soon.",
     ),
 }

@@ -21,8 +21,11 @@ from aftersales.notifications.catalogue import (
     KINDS,
     MESSAGES,
     METRICS,
+    PLATFORM_PART,
     SHIPPING_PART,
     STAFF_MESSAGES,
+    WINDOW_DAYS,
+    WINDOW_HOURS,
 )
 
 LANGUAGES = ("zh-CN", "en")
@@ -36,6 +39,7 @@ class Topic(StrEnum):
     ORDER_STATUS_CHANGED = topics.ORDER_STATUS_CHANGED
     REFUND_SETTLED = topics.REFUND_SETTLED
     DISPUTE_STATUS_CHANGED = topics.DISPUTE_STATUS_CHANGED
+    SURVEY_SENT = topics.SURVEY_SENT
 
 
 class EmailStatus(StrEnum):
@@ -114,6 +118,8 @@ def template_for(topic: str, params: dict[str, Any]) -> str | None:
         return refund_template(str(params.get("status", "")))
     if topic == Topic.DISPUTE_STATUS_CHANGED:
         return dispute_template(str(params.get("action", "")), str(params.get("to", "")))
+    if topic == Topic.SURVEY_SENT:
+        return "survey.invite"
     return None
 
 
@@ -166,12 +172,16 @@ def compose(topic: str, params: dict[str, Any], locale: str | None) -> Notice | 
         "next_step": _next_step(template, kind, lang),
         "case_part": CASE_PART[lang].format(case=case) if case else "",
         "shipping_part": _shipping_part(params, lang),
+        "platform_part": _platform_part(template, params, lang),
     }
     subject, body = MESSAGES[template][lang]
     dispute = str(params.get("dispute_number") or "")
     fields["dispute"] = dispute
     link = f"/cases/{case}" if case else (f"/orders/{order}" if order else "/inbox")
     link = f"/disputes/{dispute}" if dispute else link
+    survey_link = str(params.get("survey_link") or "")
+    fields["ref"] = str(params.get("subject_ref") or "")
+    link = survey_link if survey_link.startswith("/surveys/") else link
     return Notice(template=template, subject=subject.format(**fields), body=body.format(**fields), link=link)
 
 
@@ -182,6 +192,16 @@ def _shipping_part(params: dict[str, Any], lang: str) -> str:
     if not share:
         return ""
     return SHIPPING_PART[lang].format(amount=format_amount(params.get("amount"), currency, lang), share=share)
+
+
+def _platform_part(template: str, params: dict[str, Any], lang: str) -> str:
+    """A refused request may be handed to the platform within the disputes' escalation window
+    (`escalation_window_hours`, given by the disputes context); "" when the window is not known."""
+    hours = params.get("escalation_window_hours")
+    if template != "case.rejected" or not isinstance(hours, int) or hours <= 0:
+        return ""
+    window = WINDOW_DAYS[lang].format(n=hours // 24) if hours % 24 == 0 else WINDOW_HOURS[lang].format(n=hours)
+    return PLATFORM_PART[lang].format(window=window)
 
 
 def compose_staff(template: str, params: dict[str, Any], locale: str | None) -> Notice:

@@ -97,6 +97,10 @@ def on_agent_public_reply(event: StoredEvent, key: str) -> None:
     service.agent_contacted(configured_database(), int(customer_id), str(fields.get("order_number") or ""), at, key)
 
 
+def on_survey_sent(event: StoredEvent, key: str) -> None:
+    _deliver(Topic.SURVEY_SENT, event, key)
+
+
 def register() -> None:
     """Subscribe to the topics customers hear about; calling it again changes nothing."""
     global _registered
@@ -106,4 +110,5 @@ def register() -> None:
         on_topic(Topic.REFUND_SETTLED.value, on_refund_settled)
         on_topic(Topic.DISPUTE_STATUS_CHANGED.value, on_dispute_status_changed)
         on_topic(topics.TICKET_PUBLIC_REPLY, on_agent_public_reply)
+        on_topic(Topic.SURVEY_SENT.value, on_survey_sent)
         _registered = True

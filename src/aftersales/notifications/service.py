@@ -3,7 +3,7 @@ event, send queued emails with retries, and the customer's inbox."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,6 +45,26 @@ LEASE = timedelta(minutes=10)
 SCAN = "emails"  # failed sends are counted in /metrics under this scan
 
 
+# Facts another context states in notices without notifications importing it (they import us):
+# the disputes context gives the window in which a refused case may be handed to the platform, the
+# cases context a settled refund's shipping share. Each gets the event's params and adds to them.
+NoticeFacts = Callable[[Database, dict[str, Any]], dict[str, Any]]
+_notice_facts: list[NoticeFacts] = []
+
+
+def provide_notice_facts(provider: NoticeFacts) -> None:
+    """Bound at start-up (worker.wiring.bind_ports); providing the same one again changes nothing."""
+    if provider not in _notice_facts:
+        _notice_facts.append(provider)
+
+
+def _with_facts(db: Database, params: dict[str, Any]) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    for provider in _notice_facts:
+        facts.update(provider(db, params))
+    return {**facts, **params}
+
+
 # --- writing a notice ----------------------------------------------------------------------------
 def notify(
     db: Database,
@@ -70,7 +90,7 @@ def notify(
     if contact is None:
         log.warning("notifications.unknown_customer", customer_id=customer_id, topic=topic, key=key)
         return None
-    notice = domain.compose(topic, params, contact.locale)
+    notice = domain.compose(topic, _with_facts(db, params), contact.locale)
     if notice is None:
         return None
     settings = settings or notification_settings()

@@ -447,7 +447,9 @@ def change_address_in(session: Session, order_id: int, address: AddressIn, by: P
         raise NotFound(f"No order #{order_id}.")
     before = f"{order.recipient_name} {order.recipient_phone} {order.address_region} {order.address_detail}"
     order.recipient_name = address.name
-    order.recipient_phone = address.phone
+    # The order page shows a customer their phone masked (as /account does), so the form comes
+    # without it: left empty, the phone stays as it was.
+    order.recipient_phone = address.phone.strip() or order.recipient_phone
     order.address_region = address.region
     order.address_detail = address.detail
     order.updated_at = clock.now()

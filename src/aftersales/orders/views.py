@@ -101,6 +101,19 @@ def order_view(order: Order, entries: list[TimelineEntryOut], now: datetime) -> 
     )
 
 
+def phones_shown(order: OrderOut, viewer: Principal) -> dict[str, str]:
+    """The phones an order page prints. A customer sees their own masked, as /account shows it
+    (a page on a shared screen or a screenshot does not give it away); staff see what
+    `as_seen_by` left them: in full for those who call or ship (customer service, the warehouse),
+    masked for the rest."""
+    if viewer.role is Role.CUSTOMER:
+        return {
+            "recipient": masking.mask_phone(order.recipient_phone),
+            "customer": masking.mask_phone(order.customer_phone),
+        }
+    return {"recipient": order.recipient_phone, "customer": order.customer_phone}
+
+
 def as_seen_by(order: OrderOut, viewer: Principal) -> OrderOut:
     """Phones and the street address as the viewer's role may see them, as tickets already do:
     the customer sees their own, merchants, arbitrators and integrations see them masked. A rider

@@ -16,6 +16,7 @@ from aftersales.kit.errors import Invalid, NotFound
 from aftersales.kit.pagination import PageRequest
 from aftersales.orders import deliveries, service
 from aftersales.orders.domain import DeliveryMark, FailureReason, LogisticsNode, OrderStatus
+from aftersales.orders.views import phones_shown
 from aftersales.web.deps import csrf_protect, get_db, page_principal
 from aftersales.web.flash import take_flash
 from aftersales.web.forms import submit
@@ -86,6 +87,7 @@ def order_page(
         request,
         "orders/detail.html",
         order=order,
+        phones=phones_shown(order, principal),
         nodes=list(LogisticsNode),
         delivery_photos=photos_by_shipment,
         notice=take_flash(request),

@@ -186,6 +186,20 @@ class TicketsRepository(Repository):
             stmt = stmt.where(TicketMessage.kind.in_(["customer", "reply", "system"]))
         return list(self.session.scalars(stmt.order_by(TicketMessage.id)).all())
 
+    def public_repliers(self, ticket_id: int) -> list[int]:
+        """Every agent who answered the customer in public on the ticket, first reply first."""
+        stmt = (
+            select(TicketMessage.author_user_id, func.min(TicketMessage.id))
+            .where(
+                TicketMessage.ticket_id == ticket_id,
+                TicketMessage.kind == "reply",
+                TicketMessage.author_user_id.is_not(None),
+            )
+            .group_by(TicketMessage.author_user_id)
+            .order_by(func.min(TicketMessage.id))
+        )
+        return [int(user_id) for user_id, _ in self.session.execute(stmt) if user_id is not None]
+
     def attachment(self, ticket_id: int, attachment_id: int) -> TicketAttachment | None:
         found: TicketAttachment | None = self.session.scalar(
             select(TicketAttachment).where(

@@ -182,3 +182,19 @@ class TicketPage(BaseModel):
     total: int
     page: int
     size: int
+
+
+class SurveyFacts(BaseModel):
+    """What the surveys context reads of a solved ticket: whom to ask, by which channel, and whom an
+    answer credits (every agent who replied in public)."""
+
+    ticket_id: int
+    number: str
+    channel: str
+    status: str
+    customer_id: int | None
+    merchant_id: int | None
+    order_number: str
+    case_number: str
+    solved_at: datetime | None
+    agent_ids: list[int]

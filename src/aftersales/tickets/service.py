@@ -49,6 +49,7 @@ from aftersales.tickets.schemas import (
     ClassificationIn,
     Intake,
     MessageIn,
+    SurveyFacts,
     TicketIn,
     TicketOut,
     TicketPage,
@@ -454,6 +455,27 @@ def classification_accuracy(db: Database) -> classification.AccuracyReport:
                 {"responsibility": r.corrected_responsibility, "scenario": r.corrected_scenario},
             )
             for r in rows
+        )
+
+
+def survey_facts(db: Database, number: str) -> SurveyFacts | None:
+    """A ticket as the satisfaction survey reads it (None when there is no such ticket)."""
+    with db.read() as uow:
+        repo = TicketsRepository(uow.session)
+        ticket = repo.by_number_unscoped(number)
+        if ticket is None:
+            return None
+        return SurveyFacts(
+            ticket_id=ticket.id,
+            number=ticket.number,
+            channel=ticket.channel,
+            status=ticket.status,
+            customer_id=ticket.customer_id,
+            merchant_id=ticket.merchant_id,
+            order_number=ticket.order_number,
+            case_number=ticket.case_number,
+            solved_at=ticket.solved_at,
+            agent_ids=repo.public_repliers(ticket.id),
         )
 
 

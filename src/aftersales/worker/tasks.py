@@ -66,4 +66,5 @@ def sweep_dispute_deadlines() -> int:
 # Tasks of other contexts live with them; importing registers them on the same queue.
 import aftersales.notifications.tasks  # noqa: E402
 import aftersales.refunds.tasks  # noqa: E402
-import aftersales.sla.tasks  # noqa: E402, F401
+import aftersales.sla.tasks  # noqa: E402
+import aftersales.surveys.tasks  # noqa: E402, F401

@@ -50,6 +50,7 @@ def register_handlers() -> None:
     from aftersales.orders import service as orders
     from aftersales.refunds import handlers as refunds_handlers
     from aftersales.sla import service as sla
+    from aftersales.surveys import handlers as surveys_handlers
     from aftersales.tickets import handlers as tickets_handlers
 
     cases_handlers.register()
@@ -60,6 +61,7 @@ def register_handlers() -> None:
     assistant_handlers.register()
     # Analytics hears the others' events and files them as metric events (docs/analytics.md).
     analytics_handlers.register()
+    surveys_handlers.register()
     # The help center quotes the SLA policy's targets instead of writing numbers of its own.
     knowledge.register_facts("sla", sla.help_facts)
     # And the delivery promise the orders context stamps on shipments.
@@ -71,11 +73,16 @@ def bind_ports() -> None:
     real order line takes its facts from cases (cases decide with rules, so rules cannot import cases)."""
     from aftersales.cases import service as cases
     from aftersales.disputes import service as disputes
+    from aftersales.notifications import service as notifications
     from aftersales.rules import service as rules
 
     rules.provide_order_facts(cases.dry_run_facts)
     # A case page offers "ask the platform to step in" by the disputes' own rule.
     cases.provide_escalation_offer(disputes.escalation_offered)
+    # A refusal's notice tells the buyer the window in which the platform may be asked to step in.
+    notifications.provide_notice_facts(disputes.notice_facts)
+    # A settled refund's notice names the shipping share it carries, from the case's lines.
+    notifications.provide_notice_facts(cases.refund_notice_facts)
 
 
 def connect(settings: Settings, db: Database) -> None:

@@ -1,0 +1,1 @@
+"""Satisfaction surveys after a ticket or case closes: result, speed, attitude."""
