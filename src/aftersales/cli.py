@@ -15,6 +15,7 @@ from aftersales.analytics.cli import analytics_app
 from aftersales.assistant.cli import assistant_app
 from aftersales.config import get_settings
 from aftersales.db.uow import configured_database
+from aftersales.integrations.cli import import_app, integration_app
 from aftersales.integrations.tracking_cli import tracking as import_tracking
 from aftersales.kit.access import Role
 from aftersales.kit.errors import AppError
@@ -26,12 +27,10 @@ app.add_typer(assistant_app, name="assistant")
 app.add_typer(analytics_app, name="analytics")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
-app.command("staffing")(staffing)
-import_app = typer.Typer(
-    help="Backfills: orders and tracking in the formats platforms and carriers send.", no_args_is_help=True
-)
 app.add_typer(import_app, name="import")
+app.add_typer(integration_app, name="integration")
 import_app.command("tracking")(import_tracking)
+app.command("staffing")(staffing)
 console = Console()
 
 

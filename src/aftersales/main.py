@@ -25,6 +25,8 @@ from aftersales.identity import api as identity_api
 from aftersales.identity import service as identity_service
 from aftersales.identity import web as identity_web
 from aftersales.identity.customers import CustomerDirectory
+from aftersales.integrations import api as integrations_api
+from aftersales.integrations import web as integrations_web
 from aftersales.knowledge import api as knowledge_api
 from aftersales.knowledge import web as knowledge_web
 from aftersales.notifications import api as notifications_api
@@ -140,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cases_api.router, prefix="/api/v1")
     app.include_router(cases_web.router)
     app.include_router(disputes_api.router, prefix="/api/v1")
+    app.include_router(integrations_api.router, prefix="/api/v1")
+    app.include_router(integrations_web.router)
     app.include_router(disputes_web.router)
     app.include_router(knowledge_api.router, prefix="/api/v1")
     app.include_router(knowledge_web.router)

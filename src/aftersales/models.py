@@ -8,6 +8,7 @@ import aftersales.cases.models
 import aftersales.db.refcache
 import aftersales.disputes.models
 import aftersales.identity.models
+import aftersales.integrations.models
 import aftersales.knowledge.models
 import aftersales.messaging.models
 import aftersales.notifications.models

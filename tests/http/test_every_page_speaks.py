@@ -129,6 +129,11 @@ ZH_ALLOWED_WORDS = {
     "AS",  # the prefixes of ticket, order and case numbers (in "TK…" hints)
     "Erlang",
     "WAPE",  # a queueing model's and a forecast error's own names, as Chinese planners write them
+    "Shopify",
+    "WooCommerce",
+    "Magento",
+    "BigCommerce",
+    "Saleor",  # shop platforms' own names (the integrations page), as carriers' above
 }
 # Columns whose text people of the shop wrote or named: any language may show it.
 DATA_COLUMNS = frozenset(

@@ -32,6 +32,9 @@ class OrderStatus(StrEnum):
     DELIVERED = "delivered"
     COMPLETED = "completed"  # receipt confirmed or auto-confirmed
     CANCELLED = "cancelled"
+    # What the shop reports of money given back on the platform (the refunds are on the order).
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
 
 
 # Forward moves may skip steps: an order feed can lag and report "shipped" straight after "paid".
@@ -53,6 +56,13 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     for i, status in enumerate(_FORWARD)
 }
 ORDER_TRANSITIONS[OrderStatus.CANCELLED] = frozenset()
+# Money given back on the platform: from a paid order up to its delivery. A completed order stays
+# completed (its refunds are recorded on it and shown); a full refund may still be cancelled.
+REFUND_STATES = frozenset({OrderStatus.PARTIALLY_REFUNDED, OrderStatus.REFUNDED})
+for _paid in (OrderStatus.PAID, OrderStatus.FULFILLING, OrderStatus.SHIPPED, OrderStatus.DELIVERED):
+    ORDER_TRANSITIONS[_paid] = ORDER_TRANSITIONS[_paid] | REFUND_STATES
+ORDER_TRANSITIONS[OrderStatus.PARTIALLY_REFUNDED] = frozenset({OrderStatus.REFUNDED, OrderStatus.CANCELLED})
+ORDER_TRANSITIONS[OrderStatus.REFUNDED] = frozenset({OrderStatus.CANCELLED})
 
 
 def can_move_order(current: OrderStatus, target: OrderStatus) -> bool:
@@ -68,7 +78,35 @@ def resolve_reported_status(current: OrderStatus, reported: OrderStatus) -> Orde
         return reported
     if current in _FORWARD and reported in _FORWARD and _FORWARD.index(reported) < _FORWARD.index(current):
         return current
+    # A refund is later news than any progress a lagging feed reports; a refund reported on a
+    # completed or cancelled order is kept as money on the order, not as its status.
+    if (current in REFUND_STATES and reported in _FORWARD) or reported in REFUND_STATES:
+        return current
     return None
+
+
+def status_with_refunds(reported: OrderStatus, refunded: Decimal, payable: Decimal) -> OrderStatus:
+    """The status an order's refunds give it when the shop's own status does not say (WooCommerce
+    keeps "processing" after a partial refund): everything paid back is refunded, part of it is
+    partially refunded. An unpaid, cancelled or completed order keeps the status reported."""
+    if refunded <= 0 or reported in (OrderStatus.CREATED, OrderStatus.CANCELLED, OrderStatus.COMPLETED):
+        return reported
+    if reported is OrderStatus.REFUNDED or refunded >= payable:
+        return OrderStatus.REFUNDED
+    return OrderStatus.PARTIALLY_REFUNDED
+
+
+def refunds_problem(refunded: Decimal, payable: Decimal) -> str | None:
+    """Why the refunds recorded on an order cannot be right, naming the field; None when they can."""
+    if refunded > payable:
+        return f"refunds: {refunded} refunded in all is more than the order's payable total {payable}"
+    return None
+
+
+def payable_total(goods: Decimal, shipping: Decimal, discount: Decimal, tax: Decimal, taxes_included: bool) -> Decimal:
+    """What the buyer pays: goods and shipping less the discount, plus the tax when prices are
+    quoted without it (with taxes included, the tax is already inside the prices: shown, not added)."""
+    return goods + shipping - discount + (Decimal(0) if taxes_included else tax)
 
 
 class ShipmentStatus(StrEnum):
@@ -125,6 +163,8 @@ NODE_STATUS: dict[LogisticsNode, ShipmentStatus] = {
 }
 # Before the carrier has the parcel: not shipped yet.
 NOT_YET_MOVING = frozenset({ShipmentStatus.PENDING, ShipmentStatus.INFO_RECEIVED})
+# Scans that say the parcel has left the sender; "info received" is only the label's data.
+MOVING_NODES = frozenset(LogisticsNode) - {LogisticsNode.INFO_RECEIVED}
 # Order of nodes along the way, to break ties between events stamped with the same time.
 NODE_RANK = {node: rank for rank, node in enumerate(LogisticsNode)}
 
@@ -155,7 +195,7 @@ def shipment_state(events: Iterable[NodeEvent]) -> tuple[ShipmentStatus, NodeEve
 def order_status_after_shipments(current: OrderStatus, statuses: list[ShipmentStatus]) -> OrderStatus:
     """What logistics tells us about the order: moving shipments mean shipped, all delivered
     means delivered. Never moves an order backwards or out of a final state."""
-    if not statuses or current in (OrderStatus.CANCELLED, OrderStatus.COMPLETED):
+    if not statuses or current in (OrderStatus.CANCELLED, OrderStatus.COMPLETED) or current in REFUND_STATES:
         return current
     if all(s is ShipmentStatus.DELIVERED for s in statuses):
         target = OrderStatus.DELIVERED
@@ -201,14 +241,20 @@ class LineShare:
     goods: Decimal  # unit price × quantity
     discount: Decimal  # its share of the order-level discount
     shipping: Decimal  # its share of the shipping fee
+    tax: Decimal = Decimal(0)  # its share of a tax added on top of prices quoted without it
 
     @property
     def paid(self) -> Decimal:
-        return self.goods - self.discount + self.shipping
+        return self.goods - self.discount + self.shipping + self.tax
 
 
 def paid_shares(
-    line_totals: Sequence[Decimal], shipping_fee: Decimal, discount_total: Decimal, currency: str
+    line_totals: Sequence[Decimal],
+    shipping_fee: Decimal,
+    discount_total: Decimal,
+    currency: str,
+    *,
+    tax_added: Decimal = Decimal(0),
 ) -> list[LineShare]:
     """What each line was paid, as help promises: the order's discount and its shipping shared out
     over the lines in proportion to their value (largest remainder, to the minor unit), so the
@@ -219,7 +265,8 @@ def paid_shares(
     shipping_left = max(shipping_fee - (discount_total - on_goods), Decimal(0))
     discounts = allocate(on_goods, line_totals, currency)
     shipping = allocate(shipping_left, line_totals, currency)
-    return [LineShare(t, d, s) for t, d, s in zip(line_totals, discounts, shipping, strict=True)]
+    taxes = allocate(tax_added, line_totals, currency)
+    return [LineShare(t, d, s, x) for t, d, s, x in zip(line_totals, discounts, shipping, taxes, strict=True)]
 
 
 def captured_shares(paid: Sequence[Decimal], captured: Decimal, currency: str) -> list[Decimal]:
@@ -347,3 +394,25 @@ def marks_allowed(status: ShipmentStatus) -> tuple[DeliveryMark, ...]:
     if status is ShipmentStatus.OUT_FOR_DELIVERY:
         return (DeliveryMark.DELIVERED, DeliveryMark.FAILED)
     return (DeliveryMark.PICKED_UP,)
+
+
+# --- order numbers as shops write them ------------------------------------------------------------
+ORDER_NUMBER_MAX = 64
+# Characters a number may not hold: they would end or split the page's address (/orders/<number>).
+_NOT_IN_NUMBERS = frozenset('/\\#?%"<>`{}|^[]')
+
+
+def order_number_problem(number: str) -> str | None:
+    """Why a shop's order number cannot be ours as written, or None. Shops write numbers their
+    own way (Magento "000000123", WooCommerce "WC-1001", "2024/0001" no): printable characters, no
+    whitespace, none that would break the order's address, at most 64, starting with a letter or digit."""
+    if not 1 <= len(number) <= ORDER_NUMBER_MAX:
+        return f"must be 1 to {ORDER_NUMBER_MAX} characters long"
+    if not number[0].isalnum():
+        return "must start with a letter or a digit"
+    for char in number:
+        if char.isspace() or not char.isprintable():
+            return f"must not contain whitespace or control characters (found {char!r})"
+        if char in _NOT_IN_NUMBERS:
+            return f"must not contain {char!r}"
+    return None

@@ -50,6 +50,7 @@ def _facts(repo: OrdersRepository, order: Order) -> OrderFacts:
         order.shipping_fee,
         order.discount_total,
         order.currency,
+        tax_added=Decimal(0) if order.taxes_included else order.tax_total,
     )
     # Field by field on purpose: OrderFacts's own fields; look-alikes elsewhere build others'.
     return OrderFacts(
@@ -150,10 +151,12 @@ def money_facts_in(session: Session, order_id: int, *, lock: bool) -> OrderMoney
     row = repo.money_row(order_id, lock=lock)
     if row is None:
         return None
-    shipping_fee, discount_total, lines, payments = repo.money_parts(order_id)
+    shipping_fee, discount_total, lines, payments, tax_added = repo.money_parts(order_id)
     paid = [
         share.paid
-        for share in domain.paid_shares([p * q for _, _, p, q in lines], shipping_fee, discount_total, row[2])
+        for share in domain.paid_shares(
+            [p * q for _, _, p, q in lines], shipping_fee, discount_total, row[2], tax_added=tax_added
+        )
     ]
     captured = min(sum(payments, Decimal(0)), row[3])
     return OrderMoney(

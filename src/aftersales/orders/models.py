@@ -92,18 +92,26 @@ class Order(Base):
         Index("ix_orders_customer_placed", "customer_id", "placed_at"),
         Index("ix_orders_merchant_placed", "merchant_id", "placed_at"),
         Index("ix_orders_recipient_phone", "recipient_phone"),
+        UniqueConstraint("merchant_id", "external_ref", name="uq_orders_merchant_external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
     currency: Mapped[str] = mapped_column(String(3))
     goods_total: Mapped[Decimal] = mapped_column(Amount)
     shipping_fee: Mapped[Decimal] = mapped_column(Amount)
     discount_total: Mapped[Decimal] = mapped_column(Amount)
+    # The tax within the payable total: inside the prices when taxes_included, else added to them.
+    tax_total: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0), server_default="0")
+    taxes_included: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
     payable_total: Mapped[Decimal] = mapped_column(Amount)
+    # Money the shop gave back on its own platform (the sum of the order's refunds below).
+    refunded_total: Mapped[Decimal] = mapped_column(Amount, default=Decimal(0), server_default="0")
+    # The shop platform's own id for the order ("shopify:450789469"), to attach refunds to it.
+    external_ref: Mapped[str | None] = mapped_column(String(80))
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -130,6 +138,9 @@ class Order(Base):
     )
     payments: Mapped[list[Payment]] = relationship(back_populates="order", lazy="raise", cascade="all, delete-orphan")
     shipments: Mapped[list[Shipment]] = relationship(back_populates="order", lazy="raise", cascade="all, delete-orphan")
+    refunds: Mapped[list[OrderRefund]] = relationship(
+        back_populates="order", lazy="raise", order_by="OrderRefund.refunded_at", cascade="all, delete-orphan"
+    )
 
     __mapper_args__: dict[str, Any] = {"version_id_col": version}
 
@@ -151,6 +162,26 @@ class OrderLine(Base):
     stock_status: Mapped[str] = mapped_column(String(16), default="in_stock")
 
     order: Mapped[Order] = relationship(back_populates="lines", lazy="raise")
+
+
+class OrderRefund(Base):
+    """Money the shop gave back on its own platform, as its order feed reports it (a refund that
+    Aftersales pays out itself lives in the refunds context)."""
+
+    __tablename__ = "order_refunds"
+    __table_args__ = (UniqueConstraint("order_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
+    refunded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    # [{"line_no": 1, "quantity": 2}, …]: the lines and units given back, when the shop says.
+    lines: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+
+    order: Mapped[Order] = relationship(back_populates="refunds", lazy="raise")
 
 
 class Payment(Base):

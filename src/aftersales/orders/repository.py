@@ -105,7 +105,20 @@ class OrdersRepository(Repository):
         stmt = (
             select(Order)
             .where(Order.number == number)
-            .options(selectinload(Order.lines), selectinload(Order.payments), selectinload(Order.shipments))
+            .options(
+                selectinload(Order.lines),
+                selectinload(Order.payments),
+                selectinload(Order.shipments),
+                selectinload(Order.refunds),
+            )
+        )
+        return self.session.scalar(stmt)
+
+    def order_by_external_ref(self, merchant_id: int, external_ref: str) -> Order | None:
+        stmt = (
+            select(Order)
+            .where(Order.merchant_id == merchant_id, Order.external_ref == external_ref)
+            .options(selectinload(Order.lines), selectinload(Order.refunds))
         )
         return self.session.scalar(stmt)
 
@@ -113,6 +126,7 @@ class OrdersRepository(Repository):
         stmt = scope_orders(select(Order).where(Order.number == number), viewer).options(
             selectinload(Order.lines),
             selectinload(Order.payments),
+            selectinload(Order.refunds),
             selectinload(Order.shipments).selectinload(Shipment.events),
         )
         order: Order | None = self.session.scalar(stmt)
@@ -259,17 +273,25 @@ class OrdersRepository(Repository):
         row = self.session.execute(stmt).first()
         return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
-    def money_parts(self, order_id: int) -> tuple[Decimal, Decimal, list[tuple[int, int, Decimal, int]], list[Decimal]]:
-        """Shipping fee, discount, lines (id, number, unit price, quantity) in line order, and the
-        captured payment amounts of an order; summed in Python (SQLite keeps amounts as text)."""
-        fees = self.session.execute(select(Order.shipping_fee, Order.discount_total).where(Order.id == order_id)).one()
+    def money_parts(
+        self, order_id: int
+    ) -> tuple[Decimal, Decimal, list[tuple[int, int, Decimal, int]], list[Decimal], Decimal]:
+        """Shipping fee, discount, lines (id, number, unit price, quantity) in line order, the
+        captured payment amounts of an order, and the tax added on top of its prices (0 when the
+        prices include it); summed in Python (SQLite keeps amounts as text)."""
+        fees = self.session.execute(
+            select(Order.shipping_fee, Order.discount_total, Order.tax_total, Order.taxes_included).where(
+                Order.id == order_id
+            )
+        ).one()
         lines = self.session.execute(
             select(OrderLine.id, OrderLine.line_no, OrderLine.unit_price, OrderLine.quantity)
             .where(OrderLine.order_id == order_id)
             .order_by(OrderLine.line_no)
         )
         paid = self.session.scalars(select(Payment.amount).where(Payment.order_id == order_id))
-        return fees[0], fees[1], [(a, b, c, d) for a, b, c, d in lines], list(paid)
+        added = Decimal(0) if fees[3] else fees[2]
+        return fees[0], fees[1], [(a, b, c, d) for a, b, c, d in lines], list(paid), added
 
     def first_payment_reference(self, order_id: int) -> str | None:
         stmt = (

@@ -6,15 +6,27 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from aftersales.kit.money import SUPPORTED_CURRENCIES
+from aftersales.orders import domain
 from aftersales.orders.domain import CustomerTier, ExceptionReason, LogisticsNode, MerchantKind, OrderStatus
 from aftersales.timeline.schemas import TimelineLine
 
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:\-]*$")]
 Text = Annotated[str, Field(max_length=400)]
 PositiveAmount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+
+
+def _order_number(value: str) -> str:
+    problem = domain.order_number_problem(value)
+    if problem:
+        raise ValueError(f"the order number {problem}")
+    return value
+
+
+# An order number as the shop writes it (orders.domain.order_number_problem says what is refused).
+OrderNumber = Annotated[str, Field(min_length=1, max_length=domain.ORDER_NUMBER_MAX), AfterValidator(_order_number)]
 
 
 def _currency(value: str) -> str:
@@ -102,6 +114,23 @@ class OrderLineIn(BaseModel):
     quantity: Annotated[int, Field(ge=1, le=100_000)]
     unit_price: PositiveAmount
     out_of_stock: bool = False
+    # The shop's name for the item: used only when an import registers a SKU it has not seen.
+    name: Annotated[str, Field(max_length=200)] = ""
+
+
+class RefundLineIn(BaseModel):
+    line_no: Annotated[int, Field(ge=1, le=1000)]
+    quantity: Annotated[int, Field(ge=0, le=100_000)]
+
+
+class OrderRefundIn(BaseModel):
+    """Money the shop gave back on its own platform (not a refund Aftersales pays out)."""
+
+    reference: Code
+    amount: Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2, allow_inf_nan=False)]
+    refunded_at: AwareDatetime
+    reason: Annotated[str, Field(max_length=400)] = ""
+    lines: list[RefundLineIn] = Field(default_factory=list, max_length=200)
 
 
 class PaymentIn(BaseModel):
@@ -124,12 +153,20 @@ class ShipmentIn(BaseModel):
     )
 
 
+class OrderRefundsIn(BaseModel):
+    """Refunds a shop reports on their own, for the order it knows by its own id (external_ref)."""
+
+    merchant_code: Code
+    external_ref: Annotated[str, Field(min_length=1, max_length=80)]
+    refunds: list[OrderRefundIn] = Field(min_length=1, max_length=100)
+
+
 class OrderIn(BaseModel):
     """One revision of an order as the shop's order system knows it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": []})
 
-    number: Code
+    number: OrderNumber
     version: Annotated[int, Field(ge=1, le=2**31 - 1, description="the shop's revision of this order")]
     updated_at: AwareDatetime
     merchant_code: Code
@@ -142,6 +179,14 @@ class OrderIn(BaseModel):
     lines: list[OrderLineIn] = Field(min_length=1, max_length=200)
     shipping_fee: PositiveAmount = Decimal("0")
     discount_total: PositiveAmount = Decimal("0")
+    tax_total: PositiveAmount = Field(default=Decimal("0"), description="the tax within the payable total")
+    taxes_included: bool = Field(
+        default=True, description="true: prices already include the tax; false: the tax is added to the total"
+    )
+    refunds: list[OrderRefundIn] = Field(default_factory=list, max_length=100)
+    external_ref: Annotated[str, Field(max_length=80)] | None = Field(
+        default=None, description="the shop platform's own id for this order, e.g. 'shopify:450789469'"
+    )
     payments: list[PaymentIn] = Field(default_factory=list, max_length=20)
     shipments: list[ShipmentIn] = Field(default_factory=list, max_length=20)
     tags: list[Annotated[str, Field(max_length=40)]] = Field(default_factory=list, max_length=20)
@@ -157,6 +202,19 @@ class OrderIn(BaseModel):
         goods = sum((line.unit_price * line.quantity for line in self.lines), Decimal(0))
         if self.discount_total > goods + self.shipping_fee:
             raise ValueError("discount_total is larger than the goods and shipping together")
+        tax = self.tax_total
+        payable = domain.payable_total(goods, self.shipping_fee, self.discount_total, tax, self.taxes_included)
+        problem = domain.refunds_problem(sum((r.amount for r in self.refunds), Decimal(0)), payable)
+        if problem:
+            raise ValueError(problem)
+        references = [r.reference for r in self.refunds]
+        if len(references) != len(set(references)):
+            raise ValueError("refunds: each refund's reference must be unique within an order")
+        known_lines = set(numbers)
+        for refund in self.refunds:
+            stray = sorted({rl.line_no for rl in refund.lines} - known_lines)
+            if stray:
+                raise ValueError(f"refunds: refund {refund.reference} names line(s) {stray} the order does not have")
         return self
 
 
@@ -268,6 +326,16 @@ class TimelineOut(TimelineLine):
     subject_type: str
 
 
+class OrderRefundOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    reference: str
+    amount: Decimal
+    currency: str
+    refunded_at: datetime
+    reason: str
+    lines: list[dict[str, int]]
+
+
 class OrderSummary(BaseModel):
     number: str
     status: str
@@ -293,6 +361,11 @@ class OrderOut(OrderSummary):
     goods_total: Decimal
     shipping_fee: Decimal
     discount_total: Decimal
+    tax_total: Decimal = Decimal(0)
+    taxes_included: bool = True
+    refunded_total: Decimal = Decimal(0)
+    refunds: list[OrderRefundOut] = []
+    external_ref: str | None = None
     paid_at: datetime | None
     delivered_at: datetime | None
     tags: list[str]

@@ -44,6 +44,13 @@ from aftersales.orders.facts import (
     order_id_in,
     set_contact_preferences,
 )
+from aftersales.orders.imports import (
+    apply_refunds,
+    attach_refunds_in,
+    note_refunds,
+    register_missing_skus,
+    summary_by_ref,
+)
 from aftersales.orders.models import (
     Customer,
     LogisticsEvent,
@@ -64,6 +71,7 @@ from aftersales.orders.schemas import (
     OrderFacts,
     OrderIn,
     OrderOut,
+    OrderRefundsIn,
     OrderSummary,
     UpsertResult,
 )
@@ -82,6 +90,30 @@ def upsert_order(db: Database, data: OrderIn, by: Principal) -> UpsertResult:
     return _retry_once_on_race(db, lambda session: _apply_order(session, data, by), f"Order '{data.number}'")
 
 
+def import_orders(db: Database, steps: list[OrderIn | OrderRefundsIn], by: Principal) -> list[UpsertResult]:
+    """Orders mapped from a shop platform's format, and refunds it reports on their own, all or
+    none in one transaction. An order is an API revision that also registers unknown SKUs and
+    attaches an existing customer without changing who they are; lone refunds go on the order the
+    shop knows by its id (404 without one, "unchanged" when known: imports.attach_refunds_in)."""
+
+    def apply(session: Session) -> list[UpsertResult]:
+        results = []
+        for step in steps:
+            if isinstance(step, OrderIn):
+                results.append(_apply_order(session, step, by, keep_customer=True, register_skus=True))
+            else:
+                results.append(attach_refunds_in(session, step.merchant_code, step.external_ref, step.refunds, by))
+            session.flush()
+        return results
+
+    return _retry_once_on_race(db, apply, "The import")
+
+
+def order_by_external_ref(db: Database, merchant_code: str, external_ref: str) -> OrderSummary | None:
+    with db.read() as uow:
+        return summary_by_ref(uow.session, merchant_code, external_ref)
+
+
 def _retry_once_on_race(db: Database, apply: Callable[[Session], T], what: str) -> T:
     """Two deliveries of the same new record can race on its unique key; the loser retries once
     and then sees the winner's row, so a replay still answers as a replay."""
@@ -98,7 +130,9 @@ def _retry_once_on_race(db: Database, apply: Callable[[Session], T], what: str) 
     raise AssertionError("unreachable")
 
 
-def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult:
+def _apply_order(
+    session: Session, data: OrderIn, by: Principal, *, keep_customer: bool = False, register_skus: bool = False
+) -> UpsertResult:
     repo = OrdersRepository(session)
     merchant = _merchant_or_409(repo, data.merchant_code)
     _check_feeds_merchant(by, merchant)
@@ -111,6 +145,12 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
             return UpsertResult(
                 number=order.number, result="unchanged", status=order.status, source_version=order.source_version
             )
+    if data.external_ref:
+        other = repo.order_by_external_ref(merchant.id, data.external_ref)
+        if other is not None and other.number != data.number:
+            raise Conflict(f"The shop's order '{data.external_ref}' is already order '{other.number}' here.")
+    if register_skus:
+        register_missing_skus(session, merchant.id, data)
     skus = repo.skus_by_code(merchant.id, [line.sku for line in data.lines])
     missing = sorted({line.sku for line in data.lines} - skus.keys())
     if missing:
@@ -120,7 +160,7 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
         )
     actor = actor_of(by)
     now = clock.now()
-    customer, kept = _upsert_customer(repo, data, now, by)
+    customer, kept = _upsert_customer(repo, data, now, by, keep_existing=keep_customer)
     created = order is None
     if order is None:
         # Field by field on purpose: Order's own fields; look-alikes elsewhere build others'.
@@ -133,17 +173,14 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
             lines=[],
             payments=[],
             shipments=[],
+            refunds=[],
         )
         repo.add(order)
         previous_status = None
     else:
         previous_status = OrderStatus(order.status)
-    status = data.status if previous_status is None else domain.resolve_reported_status(previous_status, data.status)
-    if status is None:
-        raise Conflict(f"Order '{data.number}' is {order.status}; it cannot move to {data.status.value}.")
     # Field by field on purpose, like the SKU's upsert in catalogue.py: the order's own columns.
     order.customer_id = customer.id
-    order.status = status.value
     order.currency = data.currency
     order.placed_at = data.placed_at
     order.paid_at = data.paid_at
@@ -153,18 +190,26 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     order.address_detail = data.shipping_address.detail
     order.tags = list(data.tags)
     order.note = data.note
+    order.external_ref = data.external_ref or order.external_ref
     order.source_version = data.version
     order.source_updated_at = data.updated_at
     order.updated_at = now
+    _apply_lines(order, data, skus)
+    new_refunds = apply_refunds(order, data.refunds)
+    reported = domain.status_with_refunds(data.status, order.refunded_total, order.payable_total)
+    status = reported if previous_status is None else domain.resolve_reported_status(previous_status, reported)
+    if status is None:
+        raise Conflict(f"Order '{data.number}' is {previous_status}; it cannot move to {reported.value}.")
+    order.status = status.value
     if status is OrderStatus.CANCELLED and order.cancelled_at is None:
         order.cancelled_at = data.updated_at
     if status is OrderStatus.COMPLETED and order.completed_at is None:
         order.completed_at = data.updated_at
-    _apply_lines(order, data, skus)
     _apply_payments(repo, order, data)
     session.flush()
     _apply_shipments(session, repo, order, data)
     session.flush()
+    note_refunds(session, order, new_refunds, actor)
     if kept:
         record_note(
             session,
@@ -199,11 +244,14 @@ def _apply_order(session: Session, data: OrderIn, by: Principal) -> UpsertResult
     )
 
 
-def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime, by: Principal) -> tuple[Customer, list[str]]:
+def _upsert_customer(
+    repo: OrdersRepository, data: OrderIn, now: datetime, by: Principal, *, keep_existing: bool = False
+) -> tuple[Customer, list[str]]:
     """The order's customer, created or corrected; returns the identity fields that differ but
-    were kept because this writer does not own the customer."""
+    were kept because this writer does not own the customer, or (keep_existing) exists already."""
     writer = by.merchant_id if by.role.value == "integration" else None
     customer = repo.customer_by_external_id(data.customer.external_id)
+    existing = customer is not None
     if customer is None:
         customer = Customer(external_id=data.customer.external_id, owner_merchant_id=writer, created_at=now)
         repo.add(customer)
@@ -214,7 +262,12 @@ def _upsert_customer(repo: OrdersRepository, data: OrderIn, now: datetime, by: P
         "tier": data.customer.tier.value,
     }
     kept: list[str] = []
-    if domain.may_rewrite_customer(customer.owner_merchant_id, writer):
+    if keep_existing and existing:
+        for field in domain.CUSTOMER_IDENTITY_FIELDS:
+            if not getattr(customer, field) and sent[field]:
+                setattr(customer, field, sent[field])
+        kept = [f for f in domain.CUSTOMER_IDENTITY_FIELDS if getattr(customer, f) != sent[f] and sent[f]]
+    elif domain.may_rewrite_customer(customer.owner_merchant_id, writer):
         for field in domain.CUSTOMER_IDENTITY_FIELDS:
             setattr(customer, field, sent[field])
     else:
@@ -245,7 +298,11 @@ def _apply_lines(order: Order, data: OrderIn, skus: dict[str, Sku]) -> None:
     order.goods_total = goods
     order.shipping_fee = data.shipping_fee
     order.discount_total = data.discount_total
-    order.payable_total = goods + data.shipping_fee - data.discount_total
+    order.tax_total = data.tax_total
+    order.taxes_included = data.taxes_included
+    order.payable_total = domain.payable_total(
+        goods, data.shipping_fee, data.discount_total, data.tax_total, data.taxes_included
+    )
 
 
 def _apply_payments(repo: OrdersRepository, order: Order, data: OrderIn) -> None:

@@ -1,7 +1,7 @@
 """Analytics: the append-only metric events and their daily rollups.
 
 Revision ID: h17analytics_0001
-Revises: h17csat_0001
+Revises: h19orders_0002
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from aftersales.db.base import UTCDateTime
 
 revision = "h17analytics_0001"
-down_revision = "h17csat_0001"
+down_revision = "h19orders_0002"
 branch_labels = None
 depends_on = None
 
