@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from aftersales.analytics.cli import analytics_app
 from aftersales.assistant.cli import assistant_app
 from aftersales.config import get_settings
 from aftersales.db.uow import configured_database
@@ -25,6 +26,7 @@ from aftersales.tickets.cli import mail_in
 app = typer.Typer(help="Aftersales: an after-sales service platform for e-commerce.", no_args_is_help=True)
 app.add_typer(assistant_app, name="assistant")
 app.add_typer(proactive_app, name="proactive")
+app.add_typer(analytics_app, name="analytics")
 token_app = typer.Typer(help="API tokens for integrations (stored hashed, shown once).", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(import_app, name="import")

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from aftersales import __version__
+from aftersales.analytics import web as analytics_web
 from aftersales.assistant import handoff, learning_web
 from aftersales.assistant import web as assistant_web
 from aftersales.cases import api as cases_api
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(wallet_web.router)
     app.include_router(proactive_api.router, prefix="/api/v1")
     app.include_router(proactive_web.router)
+    app.include_router(analytics_web.router)
     app.include_router(surveys_web.router)
     app.include_router(notifications_api.router, prefix="/api/v1")
     app.include_router(notifications_web.router)

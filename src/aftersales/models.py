@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aftersales.analytics.models
 import aftersales.assistant.models
 import aftersales.cases.models
 import aftersales.db.refcache

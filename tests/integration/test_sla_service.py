@@ -210,10 +210,16 @@ def test_met_on_time_late_and_resolution_closes_the_first_response(sla_db: Datab
     assert in_tx(sla_db, lambda s: service.met(s, 8, "first_response", MONDAY_9 + timedelta(minutes=20))) is True
     assert in_tx(sla_db, lambda s: service.met(s, 8, "first_response", MONDAY_9 + timedelta(minutes=25))) is None
     start(sla_db, 9)
-    # Late before any sweep saw it: the breach is still recorded (and nothing is published).
+    # Late before any sweep saw it: the breach is still recorded (and no breach alert is published;
+    # reports hear the late outcome from sla.met).
     assert in_tx(sla_db, lambda s: service.met(s, 9, "first_response", MONDAY_9 + timedelta(minutes=40))) is False
     assert ("first_response", "breached", True) in events(sla_db, 9)
-    assert outbox(sla_db) == []
+    published = outbox(sla_db)
+    assert [topic for topic, _key, _payload in published] == ["sla.met", "sla.met"]
+    assert [(p["subject_id"], p["late"], p["elapsed_seconds"]) for _t, _k, p in published] == [
+        (8, False, 1200),
+        (9, True, 2400),
+    ]
     start(sla_db, 10)
     assert in_tx(sla_db, lambda s: service.met(s, 10, "resolution", MONDAY_9 + timedelta(minutes=10))) is True
     rows = clocks(sla_db, 10)

@@ -81,8 +81,8 @@ def test_a_ticket_arrives_classified_prioritised_with_clocks_and_an_agent(
     assert kinds == ["ticket.opened"]
     with db.read() as uow:
         topics = uow.session.scalars(select(OutboxMessage.topic)).all()
-    # Nothing outside listens for a new ticket; the desk hears of it live (signal), not by an event.
-    assert "tickets.opened" not in topics
+    # The desk hears of it live (signal); analytics hears the event and counts a contact.
+    assert "tickets.opened" in topics
 
 
 def test_a_threat_to_escalate_raises_the_priority(db: Database, desk: dict[str, Principal]) -> None:

@@ -30,11 +30,20 @@ STORED_SHAPES = {
     "sla.warning": {"subject_id", "metric", "target_at", "clock_id"},
     "sla.breached": {"subject_id", "metric", "target_at", "clock_id"},
     "routing.assigned": {"kind", "ref", "user_id", "group_key", "reason", "by_user_id", "from_user_id", "note"},
-    "tickets.solved": {"ticket_number", "conversation_id"},
+    "tickets.solved": {"ticket_number", "conversation_id", "occurred_at"},
     "tickets.public_reply": {
-        "ticket_number", "conversation_id", "message_id", "author_name", "body", "channel", "customer_id",
-        "order_number",
+        "ticket_number", "conversation_id", "message_id", "author_name", "body", "channel", "occurred_at",
+        "author_user_id", "first", "customer_id", "order_number",
     },
+    "tickets.opened": {
+        "ticket_number", "ticket_id", "channel", "customer_id", "order_number", "occurred_at", "conversation_id",
+    },
+    "tickets.reopened": {"ticket_number", "ticket_id", "occurred_at"},
+    "sla.met": {
+        "subject_id", "metric", "cause", "clock_id", "started_at", "occurred_at", "elapsed_seconds", "target_seconds",
+        "late",
+    },
+    "cases.self_service_done": {"order_id", "customer_id", "merchant_id", "action", "occurred_at"},
     "dispute.status_changed": {
         "dispute_id", "dispute_number", "case_number", "order_number", "customer_id", "merchant_id", "action",
         "from", "to", "occurred_at",

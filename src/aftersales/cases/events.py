@@ -28,3 +28,15 @@ class CaseStatusChanged(DomainEvent):
     amount: str = ""
     shipping_share: str = ""
     currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SelfServiceDone(DomainEvent):
+    """A customer finished an order action by themselves (自助服务), with no agent: a deflected contact."""
+
+    topic: ClassVar[str] = "cases.self_service_done"
+    order_id: int
+    customer_id: int | None
+    merchant_id: int | None
+    action: str
+    occurred_at: str  # ISO 8601, UTC

@@ -14,6 +14,7 @@ from aftersales.cases import domain
 from aftersales.cases import service as cases
 from aftersales.cases.domain import CaseKind, CaseReason
 from aftersales.cases.eligibility import order_line
+from aftersales.cases.events import SelfServiceDone
 from aftersales.cases.models import MerchantTask, OrderAction
 from aftersales.cases.repository import CasesRepository
 from aftersales.cases.schemas import CaseDraft, CaseLineIn, MerchantTaskOut
@@ -24,6 +25,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Conflict, Forbidden, NotFound
 from aftersales.kit.money import allocate, share_of_units
+from aftersales.messaging.outbox import publish_event
 from aftersales.orders import service as orders
 from aftersales.orders.domain import OrderStatus
 from aftersales.orders.schemas import AddressIn, OrderFacts
@@ -57,6 +59,19 @@ def _log(session: Session, order: OrderFacts, action: str, result: ActionResult,
             at=clock.now(),
         )
     )
+    if result.done and by.role is Role.CUSTOMER:
+        now = clock.now()
+        publish_event(
+            session,
+            SelfServiceDone(
+                order_id=order.order_id,
+                customer_id=order.customer_id,
+                merchant_id=order.merchant_id,
+                action=action,
+                occurred_at=now.isoformat(),
+            ),
+            idempotency_key=f"self-service:{order.order_id}:{action}:{now.isoformat()}",
+        )
 
 
 def _customer_or_staff(by: Principal) -> None:

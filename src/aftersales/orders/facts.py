@@ -23,6 +23,7 @@ from aftersales.orders.schemas import (
     LineFacts,
     LineMoney,
     OrderClosure,
+    OrderDims,
     OrderFacts,
     OrderMoney,
 )
@@ -247,3 +248,27 @@ def customer_ids_by_phone(db: Database, phone: str) -> list[int]:
         candidates.add(number[3:])
     with db.read() as uow:
         return OrdersRepository(uow.session).customer_ids_by_phone(sorted(candidates))
+
+
+def order_dims_in(session: Session, order_id: int | None = None, number: str = "") -> OrderDims | None:
+    """What reports file an order's events under: merchant, carrier, shipping region, category."""
+    repo = OrdersRepository(session)
+    if order_id is None:
+        order_id = repo.order_id_by_number(number) if number else None
+    order = repo.order_with_lines(order_id) if order_id is not None else None
+    if order is None:
+        return None
+    skus = repo.skus_by_id([line.sku_id for line in order.lines])
+    categories = [skus[line.sku_id].product.category.code for line in order.lines if line.sku_id in skus]
+    carriers = sorted({s.carrier for s in order.shipments})
+    return OrderDims(
+        order_id=order.id,
+        number=order.number,
+        merchant_id=order.merchant_id,
+        customer_id=order.customer_id,
+        carrier=carriers[0] if carriers else "",
+        region=order.address_region,
+        category=categories[0] if categories else "",
+        delivered_at=order.delivered_at,
+        paid_at=order.paid_at,
+    )

@@ -514,3 +514,17 @@ class DeliveryOut(BaseModel):
     last_note: str
     marks: list[str]
     photos: list[str]
+
+
+class OrderDims(BaseModel):
+    """An order's report dimensions (analytics files case, refund and delivery events under them)."""
+
+    order_id: int
+    number: str
+    merchant_id: int
+    customer_id: int
+    carrier: str
+    region: str
+    category: str
+    delivered_at: datetime | None
+    paid_at: datetime | None

@@ -48,7 +48,7 @@ from aftersales.sla.domain import (
     promise_text,
     schedule,
 )
-from aftersales.sla.events import SlaBreached, SlaWarning
+from aftersales.sla.events import SlaBreached, SlaMet, SlaWarning
 from aftersales.sla.models import SlaClock, SlaEvent
 from aftersales.sla.reference import ALWAYS_OPEN, Calendars, PolicyCell, policies_for
 from aftersales.sla.repository import SlaRepository
@@ -59,6 +59,7 @@ __all__ = [
     "Promise",
     "SweepResult",
     "at_risk",
+    "business_seconds",
     "channel_calendars",
     "channel_hours",
     "clocks_for",
@@ -150,6 +151,18 @@ def logistics_calendar(session: Session) -> BusinessCalendar:
 def logistics_time(session: Session) -> Callable[[datetime, timedelta], datetime]:
     """Adds business time on the logistics calendar: (start, duration of open time) → when it is over."""
     return functools.partial(add_business_time, logistics_calendar(session))
+
+
+def business_seconds(session: Session, start: datetime, end: datetime, channel: str = "") -> int:
+    """Business seconds between two instants on the calendar a channel's tickets count on (the desk's
+    calendar otherwise): what reports state beside wall time."""
+    calendars = _Calendars(SlaRepository(session))
+    key = channel_calendars().get(channel, "")
+    if not key or not calendars.exists(key):
+        key = DESK_CALENDAR_KEY
+    if end <= start:
+        return 0
+    return _seconds(business_time_between(calendars.get(key), ensure_utc(start), ensure_utc(end)))
 
 
 # --- promises: what help and priority reasons say, from the same cells the clocks count ---------
@@ -397,6 +410,21 @@ def met(session: Session, subject_id: int, metric: str, at: datetime) -> bool | 
         row.paused_at = None
         row.next_check_at = None
         _event(repo, row, EventKind.MET, at, elapsed, late=late)
+        outbox.publish_event(
+            session,
+            SlaMet(
+                subject_id=row.subject_id,
+                metric=row.metric,
+                cause=wanted.value,
+                clock_id=row.id,
+                started_at=row.started_at.astimezone(UTC).isoformat(),
+                occurred_at=at.astimezone(UTC).isoformat(),
+                elapsed_seconds=elapsed,
+                target_seconds=row.target_seconds,
+                late=late,
+            ),
+            f"sla.met:{row.id}",
+        )
         if row.metric == wanted.value:
             outcome = not late
     return outcome

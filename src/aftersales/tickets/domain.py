@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from aftersales.kit.access import Role
@@ -271,3 +272,21 @@ def may_join(sender: MailSender, requester_email: str, participants: Iterable[st
     if not sender.trusted:
         return False
     return sender.address == requester_email.strip().lower() or sender.address in set(participants)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricFacts:
+    """What reports file a ticket's events under (its dimensions), read when the event is recorded."""
+
+    ticket_id: int
+    number: str
+    channel: str
+    assignee_user_id: int | None
+    group_key: str
+    merchant_id: int | None
+    ticket_type: str
+    scenario: str
+    customer_id: int | None
+    order_number: str
+    created_at: datetime
+    agent_replies: int

@@ -16,6 +16,7 @@ class TicketSolved(DomainEvent):
     topic: ClassVar[str] = "tickets.solved"
     ticket_number: str
     conversation_id: int | None
+    occurred_at: str | None = None  # ISO 8601, UTC; rows of older releases lack it
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,34 @@ class PublicReplied(DomainEvent):
     author_name: str
     body: str
     channel: str
+    occurred_at: str | None = None  # ISO 8601, UTC; rows of older releases lack it
+    author_user_id: int | None = None
+    first: bool = False  # the ticket's first public reply
     # Whom and what about: the outreach governor keeps proactive messages about the order quiet
     # for a while after an agent's contact (notifications.handlers).
     customer_id: int | None = None
     order_number: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketOpened(DomainEvent):
+    """A ticket arrived (any channel); reports count contacts from it."""
+
+    topic: ClassVar[str] = "tickets.opened"
+    ticket_number: str
+    ticket_id: int
+    channel: str
+    customer_id: int | None
+    order_number: str
+    occurred_at: str  # ISO 8601, UTC
+    conversation_id: int | None = None  # the chat the bot handed over, if it came from one
+
+
+@dataclass(frozen=True, slots=True)
+class TicketReopened(DomainEvent):
+    """A solved ticket opened again (the customer wrote back or an agent reopened it)."""
+
+    topic: ClassVar[str] = "tickets.reopened"
+    ticket_number: str
+    ticket_id: int
+    occurred_at: str  # ISO 8601, UTC

@@ -19,6 +19,7 @@ from aftersales.kit import clock
 from aftersales.kit.access import SYSTEM, Principal, Role
 from aftersales.kit.errors import Invalid, NotFound
 from aftersales.messaging import live
+from aftersales.messaging.outbox import publish_event
 from aftersales.orders import service as orders
 from aftersales.orders.schemas import CustomerContact
 from aftersales.orders.service import OrderFacts
@@ -27,6 +28,7 @@ from aftersales.rules import service as rules
 from aftersales.sla import service as sla
 from aftersales.tickets import classification
 from aftersales.tickets.domain import MessageKind, Priority, TicketStatus, TicketType, subject_from, ticket_number
+from aftersales.tickets.events import TicketOpened
 from aftersales.tickets.models import Ticket, TicketMessage, TicketTag
 from aftersales.tickets.repository import TicketsRepository
 from aftersales.tickets.schemas import Intake
@@ -109,6 +111,7 @@ def open_with_message(session: Session, intake: Intake, by: Principal) -> tuple[
     sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, arrival.now, channel=ticket.channel)
     _route(session, ticket, facts, found)
     _record_opened(session, ticket, arrival)
+    _announce_opened(session, ticket, arrival)
     signal(session, ticket)
     return ticket, message
 
@@ -271,6 +274,22 @@ def _record_opened(session: Session, ticket: Ticket, arrival: _Arrival) -> None:
             evidence={"classification": ticket.auto_classification, "priority_reasons": ticket.priority_reasons},
             customer_visible=False,
         ),
+    )
+
+
+def _announce_opened(session: Session, ticket: Ticket, arrival: _Arrival) -> None:
+    publish_event(
+        session,
+        TicketOpened(
+            ticket_number=ticket.number,
+            ticket_id=ticket.id,
+            channel=ticket.channel,
+            customer_id=ticket.customer_id,
+            order_number=ticket.order_number,
+            occurred_at=arrival.now.isoformat(),
+            conversation_id=ticket.conversation_id,
+        ),
+        idempotency_key=f"ticket-opened:{ticket.number}",
     )
 
 

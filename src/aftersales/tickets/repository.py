@@ -323,3 +323,17 @@ class TicketsRepository(Repository):
             .group_by(index, Ticket.group_key, Ticket.channel)
         )
         return [(int(i), group, channel, n) for i, group, channel, n in self.session.execute(stmt)]
+
+    def agent_reply_count(self, ticket_id: int) -> int:
+        stmt = select(func.count()).where(TicketMessage.ticket_id == ticket_id, TicketMessage.kind == "reply")
+        return int(self.session.scalar(stmt) or 0)
+
+    def open_created_at(self, limit: int) -> list[datetime]:
+        """When each ticket still waiting on the desk arrived (new, open, pending), oldest first."""
+        stmt = (
+            select(Ticket.created_at)
+            .where(Ticket.status.in_(["new", "open", "pending"]))
+            .order_by(Ticket.created_at)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))

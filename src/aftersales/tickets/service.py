@@ -30,6 +30,7 @@ from aftersales.tickets.domain import (
     TICKET_STAFF,
     Channel,
     MessageKind,
+    MetricFacts,
     Priority,
     TicketAction,
     TicketStatus,
@@ -63,8 +64,10 @@ __all__ = [
     "add_chat_message",
     "get_ticket",
     "list_tickets",
+    "metric_facts",
     "open_from_chat",
     "open_ticket",
+    "open_ticket_ages",
     "post_message",
     "raise_for_order_in",
     "reclassify",
@@ -560,3 +563,32 @@ def attachment_file(db: Database, number: str, attachment_id: int, viewer: Princ
         if viewer.role is Role.CUSTOMER and found.message.kind == MessageKind.NOTE.value:
             return None
         return found.path, found.filename, found.content_type
+
+
+def metric_facts(session: Session, ticket_id: int | None = None, number: str = "") -> MetricFacts | None:
+    """A ticket's dimensions for reports (analytics hears the ticket's events and files them)."""
+    repo = TicketsRepository(session)
+    ticket = repo.by_id(ticket_id) if ticket_id is not None else repo.by_number_unscoped(number)
+    if ticket is None:
+        return None
+    return MetricFacts(
+        ticket_id=ticket.id,
+        number=ticket.number,
+        channel=ticket.channel,
+        assignee_user_id=ticket.assignee_user_id,
+        group_key=ticket.group_key,
+        merchant_id=ticket.merchant_id,
+        ticket_type=ticket.ticket_type,
+        scenario=ticket.scenario,
+        customer_id=ticket.customer_id,
+        order_number=ticket.order_number,
+        created_at=clock.ensure_utc(ticket.created_at),
+        agent_replies=repo.agent_reply_count(ticket.id),
+    )
+
+
+def open_ticket_ages(db: Database, now: datetime, limit: int = 200_000) -> list[float]:
+    """Hours each ticket still waiting on the desk has been open (backlog by age)."""
+    with db.read() as uow:
+        arrived = TicketsRepository(uow.session).open_created_at(limit)
+    return [(now - clock.ensure_utc(at)).total_seconds() / 3600 for at in arrived]

@@ -29,7 +29,7 @@ from aftersales.tickets.domain import (
     next_status,
     settling_refused,
 )
-from aftersales.tickets.events import PublicReplied, TicketSolved
+from aftersales.tickets.events import PublicReplied, TicketReopened, TicketSolved
 from aftersales.tickets.intake import agent_channel
 from aftersales.tickets.models import Mention, Ticket, TicketMessage
 from aftersales.tickets.repository import TicketsRepository
@@ -85,7 +85,9 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
         placement.release(session, ticket)
         publish_event(
             session,
-            TicketSolved(ticket_number=ticket.number, conversation_id=ticket.conversation_id),
+            TicketSolved(
+                ticket_number=ticket.number, conversation_id=ticket.conversation_id, occurred_at=now.isoformat()
+            ),
             idempotency_key=f"ticket-solved:{ticket.number}:{now.isoformat()}",
         )
     elif after is TicketStatus.CLOSED:
@@ -97,6 +99,11 @@ def transition(session: Session, ticket: Ticket, action: TicketAction, by: Princ
         ticket.solved_at = None
         sla.start(session, ticket.id, ticket.ticket_type, ticket.priority, None, now, channel=ticket.channel)
         placement.route(session, ticket)
+        publish_event(
+            session,
+            TicketReopened(ticket_number=ticket.number, ticket_id=ticket.id, occurred_at=now.isoformat()),
+            idempotency_key=f"ticket-reopened:{ticket.number}:{now.isoformat()}",
+        )
     record(session, ticket, f"ticket.{action.value}", by, before.value, reason)
 
 
@@ -146,7 +153,8 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
         raise Forbidden("Customers write messages, not agent replies.")
     message = add_message(session, ticket, kind=MessageKind.REPLY, body=body, by=by, channel=Channel(ticket.channel))
     now = clock.now()
-    if ticket.first_response_at is None:
+    first = ticket.first_response_at is None
+    if first:
         ticket.first_response_at = now
         sla.met(session, ticket.id, "first_response", now)
     if TicketStatus(ticket.status) is TicketStatus.NEW:
@@ -162,6 +170,9 @@ def reply(session: Session, ticket: Ticket, body: str, by: Principal, then: Tick
             author_name=message.author_name,
             body=body,
             channel=ticket.channel,
+            occurred_at=now.isoformat(),
+            author_user_id=by.user_id or None,
+            first=first,
             customer_id=ticket.customer_id,
             order_number=ticket.order_number or "",
         ),

@@ -41,6 +41,7 @@ def _after_commit(session: Session) -> None:
 def register_handlers() -> None:
     """Every context's outbox subscriptions and the facts help articles quote; the web app and
     each worker process call this."""
+    from aftersales.analytics import handlers as analytics_handlers
     from aftersales.assistant import handlers as assistant_handlers
     from aftersales.cases import handlers as cases_handlers
     from aftersales.disputes import handlers as disputes_handlers
@@ -62,6 +63,8 @@ def register_handlers() -> None:
     tickets_handlers.register()
     assistant_handlers.register()
     wallet_handlers.register()
+    # Analytics hears the others' events and files them as metric events (docs/analytics.md).
+    analytics_handlers.register()
     surveys_handlers.register()
     # The help center quotes the SLA policy's targets instead of writing numbers of its own.
     knowledge.register_facts("sla", sla.help_facts)

@@ -1,0 +1,1 @@
+"""Analytics: metric events heard from other contexts, daily rollups and the service KPIs."""
