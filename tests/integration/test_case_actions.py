@@ -181,7 +181,7 @@ def test_issue_invoice_completes_the_request_with_the_invoice_as_evidence(
 
 
 def test_no_one_can_record_a_coupon_there_is_no_wallet_for(db: Database, who: dict[str, Principal]) -> None:
-    """A compensation is paid as money; with no coupon wallet, nothing records that a coupon was given."""
+    """A compensation case is paid as money; a coupon is issued by the wallet, never recorded by a case action."""
     case = _submit(
         db, who, "SO-CO", CaseKind.COMPENSATION, CaseReason.LATE_DELIVERY, compensation_amount=Decimal("20.00")
     )

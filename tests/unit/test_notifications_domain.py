@@ -130,7 +130,7 @@ def test_a_refusal_points_to_customer_service_and_promises_no_appeal(before: str
 
 
 def test_no_completion_notice_speaks_of_a_coupon() -> None:
-    """There is no coupon wallet and no coupon step: no notice mentions a coupon."""
+    """A case has no coupon step: no case's completion notice mentions a coupon (the wallet tells of its own)."""
     for kind in ("compensation", "refund_only", "exchange", "repair", "invoice"):
         for lang in ("zh-CN", "en"):
             notice = domain.compose(Topic.CASE_STATUS_CHANGED, case_event("under_review", "completed", kind=kind), lang)
