@@ -96,7 +96,8 @@ def test_each_kind_is_offered_only_its_own_solution(shop: Factory, db: Database)
 
 
 def test_no_case_action_claims_a_coupon(shop: Factory, db: Database) -> None:
-    """A case has no coupon step: coupons come from the wallet (by a policy or an agent, once per fact), never from a case action that records one without issuing it."""
+    """A case has no coupon step: coupons come from the wallet (by a policy or an agent, once per
+    fact), never from a case action that records one without issuing it."""
     assert all(
         CaseAction.OFFER_COUPON not in allowed_actions(kind, status) for kind in CaseKind for status in CaseStatus
     )
