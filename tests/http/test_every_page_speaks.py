@@ -66,7 +66,7 @@ PER_ROUTE = 3
 
 # Not pages: machine endpoints, live streams and binary files.
 NOT_PAGES = re.compile(
-    r"^/(api/|static/|openapi\.json|docs|metrics|healthz|favicon\.ico)|/stream$|/photos/|/attachments/"
+    r"^/(api/|static/|openapi\.json|docs|metrics|healthz|favicon\.ico)|/stream$|/photos/|/attachments/|/export\."
 )
 # Pages reached from an email rather than from a page: the walk starts at them too.
 FROM_EMAILS = ("/outreach/unsubscribe/1.service_proactive.email.0",)
@@ -112,6 +112,7 @@ ZH_ALLOWED_WORDS = {
     "SLA",
     "App",
     "CSV",
+    "Excel",  # the file format of an export, like CSV
     "ID",
     "SMTP",
     "PDF",

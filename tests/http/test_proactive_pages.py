@@ -79,3 +79,19 @@ def test_the_api_lists_an_orders_incidents_only_to_who_may_see_the_order(
     factory.customer_user("other", "C2")
     assert client.get("/api/v1/orders/SO-1/incidents", headers=bearer(factory, "other")).status_code == 404
     assert client.get("/api/v1/proactive/incidents", headers=bearer(factory, "other")).status_code == 403
+
+
+def test_a_notice_held_for_quiet_hours_is_not_shown_as_told(client: TestClient, factory: Factory, db: Database) -> None:
+    """At 23:00 in Shanghai the governor defers the notice to 08:00: the list says it is queued,
+    not that the customer was told."""
+    factory.catalogue()
+    factory.put_order(shipments=[shipment("SF1")])
+    orders.record_logistics_event(db, scan("e1", "SF1", "picked_up", 24 * 60, "杭州仓"), FEED)
+    night = T0 + timedelta(days=3, hours=13)  # 23:00 Asia/Shanghai
+    with clock.frozen_at(night):
+        proactive.scan(db, night)
+    factory.user("boss", Role.SUPERVISOR)
+    sign_in(client, "boss")
+    page = client.get("/supervisor/incidents")
+    assert page.status_code == 200 and 'data-testid="incident-row"' in page.text
+    assert "通知排队中" in page.text and "已通知" not in page.text

@@ -27,6 +27,7 @@ from aftersales.identity import service as identity
 from aftersales.kit import clock
 from aftersales.kit.errors import Invalid
 from aftersales.orders import service as orders
+from aftersales.routing import service as routing
 from aftersales.tickets import service as tickets
 
 __all__ = ["Dashboard", "DrillRow", "Fact", "KpiRow"]
@@ -226,6 +227,11 @@ def _labels(db: Database, dim: DimType, ids: Iterable[str]) -> dict[str, str]:
     if dim is DimType.MERCHANT and numeric:
         return {str(m.id): m.name for m in orders.list_merchants(db)}
     return {}
+
+
+def team_names(db: Database, lang: str) -> dict[str, str]:
+    """Teams (skill groups) by key, named in the reader's language: pages never show the key."""
+    return routing.group_names(db, lang)
 
 
 def checked_range(first: date, last: date) -> None:

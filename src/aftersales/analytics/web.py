@@ -80,10 +80,12 @@ def dashboard_page(
         board = service.dashboard(db, first, last, DimType.AGENT)
         return render(request, "analytics/dashboard.html", status_code=exc.status_code, board=board,
                       chart=_chart(board.days), dims=DASHBOARD_DIMS, bands=AGE_BANDS_HOURS, query=_query(board),
+                      teams=service.team_names(db, request.state.lang),
                       error=error_text(exc, request.state.lang))  # fmt: skip
     board = service.dashboard(db, first, last, dim)
     return render(request, "analytics/dashboard.html", board=board, chart=_chart(board.days), dims=DASHBOARD_DIMS,
-                  bands=AGE_BANDS_HOURS, query=_query(board), error="")  # fmt: skip
+                  bands=AGE_BANDS_HOURS, query=_query(board), teams=service.team_names(db, request.state.lang),
+                  error="")  # fmt: skip
 
 
 @router.get("/supervisor/analytics/drill", response_class=HTMLResponse)
@@ -103,10 +105,11 @@ def drill_page(
         rows = service.drill(db, metric, first, last, dim, key if dim is not DimType.ALL else None)
     except AppError as exc:
         return render(request, "analytics/drill.html", status_code=exc.status_code, rows=[], metric=metric[:32],
-                      first=None, last=None, dim="", key="", limit=service.DRILL_LIMIT,
+                      first=None, last=None, dim="", key="", limit=service.DRILL_LIMIT, teams={},
                       error=error_text(exc, request.state.lang))  # fmt: skip
     return render(request, "analytics/drill.html", rows=rows, metric=metric, first=first, last=last, dim=dim.value,
-                  key=key, limit=service.DRILL_LIMIT, error="")  # fmt: skip
+                  key=key, limit=service.DRILL_LIMIT, teams=service.team_names(db, request.state.lang),
+                  error="")  # fmt: skip
 
 
 @router.get("/supervisor/analytics/export.{fmt}")
