@@ -3,8 +3,8 @@ person meets them: the administrator's audit log reads in time order; the Englis
 her parcels' scans in English; the rider has parcels to deliver; the customer's phone is masked on
 her order page; every merchant queue has its staff; the warehouse filters cases in staff words; a
 reason reads the same on the customer's form and the policies' dry run; the bot asks for the order
-in the words of what is being done; a refusal names 请平台介入 and its window; fresh food is
-refunded with no return parcel."""
+in the words of what is being done; fresh food is refunded with no return parcel. (A refusal
+naming 请平台介入 and its window is walked over HTTP: tests/http/test_tour_last_findings.py.)"""
 
 from __future__ import annotations
 
@@ -113,16 +113,6 @@ def test_the_bot_asks_which_order_in_the_words_of_a_return(new_page: OpenPage) -
     asked = panel.locator('[data-key="chat.ask_order"]').last
     expect(asked).to_contain_text("您想退哪个订单里的商品？", timeout=30_000)
     expect(asked).not_to_contain_text("办理")
-
-
-def test_the_refused_buyer_reads_that_she_may_ask_the_platform_within_seven_days(new_page: OpenPage) -> None:
-    page = new_page(locale="zh-CN", viewport=DESKTOP)
-    sign_in(page, "customer", lands_on="/orders")
-    page.get_by_test_id("nav-inbox").click()
-    refused = page.locator("main").get_by_text(re.compile("未通过审核"))
-    expect(refused.first).to_be_visible()
-    expect(page.locator("main")).to_contain_text("“请平台介入”")
-    expect(page.locator("main")).to_contain_text("7 天内")
 
 
 def test_fresh_food_is_refunded_with_no_return_parcel(new_page: OpenPage) -> None:
