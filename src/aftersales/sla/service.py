@@ -423,7 +423,7 @@ def met(session: Session, subject_id: int, metric: str, at: datetime) -> bool | 
                 target_seconds=row.target_seconds,
                 late=late,
             ),
-            f"sla.met:{row.id}",
+            f"sla.met:{row.id}:{at.astimezone(UTC).isoformat()}",  # a reopened ticket meets its clock again
         )
         if row.metric == wanted.value:
             outcome = not late
