@@ -73,7 +73,8 @@ def test_a_stalled_parcel_becomes_one_incident_with_a_notice_that_carries_the_an
     assert incident.notified_at == STALL_DUE
     customer_id = orders.customer_id_for(db, "C1")
     assert customer_id is not None
-    [message] = notifications.inbox(db, customer_id).items
+    # Only the proactive notice: the order's own status notices arrive too when an earlier test wired the outbox.
+    [message] = [m for m in notifications.inbox(db, customer_id).items if m.link.startswith("/notices/")]
     assert message.link == f"/notices/{incident.id}"
     assert "物流暂时没有更新" in message.subject
     assert "预计送达：11月06日 22:00" in message.body and "下一站：离开分拨中心" in message.body
@@ -88,7 +89,8 @@ def test_a_rescan_creates_nothing_new_for_the_same_episode(shop: Factory, db: Da
     assert [i.kind for i in incidents(db)] == ["stalled"]
     customer_id = orders.customer_id_for(db, "C1")
     assert customer_id is not None
-    assert notifications.inbox(db, customer_id).total == 1
+    told = [m for m in notifications.inbox(db, customer_id).items if m.link.startswith("/notices/")]
+    assert len(told) == 1  # status notices of the order itself may arrive too when the outbox is wired
 
 
 def test_two_workers_scanning_at_once_store_each_episode_once(shop: Factory, db: Database) -> None:
