@@ -2,9 +2,10 @@
 person meets them: the administrator's audit log reads in time order; the English customer reads
 her parcels' scans in English; the rider has parcels to deliver; the customer's phone is masked on
 her order page; every merchant queue has its staff; the warehouse filters cases in staff words; a
-reason reads the same on the customer's form and the policies' dry run; the bot asks for the order
-in the words of what is being done; fresh food is refunded with no return parcel. (A refusal
-naming 请平台介入 and its window is walked over HTTP: tests/http/test_tour_last_findings.py.)"""
+reason reads the same on the customer's form and the policies' dry run; fresh food is refunded
+with no return parcel. (A refusal naming 请平台介入 and its window is walked over HTTP in
+tests/http/test_tour_last_findings.py, and the bot's question for the order in
+tests/integration/test_chat_context.py: earlier journeys hand 李娜's chat to a person.)"""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def test_emma_reads_her_parcels_scans_in_english(new_page: OpenPage) -> None:
     sign_in(page, "emma", lands_on="/orders")
     links = page.locator("#results a[href^='/orders/SO']").evaluate_all("as => as.map(a => a.getAttribute('href'))")
     read = 0
-    for href in dict.fromkeys(links):
+    # The demo's orders (SO + digits); other journeys send emma orders with scans of their own.
+    for href in (h for h in dict.fromkeys(links) if re.fullmatch(r"/orders/SO\d+", h)):
         page.goto(href)
         shipments = page.get_by_test_id("shipment")
         if shipments.count() == 0 or not shipments.first.get_by_test_id("logistics-node").count():
@@ -101,18 +103,6 @@ def test_a_reason_reads_the_same_on_the_form_and_in_the_dry_run(new_page: OpenPa
     admin.goto("/admin/policies")
     dry_run = admin.locator("select[name=reason] option").all_inner_texts()
     assert "七天无理由" in form and set(form) <= set(dry_run), (form, dry_run)
-
-
-def test_the_bot_asks_which_order_in_the_words_of_a_return(new_page: OpenPage) -> None:
-    page = new_page(locale="zh-CN", viewport=PHONE)
-    sign_in(page, "customer", lands_on="/orders")
-    page.goto("/chat")
-    panel = page.get_by_test_id("chat-panel")
-    page.get_by_test_id("chat-input").fill("我要退货")
-    page.get_by_test_id("chat-send").click()
-    asked = panel.locator('[data-key="chat.ask_order"]').last
-    expect(asked).to_contain_text("您想退哪个订单里的商品？", timeout=30_000)
-    expect(asked).not_to_contain_text("办理")
 
 
 def test_fresh_food_is_refunded_with_no_return_parcel(new_page: OpenPage) -> None:
